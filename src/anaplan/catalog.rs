@@ -1,0 +1,196 @@
+//! Listing Anaplan objects and resolving names to ids. Listings are cached briefly per
+//! identity, so a flow that names its model on every call does not list models every time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::client::{ApiRequest, Client};
+use super::error::AnaplanError;
+use super::ids::{ModelId, WorkspaceId};
+
+/// How long a listing is reused for name lookups.
+pub const LISTING_TTL: Duration = Duration::from_secs(60);
+
+/// An object's id and name, as every Anaplan listing has them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    /// The id; Anaplan sends most ids as strings and a few as numbers.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// The display name.
+    pub name: String,
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("expected an id, got {other}"))),
+    }
+}
+
+/// The kinds of objects that can be listed and named.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// Workspaces the identity can see.
+    Workspaces,
+    /// Models of a workspace.
+    Models(WorkspaceId),
+    /// Views of a model, including subsidiary views.
+    Views(ModelId),
+    /// Processes of a model.
+    Processes(WorkspaceId, ModelId),
+    /// Exports of a model.
+    Exports(WorkspaceId, ModelId),
+    /// Imports of a model.
+    Imports(WorkspaceId, ModelId),
+}
+
+impl Listing {
+    /// The object kind in the user's words ("model").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Listing::Workspaces => "workspace",
+            Listing::Models(_) => "model",
+            Listing::Views(_) => "view",
+            Listing::Processes(..) => "process",
+            Listing::Exports(..) => "export",
+            Listing::Imports(..) => "import",
+        }
+    }
+
+    fn request(&self) -> (ApiRequest, &'static str) {
+        match self {
+            Listing::Workspaces => (ApiRequest::get(["workspaces"]), "workspaces"),
+            Listing::Models(ws) => (ApiRequest::get(["workspaces", ws.as_str(), "models"]), "models"),
+            Listing::Views(m) => {
+                (ApiRequest::get(["models", m.as_str(), "views"]).query("includesubsidiaryviews", "true"), "views")
+            }
+            Listing::Processes(ws, m) => (action_list(ws, m, "processes"), "processes"),
+            Listing::Exports(ws, m) => (action_list(ws, m, "exports"), "exports"),
+            Listing::Imports(ws, m) => (action_list(ws, m, "imports"), "imports"),
+        }
+    }
+
+    fn cache_key(&self) -> String {
+        match self {
+            Listing::Workspaces => "workspaces".to_owned(),
+            Listing::Models(ws) => format!("models/{ws}"),
+            Listing::Views(m) => format!("views/{m}"),
+            Listing::Processes(ws, m) => format!("processes/{ws}/{m}"),
+            Listing::Exports(ws, m) => format!("exports/{ws}/{m}"),
+            Listing::Imports(ws, m) => format!("imports/{ws}/{m}"),
+        }
+    }
+}
+
+fn action_list(ws: &WorkspaceId, m: &ModelId, kind: &str) -> ApiRequest {
+    ApiRequest::get(["workspaces".to_owned(), ws.to_string(), "models".to_owned(), m.to_string(), kind.to_owned()])
+}
+
+/// When a listing was fetched, and its items.
+type CachedListing = (Instant, Arc<Vec<Named>>);
+
+/// Listings with a short-lived cache, shared by all requests.
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    cache: Arc<Mutex<HashMap<String, CachedListing>>>,
+}
+
+impl Catalog {
+    /// Lists `what` as `client`'s identity sees it (cached for [`LISTING_TTL`]).
+    pub async fn list(&self, client: &Client, what: &Listing) -> Result<Arc<Vec<Named>>, AnaplanError> {
+        let key = format!("{}|{}", client.credentials().identity(), what.cache_key());
+        if let Some((at, items)) = self.cache.lock().expect("cache lock").get(&key)
+            && at.elapsed() < LISTING_TTL
+        {
+            return Ok(items.clone());
+        }
+        let (req, field) = what.request();
+        let items = Arc::new(client.list::<Named>(req, field).await?);
+        let mut cache = self.cache.lock().expect("cache lock");
+        cache.retain(|_, (at, _)| at.elapsed() < LISTING_TTL);
+        cache.insert(key, (Instant::now(), items.clone()));
+        Ok(items)
+    }
+
+    /// The one object of `what` named exactly `name`.
+    pub async fn resolve(&self, client: &Client, what: &Listing, name: &str) -> Result<Named, AnaplanError> {
+        let items = self.list(client, what).await?;
+        pick(what.kind(), &items, name)
+    }
+}
+
+/// Picks the object named exactly `name`: none is an error listing the closest names,
+/// several is an error listing their ids.
+pub fn pick(kind: &'static str, items: &[Named], name: &str) -> Result<Named, AnaplanError> {
+    let matches: Vec<&Named> = items.iter().filter(|n| n.name == name).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(AnaplanError::UnknownName { kind, name: name.to_owned(), closest: closest(items, name) }),
+        many => Err(AnaplanError::AmbiguousName {
+            kind,
+            name: name.to_owned(),
+            ids: many.iter().map(|n| n.id.clone()).collect(),
+        }),
+    }
+}
+
+fn closest(items: &[Named], name: &str) -> Vec<String> {
+    let wanted = name.to_lowercase();
+    let mut scored: Vec<(f64, &str)> =
+        items.iter().map(|n| (strsim::jaro_winkler(&wanted, &n.name.to_lowercase()), n.name.as_str())).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut names: Vec<String> = Vec::new();
+    for (_, n) in scored {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_owned());
+        }
+        if names.len() == 5 {
+            break;
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(id: &str, name: &str) -> Named {
+        Named { id: id.into(), name: name.into() }
+    }
+
+    #[test]
+    fn exact_name_wins() {
+        let items = [named("1", "Revenue Plan"), named("2", "Revenue Plan v2")];
+        assert_eq!(pick("model", &items, "Revenue Plan").unwrap().id, "1");
+    }
+
+    #[test]
+    fn unknown_name_lists_the_closest_first() {
+        let items = [named("1", "Headcount"), named("2", "Revenue Plan"), named("3", "Capex")];
+        match pick("model", &items, "revenue plan") {
+            Err(AnaplanError::UnknownName { closest, .. }) => assert_eq!(closest[0], "Revenue Plan"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicate_names_are_ambiguous() {
+        let items = [named("A1", "Forecast"), named("A2", "Forecast")];
+        match pick("model", &items, "Forecast") {
+            Err(AnaplanError::AmbiguousName { ids, .. }) => assert_eq!(ids, vec!["A1", "A2"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ids_may_be_numbers() {
+        let n: Named = serde_json::from_str(r#"{"id": 101000000014, "name": "x"}"#).unwrap();
+        assert_eq!(n.id, "101000000014");
+    }
+}

@@ -1,0 +1,337 @@
+//! The Anaplan HTTP client: one shared `reqwest::Client`, the `AnaplanAuthToken` header,
+//! one refresh-and-retry on 401, and bounded retries with backoff on 429 and 5xx that
+//! honour `Retry-After`.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::auth::Credentials;
+use super::error::AnaplanError;
+use crate::secret::Secret;
+
+/// How hard to retry transient failures (429, 5xx, connection errors).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// No retry starts later than this after the first attempt.
+    pub budget: Duration,
+    /// First backoff when Anaplan sends no `Retry-After`; doubles each time.
+    pub base_delay: Duration,
+    /// Longest single wait.
+    pub max_delay: Duration,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            budget: Duration::from_secs(60),
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(20),
+            attempt_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+/// A client for one Anaplan tenant and identity. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    /// `<ANAPLAN_API_URL>/2/0/`.
+    api: Url,
+    credentials: Credentials,
+    retry: RetryPolicy,
+}
+
+/// One request to the Integration API, relative to `/2/0/`.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    method: Method,
+    segments: Vec<String>,
+    query: Vec<(String, String)>,
+    accept: &'static str,
+    body: Option<serde_json::Value>,
+}
+
+impl ApiRequest {
+    /// A GET of `segments` joined as path segments (each escaped), expecting JSON.
+    pub fn get<I, S>(segments: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ApiRequest {
+            method: Method::GET,
+            segments: segments.into_iter().map(Into::into).collect(),
+            query: Vec::new(),
+            accept: "application/json",
+            body: None,
+        }
+    }
+
+    /// The same with another method.
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Sets the `Accept` header.
+    pub fn accept(mut self, accept: &'static str) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    /// Sends a JSON body.
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn describe(&self) -> String {
+        format!("{} /2/0/{}", self.method, self.segments.join("/"))
+    }
+}
+
+impl Client {
+    /// A client for the API at `api_url` (the `/2/0` is appended here).
+    pub fn new(http: reqwest::Client, api_url: &Url, credentials: Credentials, retry: RetryPolicy) -> Self {
+        let mut api = api_url.clone();
+        api.path_segments_mut().expect("http(s) URLs have paths").pop_if_empty().extend(["2", "0", ""]);
+        Client { http, api, credentials, retry }
+    }
+
+    /// The same client acting with the caller's own token.
+    pub fn with_caller_token(&self, token: Secret) -> Self {
+        Client { credentials: Credentials::Caller(token), ..self.clone() }
+    }
+
+    /// The credentials this client uses.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The shared HTTP client (for callers that stream).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends `req` and parses a JSON answer.
+    pub async fn json<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, AnaplanError> {
+        let what = req.describe();
+        let resp = self.send(req).await?;
+        let bytes = resp.bytes().await.map_err(|e| transport_error(&what, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| AnaplanError::Protocol(format!("{what}: {e}")))
+    }
+
+    /// Sends `req` and returns the body as text.
+    pub async fn text(&self, req: ApiRequest) -> Result<String, AnaplanError> {
+        let what = req.describe();
+        let resp = self.send(req).await?;
+        resp.text().await.map_err(|e| transport_error(&what, e))
+    }
+
+    /// Sends `req`, with auth and retries; returns the successful response.
+    pub async fn send(&self, req: ApiRequest) -> Result<reqwest::Response, AnaplanError> {
+        let url = self.url(&req);
+        let what = req.describe();
+        let started = Instant::now();
+        let mut retries = 0u32;
+        let mut reauthenticated = false;
+        loop {
+            let token = self.credentials.access_token().await?;
+            let mut builder = self
+                .http
+                .request(req.method.clone(), url.clone())
+                .timeout(self.retry.attempt_timeout)
+                .header(AUTHORIZATION, auth_header(&token))
+                .header(ACCEPT, req.accept);
+            if let Some(body) = &req.body {
+                builder = builder.header(CONTENT_TYPE, "application/json").body(body.to_string());
+            }
+            let outcome = builder.send().await;
+            let (failure, retry_after) = match outcome {
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => {
+                    let status = resp.status();
+                    let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+                    let body = resp.text().await.unwrap_or_default();
+                    let err = AnaplanError::from_body(status.as_u16(), &body, retry_after);
+                    if status == StatusCode::UNAUTHORIZED && !reauthenticated && self.credentials.rejected(&token).await
+                    {
+                        reauthenticated = true;
+                        tracing::info!(request = %what, "Anaplan refused the access token; obtaining a new one");
+                        continue;
+                    }
+                    if !is_transient(status) {
+                        return Err(err);
+                    }
+                    (err, retry_after)
+                }
+                Err(e) => (transport_error(&what, e), None),
+            };
+            // Anaplan's Retry-After is obeyed as given (a longer one than the budget ends
+            // the retries and is passed on to the caller); otherwise exponential backoff.
+            let wait = match retry_after {
+                Some(secs) => Duration::from_secs(secs),
+                None => self.retry.base_delay.saturating_mul(2u32.saturating_pow(retries)).min(self.retry.max_delay),
+            };
+            if retries >= self.retry.max_retries || started.elapsed() + wait > self.retry.budget {
+                tracing::warn!(request = %what, retries, error = %failure, "giving up on a transient Anaplan failure");
+                return Err(failure);
+            }
+            tracing::info!(request = %what, wait_ms = wait.as_millis() as u64, error = %failure, "retrying Anaplan request");
+            tokio::time::sleep(wait).await;
+            retries += 1;
+        }
+    }
+
+    /// Lists every item of a paged collection: follows `offset`/`limit` paging with the
+    /// page size the server actually returned (it may cap `limit` silently). An absent
+    /// array key is an empty collection.
+    pub async fn list<T: DeserializeOwned>(&self, req: ApiRequest, key: &str) -> Result<Vec<T>, AnaplanError> {
+        let mut out: Vec<T> = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let page: serde_json::Value =
+                self.json(req.clone().query("offset", offset.to_string()).query("limit", "5000")).await?;
+            let items = match page.get(key) {
+                Some(v) => serde_json::from_value::<Vec<T>>(v.clone())
+                    .map_err(|e| AnaplanError::Protocol(format!("{}: {key}: {e}", req.describe())))?,
+                None => Vec::new(),
+            };
+            let got = items.len();
+            out.extend(items);
+            let total = page.pointer("/meta/paging/totalSize").and_then(|v| v.as_u64()).map(|t| t as usize);
+            offset += got;
+            match total {
+                Some(total) if got > 0 && offset < total => continue,
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    fn url(&self, req: &ApiRequest) -> Url {
+        let mut url = self.api.clone();
+        url.path_segments_mut()
+            .expect("http(s) URLs have paths")
+            .pop_if_empty()
+            .extend(req.segments.iter().map(String::as_str));
+        if !req.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(req.query.iter());
+        }
+        url
+    }
+}
+
+fn auth_header(token: &Secret) -> HeaderValue {
+    let mut v = HeaderValue::from_str(&format!("AnaplanAuthToken {}", token.expose()))
+        .unwrap_or_else(|_| HeaderValue::from_static("AnaplanAuthToken invalid"));
+    v.set_sensitive(true);
+    v
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After` as seconds; HTTP-date values are turned into a delay from now.
+fn parse_retry_after(v: &HeaderValue) -> Option<u64> {
+    let s = v.to_str().ok()?.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(secs);
+    }
+    let when = httpdate_to_unix(s)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(when.saturating_sub(now))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds.
+fn httpdate_to_unix(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u64 = parts[1].parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == parts[2])? as u64
+        + 1;
+    let year: i64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    if hms.len() != 3 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + (hms[0] * 3600 + hms[1] * 60 + hms[2]) as i64;
+    u64::try_from(secs).ok()
+}
+
+fn transport_error(what: &str, e: reqwest::Error) -> AnaplanError {
+    let timeout = e.is_timeout();
+    // Without the URL: query strings may carry nothing secret today, but the rule is simple.
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if timeout {
+        AnaplanError::Timeout(format!("{what}: {text}"))
+    } else {
+        AnaplanError::Unreachable(format!("{what}: {text}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("7")), Some(7));
+        assert_eq!(httpdate_to_unix("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT")), Some(0));
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
+    }
+
+    #[test]
+    fn urls_are_built_from_escaped_segments() {
+        let http = reqwest::Client::new();
+        let c = Client::new(
+            http,
+            &Url::parse("http://127.0.0.1:9/").unwrap(),
+            Credentials::CallerRequired,
+            RetryPolicy::default(),
+        );
+        let u = c.url(&ApiRequest::get(["models", "A/B?c"]).query("pages", "1:2,3:4"));
+        assert_eq!(u.as_str(), "http://127.0.0.1:9/2/0/models/A%2FB%3Fc?pages=1%3A2%2C3%3A4");
+        let c2 = Client::new(
+            reqwest::Client::new(),
+            &Url::parse("https://api.anaplan.com").unwrap(),
+            Credentials::CallerRequired,
+            RetryPolicy::default(),
+        );
+        assert_eq!(c2.url(&ApiRequest::get(["workspaces"])).as_str(), "https://api.anaplan.com/2/0/workspaces");
+    }
+}

@@ -1,0 +1,16 @@
+//! An Anaplan client that knows nothing of Azure: typed ids, access tokens (OAuth refresh
+//! with rotation, legacy basic, or a caller's own token), the Integration API with retries,
+//! listings and name resolution, and view reads.
+
+pub mod auth;
+pub mod catalog;
+pub mod client;
+pub mod error;
+pub mod ids;
+pub mod token_file;
+pub mod views;
+
+pub use auth::Credentials;
+pub use catalog::{Catalog, Listing, Named};
+pub use client::{ApiRequest, Client, RetryPolicy};
+pub use error::{AnaplanError, AuthError};

@@ -1,0 +1,241 @@
+//! Settings from the environment (= app settings = `local.settings.json` Values), read and
+//! validated once at start. A missing or malformed setting is one clear line naming it.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::anaplan::token_file;
+use crate::secret::Secret;
+
+/// A setting that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("setting {name}: {problem}")]
+pub struct ConfigError {
+    /// The setting's name.
+    pub name: &'static str,
+    /// What is wrong with it (never its value when it is a secret).
+    pub problem: String,
+}
+
+fn err(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { name, problem: problem.into() }
+}
+
+/// How the handler authenticates to Anaplan (`ANAPLAN_AUTH_METHOD`).
+#[derive(Debug, Clone)]
+pub enum AuthSettings {
+    /// OAuth client id (+ secret for authorization-code clients) and a refresh token.
+    OAuth {
+        /// `ANAPLAN_CLIENT_ID`.
+        client_id: String,
+        /// `ANAPLAN_CLIENT_SECRET`; absent for device-grant clients.
+        client_secret: Option<Secret>,
+        /// `ANAPLAN_REFRESH_TOKEN`, the first token of the chain.
+        refresh_token: Secret,
+        /// `ANAPLAN_TOKEN_FILE`.
+        token_file: PathBuf,
+    },
+    /// Legacy basic authentication.
+    Basic {
+        /// `ANAPLAN_USERNAME`.
+        username: String,
+        /// `ANAPLAN_PASSWORD`.
+        password: Secret,
+    },
+    /// Only the caller's own `Authorization: Bearer` token.
+    Caller,
+}
+
+/// Everything `serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Credentials to use.
+    pub auth: AuthSettings,
+    /// `ANAPLAN_API_URL`.
+    pub api_url: Url,
+    /// `ANAPLAN_AUTH_URL`.
+    pub auth_url: Url,
+    /// `ANAPLAN_OAUTH_URL`.
+    pub oauth_url: Url,
+    /// `ANAPLAN_POLL_SECONDS`.
+    pub poll_seconds: u64,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests). Empty values
+    /// count as unset, as an empty app setting does in Azure.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        if get("KEY_VAULT_URI").is_some() {
+            return Err(err(
+                "KEY_VAULT_URI",
+                "Key Vault secrets are not supported by this version yet; unset it and give the secrets as ANAPLAN_* settings",
+            ));
+        }
+        let api_url = anaplan_url(&get, "ANAPLAN_API_URL", "https://api.anaplan.com")?;
+        let auth_url = anaplan_url(&get, "ANAPLAN_AUTH_URL", "https://auth.anaplan.com")?;
+        let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", "https://us1a.app.anaplan.com")?;
+        let poll_seconds = match get("ANAPLAN_POLL_SECONDS") {
+            None => 5,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (1..=3600).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "ANAPLAN_POLL_SECONDS",
+                        format!("expected whole seconds from 1 to 3600, got {v:?}"),
+                    ));
+                }
+            },
+        };
+        let method = get("ANAPLAN_AUTH_METHOD").unwrap_or_else(|| "oauth".to_owned());
+        let auth = match method.to_ascii_lowercase().as_str() {
+            "oauth" => oauth(&get)?,
+            "basic" => AuthSettings::Basic {
+                username: required(&get, "ANAPLAN_USERNAME")?,
+                password: Secret::new(required(&get, "ANAPLAN_PASSWORD")?),
+            },
+            "caller" => AuthSettings::Caller,
+            "certificate" => {
+                return Err(err(
+                    "ANAPLAN_AUTH_METHOD",
+                    "certificate authentication is not supported by this version yet; use oauth, basic or caller",
+                ));
+            }
+            other => {
+                return Err(err(
+                    "ANAPLAN_AUTH_METHOD",
+                    format!("expected oauth, certificate, basic or caller, got {other:?}"),
+                ));
+            }
+        };
+        Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds })
+    }
+}
+
+fn oauth(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSettings, ConfigError> {
+    let client_id = required(get, "ANAPLAN_CLIENT_ID")?;
+    if client_id.len() != 32 || !client_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(err("ANAPLAN_CLIENT_ID", "expected the OAuth client id Anaplan shows: 32 hexadecimal characters"));
+    }
+    let token_file = match get("ANAPLAN_TOKEN_FILE") {
+        Some(p) => PathBuf::from(p),
+        None => token_file::default_path().ok_or_else(|| {
+            err(
+                "ANAPLAN_TOKEN_FILE",
+                "no default location: neither XDG_CONFIG_HOME nor HOME is set; set ANAPLAN_TOKEN_FILE",
+            )
+        })?,
+    };
+    Ok(AuthSettings::OAuth {
+        client_id: client_id.to_ascii_lowercase(),
+        client_secret: get("ANAPLAN_CLIENT_SECRET").map(Secret::new),
+        refresh_token: Secret::new(required(get, "ANAPLAN_REFRESH_TOKEN")?),
+        token_file,
+    })
+}
+
+fn required(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+    get(name).ok_or_else(|| err(name, "missing"))
+}
+
+/// An Anaplan base URL: https, or http only to a loopback host (tests, local fakes).
+fn anaplan_url(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: &str) -> Result<Url, ConfigError> {
+    let raw = get(name).unwrap_or_else(|| default.to_owned());
+    let url = Url::parse(&raw).map_err(|e| err(name, format!("not a URL ({e}): {raw:?}")))?;
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return Err(err(name, "give only scheme, host, port and path (no credentials, query or fragment)"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(err(name, format!("http:// is only accepted for loopback hosts; use https:// ({raw:?})")));
+        }
+        other => return Err(err(name, format!("expected an https:// URL, got scheme {other:?}"))),
+    }
+    // A trailing slash makes `join` keep any path prefix.
+    let mut url = url;
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const OAUTH: [(&str, &str); 4] = [
+        ("ANAPLAN_CLIENT_ID", "0123456789abcdef0123456789abcdef"),
+        ("ANAPLAN_CLIENT_SECRET", "s3cret"),
+        ("ANAPLAN_REFRESH_TOKEN", "rt-1"),
+        ("ANAPLAN_TOKEN_FILE", "/tmp/x/refresh-token"),
+    ];
+
+    #[test]
+    fn defaults_are_anaplans_public_hosts() {
+        let s = settings(&OAUTH).unwrap();
+        assert_eq!(s.api_url.as_str(), "https://api.anaplan.com/");
+        assert_eq!(s.oauth_url.as_str(), "https://us1a.app.anaplan.com/");
+        assert_eq!(s.auth_url.as_str(), "https://auth.anaplan.com/");
+        assert_eq!(s.poll_seconds, 5);
+        assert!(matches!(s.auth, AuthSettings::OAuth { .. }));
+    }
+
+    #[test]
+    fn missing_secret_is_named() {
+        let e = settings(&OAUTH[..1]).unwrap_err();
+        assert_eq!(e.name, "ANAPLAN_REFRESH_TOKEN");
+        assert_eq!(e.to_string(), "setting ANAPLAN_REFRESH_TOKEN: missing");
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let mut p = OAUTH.to_vec();
+        p.push(("ANAPLAN_API_URL", "http://127.0.0.1:9999"));
+        assert!(settings(&p).is_ok());
+        p.push(("ANAPLAN_OAUTH_URL", "http://anaplan.example.com"));
+        assert_eq!(settings(&p).unwrap_err().name, "ANAPLAN_OAUTH_URL");
+    }
+
+    #[test]
+    fn bad_values_are_named_without_echoing_secrets() {
+        let mut p = OAUTH.to_vec();
+        p.push(("ANAPLAN_POLL_SECONDS", "0"));
+        assert_eq!(settings(&p).unwrap_err().name, "ANAPLAN_POLL_SECONDS");
+        let e = settings(&[("ANAPLAN_CLIENT_ID", "not-an-id"), ("ANAPLAN_REFRESH_TOKEN", "rt-9")]).unwrap_err();
+        assert_eq!(e.name, "ANAPLAN_CLIENT_ID");
+        assert!(!e.to_string().contains("rt-9"));
+        assert_eq!(settings(&[("ANAPLAN_AUTH_METHOD", "kerberos")]).unwrap_err().name, "ANAPLAN_AUTH_METHOD");
+    }
+
+    #[test]
+    fn caller_needs_no_secrets_and_basic_needs_both() {
+        assert!(matches!(settings(&[("ANAPLAN_AUTH_METHOD", "caller")]).unwrap().auth, AuthSettings::Caller));
+        let e = settings(&[("ANAPLAN_AUTH_METHOD", "basic"), ("ANAPLAN_USERNAME", "u@example.com")]).unwrap_err();
+        assert_eq!(e.name, "ANAPLAN_PASSWORD");
+    }
+}

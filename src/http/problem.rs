@@ -1,0 +1,206 @@
+//! `application/problem+json` errors (RFC 9457), and the one place where Anaplan errors
+//! become HTTP statuses. Status codes say who is at fault, and transient trouble is 429 or
+//! 5xx (with `Retry-After`) so Logic Apps' default retry policy retries exactly that.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::anaplan::{AnaplanError, AuthError};
+
+/// A problem to answer with. Boxed: it travels in every `Err` of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct Problem(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    retry_after: Option<u64>,
+    extra: Map<String, Value>,
+}
+
+/// `Retry-After` sent with 429 and 503 when Anaplan did not say.
+const DEFAULT_RETRY_AFTER: u64 = 30;
+
+impl Problem {
+    /// A problem with a status, a short stable type slug, a title and a detail.
+    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem(Box::new(Inner { status, slug, title, detail: detail.into(), retry_after: None, extra: Map::new() }))
+    }
+
+    /// 400: a parameter is missing, malformed, or conflicts with another.
+    pub fn bad_parameter(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, "bad-parameter", "Bad parameter", detail)
+    }
+
+    /// 501: the function exists but is not implemented in this version.
+    pub fn not_implemented(function: &str) -> Self {
+        Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "not-implemented",
+            "Not implemented yet",
+            format!("{function} is not implemented in this version of anaplan-functions"),
+        )
+    }
+
+    /// Adds an extension member.
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.0.extra.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Sets `Retry-After`.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.0.retry_after = Some(secs);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let p = &self.0;
+        let mut body = Map::new();
+        body.insert("type".into(), json!(format!("urn:anaplan-functions:problem:{}", p.slug)));
+        body.insert("title".into(), json!(p.title));
+        body.insert("status".into(), json!(p.status.as_u16()));
+        body.insert("detail".into(), json!(p.detail));
+        for (k, v) in &p.extra {
+            body.insert(k.clone(), v.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let retry_after = self.0.retry_after.or(match self.0.status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Some(DEFAULT_RETRY_AFTER),
+            _ => None,
+        });
+        let mut resp = (self.0.status, self.body().to_string()).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}
+
+impl From<AnaplanError> for Problem {
+    fn from(e: AnaplanError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AnaplanError::Api { status, message, retry_after } => {
+                let (code, slug, title) = match status {
+                    400 => (StatusCode::BAD_REQUEST, "anaplan-bad-request", "Anaplan rejected the request"),
+                    401 => (StatusCode::UNAUTHORIZED, "anaplan-unauthorized", "Anaplan refused the credentials"),
+                    403 => (StatusCode::FORBIDDEN, "anaplan-forbidden", "Anaplan refused access"),
+                    404 | 410 => (StatusCode::NOT_FOUND, "not-found", "Not found in Anaplan"),
+                    409 => (StatusCode::CONFLICT, "anaplan-conflict", "Anaplan reported a conflict"),
+                    422 => (StatusCode::UNPROCESSABLE_ENTITY, "model-archived", "The model is archived"),
+                    423 => (StatusCode::LOCKED, "model-locked", "The model is locked"),
+                    429 => (StatusCode::TOO_MANY_REQUESTS, "throttled", "Anaplan is throttling requests"),
+                    500..=599 => (StatusCode::BAD_GATEWAY, "anaplan-unavailable", "Anaplan failed"),
+                    // Anything else is a request this handler got wrong.
+                    _ => (StatusCode::BAD_GATEWAY, "anaplan-unexpected", "Anaplan answered unexpectedly"),
+                };
+                let mut p = Problem::new(code, slug, title, detail)
+                    .with("anaplan", json!({ "status": status, "message": message }));
+                if let Some(s) = retry_after {
+                    p = p.retry_after(s);
+                }
+                p
+            }
+            AnaplanError::Auth(AuthError::Rejected { code, .. }) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "anaplan-credentials-rejected", "Anaplan refused the credentials", format!(
+                    "{detail}. The configured credentials no longer work: an admin must provide new ones (for OAuth, a new refresh token)"
+                ))
+                .with("anaplan", json!({ "status": 401, "message": code }))
+            }
+            AnaplanError::Auth(AuthError::MissingCallerToken(_)) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "caller-token-required", "Anaplan token required", detail)
+            }
+            AnaplanError::Auth(AuthError::Unavailable(_)) => {
+                Problem::new(StatusCode::BAD_GATEWAY, "anaplan-auth-unavailable", "Anaplan's token service is unavailable", detail)
+            }
+            AnaplanError::Auth(AuthError::Store(_)) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "token-store-unavailable", "The refresh token could not be stored", detail)
+            }
+            AnaplanError::Unreachable(_) => {
+                Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unreachable", "Anaplan could not be reached", detail)
+            }
+            AnaplanError::Timeout(_) => Problem::new(StatusCode::GATEWAY_TIMEOUT, "anaplan-timeout", "Anaplan did not answer in time", detail),
+            AnaplanError::Protocol(_) => {
+                Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unexpected", "Anaplan answered unexpectedly", detail)
+            }
+            AnaplanError::StillRunning(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "still-running", "Still running", detail),
+            AnaplanError::Failed(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail),
+            AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),
+            AnaplanError::UnknownName { kind, name, closest } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "unknown-name",
+                "No object with that name",
+                if closest.is_empty() {
+                    format!("no {kind} is named {name:?} (none are visible to this identity)")
+                } else {
+                    format!("no {kind} is named {name:?}; closest names: {}", quoted(&closest))
+                },
+            )
+            .with("closestNames", json!(closest)),
+            AnaplanError::AmbiguousName { ids, .. } => {
+                Problem::new(StatusCode::NOT_FOUND, "ambiguous-name", "More than one object has that name", detail).with("matchingIds", json!(ids))
+            }
+        }
+    }
+}
+
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_is_429_with_anaplans_retry_after() {
+        let p: Problem =
+            AnaplanError::Api { status: 429, message: "Too Many Requests".into(), retry_after: Some(7) }.into();
+        assert_eq!(p.status(), StatusCode::TOO_MANY_REQUESTS);
+        let resp = p.into_response();
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/problem+json");
+    }
+
+    #[test]
+    fn every_503_has_retry_after() {
+        let resp = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "x", "X", "d").into_response();
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "30");
+    }
+
+    #[test]
+    fn anaplan_refusals_carry_anaplans_status_and_message() {
+        let p: Problem = AnaplanError::Api { status: 423, message: "Model locked".into(), retry_after: None }.into();
+        let body = p.body();
+        assert_eq!(body["status"], 423);
+        assert_eq!(body["anaplan"]["status"], 423);
+        assert_eq!(body["anaplan"]["message"], "Model locked");
+        for key in ["type", "title", "detail"] {
+            assert!(body[key].is_string(), "{key}");
+        }
+    }
+
+    #[test]
+    fn anaplan_server_errors_are_bad_gateway() {
+        let p: Problem = AnaplanError::Api { status: 503, message: "down".into(), retry_after: None }.into();
+        assert_eq!(p.status(), StatusCode::BAD_GATEWAY);
+    }
+}

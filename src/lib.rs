@@ -1,0 +1,24 @@
+//! anaplan-functions: an Azure Functions custom handler that gives Logic Apps (and anything
+//! else that speaks HTTP) a typed, safe set of Anaplan actions.
+//!
+//! How the pieces fit:
+//! - [`config`]: settings from the environment, validated once at start; a bad one stops
+//!   `serve` with one line naming it.
+//! - [`anaplan`]: an Anaplan client that knows nothing of Azure: typed ids, tokens (OAuth
+//!   refresh with rotation, legacy basic, the caller's own), retries, listings, views.
+//! - [`http`]: what the Functions host forwards (`/api/<function>`), parameters,
+//!   problem+json errors, and the mapping of Anaplan errors to statuses.
+//! - [`functions`]: one module per function folder (`get-view-data`, ...).
+//! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
+//! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
+//! - [`secret`]: the type that keeps secrets out of logs.
+
+pub mod anaplan;
+pub mod config;
+pub mod functions;
+pub mod http;
+pub mod package;
+pub mod secret;
+pub mod shutdown;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,353 @@
+//! Authentication: the OAuth token endpoint (reference §2.3/§2.5/§2.7), the
+//! legacy token service (§3) and the `AnaplanAuthToken` check for `/2/0`.
+
+use super::util::{base64_decode, now_millis};
+use super::{AccessToken, FakeState, Inner, RefreshRecord};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A fresh random refresh token.
+pub fn new_refresh_token() -> String {
+    format!("rt-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Issues an access token valid for the configured TTL and records it as a secret.
+fn issue_access_token(inner: &Inner, st: &mut FakeState) -> String {
+    let token = format!("at-{}", uuid::Uuid::new_v4().simple());
+    st.access_tokens.insert(
+        token.clone(),
+        AccessToken {
+            expires_at: Instant::now() + inner.cfg.access_token_ttl,
+            token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
+            refresh_token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
+        },
+    );
+    st.issued_secrets.push(token.clone());
+    token
+}
+
+/// The token of an `Authorization: AnaplanAuthToken <token>` header.
+/// Any other scheme (Bearer included) counts as absent.
+fn anaplan_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("AnaplanAuthToken ")?.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// True when the token is known and not expired at this instant.
+fn token_live(st: &FakeState, token: &str) -> bool {
+    st.access_tokens
+        .get(token)
+        .is_some_and(|t| Instant::now() < t.expires_at)
+}
+
+/// Gate for every `/2/0` request: a live token under the `AnaplanAuthToken` scheme.
+pub fn api_token_ok(inner: &Inner, headers: &HeaderMap) -> bool {
+    anaplan_token(headers).is_some_and(|t| token_live(&inner.state(), t))
+}
+
+// ---------------------------------------------------------------- OAuth
+
+/// An OAuth error answer: `{"error":..,"error_description":..}`.
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { status, error, description: description.into() }
+    }
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+    fn invalid_client() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed.")
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.error, "error_description": self.description });
+        no_store((self.status, Json(body)).into_response())
+    }
+}
+
+/// Token answers must not be cached (RFC 6749 §5.1).
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// Reads the token request body: JSON object (Anaplan's documented form) or
+/// `application/x-www-form-urlencoded` (what oauthlib sends). Only string
+/// values are accepted and a parameter may appear once (RFC 6749 §3.2).
+fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let pairs: Vec<(String, String)> = match content_type.as_str() {
+        "application/json" => {
+            let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+                return Err(OAuthError::invalid_request("The request body must be a JSON object."));
+            };
+            let mut pairs = Vec::new();
+            for (k, v) in map {
+                let Value::String(s) = v else {
+                    return Err(OAuthError::invalid_request(format!("Parameter {k} must be a string.")));
+                };
+                pairs.push((k, s));
+            }
+            pairs
+        }
+        "application/x-www-form-urlencoded" => url::form_urlencoded::parse(body).into_owned().collect(),
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "Content-Type must be application/json or application/x-www-form-urlencoded.",
+            ));
+        }
+    };
+    let mut params = HashMap::new();
+    for (k, v) in pairs {
+        if params.insert(k.clone(), v).is_some() {
+            return Err(OAuthError::invalid_request(format!("Parameter {k} is repeated.")));
+        }
+    }
+    Ok(params)
+}
+
+/// Client credentials belong in the body; an Authorization header is refused.
+fn reject_authorization_header(headers: &HeaderMap) -> Result<(), OAuthError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(OAuthError::invalid_request(
+            "Client credentials must be sent in the request body, not in an Authorization header.",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /oauth/token`. Each grant type has its own function; add the
+/// authorization-code and device grants as new match arms.
+pub async fn oauth_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match parse_params(&headers, &body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let result = match params.get("grant_type").map(String::as_str) {
+        None => Err(OAuthError::invalid_request("Missing parameter: grant_type")),
+        Some("refresh_token") => refresh_grant(&inner, &headers, &params),
+        Some(other) => reject_authorization_header(&headers).and(Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("Grant type '{other}' is not supported."),
+        ))),
+    };
+    match result {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `grant_type=refresh_token`: checks client, then the token; logs the attempt.
+fn refresh_grant(inner: &Inner, headers: &HeaderMap, params: &HashMap<String, String>) -> Result<Value, OAuthError> {
+    let presented = params.get("refresh_token").cloned().unwrap_or_default();
+    let mut st = inner.state();
+    let outcome = check_refresh(inner, &mut st, headers, params, &presented);
+    st.refresh_log.push(RefreshRecord {
+        presented,
+        issued: outcome.as_ref().ok().map(|(_, rt)| rt.clone()),
+        error: outcome.as_ref().err().map(|e| e.error.to_string()),
+    });
+    outcome.map(|(body, _)| body)
+}
+
+fn check_refresh(
+    inner: &Inner,
+    st: &mut FakeState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    presented: &str,
+) -> Result<(Value, String), OAuthError> {
+    reject_authorization_header(headers)?;
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_request("Missing parameter: client_id"))?;
+    if *client_id != inner.client_id {
+        return Err(OAuthError::invalid_client());
+    }
+    if params.get("client_secret") != Some(&inner.client_secret) {
+        return Err(OAuthError::invalid_client());
+    }
+    if !params.contains_key("refresh_token") {
+        return Err(OAuthError::invalid_request("Missing parameter: refresh_token"));
+    }
+    if !st.live_refresh_tokens.contains(presented) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Unknown or invalid refresh token.",
+        ));
+    }
+    let refresh_token = if inner.cfg.rotate_refresh_tokens {
+        // Rotation: the presented token is spent the moment a new one exists.
+        st.live_refresh_tokens.remove(presented);
+        let next = new_refresh_token();
+        st.live_refresh_tokens.insert(next.clone());
+        st.issued_secrets.push(next.clone());
+        next
+    } else {
+        presented.to_string()
+    };
+    let access_token = issue_access_token(inner, st);
+    let id_token = format!(
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    st.issued_secrets.push(id_token.clone());
+    let body = json!({
+        "access_token": access_token,
+        "id_token": id_token,
+        "refresh_token": refresh_token,
+        "scope": "openid email offline_access",
+        "expires_in": inner.cfg.access_token_ttl.as_secs(),
+        "token_type": "Bearer",
+    });
+    Ok((body, refresh_token))
+}
+
+// ---------------------------------------------------------------- legacy
+
+/// Legacy error: `{"status":"FAILURE_…","statusMessage":…}`.
+fn legacy_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "status": code, "statusMessage": message }))).into_response()
+}
+
+fn bad_header() -> Response {
+    legacy_error(StatusCode::BAD_REQUEST, "FAILURE_BAD_HEADER", "Invalid header. Verify the header.")
+}
+
+fn bad_credential(message: &str) -> Response {
+    legacy_error(StatusCode::UNAUTHORIZED, "FAILURE_BAD_CREDENTIAL", message)
+}
+
+/// The legacy success body with `tokenInfo` for `token`.
+fn legacy_body(inner: &Inner, st: &FakeState, token: &str, message: &str) -> serde_json::Map<String, Value> {
+    let mut body = serde_json::Map::new();
+    body.insert("meta".into(), json!({ "validationUrl": format!("{}/token/validate", inner.base_url) }));
+    body.insert("status".into(), json!("SUCCESS"));
+    body.insert("statusMessage".into(), json!(message));
+    if let Some(t) = st.access_tokens.get(token) {
+        let left = t.expires_at.saturating_duration_since(Instant::now());
+        body.insert(
+            "tokenInfo".into(),
+            json!({
+                "tokenId": t.token_id,
+                "tokenValue": token,
+                "expiresAt": now_millis() + left.as_millis() as u64,
+                "refreshTokenId": t.refresh_token_id,
+            }),
+        );
+    }
+    body
+}
+
+/// `POST /token/authenticate` with `Authorization: Basic base64(user:pass)` → 201.
+/// A missing or undecodable header is 400 FAILURE_BAD_HEADER (certificate auth
+/// is not faked); wrong credentials, or no user configured, 401.
+pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    let Some(b64) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    else {
+        return bad_header();
+    };
+    let Some(decoded) = base64_decode(b64.trim()).and_then(|b| String::from_utf8(b).ok()) else {
+        return bad_header();
+    };
+    let Some((user, pass)) = decoded.split_once(':') else {
+        return bad_header();
+    };
+    let mut st = inner.state();
+    let ok = st
+        .basic_user
+        .as_ref()
+        .is_some_and(|(u, p)| u == user && p == pass);
+    if !ok {
+        return bad_credential("Invalid username or password.");
+    }
+    let token = issue_access_token(&inner, &mut st);
+    let body = legacy_body(&inner, &st, &token, "Login successful");
+    (StatusCode::CREATED, Json(Value::Object(body))).into_response()
+}
+
+/// Resolves the live token of a `/token/*` request or the legacy error answer.
+fn legacy_token<'a>(st: &FakeState, headers: &'a HeaderMap) -> Result<&'a str, Response> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(bad_header)?;
+    // Bearer is rejected by the token service (reference §2.6).
+    let token = value.strip_prefix("AnaplanAuthToken ").ok_or_else(bad_header)?.trim();
+    if !token_live(st, token) {
+        return Err(bad_credential("Token is invalid or has expired."));
+    }
+    Ok(token)
+}
+
+/// `POST /token/refresh` → 200, same `tokenValue`, new `expiresAt`.
+pub async fn legacy_refresh(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    let mut st = inner.state();
+    let token = match legacy_token(&st, &headers) {
+        Ok(t) => t.to_string(),
+        Err(resp) => return resp,
+    };
+    if let Some(t) = st.access_tokens.get_mut(&token) {
+        t.expires_at = Instant::now() + inner.cfg.access_token_ttl;
+        t.refresh_token_id = uuid::Uuid::new_v4().hyphenated().to_string();
+    }
+    Json(Value::Object(legacy_body(&inner, &st, &token, "Token refreshed"))).into_response()
+}
+
+/// `GET /token/validate` → 200 with `tokenInfo` and `userInfo`.
+pub async fn legacy_validate(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    let st = inner.state();
+    let token = match legacy_token(&st, &headers) {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
+    let mut body = legacy_body(&inner, &st, token, "Token validated");
+    body.insert(
+        "userInfo".into(),
+        json!({
+            "userGuid": super::fixtures::USER_ID,
+            "userId": super::fixtures::USER_EMAIL,
+            "customerGuid": super::fixtures::CUSTOMER_ID,
+        }),
+    );
+    Json(Value::Object(body)).into_response()
+}
+
+/// `POST /token/logout` → 204; the token is unknown afterwards.
+pub async fn legacy_logout(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+    let mut st = inner.state();
+    let token = match legacy_token(&st, &headers) {
+        Ok(t) => t.to_string(),
+        Err(resp) => return resp,
+    };
+    st.access_tokens.remove(&token);
+    StatusCode::NO_CONTENT.into_response()
+}

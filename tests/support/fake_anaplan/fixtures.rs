@@ -1,0 +1,138 @@
+//! Ids, names and cell formulas of the fake's fixed data set, so tests can
+//! name objects without repeating literals and compute expected cell values.
+//!
+//! Id formats follow the reference (§7): workspace ids are 32 lowercase hex,
+//! model ids 32 UPPERCASE hex (both case-sensitive), modules/views `102…`,
+//! lists `101…`, Time `20000000003`, Versions `20000000020`.
+
+/// Workspace "FP&A Planning".
+pub const WS_FPA_ID: &str = "8a81b09d599f3c6e0159f605560c2630";
+pub const WS_FPA_NAME: &str = "FP&A Planning";
+/// Workspace "Sales Ops".
+pub const WS_SALES_ID: &str = "8a81b09d599f3c6e0159f605560c2631";
+pub const WS_SALES_NAME: &str = "Sales Ops";
+
+/// Model "Revenue Plan" (in FP&A Planning).
+pub const MODEL_REVENUE_ID: &str = "75A40874E6B64FA3AE0743278996850F";
+pub const MODEL_REVENUE_NAME: &str = "Revenue Plan";
+/// Model "Headcount Plan" (in FP&A Planning).
+pub const MODEL_HEADCOUNT_ID: &str = "75A40874E6B64FA3AE0743278996850E";
+pub const MODEL_HEADCOUNT_NAME: &str = "Headcount Plan";
+/// Two models in Sales Ops that are both named "Forecast" (ambiguity tests).
+pub const MODEL_FORECAST_1_ID: &str = "75A40874E6B64FA3AE074327899685A1";
+pub const MODEL_FORECAST_2_ID: &str = "75A40874E6B64FA3AE074327899685A2";
+pub const MODEL_FORECAST_NAME: &str = "Forecast";
+
+/// Revenue Plan views. Each default view has the id and name of its module.
+pub const VIEW_PRICE_BOOK_ID: &str = "102000000001";
+pub const VIEW_PRICE_BOOK_NAME: &str = "REV01 Price Book";
+/// 2001 rows × 500 columns = 1,000,500 cells: over the direct-read limit.
+pub const VIEW_BIG_GRID_ID: &str = "102000000002";
+pub const VIEW_BIG_GRID_NAME: &str = "REV02 Big Grid";
+pub const VIEW_REGIONS_ID: &str = "102000000003";
+pub const VIEW_REGIONS_NAME: &str = "REV03 Regions";
+/// Two default views sharing one name (ambiguity tests).
+pub const VIEW_DUPLICATE_1_ID: &str = "102000000004";
+pub const VIEW_DUPLICATE_2_ID: &str = "102000000005";
+pub const VIEW_DUPLICATE_NAME: &str = "REV04 Duplicate";
+/// A saved (subsidiary) view of module REV01: listed by `GET /models/{m}/views`
+/// only with `includesubsidiaryviews=true`, but readable by id at any time.
+pub const VIEW_SAVED_NOTES_ID: &str = "102000000011";
+pub const VIEW_SAVED_NOTES_NAME: &str = "REV01 Notes Review";
+/// Headcount Plan's only view; it has TWO page dimensions (Versions, Departments).
+pub const VIEW_STAFF_ID: &str = "102000000101";
+pub const VIEW_STAFF_NAME: &str = "HC01 Staff";
+/// The one view of each Forecast model (same id and name in both; values differ).
+pub const VIEW_FORECAST_ID: &str = "102000000201";
+pub const VIEW_FORECAST_NAME: &str = "FC01 Forecast";
+
+/// Dimension ids and names.
+pub const DIM_PRODUCTS_ID: &str = "101000000000";
+pub const DIM_PRODUCTS_NAME: &str = "Products";
+pub const DIM_REGIONS_ID: &str = "101000000003";
+pub const DIM_REGIONS_NAME: &str = "Regions";
+pub const DIM_CUSTOMERS_ID: &str = "101000000010";
+pub const DIM_CUSTOMERS_NAME: &str = "Customers";
+pub const DIM_EMPLOYEES_ID: &str = "101000000020";
+pub const DIM_EMPLOYEES_NAME: &str = "Employees";
+pub const DIM_DEPARTMENTS_ID: &str = "101000000030";
+pub const DIM_DEPARTMENTS_NAME: &str = "Departments";
+pub const DIM_LINE_ITEMS_ID: &str = "101999999999";
+pub const DIM_LINE_ITEMS_NAME: &str = "Line items";
+pub const DIM_TIME_ID: &str = "20000000003";
+pub const DIM_TIME_NAME: &str = "Time";
+pub const DIM_VERSIONS_ID: &str = "20000000020";
+pub const DIM_VERSIONS_NAME: &str = "Versions";
+
+/// Page items of Versions (usable in `pages=20000000020:107000000001`).
+pub const VERSION_ACTUAL_ID: &str = "107000000001";
+pub const VERSION_ACTUAL_NAME: &str = "Actual";
+pub const VERSION_FORECAST_ID: &str = "107000000002";
+pub const VERSION_FORECAST_NAME: &str = "Forecast";
+/// Page items of Departments (HC01 Staff's second page dimension).
+pub const DEPARTMENT_FINANCE_ID: &str = "108000000001";
+pub const DEPARTMENT_FINANCE_NAME: &str = "Finance";
+pub const DEPARTMENT_ENGINEERING_ID: &str = "108000000002";
+pub const DEPARTMENT_ENGINEERING_NAME: &str = "Engineering";
+
+/// Item names of the small dimensions, in view order.
+pub const PRODUCTS: [&str; 3] = ["Widget", "Gadget", "Gizmo, Deluxe"];
+pub const REGIONS: [&str; 2] = ["North", "South"];
+pub const PRICE_BOOK_MONTHS: [&str; 2] = ["Jan 26", "Feb 26"];
+pub const PRICE_BOOK_LINE_ITEMS: [&str; 2] = ["Price", "Notes"];
+pub const EMPLOYEES: [&str; 3] = ["Ada Lovelace", "Grace Hopper", "Alan Turing"];
+
+/// Size of REV02 Big Grid.
+pub const BIG_GRID_ROWS: usize = 2001;
+pub const BIG_GRID_COLUMNS: usize = 500;
+
+/// The user behind every token (`GET /2/0/users/me`, `/token/validate`).
+pub const USER_ID: &str = "8a80da9a5fbe1c80015fc1d8d2f10c2f";
+pub const USER_EMAIL: &str = "integration@example.com";
+pub const USER_FIRST_NAME: &str = "Integration";
+pub const USER_LAST_NAME: &str = "User";
+/// Tenant (customer) guid reported by `/token/validate`.
+pub const CUSTOMER_ID: &str = "8a80db8a5fbe1c80015fc1d8d2f10000";
+
+/// Formats hundredths as Anaplan prints numbers: no trailing zeros
+/// (`6460` → `"64.6"`, `120000` → `"1200"`, `-325` → `"-3.25"`).
+pub fn format_hundredths(v: i64) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    match (a / 100, a % 100) {
+        (int, 0) => format!("{sign}{int}"),
+        (int, f) if f % 10 == 0 => format!("{sign}{int}.{}", f / 10),
+        (int, f) => format!("{sign}{int}.{f:02}"),
+    }
+}
+
+/// REV01 Price Book "Price" cell. Indexes are positions in [`PRODUCTS`],
+/// [`REGIONS`], [`PRICE_BOOK_MONTHS`] and Versions (0 = Actual, 1 = Forecast).
+/// Actual/Widget/North/Jan 26 is "64.6"; Gadget there is "1200"; Gizmo "-3.25".
+pub fn price_book_price(version: usize, product: usize, region: usize, month: usize) -> String {
+    const BASE: [i64; 3] = [6460, 120_000, -325];
+    let base = BASE.get(product).copied().unwrap_or(0);
+    format_hundredths(base + region as i64 * 500 + month as i64 * 150 + version as i64 * 1000)
+}
+
+/// REV01 Price Book "Notes" cell: text, some empty, some needing CSV quoting.
+pub fn price_book_note(version: usize, product: usize, region: usize, month: usize) -> String {
+    const NOTES: [&str; 5] = ["ok", "check \"A\"", "", "see row 2, col 3", "two\nlines"];
+    NOTES[(version + product + 2 * region + month) % NOTES.len()].to_string()
+}
+
+/// REV02 Big Grid cell for customer index `row` (0-based) and month `col`.
+pub fn big_grid_cell(row: usize, col: usize) -> String {
+    let v = (row as i64 * 7919 + col as i64 * 104_729) % 1_000_000 - 250_000;
+    format_hundredths(v)
+}
+
+/// Name of Big Grid customer `i` (0-based): "Customer 0001".."Customer 2001".
+pub fn customer_name(i: usize) -> String {
+    format!("Customer {:04}", i + 1)
+}
+
+/// Name of Big Grid month `i` (0-based): "M001".."M500".
+pub fn month_name(i: usize) -> String {
+    format!("M{:03}", i + 1)
+}

@@ -1,0 +1,332 @@
+#![allow(dead_code)]
+//! A strict in-process fake of the Anaplan APIs for integration tests.
+//!
+//! One axum server on `127.0.0.1:<random port>` serves the Integration API
+//! (`/2/0/...`), the OAuth token endpoint (`/oauth/token`) and the legacy token
+//! service (`/token/...`). It answers in the real shapes recorded in
+//! `shared/reference/anaplan-samples/` and enforces the real rules (token
+//! scheme, rotation of refresh tokens, paging caps, content negotiation, page
+//! selectors, the 1 M-cell limit...), so a client that only works against a
+//! lenient server fails here.
+//!
+//! Fault injection (`throttle_next`, `fail_next`) applies to `/2/0` requests
+//! AFTER their token was accepted: a request rejected with 401 does not consume
+//! an injected fault, so a test knows the faulted request was otherwise valid.
+//! When both are pending, throttling is served first.
+
+mod api;
+mod auth;
+mod data;
+pub mod fixtures;
+mod grid;
+mod read_requests;
+mod util;
+mod views;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Knobs of the fake. `Default` mirrors Anaplan where Anaplan has a number.
+#[derive(Clone, Debug)]
+pub struct FakeConfig {
+    /// Lifetime of access tokens (OAuth `expires_in`, legacy `expiresAt`); Anaplan: 2100 s.
+    pub access_token_ttl: Duration,
+    /// Rotatable OAuth client: each refresh returns a new refresh token and
+    /// spends the presented one. `false` = the same refresh token keeps working.
+    pub rotate_refresh_tokens: bool,
+    /// List endpoints silently cap `limit` to this (0 is treated as 1), forcing paging.
+    pub page_size_cap: usize,
+    /// Max cells (rows × columns) a direct `/data` read may return.
+    pub direct_read_cell_limit: usize,
+    /// `availablePages` of a completed large read request (0 is treated as 1).
+    pub read_request_pages: usize,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            access_token_ttl: Duration::from_secs(2100),
+            rotate_refresh_tokens: true,
+            page_size_cap: 2,
+            direct_read_cell_limit: 1_000_000,
+            read_request_pages: 4,
+        }
+    }
+}
+
+/// One `grant_type=refresh_token` attempt at `/oauth/token`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshRecord {
+    /// The refresh token the client sent ("" when it sent none).
+    pub presented: String,
+    /// The refresh token returned on success (the same one without rotation).
+    pub issued: Option<String>,
+    /// The OAuth `error` code on failure, e.g. "invalid_grant".
+    pub error: Option<String>,
+}
+
+/// One HTTP request as the fake saw it. Never holds credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    /// Raw query string ("" when none).
+    pub query: String,
+    /// Scheme word of the `Authorization` header ("AnaplanAuthToken", "Bearer",
+    /// "Basic"…). `Some("")` when the header has no space (it might be a bare
+    /// secret, so it is not recorded); `None` when the header is absent.
+    pub authorization_scheme: Option<String>,
+}
+
+/// Handle to a running fake; cheap to clone.
+#[derive(Clone)]
+pub struct FakeAnaplan {
+    inner: Arc<Inner>,
+}
+
+/// Shared state behind the handle and the handlers.
+struct Inner {
+    cfg: FakeConfig,
+    base_url: String,
+    client_id: String,
+    client_secret: String,
+    initial_refresh_token: String,
+    catalog: data::Catalog,
+    state: Mutex<FakeState>,
+}
+
+/// An access token (OAuth or legacy) and the ids the legacy service shows for it.
+struct AccessToken {
+    expires_at: Instant,
+    token_id: String,
+    refresh_token_id: String,
+}
+
+#[derive(Default)]
+struct FakeState {
+    access_tokens: HashMap<String, AccessToken>,
+    /// Refresh tokens that may still be presented.
+    live_refresh_tokens: HashSet<String>,
+    refresh_log: Vec<RefreshRecord>,
+    issued_secrets: Vec<String>,
+    requests: Vec<RecordedRequest>,
+    throttle: (u32, u64),
+    failures: (u32, u16),
+    read_requests: HashMap<String, read_requests::ReadRequest>,
+    read_requests_created: usize,
+    basic_user: Option<(String, String)>,
+}
+
+impl Inner {
+    /// Locks the state; a poisoned lock is still usable (a test panicked
+    /// elsewhere), and the fake must not add a second panic.
+    fn state(&self) -> MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl FakeAnaplan {
+    /// Starts a fake with [`FakeConfig::default`].
+    pub async fn start() -> FakeAnaplan {
+        Self::start_with(FakeConfig::default()).await
+    }
+
+    /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends.
+    pub async fn start_with(cfg: FakeConfig) -> FakeAnaplan {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("fake Anaplan: bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("fake Anaplan: local_addr");
+        let client_secret = format!("cs-{}", uuid::Uuid::new_v4().simple());
+        let initial_refresh_token = auth::new_refresh_token();
+        let mut state = FakeState::default();
+        state.issued_secrets.push(client_secret.clone());
+        state.issued_secrets.push(initial_refresh_token.clone());
+        state.live_refresh_tokens.insert(initial_refresh_token.clone());
+        let inner = Arc::new(Inner {
+            cfg,
+            base_url: format!("http://{addr}"),
+            client_id: uuid::Uuid::new_v4().simple().to_string(),
+            client_secret,
+            initial_refresh_token,
+            catalog: data::catalog(),
+            state: Mutex::new(state),
+        });
+        let app = router(inner.clone());
+        tokio::spawn(async move {
+            // The server lives as long as the test's runtime; errors only end it.
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeAnaplan { inner }
+    }
+
+    /// `http://127.0.0.1:PORT`: base for `/2/0`, `/oauth` and `/token`.
+    pub fn base_url(&self) -> String {
+        self.inner.base_url.clone()
+    }
+
+    /// The OAuth client id (32 lowercase hex).
+    pub fn client_id(&self) -> String {
+        self.inner.client_id.clone()
+    }
+
+    /// The OAuth client secret.
+    pub fn client_secret(&self) -> String {
+        self.inner.client_secret.clone()
+    }
+
+    /// First refresh token of the chain (what a human bootstrap would yield).
+    pub fn initial_refresh_token(&self) -> String {
+        self.inner.initial_refresh_token.clone()
+    }
+
+    /// The next `n` authenticated `/2/0` requests get 429 with `Retry-After: secs`.
+    pub fn throttle_next(&self, n: u32, retry_after_secs: u64) {
+        self.inner.state().throttle = (n, retry_after_secs);
+    }
+
+    /// The next `n` authenticated `/2/0` requests get `status` with Anaplan's
+    /// error body (an invalid status code becomes 500).
+    pub fn fail_next(&self, n: u32, status: u16) {
+        self.inner.state().failures = (n, status);
+    }
+
+    /// Every access token issued so far is expired from now on (new ones are not).
+    pub fn expire_access_tokens(&self) {
+        let now = Instant::now();
+        for t in self.inner.state().access_tokens.values_mut() {
+            t.expires_at = now;
+        }
+    }
+
+    /// Every refresh-token grant attempt, in order.
+    pub fn refresh_log(&self) -> Vec<RefreshRecord> {
+        self.inner.state().refresh_log.clone()
+    }
+
+    /// Client secret, every token issued (access, refresh, id token) and the
+    /// basic-auth password if one was set: strings that must never leak.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.inner.state().issued_secrets.clone()
+    }
+
+    /// Every request seen, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.inner.state().requests.clone()
+    }
+
+    /// Large read requests created and not yet deleted.
+    pub fn live_read_requests(&self) -> usize {
+        self.inner.state().read_requests.len()
+    }
+
+    /// Large read requests created in total.
+    pub fn read_requests_created(&self) -> usize {
+        self.inner.state().read_requests_created
+    }
+
+    /// Enables legacy `POST /token/authenticate` with Basic auth for this user.
+    pub fn set_basic_user(&self, username: &str, password: &str) {
+        let mut st = self.inner.state();
+        st.basic_user = Some((username.to_string(), password.to_string()));
+        st.issued_secrets.push(password.to_string());
+    }
+}
+
+/// All routes. Paths not listed answer Anaplan's 404 body; a known path with
+/// the wrong method answers 405 (as the real API does).
+fn router(inner: Arc<Inner>) -> Router {
+    const RR: &str = "/2/0/workspaces/{ws}/models/{m}/views/{v}/readRequests";
+    Router::new()
+        .route("/oauth/token", post(auth::oauth_token))
+        .route("/token/authenticate", post(auth::legacy_authenticate))
+        .route("/token/refresh", post(auth::legacy_refresh))
+        .route("/token/validate", get(auth::legacy_validate))
+        .route("/token/logout", post(auth::legacy_logout))
+        .route("/2/0/users/me", get(api::users_me))
+        .route("/2/0/workspaces", get(api::workspaces))
+        .route("/2/0/workspaces/{ws}/models", get(api::workspace_models))
+        // Real Anaplan answers 405 for every method here; use /models/{m}.
+        .route("/2/0/workspaces/{ws}/models/{m}", any(method_not_allowed))
+        .route("/2/0/models/{m}", get(api::model))
+        .route("/2/0/models/{m}/modules", get(api::modules))
+        .route("/2/0/models/{m}/modules/{module}/views", get(api::module_views))
+        .route("/2/0/models/{m}/views", get(api::views))
+        .route("/2/0/models/{m}/views/{v}", get(views::metadata))
+        .route("/2/0/models/{m}/views/{v}/data", get(views::data))
+        .route(RR, post(read_requests::create))
+        .route(
+            &format!("{RR}/{{id}}"),
+            get(read_requests::status).delete(read_requests::delete),
+        )
+        .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(inner.clone(), gate))
+        .with_state(inner)
+}
+
+async fn not_found(req: Request) -> Response {
+    util::api_status(StatusCode::NOT_FOUND, req.uri().path())
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    util::api_status(StatusCode::METHOD_NOT_ALLOWED, req.uri().path())
+}
+
+/// Runs before every handler: records the request, then for `/2/0` checks the
+/// `AnaplanAuthToken` and serves any injected throttle/fault.
+async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let auth = req.headers().get(header::AUTHORIZATION);
+    let scheme = auth.map(|v| {
+        let s = String::from_utf8_lossy(v.as_bytes());
+        s.split_once(' ')
+            .map(|(scheme, _)| scheme.to_string())
+            .unwrap_or_default()
+    });
+    inner.state().requests.push(RecordedRequest {
+        method: req.method().to_string(),
+        path: path.clone(),
+        query: req.uri().query().unwrap_or("").to_string(),
+        authorization_scheme: scheme,
+    });
+    if path == "/2/0" || path.starts_with("/2/0/") {
+        if !auth::api_token_ok(&inner, req.headers()) {
+            return util::api_status(StatusCode::UNAUTHORIZED, &path);
+        }
+        if let Some(resp) = take_fault(&inner, &path) {
+            return resp;
+        }
+    }
+    next.run(req).await
+}
+
+/// Consumes one pending throttle (first) or failure, if any.
+fn take_fault(inner: &Inner, path: &str) -> Option<Response> {
+    let mut st = inner.state();
+    if st.throttle.0 > 0 {
+        st.throttle.0 -= 1;
+        let secs = st.throttle.1;
+        drop(st);
+        let mut resp = util::api_status(StatusCode::TOO_MANY_REQUESTS, path);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Some(resp);
+    }
+    if st.failures.0 > 0 {
+        st.failures.0 -= 1;
+        let status = StatusCode::from_u16(st.failures.1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        drop(st);
+        return Some(util::api_status(status, path).into_response());
+    }
+    None
+}

@@ -1,0 +1,124 @@
+//! View metadata and direct cell reads (reference §5.1, §5.2).
+
+use super::Inner;
+use super::api::find_model;
+use super::data::{Dim, View};
+use super::grid;
+use super::util::{Ids, api_error, api_status, envelope, query_get, query_pairs, thousands};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The model's view by id, or Anaplan's 404 (unknown model or view alike).
+pub(super) fn find_view<'a>(inner: &'a Inner, model: &str, view: &str, path: &str) -> Result<&'a View, Response> {
+    find_model(inner, model, path)?
+        .view(view)
+        .ok_or_else(|| api_status(StatusCode::NOT_FOUND, path))
+}
+
+fn dims_json(dims: &[Dim]) -> Value {
+    dims.iter().map(|d| json!({ "id": d.id, "name": d.name })).collect()
+}
+
+/// `GET /2/0/models/{m}/views/{v}` → `viewName`, `viewId`, `rows`, `columns`,
+/// `pages`; an axis without dimensions is omitted, not empty.
+pub async fn metadata(State(inner): State<Arc<Inner>>, Ids((m, v)): Ids<(String, String)>, uri: Uri) -> Response {
+    let view = match find_view(&inner, &m, &v, uri.path()) {
+        Ok(view) => view,
+        Err(resp) => return resp,
+    };
+    let mut body = envelope("objects/view");
+    body.insert("viewName".into(), json!(view.name));
+    body.insert("viewId".into(), json!(view.id));
+    for (key, dims) in [("rows", &view.rows), ("columns", &view.columns), ("pages", &view.pages)] {
+        if !dims.is_empty() {
+            body.insert(key.into(), dims_json(dims));
+        }
+    }
+    Json(Value::Object(body)).into_response()
+}
+
+/// The representation a `/data` request negotiated.
+enum Repr {
+    Json,
+    Csv,
+}
+
+/// JSON needs both `Accept: application/json` and `format=v1`; CSV needs
+/// `Accept: text/csv` (any parameters, e.g. `escaped=true`) and no `format`.
+/// Everything else — including a missing Accept or `*/*` — is not acceptable.
+fn negotiate(headers: &HeaderMap, format: Option<&str>) -> Option<Repr> {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let has = |wanted: &str| {
+        accept.split(',').any(|range| {
+            let media = range.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case(wanted)
+        })
+    };
+    match format {
+        Some("v1") if has("application/json") => Some(Repr::Json),
+        None if has("text/csv") => Some(Repr::Csv),
+        _ => None,
+    }
+}
+
+/// `GET /2/0/models/{m}/views/{v}/data`: checks in order view exists (404),
+/// representation (406), page selectors (400), cell limit (400).
+pub async fn data(
+    State(inner): State<Arc<Inner>>,
+    Ids((m, v)): Ids<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    let view = match find_view(&inner, &m, &v, path) {
+        Ok(view) => view,
+        Err(resp) => return resp,
+    };
+    let pairs = query_pairs(uri.query());
+    let Some(repr) = negotiate(&headers, query_get(&pairs, "format")) else {
+        return api_status(StatusCode::NOT_ACCEPTABLE, path);
+    };
+    let selectors: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "pages")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let pages = match grid::select_pages(view, &selectors) {
+        Ok(p) => p,
+        Err(bad) => {
+            return api_error(StatusCode::BAD_REQUEST, &format!("Invalid page selector [{bad}]"), path);
+        }
+    };
+    let cells = view.cell_count();
+    let limit = inner.cfg.direct_read_cell_limit;
+    if cells > limit {
+        let message = format!(
+            "The view contains {} cells, which exceeds the limit of {} cells for this call. \
+             Use a large read request.",
+            thousands(cells),
+            thousands(limit)
+        );
+        return api_error(StatusCode::BAD_REQUEST, &message, path);
+    }
+    match repr {
+        Repr::Json => Json(grid::json_v1(view, &pages)).into_response(),
+        Repr::Csv => csv_response(grid::csv_document(view, &pages)),
+    }
+}
+
+/// A `text/csv` answer.
+pub(super) fn csv_response(body: String) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+    resp
+}
