@@ -36,9 +36,9 @@ pub async fn users_me() -> Response {
 fn usize_param(pairs: &[(String, String)], key: &str, default: usize, path: &str) -> Result<usize, Response> {
     match query_get(pairs, key) {
         None => Ok(default),
-        Some(v) => v.parse::<usize>().map_err(|_| {
-            api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [{key}]"), path)
-        }),
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [{key}]"), path)),
     }
 }
 
@@ -51,14 +51,14 @@ fn usize_param(pairs: &[(String, String)], key: &str, default: usize, path: &str
 fn paged(inner: &Inner, uri: &Uri, key: &str, schema: &str, items: Vec<Value>) -> Response {
     let path = uri.path();
     let pairs = query_pairs(uri.query());
-    let (offset, limit) = match (
-        usize_param(&pairs, "offset", 0, path),
-        usize_param(&pairs, "limit", DEFAULT_LIMIT, path),
-    ) {
-        (Ok(o), Ok(l)) if l > 0 => (o, l),
-        (Err(e), _) | (_, Err(e)) => return e,
-        _ => return api_error(StatusCode::BAD_REQUEST, "Invalid value for parameter [limit]", path),
-    };
+    let (offset, limit) =
+        match (usize_param(&pairs, "offset", 0, path), usize_param(&pairs, "limit", DEFAULT_LIMIT, path)) {
+            (Ok(o), Ok(l)) if l > 0 => (o, l),
+            (Err(e), _) | (_, Err(e)) => return e,
+            _ => {
+                return api_error(StatusCode::BAD_REQUEST, "Invalid value for parameter [limit]", path);
+            }
+        };
     let step = limit.min(inner.cfg.page_size_cap.max(1));
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset).take(step).collect();
@@ -139,22 +139,13 @@ pub async fn workspace_models(State(inner): State<Arc<Inner>>, Ids(ws): Ids<Stri
     if inner.catalog.workspace(&ws).is_none() {
         return api_status(StatusCode::NOT_FOUND, uri.path());
     }
-    let items = inner
-        .catalog
-        .models
-        .iter()
-        .filter(|m| m.workspace_id == ws)
-        .map(|m| model_json(&inner, m))
-        .collect();
+    let items = inner.catalog.models.iter().filter(|m| m.workspace_id == ws).map(|m| model_json(&inner, m)).collect();
     paged(&inner, &uri, "models", "objects/model", items)
 }
 
 /// Model by exact id, or Anaplan's 404.
 pub(super) fn find_model<'a>(inner: &'a Inner, id: &str, path: &str) -> Result<&'a Model, Response> {
-    inner
-        .catalog
-        .model(id)
-        .ok_or_else(|| api_status(StatusCode::NOT_FOUND, path))
+    inner.catalog.model(id).ok_or_else(|| api_status(StatusCode::NOT_FOUND, path))
 }
 
 /// `GET /2/0/models/{m}` → `model`.
@@ -175,11 +166,7 @@ pub async fn modules(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: 
         Ok(model) => model,
         Err(resp) => return resp,
     };
-    let items = model
-        .modules
-        .iter()
-        .map(|(id, name)| json!({ "id": id, "name": name }))
-        .collect();
+    let items = model.modules.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect();
     paged(&inner, &uri, "modules", "objects/module", items)
 }
 
@@ -195,12 +182,7 @@ pub async fn views(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: Ur
         Err(resp) => return resp,
     };
     let all = query_flag(&query_pairs(uri.query()), "includesubsidiaryviews");
-    let items = model
-        .views
-        .iter()
-        .filter(|v| all || v.is_default)
-        .map(view_json)
-        .collect();
+    let items = model.views.iter().filter(|v| all || v.is_default).map(view_json).collect();
     paged(&inner, &uri, "views", "objects/view", items)
 }
 
@@ -217,11 +199,6 @@ pub async fn module_views(
     if !model.modules.iter().any(|(id, _)| *id == module) {
         return api_status(StatusCode::NOT_FOUND, uri.path());
     }
-    let items = model
-        .views
-        .iter()
-        .filter(|v| v.module_id == module)
-        .map(view_json)
-        .collect();
+    let items = model.views.iter().filter(|v| v.module_id == module).map(view_json).collect();
     paged(&inner, &uri, "views", "objects/view", items)
 }

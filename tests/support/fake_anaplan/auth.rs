@@ -43,9 +43,7 @@ fn anaplan_token(headers: &HeaderMap) -> Option<&str> {
 
 /// True when the token is known and not expired at this instant.
 fn token_live(st: &FakeState, token: &str) -> bool {
-    st.access_tokens
-        .get(token)
-        .is_some_and(|t| Instant::now() < t.expires_at)
+    st.access_tokens.get(token).is_some_and(|t| Instant::now() < t.expires_at)
 }
 
 /// Gate for every `/2/0` request: a live token under the `AnaplanAuthToken` scheme.
@@ -181,9 +179,8 @@ fn check_refresh(
     presented: &str,
 ) -> Result<(Value, String), OAuthError> {
     reject_authorization_header(headers)?;
-    let client_id = params
-        .get("client_id")
-        .ok_or_else(|| OAuthError::invalid_request("Missing parameter: client_id"))?;
+    let client_id =
+        params.get("client_id").ok_or_else(|| OAuthError::invalid_request("Missing parameter: client_id"))?;
     if *client_id != inner.client_id {
         return Err(OAuthError::invalid_client());
     }
@@ -194,11 +191,7 @@ fn check_refresh(
         return Err(OAuthError::invalid_request("Missing parameter: refresh_token"));
     }
     if !st.live_refresh_tokens.contains(presented) {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "Unknown or invalid refresh token.",
-        ));
+        return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", "Unknown or invalid refresh token."));
     }
     let refresh_token = if inner.cfg.rotate_refresh_tokens {
         // Rotation: the presented token is spent the moment a new one exists.
@@ -268,10 +261,8 @@ fn legacy_body(inner: &Inner, st: &FakeState, token: &str, message: &str) -> ser
 /// A missing or undecodable header is 400 FAILURE_BAD_HEADER (certificate auth
 /// is not faked); wrong credentials, or no user configured, 401.
 pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
-    let Some(b64) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
+    let Some(b64) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "))
     else {
         return bad_header();
     };
@@ -282,10 +273,7 @@ pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: Heade
         return bad_header();
     };
     let mut st = inner.state();
-    let ok = st
-        .basic_user
-        .as_ref()
-        .is_some_and(|(u, p)| u == user && p == pass);
+    let ok = st.basic_user.as_ref().is_some_and(|(u, p)| u == user && p == pass);
     if !ok {
         return bad_credential("Invalid username or password.");
     }
@@ -296,10 +284,7 @@ pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: Heade
 
 /// Resolves the live token of a `/token/*` request or the legacy error answer.
 fn legacy_token<'a>(st: &FakeState, headers: &'a HeaderMap) -> Result<&'a str, Response> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(bad_header)?;
+    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(bad_header)?;
     // Bearer is rejected by the token service (reference §2.6).
     let token = value.strip_prefix("AnaplanAuthToken ").ok_or_else(bad_header)?.trim();
     if !token_live(st, token) {

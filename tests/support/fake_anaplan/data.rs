@@ -48,15 +48,8 @@ pub struct Dim {
 
 /// The items of a dimension: listed names or a generated numbered series.
 pub enum Items {
-    Named {
-        names: &'static [&'static str],
-        first_id: u64,
-    },
-    Numbered {
-        count: usize,
-        first_id: u64,
-        label: fn(usize) -> String,
-    },
+    Named { names: &'static [&'static str], first_id: u64 },
+    Numbered { count: usize, first_id: u64, label: fn(usize) -> String },
 }
 
 impl Dim {
@@ -167,7 +160,14 @@ fn line_items(names: &'static [&'static str], first_id: u64) -> Dim {
     Dim::named(DIM_LINE_ITEMS_ID, DIM_LINE_ITEMS_NAME, names, first_id)
 }
 
-fn view(id: &'static str, name: &'static str, pages: Vec<Dim>, rows: Vec<Dim>, columns: Vec<Dim>, cell: CellFn) -> View {
+fn view(
+    id: &'static str,
+    name: &'static str,
+    pages: Vec<Dim>,
+    rows: Vec<Dim>,
+    columns: Vec<Dim>,
+    cell: CellFn,
+) -> View {
     View { id, name, module_id: id, is_default: true, pages, rows, columns, cell }
 }
 
@@ -259,9 +259,8 @@ pub fn catalog() -> Catalog {
         },
     );
 
-    let forecast = |cell: CellFn| {
-        vec![view(VIEW_FORECAST_ID, VIEW_FORECAST_NAME, vec![], vec![regions()], vec![months()], cell)]
-    };
+    let forecast =
+        |cell: CellFn| vec![view(VIEW_FORECAST_ID, VIEW_FORECAST_NAME, vec![], vec![regions()], vec![months()], cell)];
 
     let modules_of = |views: &[View]| -> Vec<(&'static str, &'static str)> {
         views.iter().filter(|v| v.is_default).map(|v| (v.module_id, v.name)).collect()
@@ -270,8 +269,20 @@ pub fn catalog() -> Catalog {
     let mut models = vec![
         (MODEL_REVENUE_ID, MODEL_REVENUE_NAME, WS_FPA_ID, "UNLOCKED", revenue_views),
         (MODEL_HEADCOUNT_ID, MODEL_HEADCOUNT_NAME, WS_FPA_ID, "PRODUCTION", vec![staff]),
-        (MODEL_FORECAST_1_ID, MODEL_FORECAST_NAME, WS_SALES_ID, "UNLOCKED", forecast(|_, r, c| (10 * (r[0] + 1) + c[0]).to_string())),
-        (MODEL_FORECAST_2_ID, MODEL_FORECAST_NAME, WS_SALES_ID, "UNLOCKED", forecast(|_, r, c| (20 * (r[0] + 1) + c[0]).to_string())),
+        (
+            MODEL_FORECAST_1_ID,
+            MODEL_FORECAST_NAME,
+            WS_SALES_ID,
+            "UNLOCKED",
+            forecast(|_, r, c| (10 * (r[0] + 1) + c[0]).to_string()),
+        ),
+        (
+            MODEL_FORECAST_2_ID,
+            MODEL_FORECAST_NAME,
+            WS_SALES_ID,
+            "UNLOCKED",
+            forecast(|_, r, c| (20 * (r[0] + 1) + c[0]).to_string()),
+        ),
     ];
     let models = models
         .drain(..)

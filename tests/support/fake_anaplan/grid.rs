@@ -59,8 +59,7 @@ pub fn json_v1(view: &View, pages: &[usize]) -> Value {
     let rows: Vec<Value> = (0..axis_len(&view.rows))
         .map(|r| {
             decode(&view.rows, r, &mut row_idx);
-            let coords: Vec<String> =
-                view.rows.iter().zip(&row_idx).map(|(d, &i)| d.item_name(i)).collect();
+            let coords: Vec<String> = view.rows.iter().zip(&row_idx).map(|(d, &i)| d.item_name(i)).collect();
             let cells: Vec<String> = (0..n_cols)
                 .map(|c| {
                     decode(&view.columns, c, &mut col_idx);

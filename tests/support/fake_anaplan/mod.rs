@@ -1,4 +1,7 @@
 #![allow(dead_code)]
+// Handlers return ready-made `Response`s as their error type (the axum idiom);
+// boxing them only to shrink `Result` would add noise for no benefit here.
+#![allow(clippy::result_large_err)]
 //! A strict in-process fake of the Anaplan APIs for integration tests.
 //!
 //! One axum server on `127.0.0.1:<random port>` serves the Integration API
@@ -13,6 +16,21 @@
 //! AFTER their token was accepted: a request rejected with 401 does not consume
 //! an injected fault, so a test knows the faulted request was otherwise valid.
 //! When both are pending, throttling is served first.
+//!
+//! Answers at a glance (bodies: OAuth `{"error","error_description"}`, legacy
+//! `{"status":"FAILURE_…","statusMessage"}`, API `{"status":{code,message},"path","timestamp"}`):
+//! - `/oauth/token`: Authorization header, missing `grant_type`/`client_id`/`refresh_token`,
+//!   bad body or Content-Type → 400 `invalid_request`; unknown client or wrong/missing secret
+//!   → 401 `invalid_client`; spent/unknown refresh token → 400 `invalid_grant`; any other
+//!   grant → 400 `unsupported_grant_type`.
+//! - `/token/*`: missing/undecodable header or non-`Basic`/`AnaplanAuthToken` scheme → 400
+//!   `FAILURE_BAD_HEADER`; wrong user/password or dead token → 401 `FAILURE_BAD_CREDENTIAL`.
+//! - `/2/0`: no live `AnaplanAuthToken` → 401; unknown id or route → 404 "Not Found"; wrong
+//!   method → 405; bad `offset`/`limit` → 400 "Invalid value for parameter [..]"; view data
+//!   Accept/format mismatch → 406; bad selector → 400 "Invalid page selector [..]"; too many
+//!   cells → 400 "The view contains N cells, which exceeds the limit of L cells for this
+//!   call. Use a large read request."; read request without JSON Content-Type → 415, bad
+//!   `exportType` → 400, page not available → 404.
 
 mod api;
 mod auth;
@@ -140,9 +158,7 @@ impl FakeAnaplan {
 
     /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends.
     pub async fn start_with(cfg: FakeConfig) -> FakeAnaplan {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("fake Anaplan: bind 127.0.0.1:0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("fake Anaplan: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake Anaplan: local_addr");
         let client_secret = format!("cs-{}", uuid::Uuid::new_v4().simple());
         let initial_refresh_token = auth::new_refresh_token();
@@ -262,10 +278,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/2/0/models/{m}/views/{v}", get(views::metadata))
         .route("/2/0/models/{m}/views/{v}/data", get(views::data))
         .route(RR, post(read_requests::create))
-        .route(
-            &format!("{RR}/{{id}}"),
-            get(read_requests::status).delete(read_requests::delete),
-        )
+        .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -288,9 +301,7 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
     let auth = req.headers().get(header::AUTHORIZATION);
     let scheme = auth.map(|v| {
         let s = String::from_utf8_lossy(v.as_bytes());
-        s.split_once(' ')
-            .map(|(scheme, _)| scheme.to_string())
-            .unwrap_or_default()
+        s.split_once(' ').map(|(scheme, _)| scheme.to_string()).unwrap_or_default()
     });
     inner.state().requests.push(RecordedRequest {
         method: req.method().to_string(),

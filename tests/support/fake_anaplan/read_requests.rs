@@ -45,10 +45,7 @@ type Parent = (String, String, String);
 
 /// The view, after checking the workspace, that the model lives in it, and the view.
 fn find_parent<'a>(inner: &'a Inner, (ws, m, v): &Parent, path: &str) -> Result<&'a View, Response> {
-    let in_ws = inner
-        .catalog
-        .model(m)
-        .is_some_and(|model| model.workspace_id == ws);
+    let in_ws = inner.catalog.model(m).is_some_and(|model| model.workspace_id == ws);
     if inner.catalog.workspace(ws).is_none() || !in_ws {
         return Err(api_status(StatusCode::NOT_FOUND, path));
     }
@@ -173,11 +170,7 @@ pub async fn page(
     let path = uri.path();
     let parent = (ws, m, v);
     let pages = inner.cfg.read_request_pages.max(1);
-    let ready = inner
-        .state()
-        .read_requests
-        .get(&id)
-        .is_some_and(|r| belongs(r, &parent) && r.complete());
+    let ready = inner.state().read_requests.get(&id).is_some_and(|r| belongs(r, &parent) && r.complete());
     let n = match n.parse::<usize>() {
         Ok(n) if ready && n < pages => n,
         _ => return api_status(StatusCode::NOT_FOUND, path),

@@ -31,10 +31,7 @@ pub fn api_status(status: StatusCode, path: &str) -> Response {
 /// The success envelope shared by all JSON answers: `meta.schema` + `status`.
 pub fn envelope(schema: &str) -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
-    map.insert(
-        "meta".into(),
-        json!({ "schema": format!("https://api.anaplan.com/2/0/{schema}") }),
-    );
+    map.insert("meta".into(), json!({ "schema": format!("https://api.anaplan.com/2/0/{schema}") }));
     map.insert("status".into(), json!({ "code": 200, "message": "Success" }));
     map
 }
@@ -60,17 +57,12 @@ where
 
 /// Decoded query pairs in order (repeated keys are kept, as `pages=` may repeat).
 pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect()
 }
 
 /// First value of a query parameter.
 pub fn query_get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// True when a boolean query flag is set to `true` (case-insensitive, like Spring).
@@ -80,28 +72,17 @@ pub fn query_flag(pairs: &[(String, String)], key: &str) -> bool {
 
 /// Current time as milliseconds since the Unix epoch (legacy `expiresAt`).
 pub fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// ISO-8601 UTC timestamp with nanoseconds, like the captured 404 sample
 /// (`2026-07-14T13:55:12.198115662Z`). Done by hand: no chrono in main.
 pub fn iso_timestamp_now() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (y, m, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
+    format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z", rem / 3600, (rem / 60) % 60, rem % 60, d.subsec_nanos())
 }
 
 /// Days since 1970-01-01 → (year, month, day); Howard Hinnant's algorithm.
@@ -128,7 +109,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -172,7 +153,7 @@ pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
         }
     }
     let bytes = input.as_bytes();
-    if bytes.is_empty() || bytes.len() % 4 != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);

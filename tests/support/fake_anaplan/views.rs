@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 /// The model's view by id, or Anaplan's 404 (unknown model or view alike).
 pub(super) fn find_view<'a>(inner: &'a Inner, model: &str, view: &str, path: &str) -> Result<&'a View, Response> {
-    find_model(inner, model, path)?
-        .view(view)
-        .ok_or_else(|| api_status(StatusCode::NOT_FOUND, path))
+    find_model(inner, model, path)?.view(view).ok_or_else(|| api_status(StatusCode::NOT_FOUND, path))
 }
 
 fn dims_json(dims: &[Dim]) -> Value {
@@ -51,12 +49,7 @@ enum Repr {
 /// `Accept: text/csv` (any parameters, e.g. `escaped=true`) and no `format`.
 /// Everything else — including a missing Accept or `*/*` — is not acceptable.
 fn negotiate(headers: &HeaderMap, format: Option<&str>) -> Option<Repr> {
-    let accept = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+    let accept = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
     let has = |wanted: &str| {
         accept.split(',').any(|range| {
             let media = range.split(';').next().unwrap_or("").trim();
@@ -87,11 +80,7 @@ pub async fn data(
     let Some(repr) = negotiate(&headers, query_get(&pairs, "format")) else {
         return api_status(StatusCode::NOT_ACCEPTABLE, path);
     };
-    let selectors: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, _)| k == "pages")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let selectors: Vec<&str> = pairs.iter().filter(|(k, _)| k == "pages").map(|(_, v)| v.as_str()).collect();
     let pages = match grid::select_pages(view, &selectors) {
         Ok(p) => p,
         Err(bad) => {
@@ -118,7 +107,6 @@ pub async fn data(
 /// A `text/csv` answer.
 pub(super) fn csv_response(body: String) -> Response {
     let mut resp = body.into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
     resp
 }
