@@ -1,0 +1,237 @@
+//! get-view-data end to end: through the host harness, against the strict fake Anaplan.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::app::{App, problem};
+use support::fake_anaplan::fixtures::*;
+
+fn ids(view: &str) -> String {
+    format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId={view}")
+}
+
+#[tokio::test]
+async fn records_by_ids_have_typed_cells_in_column_order() {
+    let app = App::start().await;
+    let resp = app
+        .get("get-view-data", &format!("{}&pages={DIM_VERSIONS_ID}:{VERSION_FORECAST_ID}", ids(VIEW_PRICE_BOOK_ID)))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["view"], json!({"id": VIEW_PRICE_BOOK_ID, "name": VIEW_PRICE_BOOK_NAME}));
+    assert_eq!(body["pages"], json!([{"dimension": DIM_VERSIONS_NAME, "item": VERSION_FORECAST_NAME}]));
+
+    let mut columns = vec![DIM_PRODUCTS_NAME.to_owned(), DIM_REGIONS_NAME.to_owned()];
+    for m in PRICE_BOOK_MONTHS {
+        for li in PRICE_BOOK_LINE_ITEMS {
+            columns.push(format!("{m} | {li}"));
+        }
+    }
+    assert_eq!(body["columns"], json!(columns));
+
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), PRODUCTS.len() * REGIONS.len());
+    for (p, product) in PRODUCTS.iter().enumerate() {
+        for (r, region) in REGIONS.iter().enumerate() {
+            let row = rows.iter().find(|row| row["Products"] == *product && row["Regions"] == *region).unwrap();
+            let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+            assert_eq!(keys, columns.iter().collect::<Vec<_>>());
+            for (m, month) in PRICE_BOOK_MONTHS.iter().enumerate() {
+                let price: Value = serde_json::from_str(&price_book_price(1, p, r, m)).unwrap();
+                assert!(price.is_number());
+                assert_eq!(row[format!("{month} | Price")], price, "{product}/{region}/{month}");
+                assert_eq!(row[format!("{month} | Notes")], json!(price_book_note(1, p, r, m)));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn names_resolve_like_ids_and_post_bodies_work() {
+    let app = App::start().await;
+    let by_id: Value = app.get("get-view-data", &ids(VIEW_REGIONS_ID)).await.json().await.unwrap();
+    let resp = app
+        .post(
+            "get-view-data",
+            "",
+            &json!({"workspaceName": WS_FPA_NAME, "modelName": MODEL_REVENUE_NAME, "viewName": VIEW_REGIONS_NAME}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let by_name: Value = resp.json().await.unwrap();
+    assert_eq!(by_id, by_name);
+    assert_eq!(by_name["rows"].as_array().unwrap().len(), REGIONS.len());
+    // A saved view is found by name too (listed with includesubsidiaryviews=true).
+    let saved = app
+        .get(
+            "get-view-data",
+            &format!(
+                "workspaceId={WS_FPA_ID}&modelName=Revenue%20Plan&viewName={}",
+                VIEW_SAVED_NOTES_NAME.replace(' ', "%20")
+            ),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(saved["view"]["id"], VIEW_SAVED_NOTES_ID);
+}
+
+#[tokio::test]
+async fn grid_is_anaplans_json_and_csv_is_anaplans_csv() {
+    let app = App::start().await;
+    let pages = format!("&pages={DIM_VERSIONS_ID}:{VERSION_ACTUAL_ID}");
+    let grid = app.get("get-view-data", &format!("{}&format=grid{pages}", ids(VIEW_PRICE_BOOK_ID))).await;
+    assert_eq!(grid.status(), 200);
+    let grid: Value = grid.json().await.unwrap();
+    assert_eq!(grid["pages"], json!([VERSION_ACTUAL_NAME]));
+    assert_eq!(grid["columnCoordinates"][0], json!([PRICE_BOOK_MONTHS[0], PRICE_BOOK_LINE_ITEMS[0]]));
+    assert_eq!(grid["rows"][0]["cells"][0], json!(price_book_price(0, 0, 0, 0)));
+
+    let csv = app.get("get-view-data", &format!("{}&format=csv{pages}", ids(VIEW_PRICE_BOOK_ID))).await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let lines: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&lines[0][0], VERSION_ACTUAL_NAME, "page line first");
+    assert_eq!(lines.len(), 1 + 2 + PRODUCTS.len() * REGIONS.len());
+    let gizmo = lines.iter().find(|l| &l[0] == PRODUCTS[2] && &l[1] == REGIONS[0]).unwrap();
+    assert_eq!(&gizmo[2], price_book_price(0, 2, 0, 0));
+}
+
+#[tokio::test]
+async fn views_above_a_million_cells_go_through_a_large_read_that_is_deleted() {
+    let app = App::start().await;
+    let resp = app.get("get-view-data", &ids(VIEW_BIG_GRID_ID)).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), BIG_GRID_ROWS);
+    assert_eq!(body["columns"].as_array().unwrap().len(), 1 + BIG_GRID_COLUMNS);
+    for (r, c) in [(0, 0), (1000, 250), (BIG_GRID_ROWS - 1, BIG_GRID_COLUMNS - 1)] {
+        let row = &rows[r];
+        assert_eq!(row[DIM_CUSTOMERS_NAME], json!(customer_name(r)));
+        let want: Value = serde_json::from_str(&big_grid_cell(r, c)).unwrap();
+        assert_eq!(row[month_name(c)], want, "cell {r},{c}");
+    }
+    assert_eq!(app.fake.read_requests_created(), 1);
+    assert_eq!(app.fake.live_read_requests(), 0, "the read request is deleted afterwards");
+
+    let csv = app.get("get-view-data", &format!("{}&format=csv", ids(VIEW_BIG_GRID_ID))).await;
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1 + BIG_GRID_ROWS);
+    assert_eq!(app.fake.read_requests_created(), 2);
+    assert_eq!(app.fake.live_read_requests(), 0);
+
+    // Grid JSON and page selection only exist for direct reads.
+    let grid = app.get("get-view-data", &format!("{}&format=grid", ids(VIEW_BIG_GRID_ID))).await;
+    let p = problem(grid, 400).await;
+    assert!(p["detail"].as_str().unwrap().contains("1,000,000"), "{p}");
+    assert_eq!(app.fake.read_requests_created(), 2, "no large read for a format it cannot serve");
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_right_problem_and_never_reaches_anaplan_with_junk() {
+    let app = App::start().await;
+    let cases: Vec<(String, u16, &str)> = vec![
+        (format!("workspaceId={WS_FPA_ID}&modelId=75a40874e6b64fa3ae0743278996850f&viewId=1"), 400, "modelId"),
+        (format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId=..%2F102"), 400, "viewId"),
+        (format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId=102000000001&viewName=x"), 400, "not both"),
+        (format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}"), 400, "viewId or viewName"),
+        (format!("{}&format=xml", ids(VIEW_REGIONS_ID)), 400, "format"),
+        (format!("{}&pages=20000000020", ids(VIEW_REGIONS_ID)), 400, "pages"),
+        (format!("{}&viewid=1", ids(VIEW_REGIONS_ID)), 400, "unknown parameter"),
+        (format!("{}&format=csv&format=grid", ids(VIEW_REGIONS_ID)), 400, "twice"),
+    ];
+    let before = app.fake.requests().len();
+    for (query, status, needle) in &cases {
+        let body = problem(app.get("get-view-data", query).await, *status).await;
+        assert!(body["detail"].as_str().unwrap().contains(needle), "{query}: {body}");
+    }
+    assert_eq!(app.fake.requests().len(), before, "malformed input never reaches Anaplan");
+
+    // A body that is not JSON, one that conflicts with the query, and a GET with a body.
+    let not_json = app
+        .http
+        .post(app.url("get-view-data"))
+        .header("x-functions-key", app.host.function_key())
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    problem(not_json, 400).await;
+    let conflict = app.post("get-view-data", "format=csv", &json!({"format": "grid"})).await;
+    problem(conflict, 400).await;
+    let form = app
+        .http
+        .post(app.url("get-view-data"))
+        .header("x-functions-key", app.host.function_key())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("format=csv")
+        .send()
+        .await
+        .unwrap();
+    problem(form, 400).await;
+}
+
+#[tokio::test]
+async fn anaplan_refusals_keep_their_meaning() {
+    let app = App::start().await;
+    // A page dimension the view does not have: Anaplan's 400, with its message.
+    let body =
+        problem(app.get("get-view-data", &format!("{}&pages={DIM_REGIONS_ID}:1", ids(VIEW_PRICE_BOOK_ID))).await, 400)
+            .await;
+    assert_eq!(body["anaplan"]["status"], 400);
+    assert!(body["anaplan"]["message"].as_str().unwrap().contains("Invalid page selector"), "{body}");
+    // An id that does not exist: 404.
+    let body = problem(app.get("get-view-data", &ids("102999999999")).await, 404).await;
+    assert_eq!(body["anaplan"]["status"], 404);
+}
+
+#[tokio::test]
+async fn unknown_and_ambiguous_names_are_404_with_candidates() {
+    let app = App::start().await;
+    let q = format!("workspaceId={WS_FPA_ID}&modelName=Revenue%20Pln&viewId=1");
+    let body = problem(app.get("get-view-data", &q).await, 404).await;
+    assert_eq!(body["closestNames"][0], MODEL_REVENUE_NAME, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("Revenue Pln"));
+
+    let q = format!("workspaceName=Sales%20Ops&modelName=Forecast&viewId={VIEW_FORECAST_ID}");
+    let body = problem(app.get("get-view-data", &q).await, 404).await;
+    let ids = body["matchingIds"].as_array().unwrap();
+    assert!(ids.contains(&json!(MODEL_FORECAST_1_ID)) && ids.contains(&json!(MODEL_FORECAST_2_ID)), "{body}");
+
+    let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewName=REV04%20Duplicate");
+    let body = problem(app.get("get-view-data", &q).await, 404).await;
+    assert_eq!(body["matchingIds"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_persistent_throttling_is_a_429_with_retry_after() {
+    let app = App::start().await;
+    app.fake.throttle_next(2, 1);
+    let resp = app.get("get-view-data", &ids(VIEW_REGIONS_ID)).await;
+    assert_eq!(resp.status(), 200, "two 429s are absorbed by the retry budget");
+
+    app.fake.throttle_next(100, 120);
+    let resp = app.get("get-view-data", &ids(VIEW_REGIONS_ID)).await;
+    assert_eq!(resp.headers()["retry-after"], "120", "Anaplan's Retry-After is passed on");
+    problem(resp, 429).await;
+
+    app.fake.throttle_next(0, 0);
+    app.fake.fail_next(1, 503);
+    let resp = app.get("get-view-data", &ids(VIEW_REGIONS_ID)).await;
+    assert_eq!(resp.status(), 200, "a passing 503 is retried");
+}
+
+#[tokio::test]
+async fn other_functions_answer_501_until_implemented() {
+    let app = App::start().await;
+    for f in ["run-process", "export-file", "import-file", "list-objects"] {
+        let body = problem(app.get(f, "").await, 501).await;
+        assert!(body["detail"].as_str().unwrap().contains(f));
+    }
+}

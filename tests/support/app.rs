@@ -1,0 +1,101 @@
+//! Starts the whole thing as a user would run it: the staged function app behind the host
+//! harness, configured to talk to a fresh fake Anaplan.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::fake_anaplan::FakeAnaplan;
+use super::host::{FunctionsHost, StagedApp, stage_app};
+
+/// One staged app per test binary: staging copies the binary, no need to repeat it.
+fn staged() -> &'static StagedApp {
+    static STAGED: OnceLock<StagedApp> = OnceLock::new();
+    STAGED.get_or_init(stage_app)
+}
+
+/// A running function app and the fake Anaplan it talks to.
+pub struct App {
+    pub fake: FakeAnaplan,
+    pub host: FunctionsHost,
+    pub http: reqwest::Client,
+    /// Holds ANAPLAN_TOKEN_FILE.
+    pub state_dir: tempfile::TempDir,
+}
+
+/// The settings that point the app at `fake` with OAuth secrets from the environment.
+pub fn oauth_env(fake: &FakeAnaplan, state_dir: &std::path::Path) -> Vec<(String, String)> {
+    vec![
+        ("ANAPLAN_AUTH_METHOD".into(), "oauth".into()),
+        ("ANAPLAN_API_URL".into(), fake.base_url()),
+        ("ANAPLAN_OAUTH_URL".into(), fake.base_url()),
+        ("ANAPLAN_AUTH_URL".into(), fake.base_url()),
+        ("ANAPLAN_CLIENT_ID".into(), fake.client_id()),
+        ("ANAPLAN_CLIENT_SECRET".into(), fake.client_secret()),
+        ("ANAPLAN_REFRESH_TOKEN".into(), fake.initial_refresh_token()),
+        ("ANAPLAN_TOKEN_FILE".into(), state_dir.join("refresh-token").display().to_string()),
+        ("RUST_LOG".into(), "debug".into()),
+    ]
+}
+
+impl App {
+    /// The app with OAuth against a default fake.
+    pub async fn start() -> App {
+        let fake = FakeAnaplan::start().await;
+        Self::start_against(fake, |_| {}).await
+    }
+
+    /// The app against `fake`, with the OAuth environment adjusted by `edit`.
+    pub async fn start_against(fake: FakeAnaplan, edit: impl FnOnce(&mut Vec<(String, String)>)) -> App {
+        let state_dir = tempfile::tempdir().unwrap();
+        let mut env = oauth_env(&fake, state_dir.path());
+        edit(&mut env);
+        let host = FunctionsHost::start(&staged().root, env).await.expect("the function app starts");
+        App { fake, host, http: reqwest::Client::new(), state_dir }
+    }
+
+    /// The public URL of a function, as a Logic App would call it.
+    pub fn url(&self, function: &str) -> String {
+        format!("{}/api/{function}", self.host.base_url())
+    }
+
+    /// GET with the function key in the header.
+    pub async fn get(&self, function: &str, query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}?{query}", self.url(function)))
+            .header("x-functions-key", self.host.function_key())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST of a JSON body with the function key in the header.
+    pub async fn post(&self, function: &str, query: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}?{query}", self.url(function)))
+            .header("x-functions-key", self.host.function_key())
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads a problem+json answer, checking its shape.
+pub async fn problem(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "unexpected status");
+    assert_eq!(
+        resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).as_deref(),
+        Some("application/problem+json")
+    );
+    let retry_after = resp.headers().get("retry-after").is_some();
+    let body: Value = resp.json().await.unwrap();
+    for key in ["type", "title", "detail"] {
+        assert!(body[key].is_string(), "problem without {key}: {body}");
+    }
+    assert_eq!(body["status"], status, "{body}");
+    if status == 429 || status == 503 {
+        assert!(retry_after, "{status} without Retry-After");
+    }
+    body
+}
