@@ -12,6 +12,9 @@
 //! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
 //! - [`secret`]: the type that keeps secrets out of logs.
+//! - [`storage`]: Azure Blob storage for exports, imports and state shared between
+//!   instances (idempotency records, locks): accounts from the settings, JSON records with
+//!   ETags, block-by-block writes and streamed reads.
 
 pub mod anaplan;
 pub mod config;
@@ -21,4 +24,5 @@ pub mod package;
 pub mod secret;
 pub mod shutdown;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;
