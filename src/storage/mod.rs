@@ -7,16 +7,23 @@
 //!   account SASs with it, because `azure_storage_blob` speaks only Entra ID and SAS.
 //! - [`ContainerName`], [`BlobName`]: names checked against Azure's rules before they are
 //!   put into a URL.
+//! - [`JsonStore`]: small JSON documents with optimistic concurrency (ETags).
+//! - [`BlockWriter`], [`read_stream`]: large blobs written block by block and read as a
+//!   stream, never whole in memory.
 //!
 //! Every failure is a [`StorageError`], whose text never carries a key or a SAS.
 
 mod account;
 mod names;
+mod records;
 mod sas;
+mod transfer;
 
 pub use account::BlobAccount;
 pub use azure_core::http::Etag;
 pub use names::{BlobName, ContainerName};
+pub use records::{Created, JsonStore};
+pub use transfer::{BlockWriter, read_stream};
 
 use azure_core::error::ErrorKind;
 
