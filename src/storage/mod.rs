@@ -17,6 +17,7 @@ mod account;
 mod names;
 mod records;
 mod sas;
+mod settings;
 mod transfer;
 
 pub use account::BlobAccount;
