@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::anaplan::token_file;
 use crate::secret::Secret;
+use crate::storage::{BlobAccount, StorageError};
 
 /// A setting that is missing or malformed.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,10 @@ pub struct Settings {
     pub oauth_url: Url,
     /// `ANAPLAN_POLL_SECONDS`.
     pub poll_seconds: u64,
+    /// The app's storage account (`AzureWebJobsStorage`, or its identity-based form).
+    pub app_storage: Option<BlobAccount>,
+    /// `EXPORT_STORAGE_URL`.
+    pub export_storage: Option<BlobAccount>,
 }
 
 impl Settings {
@@ -115,7 +120,12 @@ impl Settings {
                 ));
             }
         };
-        Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds })
+        let app_storage = BlobAccount::from_app_settings(&get).map_err(storage_setting("AzureWebJobsStorage"))?;
+        let export_storage = match get("EXPORT_STORAGE_URL") {
+            Some(v) => Some(BlobAccount::from_export_setting(&v).map_err(storage_setting("EXPORT_STORAGE_URL"))?),
+            None => None,
+        };
+        Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds, app_storage, export_storage })
     }
 }
 
@@ -139,6 +149,14 @@ fn oauth(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSettings, ConfigEr
         refresh_token: Secret::new(required(get, "ANAPLAN_REFRESH_TOKEN")?),
         token_file,
     })
+}
+
+/// A storage setting's error, named by the setting the storage layer names (or `default`).
+fn storage_setting(default: &'static str) -> impl Fn(StorageError) -> ConfigError {
+    move |e| match e {
+        StorageError::Setting { name, problem } => ConfigError { name, problem },
+        other => ConfigError { name: default, problem: other.to_string() },
+    }
 }
 
 fn required(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {

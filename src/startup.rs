@@ -74,6 +74,9 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         catalog: Catalog::default(),
         caller_auth: matches!(settings.auth, AuthSettings::Caller),
         poll_seconds: settings.poll_seconds,
+        app_storage: settings.app_storage.clone().map(Arc::new),
+        export_storage: settings.export_storage.clone().map(Arc::new),
+        state_store: Arc::default(),
     })
 }
 

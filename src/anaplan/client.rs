@@ -57,7 +57,14 @@ pub struct ApiRequest {
     segments: Vec<String>,
     query: Vec<(String, String)>,
     accept: &'static str,
-    body: Option<serde_json::Value>,
+    body: Option<Body>,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+enum Body {
+    Json(serde_json::Value),
+    Octets(bytes::Bytes),
 }
 
 impl ApiRequest {
@@ -96,7 +103,13 @@ impl ApiRequest {
 
     /// Sends a JSON body.
     pub fn json(mut self, body: serde_json::Value) -> Self {
-        self.body = Some(body);
+        self.body = Some(Body::Json(body));
+        self
+    }
+
+    /// Sends raw bytes as `application/octet-stream` (cheap to clone for retries).
+    pub fn octets(mut self, body: bytes::Bytes) -> Self {
+        self.body = Some(Body::Octets(body));
         self
     }
 
@@ -158,8 +171,10 @@ impl Client {
                 .timeout(self.retry.attempt_timeout)
                 .header(AUTHORIZATION, auth_header(&token))
                 .header(ACCEPT, req.accept);
-            if let Some(body) = &req.body {
-                builder = builder.header(CONTENT_TYPE, "application/json").body(body.to_string());
+            match &req.body {
+                Some(Body::Json(v)) => builder = builder.header(CONTENT_TYPE, "application/json").body(v.to_string()),
+                Some(Body::Octets(b)) => builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone()),
+                None => {}
             }
             let outcome = builder.send().await;
             let (failure, retry_after) = match outcome {

@@ -29,6 +29,9 @@ pub enum AnaplanError {
     /// A long-running Anaplan job did not finish within this request's time budget.
     #[error("{0}")]
     StillRunning(String),
+    /// The model stayed busy with other work for this request's whole retry budget.
+    #[error("the model is busy with another task: {0}")]
+    Busy(String),
     /// Anaplan ran the job and it failed.
     #[error("{0}")]
     Failed(String),

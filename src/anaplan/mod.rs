@@ -6,7 +6,9 @@ pub mod auth;
 pub mod catalog;
 pub mod client;
 pub mod error;
+pub mod files;
 pub mod ids;
+pub mod tasks;
 pub mod token_file;
 pub mod views;
 

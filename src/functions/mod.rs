@@ -1,8 +1,12 @@
 //! One module per Azure function folder under `functions/`. Each takes a [`Call`] and
 //! answers a response or a [`Problem`].
 
+pub mod export_file;
 pub mod get_view_data;
+pub mod import_file;
 pub mod records;
+pub mod run_process;
+pub mod task_call;
 
 use axum::http::Method;
 use axum::response::Response;
@@ -16,21 +20,31 @@ pub struct Function {
     pub name: &'static str,
     /// Methods the function accepts.
     pub methods: &'static [Method],
+    /// Largest request body it reads.
+    pub max_body: usize,
 }
+
+/// Parameters come as a query string or a small JSON body.
+const PARAMETER_BODY: usize = 1024 * 1024;
+/// The Functions host's own request body limit (`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` default).
+const FILE_BODY: usize = 100 * 1024 * 1024;
 
 /// Every function, as in `functions/*/function.json` (a test keeps them equal).
 pub const FUNCTIONS: &[Function] = &[
-    Function { name: "get-view-data", methods: &[Method::GET, Method::POST] },
-    Function { name: "run-process", methods: &[Method::GET, Method::POST, Method::DELETE] },
-    Function { name: "export-file", methods: &[Method::GET, Method::POST, Method::DELETE] },
-    Function { name: "import-file", methods: &[Method::GET, Method::POST, Method::DELETE] },
-    Function { name: "list-objects", methods: &[Method::GET] },
+    Function { name: "get-view-data", methods: &[Method::GET, Method::POST], max_body: PARAMETER_BODY },
+    Function { name: "run-process", methods: &[Method::GET, Method::POST, Method::DELETE], max_body: PARAMETER_BODY },
+    Function { name: "export-file", methods: &[Method::GET, Method::POST, Method::DELETE], max_body: PARAMETER_BODY },
+    Function { name: "import-file", methods: &[Method::GET, Method::POST, Method::DELETE], max_body: FILE_BODY },
+    Function { name: "list-objects", methods: &[Method::GET], max_body: PARAMETER_BODY },
 ];
 
 /// Runs function `name` for `call`.
 pub async fn invoke(state: &AppState, name: &'static str, call: Call) -> Result<Response, Problem> {
     match name {
         "get-view-data" => get_view_data::handle(state, call).await,
+        "run-process" => run_process::handle(state, call).await,
+        "export-file" => export_file::handle(state, call).await,
+        "import-file" => import_file::handle(state, call).await,
         other => Err(Problem::not_implemented(other)),
     }
 }

@@ -1,6 +1,8 @@
 //! What every function shares: the router that receives what the Functions host forwards,
 //! the request context ([`Call`]), parameters, and problem+json errors.
 
+pub mod idempotency;
+pub mod long_running;
 pub mod params;
 pub mod problem;
 
@@ -23,12 +25,10 @@ use crate::anaplan::ids::{ModelId, WorkspaceId};
 use crate::anaplan::{AnaplanError, Catalog, Client, Listing};
 use crate::functions::{self, FUNCTIONS};
 use crate::secret::Secret;
+use crate::storage::{BlobAccount, JsonStore};
 
 /// The route prefix of host.json (`extensions.http.routePrefix`).
 pub const ROUTE_PREFIX: &str = "/api/";
-
-/// Parameters arrive in a query string or a small JSON body; larger bodies are refused.
-const MAX_PARAMETER_BODY: usize = 1024 * 1024;
 
 /// No answer takes longer than this (the contract says 110 s; Logic Apps cuts synchronous
 /// calls at 120 s and Azure's front end at 230 s).
@@ -45,9 +45,47 @@ pub struct AppState {
     pub caller_auth: bool,
     /// `Retry-After` for 202 answers.
     pub poll_seconds: u64,
+    /// The app's own storage account (`AzureWebJobsStorage`): shared state.
+    pub app_storage: Option<Arc<BlobAccount>>,
+    /// Where exports to Blob go (`EXPORT_STORAGE_URL`, else the app's account).
+    pub export_storage: Option<Arc<BlobAccount>>,
+    /// The container of shared-state records, opened on first use (never before the
+    /// port is bound).
+    pub state_store: Arc<tokio::sync::OnceCell<JsonStore>>,
 }
 
+/// The container that holds the handler's shared state in the app's storage account.
+pub const STATE_CONTAINER: &str = "anaplan-functions-state";
+
 impl AppState {
+    /// The account exports and blob imports use.
+    pub fn export_storage(&self) -> Option<&BlobAccount> {
+        self.export_storage.as_deref().or(self.app_storage.as_deref())
+    }
+
+    /// The shared-state store (idempotency records), opened on first use.
+    pub async fn state_store(&self) -> Result<&JsonStore, Problem> {
+        let Some(account) = self.app_storage.as_deref() else {
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "state-storage-unavailable",
+                "State storage unavailable",
+                "Idempotency-Key needs the app's storage account (AzureWebJobsStorage), which is not configured",
+            ));
+        };
+        self.state_store
+            .get_or_try_init(|| JsonStore::open(account, STATE_CONTAINER))
+            .await
+            .map_err(|e| {
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "state-storage-unavailable",
+                    "State storage unavailable",
+                    format!("the app's storage account (AzureWebJobsStorage) could not be used: {e}"),
+                )
+            })
+    }
+
     /// The workspace named by `r`.
     pub async fn workspace(&self, client: &Client, r: ObjectRef<WorkspaceId>) -> Result<WorkspaceId, Problem> {
         match r {
@@ -88,6 +126,11 @@ impl Call {
     /// The parameters from query and body; `allowed` lists the function's names.
     pub fn params(&self, allowed: &[&str]) -> Result<Params, Problem> {
         Params::collect(&self.method, self.query.as_deref(), &self.headers, &self.body, allowed)
+    }
+
+    /// The parameters from the query string alone (for functions whose body is a file).
+    pub fn query_params(&self, allowed: &[&str]) -> Result<Params, Problem> {
+        Params::collect(&self.method, self.query.as_deref(), &self.headers, &[], allowed)
     }
 
     /// The Anaplan client for this call: the app's own, or (auth method `caller`) one with
@@ -169,14 +212,14 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return resp;
     }
     let (parts, body) = req.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_PARAMETER_BODY).await {
+    let body = match axum::body::to_bytes(body, function.max_body).await {
         Ok(b) => b,
         Err(_) => {
             return Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body-too-large",
                 "Body too large",
-                format!("{} takes its parameters as a JSON body of at most {MAX_PARAMETER_BODY} bytes", function.name),
+                format!("{} reads a request body of at most {} bytes", function.name, function.max_body),
             )
             .into_response();
         }

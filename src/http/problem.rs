@@ -141,6 +141,12 @@ impl From<AnaplanError> for Problem {
             AnaplanError::Protocol(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unexpected", "Anaplan answered unexpectedly", detail)
             }
+            AnaplanError::Busy(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "model-busy",
+                "The model is busy",
+                format!("{detail}; it stayed busy for this request's retry budget, try again later"),
+            ),
             AnaplanError::StillRunning(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "still-running", "Still running", detail),
             AnaplanError::Failed(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail),
             AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),

@@ -34,6 +34,10 @@ pub fn oauth_env(fake: &FakeAnaplan, state_dir: &std::path::Path) -> Vec<(String
         ("ANAPLAN_CLIENT_SECRET".into(), fake.client_secret()),
         ("ANAPLAN_REFRESH_TOKEN".into(), fake.initial_refresh_token()),
         ("ANAPLAN_TOKEN_FILE".into(), state_dir.join("refresh-token").display().to_string()),
+        // Polls every second instead of Anaplan's recommended five, to keep tests short.
+        ("ANAPLAN_POLL_SECONDS".into(), "1".into()),
+        // Azurite, started by scripts/test.sh (and .ci/run).
+        ("AzureWebJobsStorage".into(), "UseDevelopmentStorage=true".into()),
         ("RUST_LOG".into(), "debug".into()),
     ]
 }
@@ -98,4 +102,38 @@ pub async fn problem(resp: reqwest::Response, status: u16) -> Value {
         assert!(retry_after, "{status} without Retry-After");
     }
     body
+}
+
+/// Follows the asynchronous pattern as Logic Apps does: while the answer is 202, checks
+/// its Location and Retry-After, waits that long and GETs the Location. Returns the first
+/// non-202 answer and how many polls it took.
+pub async fn follow(http: &reqwest::Client, mut resp: reqwest::Response) -> (reqwest::Response, usize) {
+    let mut polls = 0;
+    while resp.status() == 202 {
+        let location = resp.headers().get("location").expect("202 without Location").to_str().unwrap().to_owned();
+        let retry_after: u64 =
+            resp.headers().get("retry-after").expect("202 without Retry-After").to_str().unwrap().parse().unwrap();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["statusUrl"], location.as_str(), "statusUrl equals Location");
+        assert!(body["taskId"].is_string() && body["taskState"].is_string(), "{body}");
+        assert!(location.starts_with("http://127.0.0.1:"), "Location is absolute: {location}");
+        tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+        // Logic Apps polls the Location as given: no extra headers, the key rides in `code`.
+        resp = http.get(&location).send().await.unwrap();
+        polls += 1;
+        assert!(polls < 120, "the task never finished");
+    }
+    (resp, polls)
+}
+
+/// A fresh, unique container in Azurite, created.
+pub async fn azurite_container() -> (anaplan_functions::storage::BlobAccount, String) {
+    let account = anaplan_functions::storage::BlobAccount::from_app_settings(|k| {
+        (k == "AzureWebJobsStorage").then(|| "UseDevelopmentStorage=true".to_owned())
+    })
+    .unwrap()
+    .expect("the development storage account");
+    let name = format!("t{}", uuid::Uuid::new_v4().simple());
+    account.ensure_container(&name).await.expect("Azurite must be running (scripts/test.sh starts it)");
+    (account, name)
 }

@@ -48,7 +48,17 @@ fn usize_param(pairs: &[(String, String)], key: &str, default: usize, path: &str
 /// `currentPageSize`, `offset`, `totalSize` and ready `next`/`previous` URLs.
 /// An empty collection omits both its array key and `meta.paging`, like the
 /// captured empty-collection sample; a page past the end omits the array key.
-fn paged(inner: &Inner, uri: &Uri, key: &str, schema: &str, items: Vec<Value>) -> Response {
+pub(super) fn paged(inner: &Inner, uri: &Uri, key: &str, schema: &str, items: Vec<Value>) -> Response {
+    paged_capped(inner, uri, (key, schema), items, inner.cfg.page_size_cap)
+}
+
+/// [`paged`] with an explicit cap: chunk lists use Anaplan's 5000 rather than
+/// `page_size_cap`, since no real file has more chunks than one page holds.
+pub(super) fn paged_chunks(inner: &Inner, uri: &Uri, schema: &str, items: Vec<Value>) -> Response {
+    paged_capped(inner, uri, ("chunks", schema), items, DEFAULT_LIMIT)
+}
+
+fn paged_capped(inner: &Inner, uri: &Uri, (key, schema): (&str, &str), items: Vec<Value>, cap: usize) -> Response {
     let path = uri.path();
     let pairs = query_pairs(uri.query());
     let (offset, limit) =
@@ -59,7 +69,7 @@ fn paged(inner: &Inner, uri: &Uri, key: &str, schema: &str, items: Vec<Value>) -
                 return api_error(StatusCode::BAD_REQUEST, "Invalid value for parameter [limit]", path);
             }
         };
-    let step = limit.min(inner.cfg.page_size_cap.max(1));
+    let step = limit.min(cap.max(1));
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(offset).take(step).collect();
 

@@ -2,6 +2,7 @@
 //! items and cell formulas. Cells are computed on demand from item indexes so
 //! the million-cell view never sits in memory (see `grid.rs` for rendering).
 
+use super::bulk::{self, Bulk};
 use super::fixtures::*;
 
 /// A workspace as listed by `GET /2/0/workspaces`.
@@ -20,6 +21,8 @@ pub struct Model {
     pub active_state: &'static str,
     pub modules: Vec<(&'static str, &'static str)>,
     pub views: Vec<View>,
+    /// Processes, exports, imports and files (see `bulk`).
+    pub bulk: Bulk,
 }
 
 /// Computes one cell from the item index chosen on each page, row and column
@@ -283,6 +286,8 @@ pub fn catalog() -> Catalog {
             "UNLOCKED",
             forecast(|_, r, c| (20 * (r[0] + 1) + c[0]).to_string()),
         ),
+        (MODEL_LOCKED_ID, MODEL_LOCKED_NAME, WS_FPA_ID, "LOCKED", vec![]),
+        (MODEL_ARCHIVED_ID, MODEL_ARCHIVED_NAME, WS_FPA_ID, "ARCHIVED", vec![]),
     ];
     let models = models
         .drain(..)
@@ -293,6 +298,7 @@ pub fn catalog() -> Catalog {
             active_state,
             modules: modules_of(&views),
             views,
+            bulk: bulk::for_model(id),
         })
         .collect();
 

@@ -3,7 +3,10 @@
 //!
 //! Id formats follow the reference (§7): workspace ids are 32 lowercase hex,
 //! model ids 32 UPPERCASE hex (both case-sensitive), modules/views `102…`,
-//! lists `101…`, Time `20000000003`, Versions `20000000020`.
+//! lists `101…`, Time `20000000003`, Versions `20000000020`, imports `112…`,
+//! files `113…`, exports (and their output files) `116…`, processes `118…`.
+
+use std::time::Duration;
 
 /// Workspace "FP&A Planning".
 pub const WS_FPA_ID: &str = "8a81b09d599f3c6e0159f605560c2630";
@@ -22,6 +25,12 @@ pub const MODEL_HEADCOUNT_NAME: &str = "Headcount Plan";
 pub const MODEL_FORECAST_1_ID: &str = "75A40874E6B64FA3AE074327899685A1";
 pub const MODEL_FORECAST_2_ID: &str = "75A40874E6B64FA3AE074327899685A2";
 pub const MODEL_FORECAST_NAME: &str = "Forecast";
+/// Model "Locked Model" (FP&A Planning, `activeState` LOCKED): task starts answer 423.
+pub const MODEL_LOCKED_ID: &str = "75A40874E6B64FA3AE07432789968510";
+pub const MODEL_LOCKED_NAME: &str = "Locked Model";
+/// Model "Archived Model" (FP&A Planning, `activeState` ARCHIVED): task starts answer 422.
+pub const MODEL_ARCHIVED_ID: &str = "75A40874E6B64FA3AE07432789968511";
+pub const MODEL_ARCHIVED_NAME: &str = "Archived Model";
 
 /// Revenue Plan views. Each default view has the id and name of its module.
 pub const VIEW_PRICE_BOOK_ID: &str = "102000000001";
@@ -135,4 +144,95 @@ pub fn customer_name(i: usize) -> String {
 /// Name of Big Grid month `i` (0-based): "M001".."M500".
 pub fn month_name(i: usize) -> String {
     format!("M{:03}", i + 1)
+}
+
+// ---------------------------------------------------------------- bulk actions
+// All in Revenue Plan; the locked and archived models hold only Nightly Load.
+
+/// "Nightly Load": step 1 import Load Products (3 rows), step 2 export Price
+/// Export (whose file it produces); succeeds.
+pub const PROCESS_NIGHTLY_ID: &str = "118000000001";
+pub const PROCESS_NIGHTLY_NAME: &str = "Nightly Load";
+/// "Broken Load": step 1 import Load Regions fails ([`BROKEN_LOAD_FAILED_ROWS`]
+/// rows, dump [`broken_load_dump`]); step 2 export Price Export still runs and
+/// succeeds (row failures are not fatal). The process is `successful: false`.
+pub const PROCESS_BROKEN_ID: &str = "118000000002";
+pub const PROCESS_BROKEN_NAME: &str = "Broken Load";
+/// "Stale Dump": one failing import step whose result says
+/// `failureDumpAvailable: true` but whose dump is already gone (404).
+pub const PROCESS_STALE_DUMP_ID: &str = "118000000003";
+pub const PROCESS_STALE_DUMP_NAME: &str = "Stale Dump";
+/// "Slow Process": the steps of Nightly Load, running [`SLOW_PROCESS_RUN`].
+pub const PROCESS_SLOW_ID: &str = "118000000004";
+pub const PROCESS_SLOW_NAME: &str = "Slow Process";
+
+/// Rows of Broken Load's import step: successful, failed (in the dump).
+pub const BROKEN_LOAD_OK_ROWS: usize = 12;
+pub const BROKEN_LOAD_FAILED_ROWS: usize = 40;
+/// Failed rows Stale Dump reports.
+pub const STALE_DUMP_FAILED_ROWS: usize = 7;
+
+/// Export "Price Export.csv" (text/csv, one chunk): Actual prices of REV01.
+pub const EXPORT_PRICE_ID: &str = "116000000001";
+pub const EXPORT_PRICE_NAME: &str = "Price Export.csv";
+pub const PRICE_EXPORT_HEADERS: [&str; 4] = ["Product", "Region", "Month", "Price"];
+/// Export "Empty Export.csv": its file has 0 chunks.
+pub const EXPORT_EMPTY_ID: &str = "116000000002";
+pub const EXPORT_EMPTY_NAME: &str = "Empty Export.csv";
+/// Export "Big Export.csv": 13 chunks of 8 KiB (the last one shorter), rows cut mid-line.
+pub const EXPORT_BIG_ID: &str = "116000000003";
+pub const EXPORT_BIG_NAME: &str = "Big Export.csv";
+pub const BIG_EXPORT_CHUNK_SIZE: usize = 8 * 1024;
+pub const BIG_EXPORT_CHUNKS: usize = 13;
+/// Export "Huge Export.txt" (text/plain, tab-separated): exactly 11 chunks of 10 MiB.
+pub const EXPORT_HUGE_ID: &str = "116000000004";
+pub const EXPORT_HUGE_NAME: &str = "Huge Export.txt";
+pub const HUGE_EXPORT_CHUNK_SIZE: usize = 10 * 1024 * 1024;
+pub const HUGE_EXPORT_CHUNKS: usize = 11;
+/// Chunk size of the other exports (Anaplan's 10 MB).
+pub const EXPORT_CHUNK_SIZE: usize = 10 * 1024 * 1024;
+
+/// Import "Load Products" (HIERARCHY_DATA into Products) from [`FILE_PRODUCTS_ID`].
+pub const IMPORT_PRODUCTS_ID: &str = "112000000001";
+pub const IMPORT_PRODUCTS_NAME: &str = "Load Products";
+/// Import "Load Regions" (HIERARCHY_DATA into Regions) from [`FILE_REGIONS_ID`].
+pub const IMPORT_REGIONS_ID: &str = "112000000002";
+pub const IMPORT_REGIONS_NAME: &str = "Load Regions";
+/// Import source files and the content they hold before any upload.
+pub const FILE_PRODUCTS_ID: &str = "113000000001";
+pub const FILE_PRODUCTS_NAME: &str = "Products.csv";
+pub const PRODUCTS_FILE_INITIAL: &str = "Code,Name\nP001,Widget\nP002,Gadget\nP003,\"Gizmo, Deluxe\"\n";
+pub const FILE_REGIONS_ID: &str = "113000000002";
+pub const FILE_REGIONS_NAME: &str = "Regions.csv";
+pub const REGIONS_FILE_INITIAL: &str = "Code,Name\nR01,North\nR02,South\n";
+
+/// Default time a new task stays NOT_STARTED, then IN_PROGRESS (see
+/// `FakeAnaplan::set_action_timing`).
+pub const DEFAULT_QUEUE: Duration = Duration::from_millis(300);
+pub const DEFAULT_RUN: Duration = Duration::from_millis(1500);
+/// Run time of Slow Process.
+pub const SLOW_PROCESS_RUN: Duration = Duration::from_secs(30);
+
+/// Number of chunks of an export's output file (`None` for an unknown export).
+pub fn export_chunk_count(export_id: &str) -> Option<usize> {
+    super::bulk::export(export_id).map(|e| e.chunk_count())
+}
+
+/// Total size in bytes of an export's output file.
+pub fn export_len(export_id: &str) -> Option<usize> {
+    super::bulk::export(export_id).map(|e| e.len())
+}
+
+/// Exact bytes of chunk `n` of an export's output file, as the fake serves
+/// them (`None` past the last chunk or for an unknown export).
+pub fn export_chunk(export_id: &str, n: usize) -> Option<Vec<u8>> {
+    super::bulk::export(export_id)?.chunk(n)
+}
+
+/// The whole dump of Broken Load's failing step (object [`IMPORT_REGIONS_ID`]):
+/// header `_Line_,Code,Name,_Error_1_`, then one line per failed row.
+pub fn broken_load_dump() -> String {
+    let def = super::bulk::import(IMPORT_REGIONS_ID).expect("Load Regions is in the data set");
+    String::from_utf8_lossy(&super::results::scripted_dump(def, BROKEN_LOAD_OK_ROWS, BROKEN_LOAD_FAILED_ROWS))
+        .into_owned()
 }

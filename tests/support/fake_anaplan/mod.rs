@@ -31,13 +31,33 @@
 //!   cells → 400 "The view contains N cells, which exceeds the limit of L cells for this
 //!   call. Use a large read request."; read request without JSON Content-Type → 415, bad
 //!   `exportType` → 400, page not available → 404.
+//!
+//! Bulk API (`/2/0/workspaces/{ws}/models/{m}/…`, see `actions.rs`, `tasks.rs`,
+//! `files.rs`, `dumps.rs`): unknown workspace/model/action/task/file/chunk/dump → 404.
+//! Task start: no JSON Content-Type → 400 "Content-Type must be application/json"; bad JSON
+//! → 400 "Malformed JSON request body"; no `localeName` → 400 "Missing parameter
+//! [localeName]"; not en_US → 400 "Unsupported locale [x]; only en_US is supported"; LOCKED
+//! model → 423 "Model locked"; ARCHIVED → 422 "Model archived"; busy → 409 "The model is
+//! currently busy with another task". Cancelling a terminal task → 400. File chunk or whole
+//! file without `Accept: application/octet-stream` → 406. Uploads: gzip → 415 (not
+//! supported), other Content-Type → 415, no upload started → 400, chunk out of order, empty
+//! or past the count → 400, over `max_upload_chunk` → 413, export output file → 400.
 
+mod actions;
 mod api;
 mod auth;
+mod bulk;
+mod control;
 mod data;
+mod dumps;
+mod files;
 pub mod fixtures;
 mod grid;
+mod model_status;
 mod read_requests;
+mod results;
+mod tasks;
+mod uploads;
 mod util;
 mod views;
 
@@ -65,6 +85,23 @@ pub struct FakeConfig {
     pub direct_read_cell_limit: usize,
     /// `availablePages` of a completed large read request (0 is treated as 1).
     pub read_request_pages: usize,
+    /// What starting a task on a model with a task NOT_STARTED/IN_PROGRESS does.
+    pub busy_policy: BusyPolicy,
+    /// Size of failure-dump chunks (0 is treated as 1); Anaplan: ≤ 10 MB.
+    pub dump_chunk_size: usize,
+    /// Largest accepted upload chunk (and single-shot file PUT); Anaplan: 50 MB.
+    pub max_upload_chunk: usize,
+}
+
+/// Answer to a task start while the model already has a task of this user
+/// NOT_STARTED or IN_PROGRESS (reference §6.4 says to design for both).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BusyPolicy {
+    /// 409 "The model is currently busy with another task".
+    #[default]
+    Conflict,
+    /// Accept; the new task stays NOT_STARTED until the running one is terminal.
+    Queue,
 }
 
 impl Default for FakeConfig {
@@ -75,6 +112,9 @@ impl Default for FakeConfig {
             page_size_cap: 2,
             direct_read_cell_limit: 1_000_000,
             read_request_pages: 4,
+            busy_policy: BusyPolicy::Conflict,
+            dump_chunk_size: 64 * 1024,
+            max_upload_chunk: 50 * 1024 * 1024,
         }
     }
 }
@@ -140,6 +180,7 @@ struct FakeState {
     read_requests: HashMap<String, read_requests::ReadRequest>,
     read_requests_created: usize,
     basic_user: Option<(String, String)>,
+    bulk: tasks::BulkState,
 }
 
 impl Inner {
@@ -280,6 +321,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(RR, post(read_requests::create))
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
+        .merge(actions::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(inner.clone(), gate))

@@ -1,0 +1,71 @@
+//! Test-side controls and records of the bulk API (tasks, uploads, dumps).
+
+use super::FakeAnaplan;
+use std::time::{Duration, Instant};
+
+impl FakeAnaplan {
+    /// Tasks of `action_id` started from now on wait NOT_STARTED for `queue`,
+    /// then run IN_PROGRESS for `run` (defaults: 300 ms and 1.5 s; Slow Process
+    /// 30 s). Tasks already started keep their timing.
+    pub fn set_action_timing(&self, action_id: &str, queue: Duration, run: Duration) {
+        self.inner.state().bulk.timings.insert(action_id.to_string(), (queue, run));
+    }
+
+    /// For `for_` from now, task starts on that model answer 409 whatever the
+    /// busy policy (another user's task holds it), and the model status shows it.
+    pub fn make_model_busy(&self, model_id: &str, for_: Duration) {
+        let now = Instant::now();
+        self.inner.state().bulk.busy.insert(model_id.to_string(), (now, now + for_));
+    }
+
+    /// Every accepted task start, in order: (action id, task id).
+    pub fn task_starts(&self) -> Vec<(String, String)> {
+        self.inner.state().bulk.task_starts.clone()
+    }
+
+    /// DELETE requests that named an existing task (accepted or refused).
+    pub fn cancel_requests(&self) -> usize {
+        self.inner.state().bulk.cancel_requests
+    }
+
+    /// Content of the last completed upload to `file_id` (any model); `None`
+    /// before one, or while a newer upload is in progress.
+    pub fn uploaded(&self, file_id: &str) -> Option<Vec<u8>> {
+        let st = self.inner.state();
+        st.bulk
+            .files
+            .iter()
+            .find(|((_, f), s)| f == file_id && s.uploaded.is_some())
+            .and_then(|(_, s)| s.uploaded.clone())
+    }
+
+    /// Sizes of the chunks of the most recent upload to `file_id`, in arrival
+    /// order (one entry for a single-shot `PUT …/files/{id}`).
+    pub fn upload_chunk_sizes(&self, file_id: &str) -> Vec<usize> {
+        let st = self.inner.state();
+        st.bulk.files.iter().find(|((_, f), _)| f == file_id).map(|(_, s)| s.chunk_sizes.clone()).unwrap_or_default()
+    }
+
+    /// Ids of private files created by `POST …/files/{id}` on an unknown id.
+    pub fn created_files(&self) -> Vec<String> {
+        self.inner.state().bulk.created_files.iter().map(|(_, f)| f.clone()).collect()
+    }
+
+    /// (file id, import task id) for each upload request that changed the data
+    /// source of an import task that was NOT_STARTED or IN_PROGRESS (one entry per pair).
+    pub fn uploads_during_import(&self) -> Vec<(String, String)> {
+        self.inner.state().bulk.uploads_during_import.clone()
+    }
+
+    /// Every failure dump produced so far is gone (Anaplan purges them after
+    /// 48 h): downloads answer 404 while results still say `failureDumpAvailable`.
+    pub fn expire_dumps(&self) {
+        let mut st = self.inner.state();
+        super::tasks::settle(&mut st, Instant::now());
+        for t in st.bulk.tasks.iter_mut() {
+            if let Some(o) = t.outcome.as_mut() {
+                o.dumps.clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Failure dumps (reference §4.5): the CSV of failed rows a finished run left.
+//!
+//! Process: `…/processes/{p}/tasks/{t}/dumps/{objectId}[/chunks[/{n}]]`, where
+//! `objectId` is the failing step's object id; import:
+//! `…/imports/{i}/tasks/{t}/dump[/chunks[/{n}]]`. Every path answers 404 unless
+//! the task resolves under that action, is COMPLETE, and its dump is still
+//! live: a newer run of the same action, `expire_dumps`, or the data set's
+//! Stale Dump process make it 404 although the task still says
+//! `failureDumpAvailable: true`. Chunks are `dump_chunk_size` bytes.
+
+use super::Inner;
+use super::actions::scope;
+use super::bulk::Kind;
+use super::files::{chunk_list, octets};
+use super::tasks::{TaskState, find, settle};
+use super::util::{Ids, api_status};
+use super::views::csv_response;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The live dump of `object` in a completed task, or Anaplan's 404.
+fn dump(
+    inner: &Inner,
+    (ws, m, kind, action): (&str, &str, Kind, &str),
+    task: &str,
+    object: &str,
+    path: &str,
+) -> Result<Vec<u8>, Response> {
+    scope(inner, ws, m, path)?;
+    let now = Instant::now();
+    let mut st = inner.state();
+    settle(&mut st, now);
+    find(&mut st, (ws, m, kind, action), task)
+        .filter(|t| t.state(now) == TaskState::Complete)
+        .and_then(|t| t.outcome.as_ref()?.dumps.get(object).cloned())
+        .ok_or_else(|| api_status(StatusCode::NOT_FOUND, path))
+}
+
+fn chunk_size(inner: &Inner) -> usize {
+    inner.cfg.dump_chunk_size.max(1)
+}
+
+fn whole_answer(found: Result<Vec<u8>, Response>) -> Response {
+    match found {
+        Ok(bytes) => csv_response(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(resp) => resp,
+    }
+}
+
+fn chunks_answer(inner: &Inner, uri: &Uri, m: &str, found: Result<Vec<u8>, Response>) -> Response {
+    match found {
+        Ok(bytes) => chunk_list(inner, uri, m, bytes.len().div_ceil(chunk_size(inner))),
+        Err(resp) => resp,
+    }
+}
+
+fn chunk_answer(inner: &Inner, path: &str, n: &str, found: Result<Vec<u8>, Response>) -> Response {
+    let bytes = match found {
+        Ok(bytes) => bytes,
+        Err(resp) => return resp,
+    };
+    match n.parse::<usize>().ok().and_then(|n| bytes.chunks(chunk_size(inner)).nth(n)) {
+        Some(part) => octets(part.to_vec()),
+        None => api_status(StatusCode::NOT_FOUND, path),
+    }
+}
+
+/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}` → whole dump, `text/csv`.
+pub async fn process_whole(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, p, t, o)): Ids<(String, String, String, String, String)>,
+    uri: Uri,
+) -> Response {
+    whole_answer(dump(&inner, (&ws, &m, Kind::Process, &p), &t, &o, uri.path()))
+}
+
+/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}/chunks` → `chunks[{id,name}]`.
+pub async fn process_chunks(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, p, t, o)): Ids<(String, String, String, String, String)>,
+    uri: Uri,
+) -> Response {
+    let found = dump(&inner, (&ws, &m, Kind::Process, &p), &t, &o, uri.path());
+    chunks_answer(&inner, &uri, &m, found)
+}
+
+/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}/chunks/{n}` → octet-stream.
+pub async fn process_chunk(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, p, t, o, n)): Ids<(String, String, String, String, String, String)>,
+    uri: Uri,
+) -> Response {
+    let found = dump(&inner, (&ws, &m, Kind::Process, &p), &t, &o, uri.path());
+    chunk_answer(&inner, uri.path(), &n, found)
+}
+
+/// `GET …/imports/{i}/tasks/{t}/dump` → whole dump, `text/csv`.
+pub async fn import_whole(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, i, t)): Ids<(String, String, String, String)>,
+    uri: Uri,
+) -> Response {
+    whole_answer(dump(&inner, (&ws, &m, Kind::Import, &i), &t, &i, uri.path()))
+}
+
+/// `GET …/imports/{i}/tasks/{t}/dump/chunks` → `chunks[{id,name}]`.
+pub async fn import_chunks(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, i, t)): Ids<(String, String, String, String)>,
+    uri: Uri,
+) -> Response {
+    let found = dump(&inner, (&ws, &m, Kind::Import, &i), &t, &i, uri.path());
+    chunks_answer(&inner, &uri, &m, found)
+}
+
+/// `GET …/imports/{i}/tasks/{t}/dump/chunks/{n}` → octet-stream.
+pub async fn import_chunk(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, i, t, n)): Ids<(String, String, String, String, String)>,
+    uri: Uri,
+) -> Response {
+    let found = dump(&inner, (&ws, &m, Kind::Import, &i), &t, &i, uri.path());
+    chunk_answer(&inner, uri.path(), &n, found)
+}
