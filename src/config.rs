@@ -120,7 +120,7 @@ impl Settings {
                 ));
             }
         };
-        let app_storage = BlobAccount::from_app_settings(&get).map_err(storage_setting("AzureWebJobsStorage"))?;
+        let app_storage = BlobAccount::from_app_settings(get).map_err(storage_setting("AzureWebJobsStorage"))?;
         let export_storage = match get("EXPORT_STORAGE_URL") {
             Some(v) => Some(BlobAccount::from_export_setting(&v).map_err(storage_setting("EXPORT_STORAGE_URL"))?),
             None => None,

@@ -173,7 +173,9 @@ impl Client {
                 .header(ACCEPT, req.accept);
             match &req.body {
                 Some(Body::Json(v)) => builder = builder.header(CONTENT_TYPE, "application/json").body(v.to_string()),
-                Some(Body::Octets(b)) => builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone()),
+                Some(Body::Octets(b)) => {
+                    builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone())
+                }
                 None => {}
             }
             let outcome = builder.send().await;

@@ -73,17 +73,14 @@ impl AppState {
                 "Idempotency-Key needs the app's storage account (AzureWebJobsStorage), which is not configured",
             ));
         };
-        self.state_store
-            .get_or_try_init(|| JsonStore::open(account, STATE_CONTAINER))
-            .await
-            .map_err(|e| {
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "state-storage-unavailable",
-                    "State storage unavailable",
-                    format!("the app's storage account (AzureWebJobsStorage) could not be used: {e}"),
-                )
-            })
+        self.state_store.get_or_try_init(|| JsonStore::open(account, STATE_CONTAINER)).await.map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "state-storage-unavailable",
+                "State storage unavailable",
+                format!("the app's storage account (AzureWebJobsStorage) could not be used: {e}"),
+            )
+        })
     }
 
     /// The workspace named by `r`.

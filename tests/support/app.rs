@@ -137,3 +137,21 @@ pub async fn azurite_container() -> (anaplan_functions::storage::BlobAccount, St
     account.ensure_container(&name).await.expect("Azurite must be running (scripts/test.sh starts it)");
     (account, name)
 }
+
+/// A whole blob, read through the handler's own streaming reader.
+pub async fn read_blob(blob: &azure_storage_blob::BlobClient) -> Vec<u8> {
+    use futures_util::StreamExt;
+    let (_, mut stream) = anaplan_functions::storage::read_stream(blob).await.unwrap();
+    let mut out = Vec::new();
+    while let Some(piece) = stream.next().await {
+        out.extend_from_slice(&piece.unwrap());
+    }
+    out
+}
+
+/// Writes a blob in one block.
+pub async fn write_blob(blob: &azure_storage_blob::BlobClient, bytes: Vec<u8>) {
+    let mut w = anaplan_functions::storage::BlockWriter::new(blob);
+    w.append(bytes.into()).await.unwrap();
+    w.finish("text/csv").await.unwrap();
+}

@@ -1,0 +1,200 @@
+//! Bulk actions and their tasks: start, status, cancel. Anaplan has no FAILED state: a
+//! task ends `COMPLETE` (check `result.successful`) or `CANCELLED`.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::client::{ApiRequest, Client};
+use super::error::AnaplanError;
+use super::ids::{ExportId, ImportId, ModelId, ProcessId, TaskId, WorkspaceId};
+
+/// An action that runs as a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A process.
+    Process(ProcessId),
+    /// An export.
+    Export(ExportId),
+    /// An import.
+    Import(ImportId),
+}
+
+impl Action {
+    /// The collection in Anaplan's paths.
+    pub fn collection(&self) -> &'static str {
+        match self {
+            Action::Process(_) => "processes",
+            Action::Export(_) => "exports",
+            Action::Import(_) => "imports",
+        }
+    }
+
+    /// The action's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Action::Process(id) => id.as_str(),
+            Action::Export(id) => id.as_str(),
+            Action::Import(id) => id.as_str(),
+        }
+    }
+}
+
+/// Where an action lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRef {
+    /// Workspace.
+    pub workspace: WorkspaceId,
+    /// Model.
+    pub model: ModelId,
+    /// The action.
+    pub action: Action,
+}
+
+impl ActionRef {
+    pub(crate) fn segments(&self, rest: &[&str]) -> Vec<String> {
+        let mut s: Vec<String> = ["workspaces", self.workspace.as_str(), "models", self.model.as_str()]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        s.push(self.action.collection().to_owned());
+        s.push(self.action.id().to_owned());
+        s.extend(rest.iter().map(|r| (*r).to_owned()));
+        s
+    }
+}
+
+/// A task's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    /// Scheduled, waiting (e.g. behind another task on the model).
+    NotStarted,
+    /// Running.
+    InProgress,
+    /// Finished, successfully or not.
+    Complete,
+    /// Being cancelled.
+    Cancelling,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl TaskState {
+    fn parse(s: &str) -> Result<Self, AnaplanError> {
+        Ok(match s {
+            "NOT_STARTED" => TaskState::NotStarted,
+            "IN_PROGRESS" => TaskState::InProgress,
+            "COMPLETE" => TaskState::Complete,
+            "CANCELLING" => TaskState::Cancelling,
+            "CANCELLED" => TaskState::Cancelled,
+            other => return Err(AnaplanError::Protocol(format!("unknown task state {other:?}"))),
+        })
+    }
+
+    /// Anaplan's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::NotStarted => "NOT_STARTED",
+            TaskState::InProgress => "IN_PROGRESS",
+            TaskState::Complete => "COMPLETE",
+            TaskState::Cancelling => "CANCELLING",
+            TaskState::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// True once nothing more will happen.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskState::Complete | TaskState::Cancelled)
+    }
+}
+
+/// A task as Anaplan reports it.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// Its state.
+    pub state: TaskState,
+    /// Anaplan's `result`, present once terminal.
+    pub result: Option<Value>,
+}
+
+impl Task {
+    /// `result.successful`, when there is a result.
+    pub fn successful(&self) -> Option<bool> {
+        self.result.as_ref().and_then(|r| r.get("successful")).and_then(Value::as_bool)
+    }
+}
+
+#[derive(Deserialize)]
+struct TaskBody {
+    task: RawTask,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTask {
+    task_id: String,
+    task_state: String,
+    result: Option<Value>,
+}
+
+impl TryFrom<RawTask> for Task {
+    type Error = AnaplanError;
+    fn try_from(t: RawTask) -> Result<Self, AnaplanError> {
+        Ok(Task {
+            id: TaskId::parse(&t.task_id).map_err(|e| AnaplanError::Protocol(format!("task id: {e}")))?,
+            state: TaskState::parse(&t.task_state)?,
+            result: t.result,
+        })
+    }
+}
+
+/// How long a task start keeps retrying while the model is busy (Anaplan's 409).
+pub const BUSY_BUDGET: Duration = Duration::from_secs(20);
+
+impl Client {
+    /// Starts the action. A busy model (409) is retried with backoff for up to `busy_budget`;
+    /// after that the answer is [`AnaplanError::Busy`].
+    pub async fn start_task(
+        &self,
+        action: &ActionRef,
+        locale: &str,
+        busy_budget: Duration,
+    ) -> Result<Task, AnaplanError> {
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(500);
+        loop {
+            let req = ApiRequest::get(action.segments(&["tasks"]))
+                .method(Method::POST)
+                .json(serde_json::json!({ "localeName": locale }));
+            match self.json::<TaskBody>(req).await {
+                Ok(body) => return body.task.try_into(),
+                Err(AnaplanError::Api { status: 409, message, .. }) => {
+                    if started.elapsed() + wait > busy_budget {
+                        return Err(AnaplanError::Busy(message));
+                    }
+                    tracing::info!(wait_ms = wait.as_millis() as u64, %message, "model busy; retrying the task start");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The task's current state.
+    pub async fn task(&self, action: &ActionRef, task: &TaskId) -> Result<Task, AnaplanError> {
+        let body: TaskBody = self.json(ApiRequest::get(action.segments(&["tasks", task.as_str()]))).await?;
+        body.task.try_into()
+    }
+
+    /// Asks Anaplan to cancel the task (best effort; it moves through CANCELLING).
+    pub async fn cancel_task(&self, action: &ActionRef, task: &TaskId) -> Result<Task, AnaplanError> {
+        let req = ApiRequest::get(action.segments(&["tasks", task.as_str()])).method(Method::DELETE);
+        let body: TaskBody = self.json(req).await?;
+        body.task.try_into()
+    }
+}

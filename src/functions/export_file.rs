@@ -1,0 +1,298 @@
+//! `export-file`: runs an Anaplan export with the async pattern and delivers the file,
+//! either as the final answer (up to 100 MiB) or written to Blob storage block by block as
+//! the chunks arrive (memory bounded by about one chunk).
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::task_call::{self, Intent, TaskCall};
+use crate::anaplan::Listing;
+use crate::anaplan::files::Dump;
+use crate::anaplan::ids::ExportId;
+use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use crate::http::{AppState, Call, Problem};
+use crate::storage::{BlobAccount, BlockWriter};
+
+/// The largest file answered directly: the Functions host's own body limit.
+pub const MAX_RESPONSE_BYTES: u64 = 100 * 1024 * 1024;
+
+const PARAMETERS: &[&str] = &[
+    "workspaceId",
+    "workspaceName",
+    "modelId",
+    "modelName",
+    "exportId",
+    "exportName",
+    "destination",
+    "container",
+    "blobName",
+    "locale",
+    "wait",
+    "taskId",
+];
+
+/// Where the file goes.
+enum Destination<'a> {
+    Response,
+    Blob { account: &'a BlobAccount, container: String, blob: String },
+}
+
+/// Handles one call.
+pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
+    let params = call.params(PARAMETERS)?;
+    let intent = task_call::intent(&call, &params)?;
+    let wait = task_call::wait(&params)?;
+    let destination = params.choice("destination", &["response", "blob"], "response")?;
+    if destination == "response" && (params.get("container").is_some() || params.get("blobName").is_some()) {
+        return Err(Problem::bad_parameter("container and blobName go with destination=blob"));
+    }
+    let account = match destination {
+        "blob" => Some(state.export_storage().ok_or_else(|| {
+            Problem::bad_parameter(
+                "destination=blob needs a storage account: set EXPORT_STORAGE_URL or AzureWebJobsStorage",
+            )
+        })?),
+        _ => None,
+    };
+    let container = match account {
+        Some(_) => Some(
+            params
+                .get("container")
+                .ok_or_else(|| Problem::bad_parameter("container is required with destination=blob"))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let client = call.client(state)?;
+    let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
+    let listing = Listing::Exports(ws.clone(), model.clone());
+    let (export, _) = task_call::action_id(
+        state,
+        &client,
+        params.object("export", ExportId::parse)?,
+        listing.clone(),
+        ExportId::parse,
+    )
+    .await?;
+    // The export's name is the file name (and the default blob name).
+    let exports = state.catalog.list(&client, &listing).await?;
+    let name = exports.iter().find(|e| e.id == export.as_str()).map(|e| e.name.clone()).ok_or_else(|| {
+        Problem::from(crate::anaplan::AnaplanError::Api {
+            status: 404,
+            message: format!("no export {export} in model {model}"),
+            retry_after: None,
+        })
+    })?;
+
+    let mut extra: Vec<(&'static str, String)> = Vec::new();
+    let destination = match (account, container) {
+        (Some(account), Some(container)) => {
+            let blob = params.get("blobName").unwrap_or(&name).to_owned();
+            // Checked now, not after minutes of exporting.
+            account.blob(&container, &blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
+            extra.extend([
+                ("destination", "blob".to_owned()),
+                ("container", container.clone()),
+                ("blobName", blob.clone()),
+            ]);
+            Destination::Blob { account, container, blob }
+        }
+        _ => Destination::Response,
+    };
+    let action = ActionRef { workspace: ws, model, action: Action::Export(export) };
+    let tc = TaskCall { state, call: &call, client, function: "export-file", action, action_name: Some(name), extra };
+
+    let task = match intent {
+        Intent::Start => {
+            let locale = params.get("locale").unwrap_or("en_US");
+            tc.start_once(&[("locale", locale)], || async {
+                let started = tc.client.start_task(&tc.action, locale, BUSY_BUDGET).await?;
+                tracing::info!(task = %started.id, export = %tc.action.action.id(), "export started");
+                Ok(started)
+            })
+            .await?
+        }
+        Intent::Status(id) => tc.client.task(&tc.action, &id).await?,
+        Intent::Cancel(id) => return tc.cancel(&id).await,
+    };
+    tc.answer(task, wait, |t| finish(&tc, t, &destination)).await
+}
+
+async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) -> Result<Response, Problem> {
+    if task.successful() == Some(false) {
+        let dumps =
+            |object: &str| Dump::Step { action: tc.action.clone(), task: task.id.clone(), object: object.to_owned() };
+        return Err(tc.failure(&task, dumps).await);
+    }
+    let meta = tc.client.action_metadata(&tc.action).await?;
+    let content_type = meta
+        .get("exportFormat")
+        .and_then(Value::as_str)
+        .filter(|f| f.contains('/') && HeaderValue::from_str(f).is_ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let file = tc.action.action.id().to_owned(); // an export's output file has the export's id
+    let (ws, model) = (&tc.action.workspace, &tc.action.model);
+    let chunks = tc.client.file_chunks(ws, model, &file).await?;
+    match destination {
+        Destination::Response => respond_with_file(tc, &file, chunks, &content_type).await,
+        Destination::Blob { account, container, blob } => {
+            let client = account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
+            let mut writer = BlockWriter::new(&client);
+            for id in &chunks {
+                let bytes = tc.client.file_chunk(ws, model, &file, id).await?;
+                writer.append(bytes).await.map_err(storage_problem)?;
+            }
+            let written = writer.finish(&content_type).await.map_err(storage_problem)?;
+            tracing::info!(chunks = chunks.len(), bytes = written, "export written to blob");
+            let body = json!({
+                "blobUrl": account.public_url(container, blob).as_str(),
+                "bytes": written,
+                "chunks": chunks.len(),
+                "contentType": content_type,
+            });
+            let mut resp = (StatusCode::OK, body.to_string()).into_response();
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(resp)
+        }
+    }
+}
+
+/// The file as the answer. Anaplan's chunks have one size but the last, so after the first
+/// chunk the total is known within a chunk: clearly too large is a 413 before anything is
+/// sent, clearly small enough is streamed, and only the uncertain middle is buffered.
+async fn respond_with_file(
+    tc: &TaskCall<'_>,
+    file: &str,
+    chunks: Vec<String>,
+    content_type: &str,
+) -> Result<Response, Problem> {
+    let (ws, model) = (tc.action.workspace.clone(), tc.action.model.clone());
+    let name = tc.action_name.clone().unwrap_or_else(|| file.to_owned());
+    let body = match chunks.split_first() {
+        None => Body::empty(),
+        Some((first_id, rest)) => {
+            let first = tc.client.file_chunk(&ws, &model, file, first_id).await?;
+            let n = chunks.len() as u64;
+            let size = first.len() as u64;
+            if n.saturating_sub(1).saturating_mul(size) >= MAX_RESPONSE_BYTES {
+                return Err(too_large(n, size));
+            }
+            if n.saturating_mul(size) <= MAX_RESPONSE_BYTES {
+                let client = tc.client.clone();
+                let file = file.to_owned();
+                let rest: Vec<String> = rest.to_vec();
+                let stream = futures_util::stream::unfold(
+                    (Some(first), rest.into_iter(), size),
+                    move |(first, mut ids, total)| {
+                        let (client, ws, model, file) = (client.clone(), ws.clone(), model.clone(), file.clone());
+                        async move {
+                            if let Some(b) = first {
+                                return Some((Ok::<Bytes, std::io::Error>(b), (None, ids, total)));
+                            }
+                            let id = ids.next()?;
+                            match client.file_chunk(&ws, &model, &file, &id).await {
+                                Ok(b) if total + b.len() as u64 <= MAX_RESPONSE_BYTES => {
+                                    let total = total + b.len() as u64;
+                                    Some((Ok(b), (None, ids, total)))
+                                }
+                                Ok(_) => Some((
+                                    Err(std::io::Error::other("export larger than expected")),
+                                    (None, Vec::new().into_iter(), total),
+                                )),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, chunk = %id, "export download failed midway");
+                                    Some((
+                                        Err(std::io::Error::other(e.to_string())),
+                                        (None, Vec::new().into_iter(), total),
+                                    ))
+                                }
+                            }
+                        }
+                    },
+                );
+                Body::from_stream(stream)
+            } else {
+                let mut buf = first.to_vec();
+                for id in rest {
+                    let b = tc.client.file_chunk(&ws, &model, file, id).await?;
+                    if (buf.len() + b.len()) as u64 > MAX_RESPONSE_BYTES {
+                        return Err(too_large(n, size));
+                    }
+                    buf.extend_from_slice(&b);
+                }
+                Body::from(buf)
+            }
+        }
+    };
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::CONTENT_DISPOSITION, content_disposition(&name));
+    Ok(resp)
+}
+
+fn too_large(chunks: u64, chunk_size: u64) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "export-too-large",
+        "Export too large for a response",
+        format!(
+            "the export is larger than 100 MiB ({chunks} chunks of {chunk_size} bytes), more than one answer may carry; \
+             use destination=blob with a container to have it written to Blob storage"
+        ),
+    )
+}
+
+/// `attachment; filename="..."` with quotes and control characters replaced, plus an
+/// RFC 5987 `filename*` for names beyond ASCII.
+fn content_disposition(name: &str) -> HeaderValue {
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let mut v = format!("attachment; filename=\"{ascii}\"");
+    if !name.is_ascii() {
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
+        v.push_str(&format!("; filename*=UTF-8''{encoded}"));
+    }
+    HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+fn storage_problem(e: crate::storage::StorageError) -> Problem {
+    use crate::storage::StorageError;
+    match e {
+        StorageError::NotFound(what) => Problem::new(
+            StatusCode::NOT_FOUND,
+            "blob-container-not-found",
+            "Blob container not found",
+            format!(
+                "{what}; create the container first (it is not created implicitly, so a typo cannot create a new one)"
+            ),
+        ),
+        other => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "blob-storage-unavailable",
+            "Blob storage unavailable",
+            format!("the export could not be written to Blob storage: {other}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_cannot_break_the_header() {
+        assert_eq!(content_disposition("Price Export.csv"), "attachment; filename=\"Price Export.csv\"");
+        assert_eq!(content_disposition("a\"b\r\n.csv"), "attachment; filename=\"a_b__.csv\"");
+        let v = content_disposition("Prévision.csv");
+        assert!(v.to_str().unwrap().contains("filename*=UTF-8''Pr%C3%A9vision.csv"), "{v:?}");
+    }
+}

@@ -1,0 +1,95 @@
+//! `run-process`: starts an Anaplan process and follows it with the async pattern. The
+//! final 200 carries Anaplan's nested results; a failed process is a 422 with one entry
+//! per failed step and its dump.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::task_call::{self, Intent, TaskCall};
+use crate::anaplan::Listing;
+use crate::anaplan::files::Dump;
+use crate::anaplan::ids::ProcessId;
+use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use crate::http::{AppState, Call, Problem};
+
+const PARAMETERS: &[&str] = &[
+    "workspaceId",
+    "workspaceName",
+    "modelId",
+    "modelName",
+    "processId",
+    "processName",
+    "locale",
+    "wait",
+    "taskId",
+    "dump",
+];
+
+/// Handles one call.
+pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
+    let params = call.params(PARAMETERS)?;
+    let intent = task_call::intent(&call, &params)?;
+    let wait = task_call::wait(&params)?;
+    if params.get("dump").is_some() && !matches!(intent, Intent::Status(_)) {
+        return Err(Problem::bad_parameter("dump is for GET on a task's status URL"));
+    }
+    let client = call.client(state)?;
+    let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
+    let (process, name) = task_call::action_id(
+        state,
+        &client,
+        params.object("process", ProcessId::parse)?,
+        Listing::Processes(ws.clone(), model.clone()),
+        ProcessId::parse,
+    )
+    .await?;
+    let action = ActionRef { workspace: ws, model, action: Action::Process(process.clone()) };
+    let tc =
+        TaskCall { state, call: &call, client, function: "run-process", action, action_name: name, extra: Vec::new() };
+
+    let dumps = |object: &str, task: &Task| Dump::Step {
+        action: tc.action.clone(),
+        task: task.id.clone(),
+        object: object.to_owned(),
+    };
+    match intent {
+        Intent::Start => {
+            let locale = params.get("locale").unwrap_or("en_US");
+            let task = tc
+                .start_once(&[("locale", locale)], || async {
+                    let started = tc.client.start_task(&tc.action, locale, BUSY_BUDGET).await?;
+                    tracing::info!(task = %started.id, process = %process, "process started");
+                    Ok(started)
+                })
+                .await?;
+            tc.answer(task, wait, |t| finish(&tc, t, dumps)).await
+        }
+        Intent::Status(task_id) => {
+            if let Some(object) = params.get("dump") {
+                crate::anaplan::ids::ProcessId::parse(object)
+                    .map_err(|_| Problem::bad_parameter("dump must be the objectId of a failed step"))?;
+                let task = Task { id: task_id, state: crate::anaplan::tasks::TaskState::Complete, result: None };
+                return tc.dump(dumps(object, &task)).await;
+            }
+            let task = tc.client.task(&tc.action, &task_id).await?;
+            tc.answer(task, wait, |t| finish(&tc, t, dumps)).await
+        }
+        Intent::Cancel(task_id) => tc.cancel(&task_id).await,
+    }
+}
+
+async fn finish(tc: &TaskCall<'_>, task: Task, dumps: impl Fn(&str, &Task) -> Dump) -> Result<Response, Problem> {
+    if task.successful() == Some(false) {
+        return Err(tc.failure(&task, |object| dumps(object, &task)).await);
+    }
+    let body = json!({
+        "taskId": task.id.as_str(),
+        "taskState": task.state.as_str(),
+        "successful": true,
+        "result": task.result,
+    });
+    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(resp)
+}

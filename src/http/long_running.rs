@@ -1,0 +1,197 @@
+//! The Logic Apps asynchronous pattern: a start request answers 202 Accepted with an
+//! absolute `Location` (the status check on the same function, carrying everything needed
+//! to find the task, so any instance can answer it) and `Retry-After`; polls answer 202
+//! until the task is done, then the final answer.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use url::Url;
+
+use super::{Call, Problem, ROUTE_PREFIX};
+use crate::anaplan::tasks::{Task, TaskState};
+
+/// Longest `wait` a caller may ask for, in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 100;
+
+/// The status URL of a task: `<scheme>://<public host>/api/<function>?<params>&code=<key>`.
+/// Scheme and host come from `X-Forwarded-Proto` / `X-Forwarded-Host` when present, else
+/// from `Host` (with `https`, or `http` for a loopback host). The caller's function key is
+/// carried as `code` when the call had one, so the poll passes the host's key check.
+pub fn status_url(call: &Call, function: &str, params: &[(&str, &str)]) -> Result<String, Problem> {
+    let (scheme, host) = public_origin(&call.headers)?;
+    let mut url = Url::parse(&format!("{scheme}://{host}{ROUTE_PREFIX}{function}"))
+        .map_err(|e| Problem::bad_parameter(format!("the Host header does not make a URL: {e}")))?;
+    let key = function_key(call);
+    if !params.is_empty() || key.is_some() {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in params {
+            q.append_pair(k, v);
+        }
+        if let Some(key) = key {
+            q.append_pair("code", &key);
+        }
+    }
+    Ok(url.to_string())
+}
+
+fn first_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn public_origin(headers: &HeaderMap) -> Result<(String, String), Problem> {
+    let host = first_value(headers, "x-forwarded-host")
+        .or_else(|| first_value(headers, header::HOST.as_str()))
+        .ok_or_else(|| Problem::bad_parameter("the request has no Host header, so no status URL can be built"))?;
+    // Only a bare host[:port] may go into the URL: anything else could redirect a poll.
+    let parsed = Url::parse(&format!("http://{host}/"))
+        .ok()
+        .filter(|u| u.username().is_empty() && u.password().is_none() && u.path() == "/" && u.host_str().is_some())
+        .filter(|_| !host.contains(['/', '?', '#', '@', '\\']))
+        .ok_or_else(|| Problem::bad_parameter(format!("the Host header {host:?} is not a host name")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let scheme = match first_value(headers, "x-forwarded-proto").map(|s| s.to_ascii_lowercase()) {
+        Some(s) if s == "http" || s == "https" => s,
+        _ if loopback => "http".to_owned(),
+        _ => "https".to_owned(),
+    };
+    Ok((scheme, host))
+}
+
+/// The caller's function key (query `code` or header `x-functions-key`).
+fn function_key(call: &Call) -> Option<String> {
+    let from_query = url::form_urlencoded::parse(call.query.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned());
+    from_query
+        .or_else(|| call.headers.get("x-functions-key").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .filter(|k| !k.is_empty())
+}
+
+/// 202 Accepted for a task that is still running.
+pub fn accepted(status_url: &str, retry_after: u64, task: &Task) -> Response {
+    let body = json!({ "taskId": task.id.as_str(), "taskState": task.state.as_str(), "statusUrl": status_url });
+    let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    match HeaderValue::from_str(status_url) {
+        Ok(v) => {
+            h.insert(header::LOCATION, v);
+        }
+        Err(_) => tracing::warn!("status URL is not a valid header value"),
+    }
+    resp
+}
+
+/// The `wait` parameter: seconds to hold a start or poll for the final answer.
+pub fn wait_param(value: Option<&str>) -> Result<Duration, Problem> {
+    match value {
+        None => Ok(Duration::ZERO),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n <= MAX_WAIT_SECONDS => Ok(Duration::from_secs(n)),
+            _ => Err(Problem::bad_parameter(format!(
+                "wait must be whole seconds from 0 to {MAX_WAIT_SECONDS}; got {v:?}"
+            ))),
+        },
+    }
+}
+
+/// Polls `refresh` every `interval` until the task is terminal or `wait` has passed;
+/// returns the last state seen.
+pub async fn hold<F, Fut>(mut task: Task, wait: Duration, interval: Duration, mut refresh: F) -> Result<Task, Problem>
+where
+    F: FnMut(Task) -> Fut,
+    Fut: Future<Output = Result<Task, Problem>>,
+{
+    let deadline = Instant::now() + wait;
+    while !task.state.is_terminal() {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        tokio::time::sleep(interval.min(deadline - now)).await;
+        task = refresh(task).await?;
+    }
+    Ok(task)
+}
+
+/// The 409 answer for a cancelled task.
+pub fn cancelled(task: &Task) -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "task-cancelled",
+        "Task cancelled",
+        format!("Anaplan task {} was cancelled", task.id),
+    )
+    .with("taskId", json!(task.id.as_str()))
+    .with("taskState", json!(TaskState::Cancelled.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Bytes;
+    use axum::http::Method;
+
+    fn call(headers: &[(&str, &str)], query: Option<&str>) -> Call {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        Call { method: Method::POST, headers: h, query: query.map(str::to_owned), body: Bytes::new() }
+    }
+
+    #[test]
+    fn forwarded_headers_win_and_the_key_is_carried() {
+        let c = call(
+            &[
+                ("host", "internal:7071"),
+                ("x-forwarded-host", "myapp.azurewebsites.net"),
+                ("x-forwarded-proto", "https"),
+            ],
+            Some("code=abc%2F%3D%3D&x=1"),
+        );
+        let url = status_url(&c, "run-process", &[("taskId", "ABC"), ("processName", "a b&c")]).unwrap();
+        assert_eq!(
+            url,
+            "https://myapp.azurewebsites.net/api/run-process?taskId=ABC&processName=a+b%26c&code=abc%2F%3D%3D"
+        );
+    }
+
+    #[test]
+    fn host_alone_gives_https_except_for_loopback() {
+        let url = status_url(&call(&[("host", "myapp.example.com")], None), "export-file", &[]).unwrap();
+        assert_eq!(url, "https://myapp.example.com/api/export-file");
+        let local = status_url(&call(&[("host", "127.0.0.1:7071"), ("x-functions-key", "k")], None), "x", &[]).unwrap();
+        assert_eq!(local, "http://127.0.0.1:7071/api/x?code=k");
+    }
+
+    #[test]
+    fn a_host_that_is_not_a_host_is_refused() {
+        for bad in ["evil.com/path", "user@evil.com", "evil.com?x", ""] {
+            assert!(status_url(&call(&[("host", bad)], None), "x", &[]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wait_is_bounded() {
+        assert_eq!(wait_param(Some("100")).unwrap(), Duration::from_secs(100));
+        assert!(wait_param(Some("101")).is_err());
+        assert!(wait_param(Some("-1")).is_err());
+        assert_eq!(wait_param(None).unwrap(), Duration::ZERO);
+    }
+}

@@ -1,0 +1,118 @@
+//! export-file end to end: the file as the answer (ordered chunks, empty exports, the
+//! 100 MiB limit) or written to Blob storage (Azurite) block by block.
+
+mod support;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use support::app::{App, azurite_container, follow, problem, read_blob};
+use support::fake_anaplan::fixtures::*;
+
+fn q(export: &str) -> String {
+    format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&exportId={export}")
+}
+
+fn expected(export: &str) -> Vec<u8> {
+    (0..export_chunk_count(export).unwrap()).flat_map(|n| export_chunk(export, n).unwrap()).collect()
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn the_file_is_the_final_answer_with_its_name_and_type() {
+    let app = App::start().await;
+    let (done, _) = follow(&app.http, app.post("export-file", &q(EXPORT_PRICE_ID), &json!({})).await).await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(done.headers()["content-type"], "text/csv");
+    assert_eq!(done.headers()["content-disposition"], format!("attachment; filename=\"{EXPORT_PRICE_NAME}\""));
+    assert_eq!(done.bytes().await.unwrap().to_vec(), expected(EXPORT_PRICE_ID));
+}
+
+#[tokio::test]
+async fn thirteen_chunks_arrive_in_numeric_order() {
+    let app = App::start().await;
+    let start = app
+        .post(
+            "export-file",
+            "",
+            &json!({"workspaceName": WS_FPA_NAME, "modelName": MODEL_REVENUE_NAME, "exportName": EXPORT_BIG_NAME}),
+        )
+        .await;
+    let (done, _) = follow(&app.http, start).await;
+    assert_eq!(done.status(), 200);
+    let got = done.bytes().await.unwrap();
+    assert_eq!(got.len(), export_len(EXPORT_BIG_ID).unwrap());
+    assert_eq!(sha(&got), sha(&expected(EXPORT_BIG_ID)), "bytes in equal bytes out, in chunk order");
+}
+
+#[tokio::test]
+async fn an_empty_export_is_an_empty_200() {
+    let app = App::start().await;
+    let (done, _) = follow(&app.http, app.post("export-file", &q(EXPORT_EMPTY_ID), &json!({})).await).await;
+    assert_eq!(done.status(), 200);
+    assert!(done.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn above_100_mib_the_answer_is_413_pointing_to_blob() {
+    let app = App::start().await;
+    let (done, _) = follow(&app.http, app.post("export-file", &q(EXPORT_HUGE_ID), &json!({})).await).await;
+    let body = problem(done, 413).await;
+    assert!(body["detail"].as_str().unwrap().contains("destination=blob"), "{body}");
+}
+
+#[tokio::test]
+async fn to_blob_the_chunks_become_one_blob_with_the_same_bytes() {
+    let app = App::start().await;
+    let (account, container) = azurite_container().await;
+    for (export, name) in [(EXPORT_BIG_ID, "exports/big.csv"), (EXPORT_HUGE_ID, "exports/huge.txt")] {
+        let start = app
+            .post("export-file", &q(export), &json!({"destination": "blob", "container": container, "blobName": name}))
+            .await;
+        let location = start.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.contains("destination=blob") && location.contains(&container), "{location}");
+        let (done, _) = follow(&app.http, start).await;
+        assert_eq!(done.status(), 200);
+        let body: Value = done.json().await.unwrap();
+        assert_eq!(body["bytes"], export_len(export).unwrap());
+        assert_eq!(body["chunks"], export_chunk_count(export).unwrap());
+        let url = body["blobUrl"].as_str().unwrap();
+        assert!(url.ends_with(&format!("/{container}/{name}")), "{url}");
+        assert!(!url.contains("sig="), "the blob URL carries no SAS");
+        let blob = account.blob(&container, name).unwrap();
+        let got = read_blob(&blob).await;
+        assert_eq!(sha(&got), sha(&expected(export)), "{export}");
+    }
+    // The default blob name is the export's name.
+    let (done, _) = follow(
+        &app.http,
+        app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "blob", "container": container})).await,
+    )
+    .await;
+    let body: Value = done.json().await.unwrap();
+    assert!(body["blobUrl"].as_str().unwrap().ends_with("/Price%20Export.csv"), "{body}");
+    assert_eq!(body["contentType"], "text/csv");
+}
+
+#[tokio::test]
+async fn blob_parameters_are_checked_before_anything_runs() {
+    let app = App::start().await;
+    problem(app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "blob"})).await, 400).await;
+    problem(
+        app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "blob", "container": "Bad_Name"})).await,
+        400,
+    )
+    .await;
+    problem(app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"container": "x"})).await, 400).await;
+    problem(app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "ftp"})).await, 400).await;
+    assert!(app.fake.task_starts().is_empty());
+    // A container that does not exist: the export runs, the write is a clear 404.
+    let missing = format!("missing-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let start =
+        app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "blob", "container": missing})).await;
+    let (done, _) = follow(&app.http, start).await;
+    let body = problem(done, 404).await;
+    assert!(body["detail"].as_str().unwrap().contains("container"), "{body}");
+}
