@@ -226,12 +226,3 @@ async fn throttling_is_retried_and_persistent_throttling_is_a_429_with_retry_aft
     let resp = app.get("get-view-data", &ids(VIEW_REGIONS_ID)).await;
     assert_eq!(resp.status(), 200, "a passing 503 is retried");
 }
-
-#[tokio::test]
-async fn list_objects_answers_501_until_implemented() {
-    let app = App::start().await;
-    for f in ["list-objects"] {
-        let body = problem(app.get(f, "").await, 501).await;
-        assert!(body["detail"].as_str().unwrap().contains(f));
-    }
-}

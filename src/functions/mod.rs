@@ -4,6 +4,7 @@
 pub mod export_file;
 pub mod get_view_data;
 pub mod import_file;
+pub mod list_objects;
 pub mod records;
 pub mod run_process;
 pub mod task_call;
@@ -45,6 +46,7 @@ pub async fn invoke(state: &AppState, name: &'static str, call: Call) -> Result<
         "run-process" => run_process::handle(state, call).await,
         "export-file" => export_file::handle(state, call).await,
         "import-file" => import_file::handle(state, call).await,
+        "list-objects" => list_objects::handle(state, call).await,
         other => Err(Problem::not_implemented(other)),
     }
 }
