@@ -1,10 +1,13 @@
 //! Settings from the environment (= app settings = `local.settings.json` Values), read and
 //! validated once at start. A missing or malformed setting is one clear line naming it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use url::Url;
 
+use crate::anaplan::auth::SecretKind;
+use crate::anaplan::auth::legacy::certificate::sign_nonce;
 use crate::anaplan::token_file;
 use crate::secret::Secret;
 use crate::storage::{BlobAccount, StorageError};
@@ -23,29 +26,64 @@ fn err(name: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError { name, problem: problem.into() }
 }
 
-/// How the handler authenticates to Anaplan (`ANAPLAN_AUTH_METHOD`).
-#[derive(Debug, Clone)]
-pub enum AuthSettings {
+/// `ANAPLAN_AUTH_METHOD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
     /// OAuth client id (+ secret for authorization-code clients) and a refresh token.
-    OAuth {
-        /// `ANAPLAN_CLIENT_ID`.
-        client_id: String,
-        /// `ANAPLAN_CLIENT_SECRET`; absent for device-grant clients.
-        client_secret: Option<Secret>,
-        /// `ANAPLAN_REFRESH_TOKEN`, the first token of the chain.
-        refresh_token: Secret,
-        /// `ANAPLAN_TOKEN_FILE`.
-        token_file: PathBuf,
-    },
-    /// Legacy basic authentication.
-    Basic {
-        /// `ANAPLAN_USERNAME`.
-        username: String,
-        /// `ANAPLAN_PASSWORD`.
-        password: Secret,
-    },
+    OAuth,
+    /// Anaplan CA certificate and private key.
+    Certificate,
+    /// User name and password.
+    Basic,
     /// Only the caller's own `Authorization: Bearer` token.
     Caller,
+}
+
+impl AuthMethod {
+    /// The setting's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::OAuth => "oauth",
+            AuthMethod::Certificate => "certificate",
+            AuthMethod::Basic => "basic",
+            AuthMethod::Caller => "caller",
+        }
+    }
+
+    /// The secrets the method needs, and whether each is required.
+    pub fn secrets(self) -> &'static [(SecretKind, bool)] {
+        match self {
+            AuthMethod::OAuth => {
+                &[(SecretKind::ClientId, true), (SecretKind::ClientSecret, false), (SecretKind::RefreshToken, true)]
+            }
+            AuthMethod::Certificate => &[(SecretKind::Certificate, true)],
+            AuthMethod::Basic => &[(SecretKind::Username, true), (SecretKind::Password, true)],
+            AuthMethod::Caller => &[],
+        }
+    }
+}
+
+/// Where secrets come from.
+#[derive(Debug, Clone)]
+pub enum SecretsFrom {
+    /// The environment: the values, and for OAuth the token file of the chain.
+    Env {
+        /// Values by kind.
+        values: HashMap<SecretKind, Secret>,
+        /// `ANAPLAN_TOKEN_FILE` (OAuth only).
+        token_file: Option<PathBuf>,
+    },
+    /// `KEY_VAULT_URI`: read on first use (never before the port is bound).
+    Vault(Url),
+}
+
+/// How the handler authenticates to Anaplan.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// The method.
+    pub method: AuthMethod,
+    /// Where its secrets are.
+    pub secrets: SecretsFrom,
 }
 
 /// Everything `serve` needs, validated.
@@ -78,12 +116,6 @@ impl Settings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
-        if get("KEY_VAULT_URI").is_some() {
-            return Err(err(
-                "KEY_VAULT_URI",
-                "Key Vault secrets are not supported by this version yet; unset it and give the secrets as ANAPLAN_* settings",
-            ));
-        }
         let api_url = anaplan_url(&get, "ANAPLAN_API_URL", "https://api.anaplan.com")?;
         let auth_url = anaplan_url(&get, "ANAPLAN_AUTH_URL", "https://auth.anaplan.com")?;
         let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", "https://us1a.app.anaplan.com")?;
@@ -99,56 +131,89 @@ impl Settings {
                 }
             },
         };
-        let method = get("ANAPLAN_AUTH_METHOD").unwrap_or_else(|| "oauth".to_owned());
-        let auth = match method.to_ascii_lowercase().as_str() {
-            "oauth" => oauth(&get)?,
-            "basic" => AuthSettings::Basic {
-                username: required(&get, "ANAPLAN_USERNAME")?,
-                password: Secret::new(required(&get, "ANAPLAN_PASSWORD")?),
-            },
-            "caller" => AuthSettings::Caller,
-            "certificate" => {
-                return Err(err(
-                    "ANAPLAN_AUTH_METHOD",
-                    "certificate authentication is not supported by this version yet; use oauth, basic or caller",
-                ));
-            }
-            other => {
-                return Err(err(
-                    "ANAPLAN_AUTH_METHOD",
-                    format!("expected oauth, certificate, basic or caller, got {other:?}"),
-                ));
-            }
+        let method =
+            match get("ANAPLAN_AUTH_METHOD").unwrap_or_else(|| "oauth".to_owned()).to_ascii_lowercase().as_str() {
+                "oauth" => AuthMethod::OAuth,
+                "certificate" => AuthMethod::Certificate,
+                "basic" => AuthMethod::Basic,
+                "caller" => AuthMethod::Caller,
+                other => {
+                    return Err(err(
+                        "ANAPLAN_AUTH_METHOD",
+                        format!("expected oauth, certificate, basic or caller, got {other:?}"),
+                    ));
+                }
+            };
+        let secrets = match get("KEY_VAULT_URI") {
+            Some(uri) => SecretsFrom::Vault(vault_uri(&uri)?),
+            None => env_secrets(&get, method)?,
         };
+        let auth = AuthSettings { method, secrets };
         let app_storage = BlobAccount::from_app_settings(get).map_err(storage_setting("AzureWebJobsStorage"))?;
         let export_storage = match get("EXPORT_STORAGE_URL") {
             Some(v) => Some(BlobAccount::from_export_setting(&v).map_err(storage_setting("EXPORT_STORAGE_URL"))?),
             None => None,
         };
+        if method == AuthMethod::OAuth && matches!(auth.secrets, SecretsFrom::Vault(_)) && app_storage.is_none() {
+            return Err(err(
+                "AzureWebJobsStorage",
+                "with KEY_VAULT_URI and oauth, refreshes are serialised across instances with a blob lease in the app's storage account: set AzureWebJobsStorage (or AzureWebJobsStorage__accountName)",
+            ));
+        }
         Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds, app_storage, export_storage })
     }
 }
 
-fn oauth(get: &impl Fn(&str) -> Option<String>) -> Result<AuthSettings, ConfigError> {
-    let client_id = required(get, "ANAPLAN_CLIENT_ID")?;
-    if client_id.len() != 32 || !client_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(err("ANAPLAN_CLIENT_ID", "expected the OAuth client id Anaplan shows: 32 hexadecimal characters"));
+fn env_secrets(get: &impl Fn(&str) -> Option<String>, method: AuthMethod) -> Result<SecretsFrom, ConfigError> {
+    let mut values = HashMap::new();
+    for (kind, needed) in method.secrets() {
+        let name = kind.env_name().expect("every method secret has a setting");
+        match get(name) {
+            Some(v) => {
+                values.insert(*kind, Secret::new(v));
+            }
+            None if *needed => return Err(err(name, "missing (or set KEY_VAULT_URI to read secrets from Key Vault)")),
+            None => {}
+        }
     }
-    let token_file = match get("ANAPLAN_TOKEN_FILE") {
-        Some(p) => PathBuf::from(p),
-        None => token_file::default_path().ok_or_else(|| {
-            err(
-                "ANAPLAN_TOKEN_FILE",
-                "no default location: neither XDG_CONFIG_HOME nor HOME is set; set ANAPLAN_TOKEN_FILE",
-            )
-        })?,
+    if let Some(id) = values.get(&SecretKind::ClientId) {
+        let id = id.expose();
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(err(
+                "ANAPLAN_CLIENT_ID",
+                "expected the OAuth client id Anaplan shows: 32 hexadecimal characters",
+            ));
+        }
+    }
+    if let Some(pem) = values.get(&SecretKind::Certificate) {
+        // Checked now, with a throwaway signature, so a bad PEM stops `serve` at start.
+        sign_nonce(pem.expose()).map_err(|e| err("ANAPLAN_CERTIFICATE", e))?;
+    }
+    let token_file = match method {
+        AuthMethod::OAuth => Some(match get("ANAPLAN_TOKEN_FILE") {
+            Some(p) => PathBuf::from(p),
+            None => token_file::default_path().ok_or_else(|| {
+                err(
+                    "ANAPLAN_TOKEN_FILE",
+                    "no default location: neither XDG_CONFIG_HOME nor HOME is set; set ANAPLAN_TOKEN_FILE",
+                )
+            })?,
+        }),
+        _ => None,
     };
-    Ok(AuthSettings::OAuth {
-        client_id: client_id.to_ascii_lowercase(),
-        client_secret: get("ANAPLAN_CLIENT_SECRET").map(Secret::new),
-        refresh_token: Secret::new(required(get, "ANAPLAN_REFRESH_TOKEN")?),
-        token_file,
-    })
+    Ok(SecretsFrom::Env { values, token_file })
+}
+
+/// `KEY_VAULT_URI`: an https URL (the Key Vault client sends tokens only over TLS).
+fn vault_uri(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| err("KEY_VAULT_URI", format!("not a URL ({e}): {raw:?}")))?;
+    if url.scheme() != "https" {
+        return Err(err("KEY_VAULT_URI", format!("expected https://<vault>.vault.azure.net/, got {raw:?}")));
+    }
+    if url.host_str().is_none() || url.query().is_some() || !url.username().is_empty() {
+        return Err(err("KEY_VAULT_URI", "give the vault's URI only, e.g. https://myvault.vault.azure.net/"));
+    }
+    Ok(url)
 }
 
 /// A storage setting's error, named by the setting the storage layer names (or `default`).
@@ -157,10 +222,6 @@ fn storage_setting(default: &'static str) -> impl Fn(StorageError) -> ConfigErro
         StorageError::Setting { name, problem } => ConfigError { name, problem },
         other => ConfigError { name: default, problem: other.to_string() },
     }
-}
-
-fn required(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
-    get(name).ok_or_else(|| err(name, "missing"))
 }
 
 /// An Anaplan base URL: https, or http only to a loopback host (tests, local fakes).
@@ -220,14 +281,15 @@ mod tests {
         assert_eq!(s.oauth_url.as_str(), "https://us1a.app.anaplan.com/");
         assert_eq!(s.auth_url.as_str(), "https://auth.anaplan.com/");
         assert_eq!(s.poll_seconds, 5);
-        assert!(matches!(s.auth, AuthSettings::OAuth { .. }));
+        assert_eq!(s.auth.method, AuthMethod::OAuth);
+        assert!(matches!(s.auth.secrets, SecretsFrom::Env { token_file: Some(_), .. }));
     }
 
     #[test]
     fn missing_secret_is_named() {
         let e = settings(&OAUTH[..1]).unwrap_err();
         assert_eq!(e.name, "ANAPLAN_REFRESH_TOKEN");
-        assert_eq!(e.to_string(), "setting ANAPLAN_REFRESH_TOKEN: missing");
+        assert!(e.to_string().starts_with("setting ANAPLAN_REFRESH_TOKEN: missing"), "{e}");
     }
 
     #[test]
@@ -252,8 +314,32 @@ mod tests {
 
     #[test]
     fn caller_needs_no_secrets_and_basic_needs_both() {
-        assert!(matches!(settings(&[("ANAPLAN_AUTH_METHOD", "caller")]).unwrap().auth, AuthSettings::Caller));
+        assert_eq!(settings(&[("ANAPLAN_AUTH_METHOD", "caller")]).unwrap().auth.method, AuthMethod::Caller);
         let e = settings(&[("ANAPLAN_AUTH_METHOD", "basic"), ("ANAPLAN_USERNAME", "u@example.com")]).unwrap_err();
         assert_eq!(e.name, "ANAPLAN_PASSWORD");
+    }
+
+    #[test]
+    fn with_a_vault_no_secret_is_read_at_start_but_oauth_needs_storage() {
+        let vault = [("KEY_VAULT_URI", "https://myvault.vault.azure.net/")];
+        let e = settings(&vault).unwrap_err();
+        assert_eq!(e.name, "AzureWebJobsStorage");
+        let mut p = vault.to_vec();
+        p.push(("AzureWebJobsStorage", "UseDevelopmentStorage=true"));
+        assert!(matches!(settings(&p).unwrap().auth.secrets, SecretsFrom::Vault(_)));
+        assert_eq!(settings(&[("KEY_VAULT_URI", "http://myvault")]).unwrap_err().name, "KEY_VAULT_URI");
+        let basic = [("KEY_VAULT_URI", "https://v.vault.azure.net"), ("ANAPLAN_AUTH_METHOD", "basic")];
+        assert!(settings(&basic).is_ok());
+    }
+
+    #[test]
+    fn a_certificate_without_a_key_stops_start() {
+        let p = [
+            ("ANAPLAN_AUTH_METHOD", "certificate"),
+            ("ANAPLAN_CERTIFICATE", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
+        ];
+        let e = settings(&p).unwrap_err();
+        assert_eq!(e.name, "ANAPLAN_CERTIFICATE");
+        assert!(e.problem.contains("PRIVATE KEY"));
     }
 }

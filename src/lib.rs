@@ -12,6 +12,8 @@
 //! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
 //! - [`secret`]: the type that keeps secrets out of logs.
+//! - [`secrets`]: Anaplan credentials in Key Vault, and the blob lease that serialises
+//!   refresh-token rotation across instances.
 //! - [`storage`]: Azure Blob storage for exports, imports and state shared between
 //!   instances (idempotency records, locks): accounts from the settings, JSON records with
 //!   ETags, block-by-block writes and streamed reads.
@@ -22,6 +24,7 @@ pub mod functions;
 pub mod http;
 pub mod package;
 pub mod secret;
+pub mod secrets;
 pub mod shutdown;
 pub mod startup;
 pub mod storage;

@@ -3,11 +3,15 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::anaplan::auth::{BasicSession, OAuthSession};
+use crate::anaplan::auth::env::{EnvSecrets, FileLock, NoLock};
+use crate::anaplan::auth::{ChainLock, LegacyLogin, LegacySession, OAuthSession, SecretKind, SecretSource};
 use crate::anaplan::token_file::TokenFile;
 use crate::anaplan::{Catalog, Client, Credentials, RetryPolicy};
-use crate::config::{AuthSettings, ConfigError, Settings};
+use crate::config::{AuthMethod, ConfigError, SecretsFrom, Settings};
 use crate::http::{self, AppState};
+use crate::secrets::azure_credential;
+use crate::secrets::lease::BlobLease;
+use crate::secrets::vault::VaultSecrets;
 
 /// Why `serve` could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,40 +43,82 @@ pub fn http_client() -> reqwest::Client {
         .expect("the TLS backend initialises")
 }
 
-/// The app's state from settings. Nothing slow happens here: tokens are obtained on first
-/// use, after the port is bound (the host gives a handler seconds to answer `GET /`).
+/// Token requests get their own timeout: a refresh holds the chain's lock meanwhile.
+const TOKEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The blob whose lease serialises refresh-token rotation across instances.
+pub const REFRESH_LOCK_BLOB: &str = "locks/anaplan-refresh-token";
+
+/// The credentials from settings. Nothing slow happens here: secrets and tokens are read
+/// on first use, after the port is bound (the host gives a handler seconds to answer
+/// `GET /`).
+pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
+    let token_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("anaplan-functions/", env!("CARGO_PKG_VERSION")))
+        .timeout(TOKEN_TIMEOUT)
+        .build()
+        .expect("the TLS backend initialises");
+    let (secrets, lock): (Arc<dyn SecretSource>, Arc<dyn ChainLock>) = match &settings.auth.secrets {
+        SecretsFrom::Env { values, token_file } => {
+            let chain = match (token_file, values.get(&SecretKind::RefreshToken)) {
+                (Some(path), Some(origin)) => {
+                    let chain = TokenFile::new(path.clone(), origin.clone());
+                    chain.check_writable().map_err(|e| ConfigError {
+                        name: "ANAPLAN_TOKEN_FILE",
+                        problem: format!(
+                            "{} is not writable ({e}); rotated refresh tokens must be saved there",
+                            path.display()
+                        ),
+                    })?;
+                    Some(chain)
+                }
+                _ => None,
+            };
+            let lock: Arc<dyn ChainLock> = match &chain {
+                Some(c) => Arc::new(FileLock(c.clone())),
+                None => Arc::new(NoLock),
+            };
+            (Arc::new(EnvSecrets::new(values.clone(), chain)), lock)
+        }
+        SecretsFrom::Vault(uri) => {
+            let problem = |problem: String| ConfigError { name: "KEY_VAULT_URI", problem };
+            let vault = VaultSecrets::new(uri, azure_credential().map_err(problem)?).map_err(problem)?;
+            let lock: Arc<dyn ChainLock> = match &settings.app_storage {
+                Some(account) => Arc::new(BlobLease::new(account.clone(), http::STATE_CONTAINER, REFRESH_LOCK_BLOB)),
+                None => Arc::new(NoLock),
+            };
+            (Arc::new(vault), lock)
+        }
+    };
+    Ok(match settings.auth.method {
+        AuthMethod::OAuth => {
+            Credentials::OAuth(Arc::new(OAuthSession::new(&settings.oauth_url, secrets, lock, token_http)))
+        }
+        AuthMethod::Basic => Credentials::Legacy(Arc::new(LegacySession::new(
+            &settings.auth_url,
+            LegacyLogin::Basic,
+            secrets,
+            token_http,
+        ))),
+        AuthMethod::Certificate => Credentials::Legacy(Arc::new(LegacySession::new(
+            &settings.auth_url,
+            LegacyLogin::Certificate,
+            secrets,
+            token_http,
+        ))),
+        AuthMethod::Caller => Credentials::CallerRequired,
+    })
+}
+
+/// The app's state from settings.
 pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
     let http = http_client();
-    let credentials = match &settings.auth {
-        AuthSettings::OAuth { client_id, client_secret, refresh_token, token_file } => {
-            let store = TokenFile::new(token_file.clone(), refresh_token.clone());
-            store.check_writable().map_err(|e| ConfigError {
-                name: "ANAPLAN_TOKEN_FILE",
-                problem: format!(
-                    "{} is not writable ({e}); rotated refresh tokens must be saved there",
-                    token_file.display()
-                ),
-            })?;
-            Credentials::OAuth(Arc::new(OAuthSession::new(
-                &settings.oauth_url,
-                client_id.clone(),
-                client_secret.clone(),
-                store,
-                http.clone(),
-            )))
-        }
-        AuthSettings::Basic { username, password } => Credentials::Basic(Arc::new(BasicSession::new(
-            &settings.auth_url,
-            username.clone(),
-            password.clone(),
-            http.clone(),
-        ))),
-        AuthSettings::Caller => Credentials::CallerRequired,
-    };
+    let credentials = credentials(settings)?;
     Ok(AppState {
         anaplan: Client::new(http, &settings.api_url, credentials, RetryPolicy::default()),
         catalog: Catalog::default(),
-        caller_auth: matches!(settings.auth, AuthSettings::Caller),
+        caller_auth: settings.auth.method == AuthMethod::Caller,
         poll_seconds: settings.poll_seconds,
         app_storage: settings.app_storage.clone().map(Arc::new),
         export_storage: settings.export_storage.clone().map(Arc::new),
@@ -85,19 +131,15 @@ pub async fn serve(settings: Settings, bind: IpAddr, port: u16) -> Result<(), St
     let state = app_state(&settings)?;
     let addr = SocketAddr::new(bind, port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    tracing::info!(%addr, auth = auth_name(&settings.auth), api = %settings.api_url, "anaplan-functions is listening");
+    let secrets = match &settings.auth.secrets {
+        SecretsFrom::Env { .. } => "environment".to_owned(),
+        SecretsFrom::Vault(uri) => format!("Key Vault {uri}"),
+    };
+    tracing::info!(%addr, auth = settings.auth.method.as_str(), %secrets, api = %settings.api_url, "anaplan-functions is listening");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(crate::shutdown::signal())
         .await
         .map_err(StartError::Serve)?;
     tracing::info!("anaplan-functions stopped");
     Ok(())
-}
-
-fn auth_name(a: &AuthSettings) -> &'static str {
-    match a {
-        AuthSettings::OAuth { .. } => "oauth",
-        AuthSettings::Basic { .. } => "basic",
-        AuthSettings::Caller => "caller",
-    }
 }

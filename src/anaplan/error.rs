@@ -78,9 +78,15 @@ pub enum AuthError {
     /// The token service could not be reached or failed.
     #[error("the Anaplan token service is unavailable: {0}")]
     Unavailable(String),
-    /// The rotated refresh token could not be stored, so it was not used.
-    #[error("the refresh token could not be stored: {0}")]
+    /// The credential store (token file, Key Vault) could not be read or written.
+    #[error("the credential store is unavailable: {0}")]
     Store(String),
+    /// Key Vault could not be reached (and no earlier value can stand in).
+    #[error("Key Vault is unavailable: {0}")]
+    Vault(String),
+    /// A credential the configuration needs is not in its store.
+    #[error("a credential is missing: {0}")]
+    Missing(String),
 }
 
 impl AnaplanError {

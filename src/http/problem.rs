@@ -131,9 +131,21 @@ impl From<AnaplanError> for Problem {
             AnaplanError::Auth(AuthError::Unavailable(_)) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "anaplan-auth-unavailable", "Anaplan's token service is unavailable", detail)
             }
-            AnaplanError::Auth(AuthError::Store(_)) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "token-store-unavailable", "The refresh token could not be stored", detail)
+            AnaplanError::Auth(AuthError::Store(_)) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "credential-store-unavailable",
+                "The credential store is unavailable",
+                detail,
+            ),
+            AnaplanError::Auth(AuthError::Vault(_)) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "key-vault-unavailable", "Key Vault is unavailable", detail)
             }
+            AnaplanError::Auth(AuthError::Missing(_)) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "credential-missing",
+                "A credential is missing",
+                format!("{detail}; an admin must add it"),
+            ),
             AnaplanError::Unreachable(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unreachable", "Anaplan could not be reached", detail)
             }

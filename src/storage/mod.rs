@@ -120,7 +120,8 @@ fn one_line(s: &str) -> String {
 
 /// Removes the query string of every URL in `text`, and any `sig=` value left elsewhere:
 /// a SAS must never reach a log line or a response body through an error message.
-pub(crate) fn redact(text: &str) -> String {
+/// Removes query strings (SAS tokens) from URLs in an error text.
+pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {

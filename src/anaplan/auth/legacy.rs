@@ -1,0 +1,227 @@
+//! Anaplan's legacy token service (`ANAPLAN_AUTH_URL`): basic authentication, or CA
+//! certificate authentication (the certificate in the `CACertificate` header and a random
+//! nonce signed with its private key, RSASSA-PKCS1-v1_5 with SHA-512). Tokens last 35
+//! minutes and are extended with `/token/refresh` before they run out.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::source::{SecretKind, SecretSource};
+use super::{CachedToken, DEFAULT_LIFETIME, describe_error};
+use crate::anaplan::error::AuthError;
+use crate::secret::Secret;
+
+/// How to log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyLogin {
+    /// User name and password.
+    Basic,
+    /// CA certificate and private key (PEM).
+    Certificate,
+}
+
+/// A legacy-token session.
+#[derive(Debug)]
+pub struct LegacySession {
+    auth_url: Url,
+    login: LegacyLogin,
+    secrets: Arc<dyn SecretSource>,
+    http: reqwest::Client,
+    cached: Mutex<Option<CachedToken>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenInfo {
+    token_value: String,
+    expires_at: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenBody {
+    token_info: TokenInfo,
+}
+
+impl LegacySession {
+    /// A session against the token service at `auth_url`.
+    pub fn new(auth_url: &Url, login: LegacyLogin, secrets: Arc<dyn SecretSource>, http: reqwest::Client) -> Self {
+        LegacySession { auth_url: auth_url.clone(), login, secrets, http, cached: Mutex::new(None) }
+    }
+
+    pub(super) async fn access_token(&self) -> Result<Secret, AuthError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(t) = cached.as_ref().filter(|t| t.fresh()) {
+            return Ok(t.value.clone());
+        }
+        // A token near its end is extended (same value, new expiry); if that fails, log in
+        // again.
+        if let Some(old) = cached.take()
+            && let Ok(t) = self.call("token/refresh", format!("AnaplanAuthToken {}", old.value.expose()), None).await
+        {
+            let value = t.value.clone();
+            *cached = Some(t);
+            return Ok(value);
+        }
+        let t = self.log_in().await?;
+        let value = t.value.clone();
+        *cached = Some(t);
+        Ok(value)
+    }
+
+    pub(super) async fn expires_at(&self) -> Option<SystemTime> {
+        self.cached.lock().await.as_ref().map(|t| t.expires_at)
+    }
+
+    pub(super) async fn forget(&self, rejected: &Secret) -> bool {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|t| &t.value == rejected) {
+            *cached = None;
+        }
+        true
+    }
+
+    async fn required(&self, kind: SecretKind, what: &str) -> Result<Secret, AuthError> {
+        self.secrets
+            .get(kind)
+            .await?
+            .ok_or_else(|| AuthError::Missing(format!("{} has no {what}", self.secrets.describe())))
+    }
+
+    async fn log_in(&self) -> Result<CachedToken, AuthError> {
+        match self.login {
+            LegacyLogin::Basic => {
+                let user = self.required(SecretKind::Username, "Anaplan user name").await?;
+                let password = self.required(SecretKind::Password, "Anaplan password").await?;
+                let basic = STANDARD.encode(format!("{}:{}", user.expose(), password.expose()));
+                self.call("token/authenticate", format!("Basic {basic}"), None).await
+            }
+            LegacyLogin::Certificate => {
+                let pem = self.required(SecretKind::Certificate, "certificate (PEM with the private key)").await?;
+                let signed = certificate::sign_nonce(pem.expose()).map_err(AuthError::Missing)?;
+                let body = serde_json::json!({
+                    "encodedData": STANDARD.encode(&signed.nonce),
+                    "encodedSignedData": STANDARD.encode(&signed.signature),
+                });
+                self.call("token/authenticate", format!("CACertificate {}", signed.header), Some(body)).await
+            }
+        }
+    }
+
+    async fn call(
+        &self,
+        path: &str,
+        authorization: String,
+        body: Option<serde_json::Value>,
+    ) -> Result<CachedToken, AuthError> {
+        let url = self.auth_url.join(path).expect("a base URL joins a relative path");
+        let mut req = self.http.post(url).header(reqwest::header::AUTHORIZATION, sensitive(&authorization));
+        if let Some(b) = body {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.to_string());
+        }
+        let resp = req.send().await.map_err(|e| AuthError::Unavailable(describe_error(&e.without_url())))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
+        if status.is_success() {
+            let parsed: TokenBody = serde_json::from_str(&text)
+                .map_err(|e| AuthError::Unavailable(format!("unreadable token response: {e}")))?;
+            let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+            let lifetime = parsed
+                .token_info
+                .expires_at
+                .map(|at| Duration::from_millis(at.saturating_sub(now_ms).max(0) as u64))
+                .unwrap_or(DEFAULT_LIFETIME);
+            Ok(CachedToken::new(Secret::new(parsed.token_info.token_value), lifetime))
+        } else if status.is_client_error() {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            Err(AuthError::Rejected {
+                code: v.get("status").and_then(|s| s.as_str()).unwrap_or("FAILURE").to_owned(),
+                description: v.get("statusMessage").and_then(|s| s.as_str()).unwrap_or("").to_owned(),
+            })
+        } else {
+            Err(AuthError::Unavailable(format!("token service answered {status}")))
+        }
+    }
+}
+
+fn sensitive(value: &str) -> reqwest::header::HeaderValue {
+    let mut v = reqwest::header::HeaderValue::from_str(value)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("invalid"));
+    v.set_sensitive(true);
+    v
+}
+
+/// Certificate auth: the header value and a signed nonce.
+pub mod certificate {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    use sha2::Sha512;
+
+    /// What a certificate login sends.
+    pub struct Signed {
+        /// `base64(PEM of the certificate)`, the `CACertificate` header value.
+        pub header: String,
+        /// The random bytes.
+        pub nonce: Vec<u8>,
+        /// Their signature.
+        pub signature: Vec<u8>,
+    }
+
+    impl std::fmt::Debug for Signed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Signed {{ nonce: {} bytes, signature: {} bytes }}", self.nonce.len(), self.signature.len())
+        }
+    }
+
+    /// Blocks `-----BEGIN <label>-----` … `-----END <label>-----` of a PEM text.
+    fn block<'a>(pem: &'a str, label: &str) -> Option<&'a str> {
+        let begin = format!("-----BEGIN {label}-----");
+        let end = format!("-----END {label}-----");
+        let start = pem.find(&begin)?;
+        let stop = pem[start..].find(&end)? + start + end.len();
+        Some(&pem[start..stop])
+    }
+
+    /// Signs 150 random bytes with the PEM's private key. Errors say what is missing from
+    /// the PEM, never its content.
+    pub fn sign_nonce(pem: &str) -> Result<Signed, String> {
+        let cert = block(pem, "CERTIFICATE").ok_or("the certificate secret has no CERTIFICATE block")?;
+        let key = if let Some(k) = block(pem, "PRIVATE KEY") {
+            rsa::RsaPrivateKey::from_pkcs8_pem(k).map_err(|_| "the PRIVATE KEY block is not an RSA PKCS#8 key")?
+        } else if let Some(k) = block(pem, "RSA PRIVATE KEY") {
+            rsa::RsaPrivateKey::from_pkcs1_pem(k).map_err(|_| "the RSA PRIVATE KEY block is not a PKCS#1 key")?
+        } else {
+            return Err("the certificate secret has no (unencrypted) PRIVATE KEY block".to_owned());
+        };
+        let mut nonce = vec![0u8; 150];
+        getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness for the nonce: {e}"))?;
+        let signature = SigningKey::<Sha512>::new(key).sign(&nonce).to_vec();
+        // Anaplan takes the PEM text of the certificate, base64-encoded once more.
+        let header = STANDARD.encode(format!("{}\n", cert.trim()));
+        Ok(Signed { header, nonce, signature })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn missing_parts_are_named_without_content() {
+            assert!(sign_nonce("nothing").unwrap_err().contains("CERTIFICATE"));
+            let only_cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+            assert!(sign_nonce(only_cert).unwrap_err().contains("PRIVATE KEY"));
+            let bad_key = format!("{only_cert}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+            let e = sign_nonce(&bad_key).unwrap_err();
+            assert!(e.contains("PKCS#8") && !e.contains("AAAA"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Access tokens for Anaplan: obtained, cached, refreshed before they expire, one refresh
+//! at a time.
+//!
+//! - `oauth` ([`oauth`]): the refresh-token grant against Anaplan's OAuth service. With a
+//!   rotating client every refresh returns a new refresh token and spends the old one, so
+//!   the new one is stored before the new access token is used, under a lock that spans
+//!   every process or instance sharing the chain.
+//! - `basic` and `certificate` ([`legacy`]): Anaplan's legacy token service.
+//! - `caller`: the caller's own token, used as given and never refreshed.
+//!
+//! Where secrets come from is a [`SecretSource`] ([`source`]); [`env`] is the one for
+//! secrets in the environment with the chain kept in a token file.
+
+pub mod env;
+pub mod legacy;
+pub mod oauth;
+pub mod source;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub use legacy::{LegacyLogin, LegacySession};
+pub use oauth::OAuthSession;
+pub use source::{ChainLock, LockGuard, SecretKind, SecretSource};
+
+use super::error::AuthError;
+use crate::secret::Secret;
+
+/// Anaplan access tokens live 35 minutes; this is assumed when a service does not say.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(2100);
+
+/// A cached access token and when to stop using it.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedToken {
+    value: Secret,
+    /// Refresh from this instant on: a fifth of the lifetime (at most 5 minutes) before it
+    /// expires, so a request never starts with a token about to die.
+    refresh_at: Instant,
+    /// When Anaplan will stop accepting it.
+    expires_at: SystemTime,
+}
+
+impl CachedToken {
+    fn new(value: Secret, lifetime: Duration) -> Self {
+        let margin = (lifetime / 5).min(Duration::from_secs(300));
+        CachedToken {
+            value,
+            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+            expires_at: SystemTime::now() + lifetime,
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        Instant::now() < self.refresh_at
+    }
+}
+
+/// How the handler obtains Anaplan access tokens.
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    /// OAuth refresh-token grant.
+    OAuth(Arc<OAuthSession>),
+    /// Legacy basic or certificate authentication.
+    Legacy(Arc<LegacySession>),
+    /// The caller's own token for this request.
+    Caller(Secret),
+    /// Auth method `caller`, before a request supplied its token.
+    CallerRequired,
+}
+
+impl Credentials {
+    /// A valid access token.
+    pub async fn access_token(&self) -> Result<Secret, AuthError> {
+        match self {
+            Credentials::OAuth(s) => s.access_token().await,
+            Credentials::Legacy(s) => s.access_token().await,
+            Credentials::Caller(t) => Ok(t.clone()),
+            Credentials::CallerRequired => Err(AuthError::MissingCallerToken(
+                "this app uses the caller's Anaplan token (ANAPLAN_AUTH_METHOD=caller): send Authorization: Bearer <Anaplan access token>",
+            )),
+        }
+    }
+
+    /// When the current access token expires, if one is held.
+    pub async fn expires_at(&self) -> Option<SystemTime> {
+        match self {
+            Credentials::OAuth(s) => s.expires_at().await,
+            Credentials::Legacy(s) => s.expires_at().await,
+            Credentials::Caller(_) | Credentials::CallerRequired => None,
+        }
+    }
+
+    /// Anaplan refused `token` with 401: forget it so the next call obtains a new one.
+    /// Returns whether a retry can help (false for a caller's token).
+    pub async fn rejected(&self, token: &Secret) -> bool {
+        match self {
+            Credentials::OAuth(s) => s.forget(token).await,
+            Credentials::Legacy(s) => s.forget(token).await,
+            Credentials::Caller(_) | Credentials::CallerRequired => false,
+        }
+    }
+
+    /// A name for whose view of Anaplan this is, for caches: the same for every request
+    /// of a shared identity, distinct per caller token.
+    pub fn identity(&self) -> String {
+        match self {
+            Credentials::OAuth(_) => "oauth".to_owned(),
+            Credentials::Legacy(_) => "legacy".to_owned(),
+            Credentials::Caller(t) => format!("caller:{}", t.fingerprint()),
+            Credentials::CallerRequired => "caller:none".to_owned(),
+        }
+    }
+}
+
+/// An error's text with its chain of causes, for errors that never carry a secret (the
+/// token request body is not part of a reqwest error).
+pub(crate) fn describe_error<E: std::error::Error + ?Sized>(e: &E) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_refreshed_before_they_expire() {
+        let t = CachedToken::new(Secret::new("a"), Duration::from_secs(2100));
+        assert!(t.fresh());
+        let remaining = t.refresh_at - Instant::now();
+        assert!(remaining <= Duration::from_secs(1800) && remaining > Duration::from_secs(1790));
+        let short = CachedToken::new(Secret::new("b"), Duration::from_secs(2));
+        assert!(short.refresh_at - Instant::now() <= Duration::from_millis(1600));
+    }
+
+    #[tokio::test]
+    async fn caller_mode_without_a_token_is_an_error_and_never_retried() {
+        let c = Credentials::CallerRequired;
+        assert!(matches!(c.access_token().await, Err(AuthError::MissingCallerToken(_))));
+        assert!(!c.rejected(&Secret::new("x")).await);
+        let caller = Credentials::Caller(Secret::new("tok"));
+        assert!(!caller.identity().contains("tok"));
+    }
+}

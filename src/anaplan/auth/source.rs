@@ -1,0 +1,86 @@
+//! Where credentials come from, as the token code sees it: a [`SecretSource`] (the
+//! environment plus a token file, or a vault) and a [`ChainLock`] that serialises refreshes
+//! of one refresh-token chain (a file lock on one machine, a blob lease across instances).
+//! The Anaplan client knows these traits only; the Azure implementations live elsewhere.
+
+use async_trait::async_trait;
+
+use super::super::error::AuthError;
+use crate::secret::Secret;
+
+/// The credentials the handler may read (and, for tokens, write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    /// OAuth client id.
+    ClientId,
+    /// OAuth client secret (absent for device-grant clients).
+    ClientSecret,
+    /// The newest refresh token of the chain.
+    RefreshToken,
+    /// A shared access token with its expiry (`{"accessToken", "expiresAt"}`), so
+    /// instances do not each refresh.
+    AccessToken,
+    /// PEM with the Anaplan CA certificate and its private key.
+    Certificate,
+    /// Basic-auth user name.
+    Username,
+    /// Basic-auth password.
+    Password,
+}
+
+impl SecretKind {
+    /// The Key Vault secret name.
+    pub fn vault_name(self) -> &'static str {
+        match self {
+            SecretKind::ClientId => "anaplan-client-id",
+            SecretKind::ClientSecret => "anaplan-client-secret",
+            SecretKind::RefreshToken => "anaplan-refresh-token",
+            SecretKind::AccessToken => "anaplan-access-token",
+            SecretKind::Certificate => "anaplan-certificate",
+            SecretKind::Username => "anaplan-username",
+            SecretKind::Password => "anaplan-password",
+        }
+    }
+
+    /// The environment variable (none for the shared access token).
+    pub fn env_name(self) -> Option<&'static str> {
+        Some(match self {
+            SecretKind::ClientId => "ANAPLAN_CLIENT_ID",
+            SecretKind::ClientSecret => "ANAPLAN_CLIENT_SECRET",
+            SecretKind::RefreshToken => "ANAPLAN_REFRESH_TOKEN",
+            SecretKind::AccessToken => return None,
+            SecretKind::Certificate => "ANAPLAN_CERTIFICATE",
+            SecretKind::Username => "ANAPLAN_USERNAME",
+            SecretKind::Password => "ANAPLAN_PASSWORD",
+        })
+    }
+}
+
+/// Reads and writes credentials.
+#[async_trait]
+pub trait SecretSource: Send + Sync + std::fmt::Debug {
+    /// The value, possibly from a short-lived cache (so an admin's rotation is picked up
+    /// within minutes, and an outage is bridged by the last value read).
+    async fn get(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError>;
+    /// The value as the store has it now (for the refresh-token chain).
+    async fn get_fresh(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError>;
+    /// Stores a new value (a new version, for a vault).
+    async fn set(&self, kind: SecretKind, value: &Secret) -> Result<(), AuthError>;
+    /// Where the values live, for messages ("Key Vault https://...", "the environment").
+    fn describe(&self) -> String;
+}
+
+/// Serialises refreshes of one chain across processes or instances.
+#[async_trait]
+pub trait ChainLock: Send + Sync + std::fmt::Debug {
+    /// Waits for the lock (bounded); the guard releases it.
+    async fn lock(&self) -> Result<Box<dyn LockGuard>, AuthError>;
+}
+
+/// A held [`ChainLock`].
+#[async_trait]
+pub trait LockGuard: Send {
+    /// Releases the lock now (dropping the guard releases it too, eventually: a lease
+    /// expires, a file lock ends with the process).
+    async fn release(self: Box<Self>);
+}

@@ -1,0 +1,105 @@
+//! The cross-instance lock on the refresh-token chain: a lease on a small blob in the
+//! app's storage account. A lease expires by itself, so an instance that dies holding it
+//! blocks the others for at most [`LEASE_SECONDS`].
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use azure_storage_blob::models::BlobClientAcquireLeaseResultHeaders;
+
+use crate::anaplan::AuthError;
+use crate::anaplan::auth::{ChainLock, LockGuard};
+use crate::storage::{BlobAccount, BlockWriter};
+
+/// Lease length: longer than one refresh (a token call and two vault writes) takes.
+pub const LEASE_SECONDS: i32 = 20;
+/// How long an instance waits for another's refresh before answering 503.
+pub const WAIT_FOR_LEASE: Duration = Duration::from_secs(45);
+
+/// A lease-based lock on one blob.
+#[derive(Debug, Clone)]
+pub struct BlobLease {
+    account: BlobAccount,
+    container: String,
+    blob: String,
+}
+
+impl BlobLease {
+    /// A lock on `container/blob` of `account`.
+    pub fn new(account: BlobAccount, container: &str, blob: &str) -> Self {
+        BlobLease { account, container: container.to_owned(), blob: blob.to_owned() }
+    }
+
+    fn store_error(&self, what: &str, e: impl std::fmt::Display) -> AuthError {
+        AuthError::Store(format!(
+            "the refresh lock {}/{} in the app's storage account ({what}): {e}",
+            self.container, self.blob
+        ))
+    }
+
+    /// Makes sure the blob exists (a lease needs one).
+    async fn ensure_blob(&self) -> Result<(), AuthError> {
+        self.account.ensure_container(&self.container).await.map_err(|e| self.store_error("container", e))?;
+        let client = self.account.blob(&self.container, &self.blob).map_err(|e| self.store_error("name", e))?;
+        if client.exists().await.map_err(|e| self.store_error("exists", crate::storage::redact(&e.to_string())))? {
+            return Ok(());
+        }
+        let mut w = BlockWriter::new(&client);
+        w.append(bytes::Bytes::from_static(b"refresh-token lock\n"))
+            .await
+            .map_err(|e| self.store_error("create", e))?;
+        match w.finish("text/plain").await {
+            Ok(_) => Ok(()),
+            // Another instance created it meanwhile, or holds a lease on it already.
+            Err(_) if client.exists().await.unwrap_or(false) => Ok(()),
+            Err(e) => Err(self.store_error("create", e)),
+        }
+    }
+}
+
+struct Held {
+    client: azure_storage_blob::BlobClient,
+    lease_id: String,
+}
+
+#[async_trait]
+impl LockGuard for Held {
+    async fn release(self: Box<Self>) {
+        if let Err(e) = self.client.release_lease(self.lease_id.clone(), None).await {
+            tracing::warn!(error = %crate::storage::redact(&e.to_string()), "could not release the refresh lease; it expires by itself");
+        }
+    }
+}
+
+#[async_trait]
+impl ChainLock for BlobLease {
+    async fn lock(&self) -> Result<Box<dyn LockGuard>, AuthError> {
+        self.ensure_blob().await?;
+        let client = self.account.blob(&self.container, &self.blob).map_err(|e| self.store_error("name", e))?;
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match client.acquire_lease(LEASE_SECONDS, None).await {
+                Ok(resp) => {
+                    let lease_id = resp
+                        .lease_id()
+                        .map_err(|e| self.store_error("lease id", e))?
+                        .ok_or_else(|| self.store_error("lease id", "missing in the answer"))?;
+                    return Ok(Box::new(Held { client, lease_id }));
+                }
+                // 409 LeaseAlreadyPresent: another instance is refreshing.
+                Err(e) if e.http_status() == Some(azure_core::http::StatusCode::Conflict) => {
+                    if started.elapsed() >= WAIT_FOR_LEASE {
+                        return Err(AuthError::Store(format!(
+                            "another instance has held the refresh lock for {} s",
+                            WAIT_FOR_LEASE.as_secs()
+                        )));
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(self.store_error("acquire", crate::storage::redact(&e.to_string()))),
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Secrets in Key Vault, cached briefly: an admin's change is picked up within the TTL
+//! without a restart, and during a vault outage the last values read keep working (then
+//! requests that need a fresh read answer 503).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, StatusCode};
+use azure_security_keyvault_secrets::models::SetSecretParameters;
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use url::Url;
+
+use crate::anaplan::AuthError;
+use crate::anaplan::auth::{SecretKind, SecretSource};
+use crate::secret::Secret;
+
+/// How long a secret read from the vault is reused.
+pub const SECRET_TTL: Duration = Duration::from_secs(300);
+
+/// A vault.
+pub struct VaultSecrets {
+    uri: Url,
+    client: SecretClient,
+    cache: Mutex<HashMap<SecretKind, (Instant, Option<Secret>)>>,
+}
+
+impl std::fmt::Debug for VaultSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultSecrets").field("uri", &self.uri.as_str()).finish_non_exhaustive()
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl VaultSecrets {
+    /// A client for the vault at `uri`. Nothing is fetched here.
+    pub fn new(uri: &Url, credential: Arc<dyn TokenCredential>) -> Result<Self, String> {
+        let options = SecretClientOptions {
+            // The vault's challenge must name a resource whose host the vault's host ends
+            // with (*.vault.azure.net). A vault on this machine (a local emulator) cannot,
+            // and sending a token to loopback leaks it nowhere, so only there is it off.
+            verify_challenge_resource: Some(!is_loopback(uri)),
+            client_options: ClientOptions {
+                // Inside a request's time budget: retry briefly, then answer 503.
+                retry: RetryOptions::exponential(ExponentialRetryOptions {
+                    initial_delay: azure_core::time::Duration::milliseconds(200),
+                    max_retries: 3,
+                    max_total_elapsed: azure_core::time::Duration::seconds(10),
+                    max_delay: azure_core::time::Duration::seconds(3),
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let client = SecretClient::new(uri.as_str(), credential, Some(options)).map_err(|e| e.to_string())?;
+        Ok(VaultSecrets { uri: uri.clone(), client, cache: Mutex::new(HashMap::new()) })
+    }
+
+    async fn fetch(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError> {
+        let name = kind.vault_name();
+        match self.client.get_secret(name, None).await {
+            Ok(resp) => {
+                let secret = resp.into_model().map_err(|e| unavailable(&self.uri, name, &e))?;
+                Ok(secret.value.filter(|v| !v.is_empty()).map(Secret::new))
+            }
+            Err(e) if e.http_status() == Some(StatusCode::NotFound) => Ok(None),
+            Err(e) if matches!(e.http_status(), Some(StatusCode::Forbidden)) => Err(AuthError::Store(format!(
+                "Key Vault {} refused to read {name}: the app's identity needs the Key Vault Secrets User role",
+                self.uri
+            ))),
+            Err(e) => Err(unavailable(&self.uri, name, &e)),
+        }
+    }
+}
+
+fn unavailable(uri: &Url, name: &str, e: &azure_core::Error) -> AuthError {
+    // The SDK's error text names the request, never a secret value.
+    AuthError::Vault(format!("Key Vault {uri} ({name}): {}", crate::storage::redact(&e.to_string())))
+}
+
+#[async_trait]
+impl SecretSource for VaultSecrets {
+    async fn get(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError> {
+        if let Some((at, v)) = self.cache.lock().expect("cache lock").get(&kind)
+            && at.elapsed() < SECRET_TTL
+        {
+            return Ok(v.clone());
+        }
+        match self.get_fresh(kind).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                // An outage is bridged with the last value read, however old.
+                if let Some((_, v)) = self.cache.lock().expect("cache lock").get(&kind) {
+                    tracing::warn!(error = %e, secret = kind.vault_name(), "Key Vault unavailable; using the last value read");
+                    return Ok(v.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn get_fresh(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError> {
+        let v = self.fetch(kind).await?;
+        self.cache.lock().expect("cache lock").insert(kind, (Instant::now(), v.clone()));
+        Ok(v)
+    }
+
+    async fn set(&self, kind: SecretKind, value: &Secret) -> Result<(), AuthError> {
+        let name = kind.vault_name();
+        let params = SetSecretParameters {
+            value: Some(value.expose().to_owned()),
+            content_type: Some(match kind {
+                SecretKind::AccessToken => "application/json".to_owned(),
+                _ => "text/plain".to_owned(),
+            }),
+            ..Default::default()
+        };
+        let body = params.try_into().map_err(|e: azure_core::Error| AuthError::Store(e.to_string()))?;
+        match self.client.set_secret(name, body, None).await {
+            Ok(_) => {
+                self.cache.lock().expect("cache lock").insert(kind, (Instant::now(), Some(value.clone())));
+                Ok(())
+            }
+            Err(e) if matches!(e.http_status(), Some(StatusCode::Forbidden)) => Err(AuthError::Store(format!(
+                "Key Vault {} refused to write {name}: the app's identity needs the Key Vault Secrets Officer role on it",
+                self.uri
+            ))),
+            Err(e) => Err(unavailable(&self.uri, name, &e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("Key Vault {}", self.uri)
+    }
+}
