@@ -225,7 +225,11 @@ fn storage_setting(default: &'static str) -> impl Fn(StorageError) -> ConfigErro
 }
 
 /// An Anaplan base URL: https, or http only to a loopback host (tests, local fakes).
-fn anaplan_url(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: &str) -> Result<Url, ConfigError> {
+pub(crate) fn anaplan_url(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<Url, ConfigError> {
     let raw = get(name).unwrap_or_else(|| default.to_owned());
     let url = Url::parse(&raw).map_err(|e| err(name, format!("not a URL ({e}): {raw:?}")))?;
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {

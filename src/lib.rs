@@ -10,6 +10,7 @@
 //!   problem+json errors, and the mapping of Anaplan errors to statuses.
 //! - [`functions`]: one module per function folder (`get-view-data`, ...).
 //! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
+//! - [`auth_commands`]: `auth login` (device or authorization-code grant) and `auth check`.
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
 //! - [`secret`]: the type that keeps secrets out of logs.
 //! - [`secrets`]: Anaplan credentials in Key Vault, and the blob lease that serialises
@@ -19,6 +20,7 @@
 //!   ETags, block-by-block writes and streamed reads.
 
 pub mod anaplan;
+pub mod auth_commands;
 pub mod config;
 pub mod functions;
 pub mod http;

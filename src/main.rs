@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use anaplan_functions::auth_commands::{self, Grant, LoginOptions};
 use anaplan_functions::config::Settings;
 use anaplan_functions::package::{PackageOptions, package};
 use anaplan_functions::{startup, telemetry};
@@ -24,6 +25,33 @@ enum Command {
     Serve(ServeArgs),
     /// Build the release binary and stage a deployable function app in DIR/functionapp/.
     Package(PackageArgs),
+    /// Onboard and check Anaplan credentials.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Obtain an Anaplan refresh token (device grant, or authorization code with a pasted
+    /// redirect address) and store it in Key Vault (KEY_VAULT_URI), or print the settings.
+    Login(LoginArgs),
+    /// Obtain an access token with the configured credentials, call Anaplan, and say who
+    /// it is and when the token expires. Exit code 0 only when all of that worked.
+    Check,
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// Use the device grant (a client created for the device grant; no client secret).
+    #[arg(long, conflicts_with = "redirect_uri")]
+    device: bool,
+    /// Use the authorization-code grant with this redirect URI (one registered on the
+    /// client; Anaplan refuses localhost).
+    #[arg(long, value_name = "URL", required_unless_present = "device")]
+    redirect_uri: Option<String>,
+    /// The OAuth client id (default: ANAPLAN_CLIENT_ID, or anaplan-client-id in the vault).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
 }
 
 #[derive(Args)]
@@ -55,6 +83,7 @@ struct PackageArgs {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
+        Command::Auth(cmd) => auth(cmd),
         Command::Package(args) => {
             let root = match std::env::current_dir() {
                 Ok(d) => d,
@@ -96,6 +125,36 @@ fn serve(args: ServeArgs) -> ExitCode {
     match runtime.block_on(startup::serve(settings, args.bind, port)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e.to_string()),
+    }
+}
+
+fn auth(cmd: AuthCommand) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let mut out = std::io::stdout();
+    let outcome = match cmd {
+        AuthCommand::Login(args) => {
+            let grant = match args.redirect_uri {
+                Some(redirect_uri) if !args.device => Grant::Code { redirect_uri },
+                _ => Grant::Device,
+            };
+            let options = LoginOptions { grant, client_id: args.client_id };
+            let mut input = std::io::stdin().lock();
+            runtime.block_on(auth_commands::login(options, &mut out, &mut input))
+        }
+        AuthCommand::Check => match Settings::from_env() {
+            Ok(settings) => runtime.block_on(auth_commands::check(&settings, &mut out)),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("anaplan-functions: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

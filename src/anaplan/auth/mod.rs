@@ -114,7 +114,7 @@ impl Credentials {
 
 /// An error's text with its chain of causes, for errors that never carry a secret (the
 /// token request body is not part of a reqwest error).
-pub(crate) fn describe_error<E: std::error::Error + ?Sized>(e: &E) -> String {
+pub fn describe_error<E: std::error::Error + ?Sized>(e: &E) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
