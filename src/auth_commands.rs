@@ -265,6 +265,6 @@ mod tests {
     fn utc_formats_known_instants() {
         assert_eq!(utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         assert_eq!(utc(UNIX_EPOCH + Duration::from_secs(784111777)), "1994-11-06T08:49:37Z");
-        assert_eq!(utc(UNIX_EPOCH + Duration::from_secs(1_796_083_200)), "2026-11-29T00:00:00Z");
+        assert_eq!(utc(UNIX_EPOCH + Duration::from_secs(1_795_910_400)), "2026-11-29T00:00:00Z");
     }
 }

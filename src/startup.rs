@@ -46,8 +46,12 @@ pub fn http_client() -> reqwest::Client {
 /// Token requests get their own timeout: a refresh holds the chain's lock meanwhile.
 const TOKEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// The blob whose lease serialises refresh-token rotation across instances.
-pub const REFRESH_LOCK_BLOB: &str = "locks/anaplan-refresh-token";
+/// The blob whose lease serialises refresh-token rotation across the instances that
+/// share a vault (named after the vault, so apps sharing a storage account do not
+/// serialise each other).
+pub fn refresh_lock_blob(vault: &url::Url) -> String {
+    format!("locks/refresh-token-{}", &crate::secret::Secret::new(vault.as_str()).fingerprint()[..16])
+}
 
 /// The credentials from settings. Nothing slow happens here: secrets and tokens are read
 /// on first use, after the port is bound (the host gives a handler seconds to answer
@@ -85,7 +89,9 @@ pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
             let problem = |problem: String| ConfigError { name: "KEY_VAULT_URI", problem };
             let vault = VaultSecrets::new(uri, azure_credential().map_err(problem)?).map_err(problem)?;
             let lock: Arc<dyn ChainLock> = match &settings.app_storage {
-                Some(account) => Arc::new(BlobLease::new(account.clone(), http::STATE_CONTAINER, REFRESH_LOCK_BLOB)),
+                Some(account) => {
+                    Arc::new(BlobLease::new(account.clone(), http::STATE_CONTAINER, &refresh_lock_blob(uri)))
+                }
                 None => Arc::new(NoLock),
             };
             (Arc::new(vault), lock)

@@ -78,6 +78,10 @@ impl LegacySession {
         self.cached.lock().await.as_ref().map(|t| t.expires_at)
     }
 
+    pub(super) fn store_fingerprint(&self) -> String {
+        Secret::new(self.secrets.describe()).fingerprint()[..16].to_owned()
+    }
+
     pub(super) async fn forget(&self, rejected: &Secret) -> bool {
         let mut cached = self.cached.lock().await;
         if cached.as_ref().is_some_and(|t| &t.value == rejected) {

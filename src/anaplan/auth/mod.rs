@@ -100,12 +100,14 @@ impl Credentials {
         }
     }
 
-    /// A name for whose view of Anaplan this is, for caches: the same for every request
-    /// of a shared identity, distinct per caller token.
+    /// A name for whose view of Anaplan this is, for caches and Idempotency-Key scopes:
+    /// the same for every request of a shared identity (and every instance reading the
+    /// same credential store), distinct per caller token and per store, so apps that share
+    /// a storage account never see each other's records.
     pub fn identity(&self) -> String {
         match self {
-            Credentials::OAuth(_) => "oauth".to_owned(),
-            Credentials::Legacy(_) => "legacy".to_owned(),
+            Credentials::OAuth(s) => format!("oauth:{}", s.store_fingerprint()),
+            Credentials::Legacy(s) => format!("legacy:{}", s.store_fingerprint()),
             Credentials::Caller(t) => format!("caller:{}", t.fingerprint()),
             Credentials::CallerRequired => "caller:none".to_owned(),
         }

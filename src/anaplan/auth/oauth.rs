@@ -113,6 +113,10 @@ impl OAuthSession {
         self.state.lock().await.cached.as_ref().map(|t| t.expires_at)
     }
 
+    pub(super) fn store_fingerprint(&self) -> String {
+        Secret::new(self.secrets.describe()).fingerprint()[..16].to_owned()
+    }
+
     pub(super) async fn forget(&self, rejected: &Secret) -> bool {
         let mut state = self.state.lock().await;
         if state.cached.as_ref().is_some_and(|t| &t.value == rejected) {
