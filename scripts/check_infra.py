@@ -389,7 +389,7 @@ def check_contract(asts):
 
     settings_text = (INFRA / "main.bicep").read_text(encoding="utf-8") + (INFRA / "modules" / "functionapp.bicep").read_text(encoding="utf-8")
     for name in APP_SETTINGS:
-        if not re.search(rf"\b{name}:", settings_text):
+        if not re.search(rf"(\b{name}:|name: '{name}')", settings_text):
             problem(f"app setting {name} is not written by main.bicep or modules/functionapp.bicep")
     if "name: 'custom'" not in settings_text:
         problem("modules/functionapp.bicep: Flex runtime name must be custom")

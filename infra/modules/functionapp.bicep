@@ -135,11 +135,18 @@ var flexConfig = {
 }
 
 // Settings every plan needs: identity-based AzureWebJobsStorage (no connection string, no
-// key) and Application Insights.
-var coreSettings = {
-  AzureWebJobsStorage__accountName: storage.name
-  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
-}
+// key) and Application Insights. A literal list, because the connection string is only
+// known while deploying (a for-expression needs its collection at the start).
+var coreSettings = [
+  {
+    name: 'AzureWebJobsStorage__accountName'
+    value: storage.name
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    value: appInsights.properties.ConnectionString
+  }
+]
 
 // Application Insights without local auth: the host signs in with the system-assigned
 // identity (hence no ClientId part).
@@ -154,9 +161,14 @@ var premiumSettings = {
 
 var planSettings = isFlex ? {} : premiumSettings
 
+var otherSettings = [for setting in items(union(aadTelemetrySettings, planSettings, appSettings)): {
+  name: setting.key
+  value: setting.value
+}]
+
 // The whole set is written on every deployment: settings added by hand in the portal do not
-// survive a redeploy (put them in additionalAppSettings instead).
-var allSettings = union(coreSettings, aadTelemetrySettings, planSettings, appSettings)
+// survive a redeploy (put them in additionalAppSettings in main.bicep instead).
+var allSettings = concat(coreSettings, otherSettings)
 
 var siteTags = union(tags, { 'azd-service-name': azdServiceName })
 
@@ -188,10 +200,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       linuxFxVersion: isFlex ? null : ''
       use32BitWorkerProcess: isFlex ? null : false
       minimumElasticInstanceCount: isFlex ? null : minimumElasticInstanceCount
-      appSettings: [for setting in items(allSettings): {
-        name: setting.key
-        value: setting.value
-      }]
+      appSettings: allSettings
     }
     functionAppConfig: isFlex ? flexConfig : null
   }
