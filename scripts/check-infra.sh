@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV_ROOT=.venv-infra
+# Root is expected here (CI); quiet pip's warning about it and its version check.
+export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 # checkov pins pycep-parser 0.5.1 for its own parsing, so the newer pycep that parses current
 # Bicep syntax lives in a second venv.
 CHECKOV_PINS="checkov==3.3.30 pycep-parser==0.5.1 openapi-spec-validator==0.9.0"
