@@ -37,8 +37,10 @@ param storageAccountName string
 @description('The Key Vault.')
 param vaultName string
 
-@description('Secrets the app may write (each must exist: see writable-secrets.bicep).')
+@description('Secret holding the Anaplan refresh token, which the app may write (must exist: see writable-secrets.bicep).')
 param refreshTokenSecretName string
+
+@description('Secret holding the shared Anaplan access token, which the app may write (must exist: see writable-secrets.bicep).')
 param accessTokenSecretName string
 
 @description('Application Insights component.')
