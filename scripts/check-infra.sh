@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment and connector files (infra/, azure.yaml). No Azure access
 # and no Bicep compiler are needed (there is none offline: the Bicep CLI downloads from
-# GitHub); Python packages come from PyPI into .venv-infra/ (git-ignored):
+# GitHub); Python packages are installed with pip into .venv-infra/ (git-ignored):
 #
 #   1. JSON files parse; the connector definition is what scripts/connector_swagger.py
 #      writes, formatted as `anaplan-functions openapi` prints it, and valid Swagger 2.0
@@ -55,7 +55,7 @@ make_venv() {
     rm -rf "$dir"
     mkdir -p "$VENV_ROOT"
     if ! "$PY" -m venv "$dir" >/dev/null 2>&1; then
-        # Debian's python without python3-venv: use virtualenv (from PyPI, kept inside
+        # Debian's python without python3-venv: use virtualenv (installed with pip, kept inside
         # .venv-infra/, nothing installed system-wide).
         rm -rf "$dir"
         "$PY" -m pip install --disable-pip-version-check --no-input -q --target "$VENV_ROOT/.virtualenv" virtualenv ||
