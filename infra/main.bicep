@@ -1,0 +1,310 @@
+// anaplan-functions: everything the app needs in one resource group.
+//
+//   az deployment group create -g <resource-group> -f infra/main.bicep -p infra/main.bicepparam
+//
+// (or `azd up`, see azure.yaml). Then deploy the code (`anaplan-functions package --zip`
+// and `az functionapp deployment source config-zip ...`, or `azd deploy`), store the
+// Anaplan credentials in the vault, and run `anaplan-functions auth login`
+// (infra/README.md walks through it).
+//
+// Creates: a Linux function app for the custom handler (Flex Consumption FC1 by default, or
+// Elastic Premium EP1) with a system-assigned identity; its storage account (shared keys
+// off); Log Analytics and Application Insights; a Key Vault (RBAC, soft delete, purge
+// protection); the role assignments the identity needs (modules/roles.bicep explains each
+// scope); and, when deployConnector is true, the Logic Apps custom connector.
+//
+// Needs Bicep CLI 0.38.3 or newer (@onlyIfNotExists in modules/writable-secrets.bicep).
+
+targetScope = 'resourceGroup'
+
+metadata description = 'anaplan-functions: Azure Functions custom handler giving Logic Apps typed Anaplan actions'
+
+// ---------------------------------------------------------------- naming and placement
+
+@description('Short base name for the resources (lowercase letters, digits and hyphens). A hash of the subscription, resource group and this name is appended, so names are stable across redeployments and unique across environments.')
+@minLength(2)
+@maxLength(20)
+param name string = 'anaplan'
+
+@description('Region; empty means the resource group\'s. Flex Consumption is offered in a subset of regions: `az functionapp list-flexconsumption-locations`.')
+param location string = ''
+
+@description('azd environment name, recorded as the azd-env-name tag; empty outside azd.')
+param environmentName string = ''
+
+@description('Tags added to every resource.')
+param tags object = {}
+
+// ---------------------------------------------------------------- hosting
+
+@description('FlexConsumption (FC1: scales from zero, billed per execution) or ElasticPremium (EP1: always-ready instances, no cold start, billed per instance).')
+@allowed([
+  'FlexConsumption'
+  'ElasticPremium'
+])
+param hostingPlan string = 'FlexConsumption'
+
+@description('Flex Consumption: version of the custom-handler runtime. 1.0 is what the platform records for runtime custom; check `az functionapp list-flexconsumption-runtimes --location <region> --runtime custom` if the app does not start.')
+param flexRuntimeVersion string = '1.0'
+
+@description('Flex Consumption: memory per instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Flex Consumption: most instances the app scales out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Elastic Premium: most instances the plan scales out to.')
+@minValue(1)
+@maxValue(100)
+param premiumMaximumInstanceCount int = 3
+
+@description('Elastic Premium: instances kept always ready.')
+@minValue(1)
+@maxValue(20)
+param premiumAlwaysReadyInstances int = 1
+
+@description('Spread the plan across availability zones (only in regions with zones; fixed at creation; Elastic Premium then keeps at least three instances).')
+param zoneRedundant bool = false
+
+// ---------------------------------------------------------------- app settings (interface section 3)
+
+@description('ANAPLAN_AUTH_METHOD: oauth (client id + secret + refresh token), certificate, basic (user name + password), or caller (only the caller\'s own bearer token).')
+@allowed([
+  'oauth'
+  'certificate'
+  'basic'
+  'caller'
+])
+param anaplanAuthMethod string = 'oauth'
+
+@description('ANAPLAN_API_URL: Integration API base (regional hosts such as https://us9.api.anaplan.com go here).')
+param anaplanApiUrl string = 'https://api.anaplan.com'
+
+@description('ANAPLAN_AUTH_URL: legacy token service (basic, certificate).')
+param anaplanAuthUrl string = 'https://auth.anaplan.com'
+
+@description('ANAPLAN_OAUTH_URL: Anaplan OAuth 2 service.')
+param anaplanOAuthUrl string = 'https://us1a.app.anaplan.com'
+
+@description('ANAPLAN_POLL_SECONDS: Retry-After sent with each 202, i.e. how often Logic Apps polls a running task.')
+@minValue(1)
+@maxValue(3600)
+param anaplanPollSeconds int = 5
+
+@description('EXPORT_STORAGE_URL: another storage account for exports sent to Blob (a blob service URL used with the app\'s identity, a SAS URL, or a connection string). Empty: exports go to the app\'s own account.')
+@secure()
+param exportStorageUrl string = ''
+
+@description('Set KEY_VAULT_URI, so the app reads its Anaplan credentials from the vault (and writes rotated refresh tokens there). False: the app reads them from app settings (additionalAppSettings).')
+param useKeyVault bool = true
+
+@description('More app settings, merged last (e.g. RUST_LOG). Never put secrets here in plain text: use the vault, or Key Vault references (@Microsoft.KeyVault(SecretUri=...)).')
+param additionalAppSettings object = {}
+
+// ---------------------------------------------------------------- data services
+
+@description('Storage redundancy for the app\'s account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+  'Standard_RAGRS'
+  'Standard_RAGZRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Blob container created for exports (export-file destination=blob); any other container of the account works too.')
+param exportContainerName string = 'anaplan-exports'
+
+@description('Key Vault purge protection: deleted secrets and the vault itself cannot be purged before the retention period ends. Irreversible once on.')
+param keyVaultPurgeProtection bool = true
+
+@description('Days a deleted vault or secret can be recovered.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteRetentionDays int = 90
+
+@description('Application Insights refuses ingestion with the key alone; the app signs in with its identity (Monitoring Metrics Publisher).')
+param appInsightsDisableLocalAuth bool = true
+
+@description('Days Log Analytics keeps logs and telemetry.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+@description('Object id of the person, group or pipeline that manages the Anaplan credentials: gets Key Vault Secrets Officer on the vault. azd passes the signed-in user (AZURE_PRINCIPAL_ID). Empty: grant it yourself.')
+param operatorPrincipalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param operatorPrincipalType string = 'User'
+
+// ---------------------------------------------------------------- custom connector
+
+@description('Also deploy the Logic Apps custom connector (Microsoft.Web/customApis).')
+param deployConnector bool = false
+
+@description('Custom connector resource name; empty means <name>-connector.')
+param connectorName string = ''
+
+// ---------------------------------------------------------------- names
+
+var region = empty(location) ? resourceGroup().location : location
+var token = uniqueString(subscription().id, resourceGroup().id, name)
+var compact = toLower(replace(name, '-', ''))
+var envTags = empty(environmentName) ? {} : { 'azd-env-name': environmentName }
+var allTags = union(tags, envTags)
+var names = {
+  app: toLower('${name}-${token}')
+  plan: toLower('plan-${name}-${token}')
+  storage: take('st${compact}${token}', 24)
+  vault: take('kv${compact}${token}', 24)
+  logs: toLower('log-${name}-${token}')
+  appInsights: toLower('appi-${name}-${token}')
+  connector: empty(connectorName) ? '${name}-connector' : connectorName
+}
+var deploymentContainerName = 'app-package'
+
+// ---------------------------------------------------------------- resources
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logs
+    appInsightsName: names.appInsights
+    location: region
+    tags: allTags
+    retentionInDays: logRetentionDays
+    disableLocalAuth: appInsightsDisableLocalAuth
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: region
+    tags: allTags
+    skuName: storageSku
+    deploymentContainerName: deploymentContainerName
+    exportContainerName: exportContainerName
+  }
+}
+
+module vault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: names.vault
+    location: region
+    tags: allTags
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionDays
+    enablePurgeProtection: keyVaultPurgeProtection
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+module writableSecrets 'modules/writable-secrets.bicep' = {
+  name: 'writable-secrets'
+  params: {
+    vaultName: vault.outputs.name
+    tags: allTags
+  }
+}
+
+var baseSettings = {
+  ANAPLAN_AUTH_METHOD: anaplanAuthMethod
+  ANAPLAN_API_URL: anaplanApiUrl
+  ANAPLAN_AUTH_URL: anaplanAuthUrl
+  ANAPLAN_OAUTH_URL: anaplanOAuthUrl
+  ANAPLAN_POLL_SECONDS: string(anaplanPollSeconds)
+}
+var vaultSettings = useKeyVault ? { KEY_VAULT_URI: vault.outputs.uri } : {}
+var exportSettings = empty(exportStorageUrl) ? {} : { EXPORT_STORAGE_URL: exportStorageUrl }
+var anaplanSettings = union(baseSettings, vaultSettings, exportSettings, additionalAppSettings)
+
+module app 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    name: names.app
+    planName: names.plan
+    location: region
+    tags: allTags
+    hostingPlan: hostingPlan
+    flexRuntimeVersion: flexRuntimeVersion
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    maximumElasticWorkerCount: premiumMaximumInstanceCount
+    minimumElasticInstanceCount: premiumAlwaysReadyInstances
+    zoneRedundant: zoneRedundant
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    appInsightsName: monitoring.outputs.appInsightsName
+    appInsightsDisableLocalAuth: appInsightsDisableLocalAuth
+    appSettings: anaplanSettings
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: app.outputs.principalId
+    storageAccountName: storage.outputs.name
+    vaultName: vault.outputs.name
+    refreshTokenSecretName: writableSecrets.outputs.refreshTokenSecretName
+    accessTokenSecretName: writableSecrets.outputs.accessTokenSecretName
+    appInsightsName: monitoring.outputs.appInsightsName
+    grantMetricsPublisher: appInsightsDisableLocalAuth
+    operatorPrincipalId: operatorPrincipalId
+    operatorPrincipalType: operatorPrincipalType
+  }
+}
+
+module connector 'modules/connector.bicep' = if (deployConnector) {
+  name: 'connector'
+  params: {
+    name: names.connector
+    location: region
+    tags: allTags
+    hostName: app.outputs.defaultHostName
+    swagger: loadJsonContent('connector/apiDefinition.swagger.json')
+    connectionParameters: loadJsonContent('connector/apiProperties.json', '$.properties.connectionParameters')
+    brandColor: loadJsonContent('connector/apiProperties.json', '$.properties.iconBrandColor')
+  }
+}
+
+// ---------------------------------------------------------------- outputs
+
+@description('Function app name.')
+output appName string = app.outputs.name
+
+@description('Base URL of the functions, e.g. https://<app>.azurewebsites.net/api (append get-view-data, run-process, ...).')
+output baseUrl string = 'https://${app.outputs.defaultHostName}/api'
+
+@description('KEY_VAULT_URI: where the Anaplan credentials go.')
+output keyVaultUri string = vault.outputs.uri
+
+@description('Key Vault name (for az keyvault secret set --vault-name).')
+output keyVaultName string = vault.outputs.name
+
+@description('Object id of the app\'s system-assigned identity.')
+output principalId string = app.outputs.principalId
+
+@description('The app\'s storage account (AzureWebJobsStorage, exports).')
+output storageAccountName string = storage.outputs.name
+
+@description('Blob container created for exports.')
+output exportContainerName string = storage.outputs.exportContainerName
+
+@description('Resource id of the custom connector; empty unless deployConnector.')
+output connectorId string = deployConnector ? connector.outputs.id : ''

@@ -1,0 +1,43 @@
+using './main.bicep'
+
+// Parameters for `az deployment group create -g RG -f infra/main.bicep -p infra/main.bicepparam`
+// and for `azd provision` / `azd up` (azd uses this file because it sits next to main.bicep).
+// Values shown are the defaults of interface section 3; environment variables override the
+// ones read with readEnvironmentVariable (azd sets AZURE_ENV_NAME, AZURE_LOCATION and
+// AZURE_PRINCIPAL_ID itself; `azd env set NAME value` sets the others). In a pipeline
+// signed in as a service principal, set operatorPrincipalType = 'ServicePrincipal'.
+
+param name = readEnvironmentVariable('ANAPLAN_RESOURCE_NAME', 'anaplan')
+param location = readEnvironmentVariable('AZURE_LOCATION', '')
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', '')
+
+// FlexConsumption (default) or ElasticPremium. Parameters with a fixed list of values are
+// written as literals so the compiler can check them.
+param hostingPlan = 'FlexConsumption'
+param flexRuntimeVersion = '1.0'
+param instanceMemoryMB = 2048
+param maximumInstanceCount = 40
+
+// App settings (interface section 3).
+param anaplanAuthMethod = 'oauth'
+param anaplanApiUrl = readEnvironmentVariable('ANAPLAN_API_URL', 'https://api.anaplan.com')
+param anaplanAuthUrl = readEnvironmentVariable('ANAPLAN_AUTH_URL', 'https://auth.anaplan.com')
+param anaplanOAuthUrl = readEnvironmentVariable('ANAPLAN_OAUTH_URL', 'https://us1a.app.anaplan.com')
+param anaplanPollSeconds = int(readEnvironmentVariable('ANAPLAN_POLL_SECONDS', '5'))
+param exportStorageUrl = readEnvironmentVariable('EXPORT_STORAGE_URL', '')
+param useKeyVault = true
+param additionalAppSettings = {
+  RUST_LOG: 'info'
+}
+
+// Key Vault and monitoring.
+param keyVaultPurgeProtection = true
+param keyVaultSoftDeleteRetentionDays = 90
+param appInsightsDisableLocalAuth = true
+
+// Who may store the Anaplan credentials in the vault (azd: the signed-in user).
+param operatorPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
+param operatorPrincipalType = 'User'
+
+// The Logic Apps custom connector.
+param deployConnector = bool(readEnvironmentVariable('ANAPLAN_DEPLOY_CONNECTOR', 'false'))

@@ -1,0 +1,396 @@
+//! The deployment contract, checked without Azure: the custom connector definition
+//! (infra/connector) against Microsoft's custom-connector rules and the function folders,
+//! and host.json / function.json against what the Functions host needs from a custom
+//! handler on every hosting plan. (scripts/check-infra.sh validates the Bicep side.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
+}
+
+fn swagger_path() -> PathBuf {
+    root().join("infra/connector/apiDefinition.swagger.json")
+}
+
+fn swagger() -> Value {
+    read_json(&swagger_path())
+}
+
+/// The function folders (each with a function.json), by name.
+fn functions() -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for entry in fs::read_dir(root().join("functions")).expect("functions/") {
+        let entry = entry.expect("dir entry");
+        let json = entry.path().join("function.json");
+        if json.is_file() {
+            out.insert(entry.file_name().to_string_lossy().into_owned(), read_json(&json));
+        }
+    }
+    assert!(!out.is_empty(), "no function folders under functions/");
+    out
+}
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
+
+/// Every operation: (path, method, operation object).
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            if METHODS.contains(&method.as_str()) {
+                out.push((path.clone(), method.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// An operation's parameters, with `$ref`s to `#/parameters/...` resolved.
+fn parameters(doc: &Value, op: &Value) -> Vec<Value> {
+    op["parameters"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| match p["$ref"].as_str() {
+                    Some(r) => {
+                        let name = r.strip_prefix("#/parameters/").unwrap_or_else(|| panic!("unsupported $ref {r}"));
+                        doc["parameters"][name].clone()
+                    }
+                    None => p.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_pascal_case(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+fn non_empty(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| !s.trim().is_empty())
+}
+
+#[test]
+fn connector_is_swagger_2_with_a_fixed_https_host_under_api() {
+    let doc = swagger();
+    assert_eq!(doc["swagger"], "2.0", "custom connectors take OpenAPI 2.0 only");
+    assert_eq!(doc["basePath"], "/api");
+    assert_eq!(doc["schemes"], serde_json::json!(["https"]));
+    let host = doc["host"].as_str().expect("host");
+    assert!(!host.is_empty() && !host.contains('/') && !host.contains('{'), "host must be one fixed name: {host}");
+    assert!(non_empty(&doc["info"]["title"]) && non_empty(&doc["info"]["version"]));
+}
+
+#[test]
+fn connector_file_is_formatted_as_the_openapi_command_prints_it() {
+    // `anaplan-functions openapi` prints the file byte for byte; keep it in the one canonical
+    // form (2-space indentation, keys in file order, trailing newline) so that edits show as
+    // clean diffs and the two never drift.
+    let text = fs::read_to_string(swagger_path()).expect("swagger");
+    let value: Value = serde_json::from_str(&text).expect("json");
+    let canonical = serde_json::to_string_pretty(&value).expect("pretty") + "\n";
+    assert!(
+        text == canonical,
+        "apiDefinition.swagger.json is not in canonical form: run python3 scripts/connector_swagger.py"
+    );
+}
+
+#[test]
+fn every_operation_has_pascal_case_id_summary_and_description() {
+    let doc = swagger();
+    let mut ids = BTreeSet::new();
+    for (path, method, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}: no operationId"));
+        assert!(is_pascal_case(id), "{method} {path}: operationId {id} is not PascalCase");
+        assert!(ids.insert(id.to_owned()), "operationId {id} used twice");
+        assert!(non_empty(&op["summary"]), "{id}: no summary");
+        assert!(non_empty(&op["description"]), "{id}: no description");
+        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{id}: no responses"));
+        assert!(responses.keys().any(|k| k.starts_with('2')), "{id}: no 2xx response");
+        if let Some(v) = op.get("x-ms-visibility") {
+            assert!(
+                ["important", "advanced", "internal"].contains(&v.as_str().unwrap_or("")),
+                "{id}: x-ms-visibility {v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_parameter_has_an_x_ms_summary() {
+    let doc = swagger();
+    for (path, method, op) in operations(&doc) {
+        for p in parameters(&doc, &op) {
+            let name = p["name"].as_str().unwrap_or("?");
+            assert!(non_empty(&p["x-ms-summary"]), "{method} {path}: parameter {name} has no x-ms-summary");
+            assert!(non_empty(&p["description"]), "{method} {path}: parameter {name} has no description");
+            if p["x-ms-visibility"] == "internal" && p["required"] == true {
+                assert!(
+                    p.get("default").is_some(),
+                    "{method} {path}: {name} is internal and required without a default"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn function_key_is_an_api_key_header_applied_to_every_operation() {
+    let doc = swagger();
+    let key = &doc["securityDefinitions"]["api_key"];
+    assert_eq!(key["type"], "apiKey");
+    assert_eq!(key["in"], "header");
+    assert_eq!(key["name"], "x-functions-key", "the Functions host reads the key from x-functions-key");
+    let applied = |sec: &Value| sec.as_array().is_some_and(|a| a.iter().any(|r| r.get("api_key").is_some()));
+    let global = applied(&doc["security"]);
+    for (path, method, op) in operations(&doc) {
+        let own = op.get("security");
+        assert!(
+            match own {
+                Some(s) => applied(s),
+                None => global,
+            },
+            "{method} {path}: the api_key security requirement does not apply"
+        );
+    }
+    // The connection asks for exactly that key.
+    let props = read_json(&root().join("infra/connector/apiProperties.json"));
+    assert_eq!(props["properties"]["connectionParameters"]["api_key"]["type"], "securestring");
+}
+
+#[test]
+fn every_function_folder_has_an_operation_with_methods_it_accepts() {
+    let doc = swagger();
+    let functions = functions();
+    let paths = doc["paths"].as_object().expect("paths");
+    for (name, fj) in &functions {
+        let item = paths
+            .get(&format!("/{name}"))
+            .unwrap_or_else(|| panic!("functions/{name} has no /{name} in the connector"));
+        let allowed: BTreeSet<String> = fj["bindings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|b| b["type"] == "httpTrigger")
+            .flat_map(|b| b["methods"].as_array().cloned().unwrap_or_default())
+            .filter_map(|m| m.as_str().map(str::to_ascii_lowercase))
+            .collect();
+        let used: Vec<&String> = item.as_object().unwrap().keys().filter(|m| METHODS.contains(&m.as_str())).collect();
+        assert!(!used.is_empty(), "/{name} has no operation");
+        for m in used {
+            assert!(allowed.contains(m), "/{name}: {m} is in the connector but not in functions/{name}/function.json");
+        }
+    }
+    for path in paths.keys() {
+        let name = path.trim_start_matches('/');
+        assert!(functions.contains_key(name), "connector path {path} has no function folder");
+    }
+}
+
+/// The names in `const PARAMETERS: &[&str] = &[...]` of a function's source file.
+fn handler_parameters(source: &str) -> Option<BTreeSet<String>> {
+    let decl = "const PARAMETERS: &[&str] =";
+    let list = &source[source.find(decl)? + decl.len()..];
+    let list = &list[list.find("&[")? + 2..];
+    let list = &list[..list.find(']')?];
+    Some(list.split(',').map(|s| s.trim().trim_matches('"').to_owned()).filter(|s| !s.is_empty()).collect())
+}
+
+#[test]
+fn connector_sends_only_parameters_the_handlers_accept() {
+    // A handler answers 400 to a parameter it does not know, so a connector parameter the
+    // Rust side lacks would break the action.
+    let doc = swagger();
+    let mut checked = 0;
+    for name in functions().keys() {
+        let source_path = root().join("src/functions").join(format!("{}.rs", name.replace('-', "_")));
+        let Ok(source) = fs::read_to_string(&source_path) else {
+            eprintln!("note: {} not found; parameters of /{name} not compared", source_path.display());
+            continue;
+        };
+        let accepted = handler_parameters(&source)
+            .unwrap_or_else(|| panic!("{}: no `const PARAMETERS: &[&str]`", source_path.display()));
+        for (method, op) in doc["paths"][format!("/{name}")].as_object().expect("path item") {
+            for p in parameters(&doc, op) {
+                if p["in"] == "query" {
+                    let pname = p["name"].as_str().expect("name");
+                    assert!(
+                        accepted.contains(pname),
+                        "{method} /{name}: {pname} is not in PARAMETERS of {}",
+                        source_path.display()
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "compared only {checked} functions with their handlers");
+}
+
+#[test]
+fn dropdowns_come_from_list_objects_with_existing_parameters() {
+    let doc = swagger();
+    let ops = operations(&doc);
+    let list = ops.iter().find(|(_, _, op)| op["operationId"] == "ListObjects").expect("a ListObjects operation");
+    assert_eq!((list.0.as_str(), list.1.as_str()), ("/list-objects", "get"));
+    let list_params: BTreeSet<String> =
+        parameters(&doc, &list.2).iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect();
+    let kinds: BTreeSet<String> = parameters(&doc, &list.2)
+        .iter()
+        .find(|p| p["name"] == "kind")
+        .and_then(|p| p["enum"].as_array().cloned())
+        .expect("kind enum")
+        .iter()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
+    // value-path / value-title must be properties of the listed items.
+    let item_ref = list.2["responses"]["200"]["schema"]["items"]["$ref"].as_str().expect("ListObjects 200 items $ref");
+    let item = &doc["definitions"][item_ref.trim_start_matches("#/definitions/")]["properties"];
+
+    let mut dropdowns = 0;
+    for (path, method, op) in &ops {
+        let names: BTreeSet<String> =
+            parameters(&doc, op).iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect();
+        for p in parameters(&doc, op) {
+            let Some(dv) = p.get("x-ms-dynamic-values") else { continue };
+            dropdowns += 1;
+            let here = format!("{method} {path} {}", p["name"]);
+            assert_eq!(dv["operationId"], "ListObjects", "{here}: dropdown not backed by ListObjects");
+            for key in ["value-path", "value-title"] {
+                let field = dv[key].as_str().unwrap_or_else(|| panic!("{here}: no {key}"));
+                assert!(item.get(field).is_some(), "{here}: {key} {field} is not a property of ListObjects items");
+            }
+            let args = dv["parameters"].as_object().unwrap_or_else(|| panic!("{here}: no parameters"));
+            let kind = args.get("kind").and_then(Value::as_str).unwrap_or_else(|| panic!("{here}: no static kind"));
+            assert!(kinds.contains(kind), "{here}: kind {kind} is not one ListObjects knows");
+            for (arg, value) in args {
+                assert!(list_params.contains(arg), "{here}: ListObjects has no parameter {arg}");
+                if let Some(source) = value.get("parameter") {
+                    let source = source.as_str().expect("parameter name");
+                    assert!(
+                        names.contains(source),
+                        "{here}: passes {{\"parameter\": \"{source}\"}}, which this operation lacks"
+                    );
+                }
+            }
+            // The parents each kind needs (list-objects refuses the ones it does not take).
+            let needs: &[&str] = match kind {
+                "workspaces" => &[],
+                "models" => &["workspaceId"],
+                _ => &["workspaceId", "modelId"],
+            };
+            let given: BTreeSet<&str> = args.keys().map(String::as_str).filter(|k| *k != "kind").collect();
+            assert_eq!(given, needs.iter().copied().collect(), "{here}: kind {kind} takes exactly {needs:?}");
+        }
+    }
+    assert!(dropdowns >= 4, "expected workspace/model/action dropdowns, found {dropdowns}");
+}
+
+#[test]
+fn start_operations_declare_the_asynchronous_pattern() {
+    let doc = swagger();
+    for function in ["run-process", "export-file", "import-file"] {
+        let op = &doc["paths"][format!("/{function}")]["post"];
+        let id = op["operationId"].as_str().unwrap_or_else(|| panic!("POST /{function} missing"));
+        let accepted = &op["responses"]["202"];
+        assert!(accepted.is_object(), "{id}: no 202 response");
+        for header in ["Location", "Retry-After"] {
+            assert!(accepted["headers"][header].is_object(), "{id}: 202 does not declare {header}");
+        }
+        assert!(op["responses"]["200"].is_object(), "{id}: no 200 (final answer)");
+        let names: BTreeSet<String> =
+            parameters(&doc, op).iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect();
+        for p in ["Idempotency-Key", "wait"] {
+            assert!(names.contains(p), "{id}: no {p} parameter");
+        }
+        // The status URL answers GET and DELETE on the same function.
+        assert!(doc["paths"][format!("/{function}")]["get"].is_object(), "/{function}: no status (GET) operation");
+        assert!(
+            doc["paths"][format!("/{function}")]["delete"].is_object(),
+            "/{function}: no cancel (DELETE) operation"
+        );
+    }
+}
+
+/// `hh:mm:ss` as seconds.
+fn parse_timeout(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let n: Vec<u64> = parts.iter().map(|p| p.parse().unwrap()).collect();
+    (n[1] < 60 && n[2] < 60).then(|| n[0] * 3600 + n[1] * 60 + n[2])
+}
+
+#[test]
+fn timeout_format_is_understood() {
+    assert_eq!(parse_timeout("00:10:00"), Some(600));
+    assert_eq!(parse_timeout("01:00:30"), Some(3630));
+    assert_eq!(parse_timeout("00:60:00"), None);
+    assert_eq!(parse_timeout("10:00"), None);
+    assert_eq!(parse_timeout("-1"), None);
+}
+
+#[test]
+fn host_json_runs_the_custom_handler_on_every_plan() {
+    let host = read_json(&root().join("host.json"));
+    assert_eq!(host["version"], "2.0");
+    let ch = &host["customHandler"];
+    assert_eq!(ch["description"]["defaultExecutablePath"], "anaplan-functions");
+    assert_eq!(ch["description"]["arguments"], serde_json::json!(["serve"]));
+    assert_eq!(
+        ch["enableForwardingHttpRequest"], true,
+        "forwarding keeps the handler's status codes and Location headers"
+    );
+    let bundle = &host["extensionBundle"];
+    assert_eq!(bundle["id"], "Microsoft.Azure.Functions.ExtensionBundle");
+    let version = bundle["version"].as_str().expect("bundle version");
+    assert!(version.starts_with("[4."), "Flex Consumption needs extension bundle 4.x or later, got {version}");
+    let timeout = host["functionTimeout"].as_str().expect("functionTimeout");
+    let secs = parse_timeout(timeout).unwrap_or_else(|| panic!("functionTimeout {timeout} is not hh:mm:ss"));
+    // 10 minutes is the Consumption maximum; Flex and Premium accept it too, so the same
+    // package runs on every plan. (Requests end long before: 230 s front-end limit.)
+    assert!(secs > 0 && secs <= 600, "functionTimeout {timeout} must be at most 00:10:00");
+}
+
+#[test]
+fn every_function_json_is_one_http_trigger_and_one_http_output() {
+    for (name, fj) in functions() {
+        assert!(
+            name.len() <= 128
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+                && name != "host",
+            "function folder name {name} is not one the host accepts"
+        );
+        let bindings = fj["bindings"].as_array().unwrap_or_else(|| panic!("{name}: no bindings"));
+        assert_eq!(bindings.len(), 2, "{name}: forwarding needs exactly one httpTrigger and one http output");
+        let trigger =
+            bindings.iter().find(|b| b["type"] == "httpTrigger").unwrap_or_else(|| panic!("{name}: no httpTrigger"));
+        assert_eq!(trigger["direction"], "in", "{name}");
+        assert_eq!(trigger["name"], "req", "{name}");
+        assert_eq!(trigger["authLevel"], "function", "{name}: every function requires a key");
+        let methods = trigger["methods"].as_array().unwrap_or_else(|| panic!("{name}: no methods"));
+        assert!(!methods.is_empty(), "{name}: empty methods");
+        for m in methods {
+            let m = m.as_str().unwrap_or("");
+            assert!(METHODS.contains(&m), "{name}: method {m:?} (lowercase HTTP methods)");
+        }
+        assert!(trigger.get("route").is_none(), "{name}: a route would move it off /api/{name}");
+        let output = bindings.iter().find(|b| b["type"] == "http").unwrap_or_else(|| panic!("{name}: no http output"));
+        assert_eq!(output["direction"], "out", "{name}");
+        assert_eq!(output["name"], "res", "{name}");
+    }
+}
