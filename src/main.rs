@@ -28,6 +28,9 @@ enum Command {
     /// Onboard and check Anaplan credentials.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Print the Logic Apps custom-connector definition (Swagger 2.0 JSON), the same bytes
+    /// as infra/connector/apiDefinition.swagger.json.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +87,14 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Auth(cmd) => auth(cmd),
+        Command::Openapi => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(anaplan_functions::CONNECTOR_DEFINITION.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("cannot write the definition: {e}")),
+            }
+        }
         Command::Package(args) => {
             let root = match std::env::current_dir() {
                 Ok(d) => d,

@@ -204,3 +204,14 @@ async fn no_secret_token_or_key_ever_appears_in_output_or_answers() {
         assert!(!bodies.contains(s.as_str()), "a secret reached an answer");
     }
 }
+
+#[tokio::test]
+async fn openapi_prints_the_committed_connector_definition_byte_for_byte() {
+    let out = tokio::process::Command::new(BIN).arg("openapi").output().await.unwrap();
+    assert!(out.status.success());
+    let committed =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/connector/apiDefinition.swagger.json")).unwrap();
+    assert_eq!(out.stdout, committed);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["swagger"], "2.0");
+}

@@ -19,7 +19,7 @@ pub fn new_refresh_token() -> String {
 }
 
 /// Issues an access token valid for the configured TTL and records it as a secret.
-fn issue_access_token(inner: &Inner, st: &mut FakeState) -> String {
+pub(super) fn issue_access_token(inner: &Inner, st: &mut FakeState) -> String {
     let token = format!("at-{}", uuid::Uuid::new_v4().simple());
     st.access_tokens.insert(
         token.clone(),
@@ -54,21 +54,32 @@ pub fn api_token_ok(inner: &Inner, headers: &HeaderMap) -> bool {
 // ---------------------------------------------------------------- OAuth
 
 /// An OAuth error answer: `{"error":..,"error_description":..}`.
-struct OAuthError {
+pub(super) struct OAuthError {
     status: StatusCode,
-    error: &'static str,
+    pub(super) error: &'static str,
     description: String,
 }
 
 impl OAuthError {
-    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
         OAuthError { status, error, description: description.into() }
     }
-    fn invalid_request(description: impl Into<String>) -> Self {
+    pub(super) fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
-    fn invalid_client() -> Self {
+    pub(super) fn invalid_client() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed.")
+    }
+    pub(super) fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+    /// A known client using a grant it was not created for (one grant type per client).
+    pub(super) fn unauthorized_client() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "The client is not authorized to use this grant type.",
+        )
     }
 }
 
@@ -80,7 +91,7 @@ impl IntoResponse for OAuthError {
 }
 
 /// Token answers must not be cached (RFC 6749 §5.1).
-fn no_store(mut resp: Response) -> Response {
+pub(super) fn no_store(mut resp: Response) -> Response {
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     resp
@@ -89,7 +100,7 @@ fn no_store(mut resp: Response) -> Response {
 /// Reads the token request body: JSON object (Anaplan's documented form) or
 /// `application/x-www-form-urlencoded` (what oauthlib sends). Only string
 /// values are accepted and a parameter may appear once (RFC 6749 §3.2).
-fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+pub(super) fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -127,7 +138,7 @@ fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, Stri
 }
 
 /// Client credentials belong in the body; an Authorization header is refused.
-fn reject_authorization_header(headers: &HeaderMap) -> Result<(), OAuthError> {
+pub(super) fn reject_authorization_header(headers: &HeaderMap) -> Result<(), OAuthError> {
     if headers.contains_key(header::AUTHORIZATION) {
         return Err(OAuthError::invalid_request(
             "Client credentials must be sent in the request body, not in an Authorization header.",
@@ -136,8 +147,7 @@ fn reject_authorization_header(headers: &HeaderMap) -> Result<(), OAuthError> {
     Ok(())
 }
 
-/// `POST /oauth/token`. Each grant type has its own function; add the
-/// authorization-code and device grants as new match arms.
+/// `POST /oauth/token`. Each grant type has its own function.
 pub async fn oauth_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
     let params = match parse_params(&headers, &body) {
         Ok(p) => p,
@@ -146,6 +156,8 @@ pub async fn oauth_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, bo
     let result = match params.get("grant_type").map(String::as_str) {
         None => Err(OAuthError::invalid_request("Missing parameter: grant_type")),
         Some("refresh_token") => refresh_grant(&inner, &headers, &params),
+        Some("authorization_code") => super::oauth_flows::code_grant(&inner, &headers, &params),
+        Some(super::oauth_flows::DEVICE_GRANT) => super::oauth_flows::device_grant(&inner, &headers, &params),
         Some(other) => reject_authorization_header(&headers).and(Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -179,30 +191,52 @@ fn check_refresh(
     presented: &str,
 ) -> Result<(Value, String), OAuthError> {
     reject_authorization_header(headers)?;
-    let client_id =
-        params.get("client_id").ok_or_else(|| OAuthError::invalid_request("Missing parameter: client_id"))?;
-    if *client_id != inner.client_id {
-        return Err(OAuthError::invalid_client());
-    }
-    if params.get("client_secret") != Some(&inner.client_secret) {
-        return Err(OAuthError::invalid_client());
-    }
+    let client_id = check_client(inner, params)?;
     if !params.contains_key("refresh_token") {
         return Err(OAuthError::invalid_request("Missing parameter: refresh_token"));
     }
-    if !st.live_refresh_tokens.contains(presented) {
-        return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", "Unknown or invalid refresh token."));
+    // A refresh token only works for the client it was issued to.
+    if st.live_refresh_tokens.get(presented) != Some(&client_id) {
+        return Err(OAuthError::invalid_grant("Unknown or invalid refresh token."));
     }
     let refresh_token = if inner.cfg.rotate_refresh_tokens {
         // Rotation: the presented token is spent the moment a new one exists.
         st.live_refresh_tokens.remove(presented);
         let next = new_refresh_token();
-        st.live_refresh_tokens.insert(next.clone());
+        st.live_refresh_tokens.insert(next.clone(), client_id);
         st.issued_secrets.push(next.clone());
         next
     } else {
         presented.to_string()
     };
+    let body = token_answer(inner, st, Some(&refresh_token), OFFLINE_SCOPE);
+    Ok((body, refresh_token))
+}
+
+/// Granted scope when `offline_access` was asked for (Anaplan drops `profile`).
+pub(super) const OFFLINE_SCOPE: &str = "openid email offline_access";
+
+/// Authenticates the client of a token request and returns its id: the
+/// authorization-code client must send its secret; the device client has none
+/// and must not send one.
+pub(super) fn check_client(inner: &Inner, params: &HashMap<String, String>) -> Result<String, OAuthError> {
+    let client_id =
+        params.get("client_id").ok_or_else(|| OAuthError::invalid_request("Missing parameter: client_id"))?;
+    let secret = params.get("client_secret");
+    let ok = if *client_id == inner.client_id {
+        secret == Some(&inner.client_secret)
+    } else {
+        *client_id == inner.device_client_id && secret.is_none()
+    };
+    if !ok {
+        return Err(OAuthError::invalid_client());
+    }
+    Ok(client_id.clone())
+}
+
+/// The success body of every grant: a new access token and id token, plus
+/// `refresh_token` when the grant yields one (scope `offline_access`).
+pub(super) fn token_answer(inner: &Inner, st: &mut FakeState, refresh_token: Option<&str>, scope: &str) -> Value {
     let access_token = issue_access_token(inner, st);
     let id_token = format!(
         "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
@@ -210,15 +244,17 @@ fn check_refresh(
         uuid::Uuid::new_v4().simple()
     );
     st.issued_secrets.push(id_token.clone());
-    let body = json!({
-        "access_token": access_token,
-        "id_token": id_token,
-        "refresh_token": refresh_token,
-        "scope": "openid email offline_access",
-        "expires_in": inner.cfg.access_token_ttl.as_secs(),
-        "token_type": "Bearer",
-    });
-    Ok((body, refresh_token))
+    // Key order of the recorded sample (serde_json keeps insertion order here).
+    let mut body = serde_json::Map::new();
+    body.insert("access_token".into(), json!(access_token));
+    body.insert("id_token".into(), json!(id_token));
+    if let Some(rt) = refresh_token {
+        body.insert("refresh_token".into(), json!(rt));
+    }
+    body.insert("scope".into(), json!(scope));
+    body.insert("expires_in".into(), json!(inner.cfg.access_token_ttl.as_secs()));
+    body.insert("token_type".into(), json!("Bearer"));
+    Value::Object(body)
 }
 
 // ---------------------------------------------------------------- legacy
@@ -228,16 +264,16 @@ fn legacy_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "status": code, "statusMessage": message }))).into_response()
 }
 
-fn bad_header() -> Response {
+pub(super) fn bad_header() -> Response {
     legacy_error(StatusCode::BAD_REQUEST, "FAILURE_BAD_HEADER", "Invalid header. Verify the header.")
 }
 
-fn bad_credential(message: &str) -> Response {
+pub(super) fn bad_credential(message: &str) -> Response {
     legacy_error(StatusCode::UNAUTHORIZED, "FAILURE_BAD_CREDENTIAL", message)
 }
 
 /// The legacy success body with `tokenInfo` for `token`.
-fn legacy_body(inner: &Inner, st: &FakeState, token: &str, message: &str) -> serde_json::Map<String, Value> {
+pub(super) fn legacy_body(inner: &Inner, st: &FakeState, token: &str, message: &str) -> serde_json::Map<String, Value> {
     let mut body = serde_json::Map::new();
     body.insert("meta".into(), json!({ "validationUrl": format!("{}/token/validate", inner.base_url) }));
     body.insert("status".into(), json!("SUCCESS"));
@@ -258,9 +294,13 @@ fn legacy_body(inner: &Inner, st: &FakeState, token: &str, message: &str) -> ser
 }
 
 /// `POST /token/authenticate` with `Authorization: Basic base64(user:pass)` → 201.
-/// A missing or undecodable header is 400 FAILURE_BAD_HEADER (certificate auth
-/// is not faked); wrong credentials, or no user configured, 401.
-pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+/// A missing or undecodable header is 400 FAILURE_BAD_HEADER; wrong credentials,
+/// or no user configured, 401. `CACertificate` is handled in `cert_auth.rs`.
+pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
+    let scheme = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.split_once(' '));
+    if let Some(("CACertificate", cert_b64)) = scheme {
+        return super::cert_auth::authenticate(&inner, &headers, cert_b64.trim(), &body);
+    }
     let Some(b64) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "))
     else {

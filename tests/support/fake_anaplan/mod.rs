@@ -25,6 +25,7 @@
 //!   grant → 400 `unsupported_grant_type`.
 //! - `/token/*`: missing/undecodable header or non-`Basic`/`AnaplanAuthToken` scheme → 400
 //!   `FAILURE_BAD_HEADER`; wrong user/password or dead token → 401 `FAILURE_BAD_CREDENTIAL`.
+//!   Certificate auth: see `cert_auth.rs`; device and authorization-code grants: `oauth_flows.rs`.
 //! - `/2/0`: no live `AnaplanAuthToken` → 401; unknown id or route → 404 "Not Found"; wrong
 //!   method → 405; bad `offset`/`limit` → 400 "Invalid value for parameter [..]"; view data
 //!   Accept/format mismatch → 406; bad selector → 400 "Invalid page selector [..]"; too many
@@ -47,6 +48,7 @@ mod actions;
 mod api;
 mod auth;
 mod bulk;
+mod cert_auth;
 mod control;
 mod data;
 mod dumps;
@@ -54,6 +56,7 @@ mod files;
 pub mod fixtures;
 mod grid;
 mod model_status;
+mod oauth_flows;
 mod read_requests;
 mod results;
 mod tasks;
@@ -67,7 +70,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -155,6 +158,8 @@ struct Inner {
     base_url: String,
     client_id: String,
     client_secret: String,
+    /// The device-grant client (no secret; one grant type per client).
+    device_client_id: String,
     initial_refresh_token: String,
     catalog: data::Catalog,
     state: Mutex<FakeState>,
@@ -170,8 +175,8 @@ struct AccessToken {
 #[derive(Default)]
 struct FakeState {
     access_tokens: HashMap<String, AccessToken>,
-    /// Refresh tokens that may still be presented.
-    live_refresh_tokens: HashSet<String>,
+    /// Refresh tokens that may still be presented → the client they belong to.
+    live_refresh_tokens: HashMap<String, String>,
     refresh_log: Vec<RefreshRecord>,
     issued_secrets: Vec<String>,
     requests: Vec<RecordedRequest>,
@@ -181,6 +186,8 @@ struct FakeState {
     read_requests_created: usize,
     basic_user: Option<(String, String)>,
     bulk: tasks::BulkState,
+    cert: cert_auth::CertState,
+    flows: oauth_flows::FlowState,
 }
 
 impl Inner {
@@ -203,15 +210,17 @@ impl FakeAnaplan {
         let addr = listener.local_addr().expect("fake Anaplan: local_addr");
         let client_secret = format!("cs-{}", uuid::Uuid::new_v4().simple());
         let initial_refresh_token = auth::new_refresh_token();
+        let client_id = uuid::Uuid::new_v4().simple().to_string();
         let mut state = FakeState::default();
         state.issued_secrets.push(client_secret.clone());
         state.issued_secrets.push(initial_refresh_token.clone());
-        state.live_refresh_tokens.insert(initial_refresh_token.clone());
+        state.live_refresh_tokens.insert(initial_refresh_token.clone(), client_id.clone());
         let inner = Arc::new(Inner {
             cfg,
             base_url: format!("http://{addr}"),
-            client_id: uuid::Uuid::new_v4().simple().to_string(),
+            client_id,
             client_secret,
+            device_client_id: uuid::Uuid::new_v4().simple().to_string(),
             initial_refresh_token,
             catalog: data::catalog(),
             state: Mutex::new(state),
@@ -303,6 +312,7 @@ fn router(inner: Arc<Inner>) -> Router {
     const RR: &str = "/2/0/workspaces/{ws}/models/{m}/views/{v}/readRequests";
     Router::new()
         .route("/oauth/token", post(auth::oauth_token))
+        .route("/oauth/device/code", post(oauth_flows::device_code))
         .route("/token/authenticate", post(auth::legacy_authenticate))
         .route("/token/refresh", post(auth::legacy_refresh))
         .route("/token/validate", get(auth::legacy_validate))
