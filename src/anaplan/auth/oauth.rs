@@ -38,6 +38,8 @@ struct State {
     /// A rotated refresh token that could not be written to the store. It is the only
     /// live token of the chain, so it is used for the next refresh instead of the store's.
     unsaved: Option<Secret>,
+    /// The access token Anaplan last refused: the shared one is not taken if it is this.
+    refused: Option<Secret>,
 }
 
 /// The shared access token as stored (unix milliseconds).
@@ -105,6 +107,7 @@ impl OAuthSession {
             return Ok(t.value.clone());
         }
         let token = self.refresh(&mut state).await?;
+        state.refused = None;
         state.cached = Some(token.clone());
         Ok(token.value)
     }
@@ -122,6 +125,7 @@ impl OAuthSession {
         if state.cached.as_ref().is_some_and(|t| &t.value == rejected) {
             state.cached = None;
         }
+        state.refused = Some(rejected.clone());
         true
     }
 
@@ -141,7 +145,7 @@ impl OAuthSession {
     async fn refresh(&self, state: &mut State) -> Result<CachedToken, AuthError> {
         // The token another instance shared may still be good: no refresh needed. (The
         // one this process just saw rejected is not.)
-        let rejected = state.cached.as_ref().map(|t| t.value.clone());
+        let rejected = state.refused.clone();
         if let Some(t) = self.shared_token(rejected.as_ref()).await {
             return Ok(t);
         }

@@ -84,9 +84,24 @@ struct VaultState {
     failures: (u32, u16),
     deny_writes: bool,
     requests: Vec<(String, String)>,
+    /// (method, lowercase secret name, delay): the next such request waits that long
+    /// before it is served, so a test can kill a client in the middle of a refresh.
+    stalls: Vec<(&'static str, String, std::time::Duration)>,
 }
 
 impl Inner {
+    /// Waits out a stall set for this request, if any.
+    async fn stall(&self, method: &'static str, key: &str) {
+        let delay = {
+            let mut st = self.state();
+            let found = st.stalls.iter().position(|(m, n, _)| *m == method && n == key);
+            found.map(|i| st.stalls.remove(i).2)
+        };
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+    }
+
     /// A poisoned lock is still usable: the fake must not add a second panic.
     fn state(&self) -> MutexGuard<'_, VaultState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -114,6 +129,7 @@ impl FakeKeyVault {
                 failures: (0, 0),
                 deny_writes: false,
                 requests: Vec::new(),
+                stalls: Vec::new(),
             }),
         });
         let listener = tls::TlsListener::new(tcp, material.config);
@@ -123,6 +139,12 @@ impl FakeKeyVault {
             let _ = axum::serve(listener, app).await;
         });
         FakeKeyVault { inner }
+    }
+
+    /// The next `method` ("GET" or "PUT") request for secret `name` waits `delay` before it
+    /// is served (a PUT is stored only after the wait).
+    pub fn stall_next(&self, method: &'static str, name: &str, delay: std::time::Duration) {
+        self.inner.state().stalls.push((method, name.to_ascii_lowercase(), delay));
     }
 
     /// The vault URL: `https://127.0.0.1:PORT/`.

@@ -110,6 +110,7 @@ pub(super) async fn get_latest(State(inner): State<Arc<Inner>>, Path(name): Path
         Ok(k) => k,
         Err(resp) => return resp,
     };
+    inner.stall("GET", &key).await;
     let latest = inner.state().secrets.get(&key).and_then(|vs| vs.last().cloned());
     match latest {
         Some(v) => answer(&inner, &name, &v),
@@ -161,6 +162,7 @@ pub(super) async fn set(
         Ok(k) => k,
         Err(resp) => return resp,
     };
+    inner.stall("PUT", &key).await;
     if inner.state().deny_writes {
         let body = json!({ "error": {
             "code": "Forbidden",

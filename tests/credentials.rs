@@ -1,0 +1,309 @@
+//! Production credentials end to end: secrets from a Key Vault (over TLS, through the
+//! official client and a managed identity), rotation that never breaks the chain across
+//! instances, outages, killed instances, certificate auth, and `auth login`.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::app::App;
+use support::fake_anaplan::fixtures::*;
+use support::fake_anaplan::{FakeAnaplan, FakeConfig};
+use support::fake_identity::FakeIdentity;
+use support::fake_key_vault::FakeKeyVault;
+
+const REFRESH: &str = "anaplan-refresh-token";
+const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");
+
+/// A fake Anaplan, a managed identity and a vault holding the OAuth client and the first
+/// refresh token.
+struct Azure {
+    fake: FakeAnaplan,
+    identity: FakeIdentity,
+    vault: FakeKeyVault,
+}
+
+impl Azure {
+    async fn start(cfg: FakeConfig) -> Azure {
+        let fake = FakeAnaplan::start_with(cfg).await;
+        let identity = FakeIdentity::start().await;
+        let vault = FakeKeyVault::start(&identity).await;
+        vault.set_secret("anaplan-client-id", &fake.client_id());
+        vault.set_secret("anaplan-client-secret", &fake.client_secret());
+        vault.set_secret(REFRESH, &fake.initial_refresh_token());
+        Azure { fake, identity, vault }
+    }
+
+    /// The app's settings with secrets from the vault: none in the environment.
+    fn env(&self, env: &mut Vec<(String, String)>) {
+        env.retain(|(k, _)| {
+            !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_TOKEN_FILE"
+        });
+        env.push(("KEY_VAULT_URI".into(), self.vault.uri()));
+        env.push(("IDENTITY_ENDPOINT".into(), self.identity.endpoint()));
+        env.push(("IDENTITY_HEADER".into(), self.identity.header()));
+        env.push(("SSL_CERT_FILE".into(), self.vault.ca_pem_path().display().to_string()));
+    }
+
+    async fn app(&self) -> App {
+        App::start_against(self.fake.clone(), |env| self.env(env)).await
+    }
+
+    /// Every refresh presented the token the previous one issued, none failed, none was
+    /// presented twice, and the vault holds every link of the chain, newest last.
+    fn assert_one_chain(&self) {
+        let log = self.fake.refresh_log();
+        let mut expected = self.fake.initial_refresh_token();
+        let mut seen = std::collections::HashSet::new();
+        for (i, r) in log.iter().enumerate() {
+            assert_eq!(r.error, None, "refresh {i} failed");
+            assert!(seen.insert(r.presented.clone()), "refresh {i} reused a token");
+            assert_eq!(r.presented, expected, "refresh {i} did not present the newest token");
+            expected = r.issued.clone().expect("a rotating client issues a new token");
+        }
+        let versions = self.vault.versions(REFRESH);
+        assert_eq!(versions.len(), log.len() + 1, "one vault version per rotation");
+        assert_eq!(versions.last(), Some(&expected), "the vault holds the newest token");
+    }
+}
+
+fn query() -> String {
+    format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId={VIEW_REGIONS_ID}&format=grid")
+}
+
+fn leaked(az: &Azure, text: &str) -> bool {
+    let mut secrets = az.fake.issued_secrets();
+    secrets.extend(az.identity.issued_secrets());
+    secrets.iter().any(|s| text.contains(s.as_str()))
+}
+
+#[tokio::test]
+async fn secrets_come_from_key_vault_and_the_rotated_token_goes_back_first() {
+    let az = Azure::start(FakeConfig::default()).await;
+    let app = az.app().await;
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    az.fake.expire_access_tokens();
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    assert_eq!(az.fake.refresh_log().len(), 2);
+    az.assert_one_chain();
+    assert!(az.vault.secret("anaplan-access-token").is_some(), "the access token is shared");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!leaked(&az, &app.host.output()), "a token reached the log");
+}
+
+#[tokio::test]
+async fn a_vault_outage_is_bridged_by_cached_values_then_503_then_recovers() {
+    let az = Azure::start(FakeConfig::default()).await;
+    let app = az.app().await;
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    az.vault.set_available(false);
+    // A valid access token needs no vault.
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    // A refresh does: the chain's newest token must be read fresh, so 503, never a panic.
+    az.fake.expire_access_tokens();
+    let resp = app.get("get-view-data", &query()).await;
+    let body = support::app::problem(resp, 503).await;
+    assert!(body["detail"].as_str().unwrap().contains("Key Vault"), "{body}");
+    az.vault.set_available(true);
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    az.assert_one_chain();
+}
+
+/// Four instances, a rotating client, access tokens that live two seconds, a few hundred
+/// requests over a minute: every request succeeds, the chain never breaks, and shared
+/// access tokens keep the refreshes near one per token lifetime, not one per instance.
+#[tokio::test]
+async fn rotation_under_fire_keeps_one_unbroken_chain() {
+    let az = Azure::start(FakeConfig { access_token_ttl: Duration::from_secs(2), ..FakeConfig::default() }).await;
+    let mut apps = Vec::new();
+    for _ in 0..4 {
+        apps.push(az.app().await);
+    }
+    let run_for = Duration::from_secs(60);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let mut round = 0u64;
+    while started.elapsed() < run_for {
+        for app in &apps {
+            let req = app
+                .http
+                .get(format!("{}?{}", app.url("get-view-data"), query()))
+                .header("x-functions-key", app.host.function_key());
+            tasks.push(tokio::spawn(async move { req.send().await.map(|r| r.status().as_u16()) }));
+        }
+        round += 1;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for t in tasks {
+        *statuses.entry(t.await.unwrap().unwrap_or(0)).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.keys().copied().collect::<Vec<u16>>(), vec![200], "every request succeeds: {statuses:?}");
+    assert!(round * 4 >= 300, "a few hundred requests");
+    az.assert_one_chain();
+    let refreshes = az.fake.refresh_log().len();
+    let per_lifetime = run_for.as_secs_f64() / 1.6;
+    assert!(refreshes as f64 <= per_lifetime * 1.5 + 4.0, "{refreshes} refreshes: instances did not share tokens");
+    assert!(refreshes as f64 >= per_lifetime * 0.5, "{refreshes} refreshes for {per_lifetime} token lifetimes");
+    for app in &apps {
+        assert!(!leaked(&az, &app.host.output()));
+    }
+}
+
+/// An instance killed while it holds the refresh lock (after storing the new refresh
+/// token, before sharing the access token; or before spending anything) loses nothing: the
+/// lease runs out and another instance carries on with the newest stored token.
+#[tokio::test]
+async fn killing_an_instance_in_the_middle_of_a_refresh_loses_nothing() {
+    for (method, secret, links_before_kill) in [("PUT", "anaplan-access-token", 1), ("GET", REFRESH, 0)] {
+        let az = Azure::start(FakeConfig { access_token_ttl: Duration::from_secs(2), ..FakeConfig::default() }).await;
+        let mut a = az.app().await;
+        let b = az.app().await;
+        assert_eq!(a.get("get-view-data", &query()).await.status(), 200);
+        let versions = az.vault.versions(REFRESH).len();
+        az.vault.stall_next(method, secret, Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let (url, key) = (format!("{}?{}", a.url("get-view-data"), query()), a.host.function_key());
+        let http = a.http.clone();
+        let pending = tokio::spawn(async move { http.get(url).header("x-functions-key", key).send().await });
+        // Wait until A is inside its refresh, at the stalled step.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while az.vault.versions(REFRESH).len() < versions + links_before_kill
+            || az.vault.requests().iter().filter(|(m, p)| m == method && p.contains(secret)).count() == 0
+        {
+            assert!(Instant::now() < deadline, "instance A never reached the stalled step");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        a.host.kill();
+        let _ = pending.await;
+        let resp = b.get("get-view-data", &query()).await;
+        assert_eq!(resp.status(), 200, "{method} {secret}: {}", resp.text().await.unwrap_or_default());
+        az.assert_one_chain();
+    }
+}
+
+#[tokio::test]
+async fn certificate_auth_from_the_vault_and_from_the_environment() {
+    let az = Azure::start(FakeConfig::default()).await;
+    let (cert, key) = test_certificate();
+    az.fake.set_certificate_user(&cert);
+    az.vault.set_secret("anaplan-certificate", &format!("{cert}{key}"));
+    let app = App::start_against(az.fake.clone(), |env| {
+        az.env(env);
+        env.push(("ANAPLAN_AUTH_METHOD".into(), "certificate".into()));
+    })
+    .await;
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    az.fake.expire_access_tokens();
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "a new login after expiry");
+    assert!(!app.host.output().contains("PRIVATE KEY"));
+
+    let env_app = App::start_against(az.fake.clone(), |env| {
+        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
+        env.push(("ANAPLAN_AUTH_METHOD".into(), "certificate".into()));
+        env.push(("ANAPLAN_CERTIFICATE".into(), format!("{cert}{key}")));
+    })
+    .await;
+    assert_eq!(env_app.get("get-view-data", &query()).await.status(), 200);
+
+    // An expired certificate is Anaplan's refusal: 401, with what to do.
+    let (old_cert, old_key) = expired_certificate();
+    az.fake.set_certificate_user(&old_cert);
+    let expired = App::start_against(az.fake.clone(), |env| {
+        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
+        env.push(("ANAPLAN_AUTH_METHOD".into(), "certificate".into()));
+        env.push(("ANAPLAN_CERTIFICATE".into(), format!("{old_cert}{old_key}")));
+    })
+    .await;
+    support::app::problem(expired.get("get-view-data", &query()).await, 401).await;
+}
+
+fn login(az: &Azure, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("ANAPLAN_OAUTH_URL", az.fake.base_url())
+        .env("KEY_VAULT_URI", az.vault.uri())
+        .env("IDENTITY_ENDPOINT", az.identity.endpoint())
+        .env("IDENTITY_HEADER", az.identity.header())
+        .env("SSL_CERT_FILE", az.vault.ca_pem_path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn auth_login_with_the_device_grant_stores_a_new_chain_in_the_vault() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let az = Azure::start(FakeConfig::default()).await;
+    let mut child = login(&az, &["auth", "login", "--device", "--client-id", &az.fake.device_client_id()]);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let mut code = None;
+    while let Some(l) = lines.next_line().await.unwrap() {
+        printed.push_str(&l);
+        if let Some(rest) = l.split("confirm the code ").nth(1) {
+            code = Some(rest.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    az.fake.approve_device(&code.expect("a user code is printed")).unwrap();
+    while let Some(l) = lines.next_line().await.unwrap() {
+        printed.push_str(&l);
+    }
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(az.vault.secret(REFRESH), az.fake.chain_starts().last().cloned());
+    assert!(!leaked(&az, &printed), "login printed a token although it stored it");
+}
+
+#[tokio::test]
+async fn auth_login_with_a_pasted_redirect_stores_the_token_and_the_app_uses_it() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let az = Azure::start(FakeConfig::default()).await;
+    az.fake.allow_redirect_uri("https://example.com/anaplan-callback");
+    let mut child = login(&az, &["auth", "login", "--redirect-uri", "https://example.com/anaplan-callback"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    while let Some(l) = lines.next_line().await.unwrap() {
+        if l.starts_with(&az.fake.base_url()) {
+            url = Some(l);
+            break;
+        }
+    }
+    let redirected = az.fake.authorize(&url.expect("an authorize URL is printed")).unwrap();
+    stdin.write_all(format!("{redirected}\n").as_bytes()).await.unwrap();
+    drop(stdin);
+    while lines.next_line().await.unwrap().is_some() {}
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stored = az.vault.secret(REFRESH).unwrap();
+    assert_eq!(Some(&stored), az.fake.chain_starts().last());
+    assert_ne!(stored, az.fake.initial_refresh_token());
+
+    // The app picks up the new chain.
+    let app = az.app().await;
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    assert_eq!(az.fake.refresh_log()[0].presented, stored);
+}
+
+#[tokio::test]
+async fn a_pasted_address_from_another_login_is_refused() {
+    use tokio::io::AsyncWriteExt;
+    let az = Azure::start(FakeConfig::default()).await;
+    az.fake.allow_redirect_uri("https://example.com/cb");
+    let mut child = login(&az, &["auth", "login", "--redirect-uri", "https://example.com/cb"]);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"https://example.com/cb?code=stolen&state=not-ours\n").await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("state"));
+    assert_eq!(az.vault.versions(REFRESH).len(), 1, "nothing stored");
+}
