@@ -252,7 +252,9 @@ pub(crate) fn anaplan_url(
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// True for `localhost` and loopback addresses: the hosts where plain http (and, for a
+/// vault, skipping the challenge-resource check) leaks nothing off the machine.
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -57,12 +57,7 @@ fn public_origin(headers: &HeaderMap) -> Result<(String, String), Problem> {
         .filter(|u| u.username().is_empty() && u.password().is_none() && u.path() == "/" && u.host_str().is_some())
         .filter(|_| !host.contains(['/', '?', '#', '@', '\\']))
         .ok_or_else(|| Problem::bad_parameter(format!("the Host header {host:?} is not a host name")))?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = crate::config::is_loopback(&parsed);
     let scheme = match first_value(headers, "x-forwarded-proto").map(|s| s.to_ascii_lowercase()) {
         Some(s) if s == "http" || s == "https" => s,
         _ if loopback => "http".to_owned(),

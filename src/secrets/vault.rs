@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::anaplan::AuthError;
 use crate::anaplan::auth::{SecretKind, SecretSource};
+use crate::config::is_loopback;
 use crate::secret::Secret;
 
 /// How long a secret read from the vault is reused.
@@ -30,15 +31,6 @@ pub struct VaultSecrets {
 impl std::fmt::Debug for VaultSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VaultSecrets").field("uri", &self.uri.as_str()).finish_non_exhaustive()
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use azure_identity::UserAssignedId;
 use url::Url;
 
+use crate::config::is_loopback;
+
 use super::account::{with_identity, with_key, with_sas};
 use super::{BlobAccount, StorageError};
 use crate::secret::Secret;
@@ -215,15 +217,6 @@ fn without_query(url: &Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
     url.to_string()
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 pub(super) fn setting(name: &'static str, problem: impl Into<String>) -> StorageError {
