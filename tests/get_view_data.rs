@@ -203,6 +203,7 @@ async fn unknown_and_ambiguous_names_are_404_with_candidates() {
     let body = problem(app.get("get-view-data", &q).await, 404).await;
     let ids = body["matchingIds"].as_array().unwrap();
     assert!(ids.contains(&json!(MODEL_FORECAST_1_ID)) && ids.contains(&json!(MODEL_FORECAST_2_ID)), "{body}");
+    assert_eq!(body["closestNames"][0], format!("Forecast ({})", ids[0].as_str().unwrap()), "{body}");
 
     let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewName=REV04%20Duplicate");
     let body = problem(app.get("get-view-data", &q).await, 404).await;

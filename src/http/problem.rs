@@ -173,8 +173,12 @@ impl From<AnaplanError> for Problem {
                 },
             )
             .with("closestNames", json!(closest)),
-            AnaplanError::AmbiguousName { ids, .. } => {
-                Problem::new(StatusCode::NOT_FOUND, "ambiguous-name", "More than one object has that name", detail).with("matchingIds", json!(ids))
+            AnaplanError::AmbiguousName { name, ids, .. } => {
+                // The closest names are the exact ones: each with its id, to tell them apart.
+                let closest: Vec<String> = ids.iter().map(|id| format!("{name} ({id})")).collect();
+                Problem::new(StatusCode::NOT_FOUND, "ambiguous-name", "More than one object has that name", detail)
+                    .with("closestNames", json!(closest))
+                    .with("matchingIds", json!(ids))
             }
         }
     }
