@@ -153,6 +153,11 @@ impl FunctionsHost {
         self.invocations.lock().unwrap().clone()
     }
 
+    /// The handler's process id, while it runs (benchmarks read its memory from /proc).
+    pub fn handler_pid(&self) -> Option<u32> {
+        self.handler.child.id()
+    }
+
     /// Everything the handler printed so far (stdout and stderr, one line each, interleaved).
     pub fn output(&self) -> String {
         self.handler.output()
