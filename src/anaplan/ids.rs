@@ -120,6 +120,10 @@ numeric_id!(
     FileId, "fileId"
 );
 numeric_id!(
+    /// The id of any other Anaplan object (e.g. the failed step a dump belongs to).
+    ObjectId, "objectId"
+);
+numeric_id!(
     /// A dimension id, as used in page selectors.
     DimensionId, "dimensionId"
 );

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::task_call::{self, Intent, TaskCall};
 use crate::anaplan::Listing;
-use crate::anaplan::files::Dump;
 use crate::anaplan::ids::ExportId;
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
 use crate::http::{AppState, Call, Problem};
@@ -32,6 +31,7 @@ const PARAMETERS: &[&str] = &[
     "locale",
     "wait",
     "taskId",
+    "dump",
 ];
 
 /// Where the file goes.
@@ -45,6 +45,9 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let params = call.params(PARAMETERS)?;
     let intent = task_call::intent(&call, &params)?;
     let wait = task_call::wait(&params)?;
+    if params.get("dump").is_some() && !matches!(intent, Intent::Status(_)) {
+        return Err(Problem::bad_parameter("dump is for GET on a task's status URL"));
+    }
     let destination = params.choice("destination", &["response", "blob"], "response")?;
     if destination == "response" && (params.get("container").is_some() || params.get("blobName").is_some()) {
         return Err(Problem::bad_parameter("container and blobName go with destination=blob"));
@@ -115,7 +118,12 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
             })
             .await?
         }
-        Intent::Status(id) => tc.client.task(&tc.action, &id).await?,
+        Intent::Status(id) => {
+            if let Some(object) = params.get("dump") {
+                return tc.dump(&id, object).await;
+            }
+            tc.client.task(&tc.action, &id).await?
+        }
         Intent::Cancel(id) => return tc.cancel(&id).await,
     };
     tc.answer(task, wait, |t| finish(&tc, t, &destination)).await
@@ -123,9 +131,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
 
 async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) -> Result<Response, Problem> {
     if task.successful() == Some(false) {
-        let dumps =
-            |object: &str| Dump::Step { action: tc.action.clone(), task: task.id.clone(), object: object.to_owned() };
-        return Err(tc.failure(&task, dumps).await);
+        return Err(tc.failure(&task).await);
     }
     let meta = tc.client.action_metadata(&tc.action).await?;
     let content_type = meta

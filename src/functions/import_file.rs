@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::task_call::{self, Intent, TaskCall};
 use crate::anaplan::Listing;
-use crate::anaplan::files::Dump;
 use crate::anaplan::ids::{FileId, ImportId};
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
 use crate::http::{AppState, Call, Problem};
@@ -60,7 +59,6 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let action = ActionRef { workspace: ws, model, action: Action::Import(import) };
     let tc =
         TaskCall { state, call: &call, client, function: "import-file", action, action_name: name, extra: Vec::new() };
-    let dumps = |task: &Task| Dump::Import { action: tc.action.clone(), task: task.id.clone() };
 
     let task = match intent {
         Intent::Start => {
@@ -82,15 +80,14 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
             .await?
         }
         Intent::Status(id) => {
-            if params.get("dump").is_some() {
-                let task = Task { id, state: crate::anaplan::tasks::TaskState::Complete, result: None };
-                return tc.dump(dumps(&task)).await;
+            if let Some(object) = params.get("dump") {
+                return tc.dump(&id, object).await;
             }
             tc.client.task(&tc.action, &id).await?
         }
         Intent::Cancel(id) => return tc.cancel(&id).await,
     };
-    tc.answer(task, wait, |t| finish(&tc, t, dumps)).await
+    tc.answer(task, wait, |t| finish(&tc, t)).await
 }
 
 fn check_source(call: &Call, params: &crate::http::Params, source: &str) -> Result<(), Problem> {
@@ -221,10 +218,10 @@ fn rows(result: &Value) -> Value {
     json!({ "processed": sums[0], "ignored": sums[1], "failed": sums[2] })
 }
 
-async fn finish(tc: &TaskCall<'_>, task: Task, dumps: impl Fn(&Task) -> Dump) -> Result<Response, Problem> {
+async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {
     let rows = task.result.as_ref().map(rows).unwrap_or_else(|| json!({"processed": 0, "ignored": 0, "failed": 0}));
     if task.successful() == Some(false) {
-        return Err(tc.failure(&task, |_| dumps(&task)).await.with("rows", rows));
+        return Err(tc.failure(&task).await.with("rows", rows));
     }
     let body = json!({
         "taskId": task.id.as_str(),

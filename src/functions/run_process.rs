@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::task_call::{self, Intent, TaskCall};
 use crate::anaplan::Listing;
-use crate::anaplan::files::Dump;
 use crate::anaplan::ids::ProcessId;
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
 use crate::http::{AppState, Call, Problem};
@@ -48,11 +47,6 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let tc =
         TaskCall { state, call: &call, client, function: "run-process", action, action_name: name, extra: Vec::new() };
 
-    let dumps = |object: &str, task: &Task| Dump::Step {
-        action: tc.action.clone(),
-        task: task.id.clone(),
-        object: object.to_owned(),
-    };
     match intent {
         Intent::Start => {
             let locale = params.get("locale").unwrap_or("en_US");
@@ -63,25 +57,22 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                     Ok(started)
                 })
                 .await?;
-            tc.answer(task, wait, |t| finish(&tc, t, dumps)).await
+            tc.answer(task, wait, |t| finish(&tc, t)).await
         }
         Intent::Status(task_id) => {
             if let Some(object) = params.get("dump") {
-                crate::anaplan::ids::ProcessId::parse(object)
-                    .map_err(|_| Problem::bad_parameter("dump must be the objectId of a failed step"))?;
-                let task = Task { id: task_id, state: crate::anaplan::tasks::TaskState::Complete, result: None };
-                return tc.dump(dumps(object, &task)).await;
+                return tc.dump(&task_id, object).await;
             }
             let task = tc.client.task(&tc.action, &task_id).await?;
-            tc.answer(task, wait, |t| finish(&tc, t, dumps)).await
+            tc.answer(task, wait, |t| finish(&tc, t)).await
         }
         Intent::Cancel(task_id) => tc.cancel(&task_id).await,
     }
 }
 
-async fn finish(tc: &TaskCall<'_>, task: Task, dumps: impl Fn(&str, &Task) -> Dump) -> Result<Response, Problem> {
+async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {
     if task.successful() == Some(false) {
-        return Err(tc.failure(&task, |object| dumps(object, &task)).await);
+        return Err(tc.failure(&task).await);
     }
     let body = json!({
         "taskId": task.id.as_str(),

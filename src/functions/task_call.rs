@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::anaplan::files::Dump;
-use crate::anaplan::ids::{ModelId, TaskId, WorkspaceId};
+use crate::anaplan::ids::{ModelId, ObjectId, TaskId, WorkspaceId};
 use crate::anaplan::tasks::{ActionRef, Task, TaskState};
 use crate::anaplan::{AnaplanError, Client, Listing};
 use crate::http::idempotency::{self, Outcome};
@@ -179,9 +179,20 @@ impl TaskCall<'_> {
         Ok(accepted(&self.status_url(task)?, self.state.poll_seconds, &after))
     }
 
+    /// The failure dump of object `object` of `task`: an import's own dump, or the dump of
+    /// one step (processes; also exports).
+    pub fn dump_of(&self, task: &TaskId, object: &str) -> Dump {
+        match self.action.action {
+            crate::anaplan::tasks::Action::Import(_) => {
+                Dump::Import { action: self.action.clone(), task: task.clone() }
+            }
+            _ => Dump::Step { action: self.action.clone(), task: task.clone(), object: object.to_owned() },
+        }
+    }
+
     /// 422 for a task that completed without success: Anaplan's result, and one entry per
     /// failed step with the head of its dump and a URL for the whole dump.
-    pub async fn failure(&self, task: &Task, dumps: impl Fn(&str) -> Dump) -> Problem {
+    pub async fn failure(&self, task: &Task) -> Problem {
         let result = task.result.clone().unwrap_or(Value::Null);
         let steps: Vec<Value> = match result.get("nestedResults").and_then(Value::as_array) {
             Some(nested) if !nested.is_empty() => nested.clone(),
@@ -189,7 +200,7 @@ impl TaskCall<'_> {
         };
         let mut failures = Vec::new();
         for step in steps.iter().filter(|s| s.get("successful").and_then(Value::as_bool) == Some(false)) {
-            failures.push(self.failed_step(task, step, &dumps).await);
+            failures.push(self.failed_step(task, step).await);
         }
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -209,7 +220,7 @@ impl TaskCall<'_> {
         .with("failures", Value::Array(failures))
     }
 
-    async fn failed_step(&self, task: &Task, step: &Value, dumps: &impl Fn(&str) -> Dump) -> Value {
+    async fn failed_step(&self, task: &Task, step: &Value) -> Value {
         let object_id = step.get("objectId").and_then(Value::as_str).unwrap_or("").to_owned();
         let name =
             step.get("objectName").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| object_id.clone());
@@ -226,7 +237,7 @@ impl TaskCall<'_> {
         let mut entry = json!({ "objectId": object_id, "name": name });
         let dump_available = step.get("failureDumpAvailable").and_then(Value::as_bool) == Some(true);
         if dump_available && !object_id.is_empty() {
-            let dump = dumps(&object_id);
+            let dump = self.dump_of(&task.id, &object_id);
             match self.client.dump_chunks(&dump).await {
                 Ok(Some(chunks)) => {
                     let head = match chunks.first() {
@@ -257,8 +268,10 @@ impl TaskCall<'_> {
         entry
     }
 
-    /// The whole failure dump as CSV, chunk by chunk.
-    pub async fn dump(&self, dump: Dump) -> Result<Response, Problem> {
+    /// The whole failure dump of `object` as CSV, chunk by chunk (GET with `dump=`).
+    pub async fn dump(&self, task: &TaskId, object: &str) -> Result<Response, Problem> {
+        ObjectId::parse(object).map_err(|_| Problem::bad_parameter("dump must be the objectId of a failed step"))?;
+        let dump = self.dump_of(task, object);
         let Some(chunks) = self.client.dump_chunks(&dump).await? else {
             return Err(Problem::new(
                 StatusCode::NOT_FOUND,
