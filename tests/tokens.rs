@@ -123,14 +123,14 @@ async fn caller_mode_uses_the_callers_token_and_needs_one() {
         .await
         .unwrap();
     let token = grant["access_token"].as_str().unwrap();
-    let resp = app
-        .http
-        .get(format!("{}?{}", app.url("get-view-data"), query()))
-        .header("x-functions-key", app.host.function_key())
-        .header("authorization", format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
+    let as_caller = || {
+        app.http
+            .get(format!("{}?{}", app.url("get-view-data"), query()))
+            .header("x-functions-key", app.host.function_key())
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+    };
+    let resp = as_caller().await.unwrap();
     assert_eq!(resp.status(), 200);
     let schemes: Vec<Option<String>> = app
         .fake
@@ -144,14 +144,7 @@ async fn caller_mode_uses_the_callers_token_and_needs_one() {
 
     // An expired caller token is the caller's 401, not a refresh.
     app.fake.expire_access_tokens();
-    let resp = app
-        .http
-        .get(format!("{}?{}", app.url("get-view-data"), query()))
-        .header("x-functions-key", app.host.function_key())
-        .header("authorization", format!("Bearer {token}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = as_caller().await.unwrap();
     problem(resp, 401).await;
     assert_eq!(app.fake.refresh_log().len(), 1, "only the test's own grant");
 }

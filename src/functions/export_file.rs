@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::task_call::{self, Intent, TaskCall};
+use super::task_call::{self, TaskCall};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::ExportId;
-use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use crate::anaplan::tasks::{Action, ActionRef, Task};
 use crate::http::{AppState, Call, Problem};
 use crate::storage::{BlobAccount, BlockWriter};
 
@@ -45,9 +45,6 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let params = call.params(PARAMETERS)?;
     let intent = task_call::intent(&call, &params)?;
     let wait = task_call::wait(&params)?;
-    if params.get("dump").is_some() && !matches!(intent, Intent::Status(_)) {
-        return Err(Problem::bad_parameter("dump is for GET on a task's status URL"));
-    }
     let destination = params.choice("destination", &["response", "blob"], "response")?;
     if destination == "response" && (params.get("container").is_some() || params.get("blobName").is_some()) {
         return Err(Problem::bad_parameter("container and blobName go with destination=blob"));
@@ -108,25 +105,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let action = ActionRef { workspace: ws, model, action: Action::Export(export) };
     let tc = TaskCall { state, call: &call, client, function: "export-file", action, action_name: Some(name), extra };
 
-    let task = match intent {
-        Intent::Start => {
-            let locale = params.get("locale").unwrap_or("en_US");
-            tc.start_once(&[("locale", locale)], || async {
-                let started = tc.client.start_task(&tc.action, locale, BUSY_BUDGET).await?;
-                tracing::info!(task = %started.id, export = %tc.action.action.id(), "export started");
-                Ok(started)
-            })
-            .await?
-        }
-        Intent::Status(id) => {
-            if let Some(object) = params.get("dump") {
-                return tc.dump(&id, object).await;
-            }
-            tc.client.task(&tc.action, &id).await?
-        }
-        Intent::Cancel(id) => return tc.cancel(&id).await,
-    };
-    tc.answer(task, wait, |t| finish(&tc, t, &destination)).await
+    tc.run(intent, &params, wait, &[], || async { Ok(()) }, |t| finish(&tc, t, &destination)).await
 }
 
 async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) -> Result<Response, Problem> {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::task_call::{self, Intent, TaskCall};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::{FileId, ImportId};
-use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use crate::anaplan::tasks::{Action, ActionRef, Task};
 use crate::http::{AppState, Call, Problem};
 
 /// Upload chunk size: within Anaplan's 1–50 MB, small enough to retry cheaply.
@@ -40,9 +40,6 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let intent = task_call::intent(&call, &params)?;
     let wait = task_call::wait(&params)?;
     let source = params.choice("source", &["body", "blob"], "body")?;
-    if params.get("dump").is_some() && !matches!(intent, Intent::Status(_)) {
-        return Err(Problem::bad_parameter("dump is for GET on a task's status URL"));
-    }
     if matches!(intent, Intent::Start) {
         check_source(&call, &params, source)?;
     }
@@ -60,34 +57,18 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let tc =
         TaskCall { state, call: &call, client, function: "import-file", action, action_name: name, extra: Vec::new() };
 
-    let task = match intent {
-        Intent::Start => {
-            let locale = params.get("locale").unwrap_or("en_US");
-            let what = match source {
-                "blob" => {
-                    format!("blob:{}/{}", params.get("container").unwrap_or(""), params.get("blobName").unwrap_or(""))
-                }
-                _ => format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&call.body))),
-            };
-            tc.start_once(&[("locale", locale), ("file", &what)], || async {
-                let file = tc.client.import_source(&tc.action).await?;
-                let (bytes, chunks) = upload(&tc, &file, source, &params).await?;
-                tracing::info!(file = %file, bytes, chunks, "import data uploaded");
-                let started = tc.client.start_task(&tc.action, locale, BUSY_BUDGET).await?;
-                tracing::info!(task = %started.id, import = %tc.action.action.id(), "import started");
-                Ok(started)
-            })
-            .await?
-        }
-        Intent::Status(id) => {
-            if let Some(object) = params.get("dump") {
-                return tc.dump(&id, object).await;
-            }
-            tc.client.task(&tc.action, &id).await?
-        }
-        Intent::Cancel(id) => return tc.cancel(&id).await,
+    // The file goes into the fingerprint: the same key with another file is another request.
+    let file = match source {
+        "blob" => format!("blob:{}/{}", params.get("container").unwrap_or(""), params.get("blobName").unwrap_or("")),
+        _ => format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&call.body))),
     };
-    tc.answer(task, wait, |t| finish(&tc, t)).await
+    let prepare = || async {
+        let file = tc.client.import_source(&tc.action).await?;
+        let (bytes, chunks) = upload(&tc, &file, source, &params).await?;
+        tracing::info!(file = %file, bytes, chunks, "import data uploaded");
+        Ok(())
+    };
+    tc.run(intent, &params, wait, &[("file", &file)], prepare, |t| finish(&tc, t)).await
 }
 
 fn check_source(call: &Call, params: &crate::http::Params, source: &str) -> Result<(), Problem> {

@@ -6,10 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::task_call::{self, Intent, TaskCall};
+use super::task_call::{self, TaskCall};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::ProcessId;
-use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use crate::anaplan::tasks::{Action, ActionRef, Task};
 use crate::http::{AppState, Call, Problem};
 
 const PARAMETERS: &[&str] = &[
@@ -30,9 +30,6 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let params = call.params(PARAMETERS)?;
     let intent = task_call::intent(&call, &params)?;
     let wait = task_call::wait(&params)?;
-    if params.get("dump").is_some() && !matches!(intent, Intent::Status(_)) {
-        return Err(Problem::bad_parameter("dump is for GET on a task's status URL"));
-    }
     let client = call.client(state)?;
     let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
     let (process, name) = task_call::action_id(
@@ -43,31 +40,11 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         ProcessId::parse,
     )
     .await?;
-    let action = ActionRef { workspace: ws, model, action: Action::Process(process.clone()) };
+    let action = ActionRef { workspace: ws, model, action: Action::Process(process) };
     let tc =
         TaskCall { state, call: &call, client, function: "run-process", action, action_name: name, extra: Vec::new() };
 
-    match intent {
-        Intent::Start => {
-            let locale = params.get("locale").unwrap_or("en_US");
-            let task = tc
-                .start_once(&[("locale", locale)], || async {
-                    let started = tc.client.start_task(&tc.action, locale, BUSY_BUDGET).await?;
-                    tracing::info!(task = %started.id, process = %process, "process started");
-                    Ok(started)
-                })
-                .await?;
-            tc.answer(task, wait, |t| finish(&tc, t)).await
-        }
-        Intent::Status(task_id) => {
-            if let Some(object) = params.get("dump") {
-                return tc.dump(&task_id, object).await;
-            }
-            let task = tc.client.task(&tc.action, &task_id).await?;
-            tc.answer(task, wait, |t| finish(&tc, t)).await
-        }
-        Intent::Cancel(task_id) => tc.cancel(&task_id).await,
-    }
+    tc.run(intent, &params, wait, &[], || async { Ok(()) }, |t| finish(&tc, t)).await
 }
 
 async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {

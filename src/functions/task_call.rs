@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::anaplan::files::Dump;
 use crate::anaplan::ids::{ModelId, ObjectId, TaskId, WorkspaceId};
-use crate::anaplan::tasks::{ActionRef, Task, TaskState};
+use crate::anaplan::tasks::{ActionRef, BUSY_BUDGET, Task, TaskState};
 use crate::anaplan::{AnaplanError, Client, Listing};
 use crate::http::idempotency::{self, Outcome};
 use crate::http::long_running::{self, accepted, cancelled, hold, status_url};
@@ -48,18 +48,26 @@ pub enum Intent {
 /// Works out the intent from method and `taskId`.
 pub fn intent(call: &Call, params: &Params) -> Result<Intent, Problem> {
     let task = params.get("taskId").map(|t| TaskId::parse(t).map_err(|e| Problem::bad_parameter(e.to_string())));
-    match (&call.method, task) {
-        (&Method::POST, None) => Ok(Intent::Start),
-        (&Method::POST, Some(_)) => Err(Problem::bad_parameter(
-            "taskId is for checking (GET) or cancelling (DELETE) a task; POST starts a new one without it",
-        )),
-        (&Method::GET, Some(t)) => Ok(Intent::Status(t?)),
-        (&Method::DELETE, Some(t)) => Ok(Intent::Cancel(t?)),
-        (m, None) => Err(Problem::bad_parameter(format!(
-            "{m} needs taskId: it checks or cancels a task (use the Location URL of the 202 answer); POST starts one"
-        ))),
-        (m, Some(_)) => Err(Problem::bad_parameter(format!("{m} is not a way to reach a task"))),
+    let intent = match (&call.method, task) {
+        (&Method::POST, None) => Intent::Start,
+        (&Method::POST, Some(_)) => {
+            return Err(Problem::bad_parameter(
+                "taskId is for checking (GET) or cancelling (DELETE) a task; POST starts a new one without it",
+            ));
+        }
+        (&Method::GET, Some(t)) => Intent::Status(t?),
+        (&Method::DELETE, Some(t)) => Intent::Cancel(t?),
+        (m, None) => {
+            return Err(Problem::bad_parameter(format!(
+                "{m} needs taskId: it checks or cancels a task (use the Location URL of the 202 answer); POST starts one"
+            )));
+        }
+        (m, Some(_)) => return Err(Problem::bad_parameter(format!("{m} is not a way to reach a task"))),
+    };
+    if params.get("dump").is_some() && !matches!(intent, Intent::Status(_)) {
+        return Err(Problem::bad_parameter("dump is for GET on a task's status URL"));
     }
+    Ok(intent)
 }
 
 /// Resolves workspace and model (ids or names) from the parameters.
@@ -130,10 +138,57 @@ impl TaskCall<'_> {
         }
     }
 
+    /// Carries out `intent`: a start (running `prepare`, then starting the task, once per
+    /// `Idempotency-Key`), a status check (or, with `dump=`, the dump), or a cancellation;
+    /// then holds for `wait` and answers, with `finish` making the answer of a completed
+    /// task. `fingerprint` adds what identifies a start beyond the action and locale.
+    pub async fn run<P, PFut, F, FFut>(
+        &self,
+        intent: Intent,
+        params: &Params,
+        wait: std::time::Duration,
+        fingerprint: &[(&str, &str)],
+        prepare: P,
+        finish: F,
+    ) -> Result<Response, Problem>
+    where
+        P: FnOnce() -> PFut,
+        PFut: Future<Output = Result<(), Problem>>,
+        F: FnOnce(Task) -> FFut,
+        FFut: Future<Output = Result<Response, Problem>>,
+    {
+        let task = match intent {
+            Intent::Start => {
+                let locale = params.get("locale").unwrap_or("en_US");
+                let mut parts = vec![("locale", locale)];
+                parts.extend(fingerprint.iter().copied());
+                self.start_once(&parts, || async {
+                    prepare().await?;
+                    let started = self.client.start_task(&self.action, locale, BUSY_BUDGET).await?;
+                    tracing::info!(
+                        task = %started.id,
+                        action = %format!("{}/{}", self.action.action.collection(), self.action.action.id()),
+                        "task started"
+                    );
+                    Ok(started)
+                })
+                .await?
+            }
+            Intent::Status(id) => {
+                if let Some(object) = params.get("dump") {
+                    return self.dump(&id, object).await;
+                }
+                self.client.task(&self.action, &id).await?
+            }
+            Intent::Cancel(id) => return self.cancel(&id).await,
+        };
+        self.answer(task, wait, finish).await
+    }
+
     /// Runs `start` once per `Idempotency-Key` (always, without one); for a key seen
     /// before, the task that key started, as it is now. `fingerprint` adds what identifies
     /// the request beyond the action and the status parameters.
-    pub async fn start_once<F, Fut>(&self, fingerprint: &[(&str, &str)], start: F) -> Result<Task, Problem>
+    async fn start_once<F, Fut>(&self, fingerprint: &[(&str, &str)], start: F) -> Result<Task, Problem>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Task, Problem>>,
