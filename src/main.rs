@@ -28,8 +28,8 @@ enum Command {
     /// Onboard and check Anaplan credentials.
     #[command(subcommand)]
     Auth(AuthCommand),
-    /// Print the Logic Apps custom-connector definition (Swagger 2.0 JSON), the same bytes
-    /// as infra/connector/apiDefinition.swagger.json.
+    /// Print the Logic Apps custom-connector definition (Swagger 2.0 JSON), generated from
+    /// the functions' declarations (infra/connector/apiDefinition.swagger.json is this output).
     Openapi,
 }
 
@@ -90,7 +90,10 @@ fn main() -> ExitCode {
         Command::Openapi => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            match out.write_all(anaplan_functions::CONNECTOR_DEFINITION.as_bytes()).and_then(|_| out.flush()) {
+            match out
+                .write_all(anaplan_functions::functions::openapi::connector_definition().as_bytes())
+                .and_then(|_| out.flush())
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(format!("cannot write the definition: {e}")),
             }

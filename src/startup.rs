@@ -142,7 +142,7 @@ pub async fn serve(settings: Settings, bind: IpAddr, port: u16) -> Result<(), St
         SecretsFrom::Vault(uri) => format!("Key Vault {uri}"),
     };
     tracing::info!(%addr, auth = settings.auth.method.as_str(), %secrets, api = %settings.api_url, "anaplan-functions is listening");
-    axum::serve(listener, http::router(state))
+    axum::serve(listener, crate::functions::router(state))
         .with_graceful_shutdown(crate::shutdown::signal())
         .await
         .map_err(StartError::Serve)?;

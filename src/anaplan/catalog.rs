@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{ModelId, WorkspaceId};
+use super::ids::{Id, ModelId, ObjectRef, WorkspaceId};
 
 /// How long a listing is reused for name lookups.
 pub const LISTING_TTL: Duration = Duration::from_secs(60);
@@ -121,6 +121,47 @@ impl Catalog {
     pub async fn resolve(&self, client: &Client, what: &Listing, name: &str) -> Result<Named, AnaplanError> {
         let items = self.list(client, what).await?;
         pick(what.kind(), &items, name)
+    }
+}
+
+/// An object named by id or name, resolved: its id, and its name when it was looked up.
+#[derive(Debug, Clone)]
+pub struct Found<T> {
+    /// The id.
+    pub id: T,
+    /// The name, when the object was named by it.
+    pub name: Option<String>,
+}
+
+impl Catalog {
+    /// The object `r` names in `what`: an id as given (Anaplan checks it when used), a name
+    /// looked up in the cached listing (none or several is an error naming the closest
+    /// names or the matching ids).
+    pub async fn find<T: Id>(
+        &self,
+        client: &Client,
+        what: &Listing,
+        r: ObjectRef<T>,
+    ) -> Result<Found<T>, AnaplanError> {
+        match r {
+            ObjectRef::Id(id) => Ok(Found { id, name: None }),
+            ObjectRef::Name(name) => {
+                let found = self.resolve(client, what, &name).await?;
+                let id = T::parse(&found.id).map_err(|e| AnaplanError::Protocol(e.to_string()))?;
+                Ok(Found { id, name: Some(found.name) })
+            }
+        }
+    }
+
+    /// The name of the object with id `id` in `what`.
+    pub async fn name_of<T: Id>(
+        &self,
+        client: &Client,
+        what: &Listing,
+        id: &T,
+    ) -> Result<Option<String>, AnaplanError> {
+        let items = self.list(client, what).await?;
+        Ok(items.iter().find(|n| n.id == id.as_str()).map(|n| n.name.clone()))
     }
 }
 

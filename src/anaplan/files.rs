@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::catalog::Named;
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{FileId, ModelId, TaskId, WorkspaceId};
+use super::ids::{ChunkId, FileId, ModelId, ObjectId, TaskId, WorkspaceId};
 use super::tasks::ActionRef;
 
 /// Anaplan's chunk size limits for uploads: 1 to 50 MB.
@@ -48,7 +48,7 @@ pub enum Dump {
         /// Its task.
         task: TaskId,
         /// The failed step's object id.
-        object: String,
+        object: ObjectId,
     },
     /// The dump of an import task.
     Import {
@@ -62,7 +62,7 @@ pub enum Dump {
 impl Dump {
     fn segments(&self, rest: &[&str]) -> Vec<String> {
         let mut s = match self {
-            Dump::Step { action, task, object } => action.segments(&["tasks", task.as_str(), "dumps", object]),
+            Dump::Step { action, task, object } => action.segments(&["tasks", task.as_str(), "dumps", object.as_str()]),
             Dump::Import { action, task } => action.segments(&["tasks", task.as_str(), "dump"]),
         };
         s.extend(rest.iter().map(|r| (*r).to_owned()));
@@ -75,12 +75,16 @@ fn model_segments(ws: &WorkspaceId, model: &ModelId, rest: &[&str]) -> Vec<Strin
 }
 
 /// Chunk ids in numeric order ("10" after "9"), whatever order Anaplan listed them in.
-fn numeric_order(chunks: Vec<Named>) -> Result<Vec<String>, AnaplanError> {
-    let mut ids: Vec<(u64, String)> = chunks
+fn numeric_order(chunks: Vec<Named>) -> Result<Vec<ChunkId>, AnaplanError> {
+    let mut ids: Vec<(u64, ChunkId)> = chunks
         .into_iter()
-        .map(|c| c.id.parse::<u64>().map(|n| (n, c.id.clone())))
-        .collect::<Result<_, _>>()
-        .map_err(|e| AnaplanError::Protocol(format!("chunk id is not a number: {e}")))?;
+        .map(|c| {
+            let n =
+                c.id.parse::<u64>().map_err(|e| AnaplanError::Protocol(format!("chunk id is not a number: {e}")))?;
+            let id = ChunkId::parse(&c.id).map_err(|e| AnaplanError::Protocol(e.to_string()))?;
+            Ok((n, id))
+        })
+        .collect::<Result<_, AnaplanError>>()?;
     ids.sort();
     Ok(ids.into_iter().map(|(_, id)| id).collect())
 }
@@ -96,9 +100,10 @@ impl Client {
         &self,
         ws: &WorkspaceId,
         model: &ModelId,
-        file: &str,
-    ) -> Result<Vec<String>, AnaplanError> {
-        let list: ChunkList = self.json(ApiRequest::get(model_segments(ws, model, &["files", file, "chunks"]))).await?;
+        file: &FileId,
+    ) -> Result<Vec<ChunkId>, AnaplanError> {
+        let list: ChunkList =
+            self.json(ApiRequest::get(model_segments(ws, model, &["files", file.as_str(), "chunks"]))).await?;
         numeric_order(list.chunks)
     }
 
@@ -107,10 +112,10 @@ impl Client {
         &self,
         ws: &WorkspaceId,
         model: &ModelId,
-        file: &str,
-        chunk: &str,
+        file: &FileId,
+        chunk: &ChunkId,
     ) -> Result<bytes::Bytes, AnaplanError> {
-        let req = ApiRequest::get(model_segments(ws, model, &["files", file, "chunks", chunk]))
+        let req = ApiRequest::get(model_segments(ws, model, &["files", file.as_str(), "chunks", chunk.as_str()]))
             .accept("application/octet-stream");
         let resp = self.send(req).await?;
         resp.bytes().await.map_err(|e| AnaplanError::Unreachable(format!("reading chunk {chunk} of file {file}: {e}")))
@@ -170,7 +175,7 @@ impl Client {
 
     /// The chunk ids of a failure dump, in order; `None` when Anaplan no longer has it
     /// (dumps expire 48 h after last access, or after the next error-free run).
-    pub async fn dump_chunks(&self, dump: &Dump) -> Result<Option<Vec<String>>, AnaplanError> {
+    pub async fn dump_chunks(&self, dump: &Dump) -> Result<Option<Vec<ChunkId>>, AnaplanError> {
         match self.json::<ChunkList>(ApiRequest::get(dump.segments(&["chunks"]))).await {
             Ok(list) => numeric_order(list.chunks).map(Some),
             Err(AnaplanError::Api { status: 404, .. }) => Ok(None),
@@ -179,9 +184,10 @@ impl Client {
     }
 
     /// One chunk of a failure dump.
-    pub async fn dump_chunk(&self, dump: &Dump, chunk: &str) -> Result<bytes::Bytes, AnaplanError> {
-        let resp =
-            self.send(ApiRequest::get(dump.segments(&["chunks", chunk])).accept("application/octet-stream")).await?;
+    pub async fn dump_chunk(&self, dump: &Dump, chunk: &ChunkId) -> Result<bytes::Bytes, AnaplanError> {
+        let resp = self
+            .send(ApiRequest::get(dump.segments(&["chunks", chunk.as_str()])).accept("application/octet-stream"))
+            .await?;
         resp.bytes().await.map_err(|e| AnaplanError::Unreachable(format!("reading dump chunk {chunk}: {e}")))
     }
 
@@ -231,7 +237,8 @@ mod tests {
             .iter()
             .map(|id| Named { id: (*id).into(), name: format!("Chunk {id}") })
             .collect();
-        assert_eq!(numeric_order(chunks).unwrap(), ["0", "1", "2", "9", "10", "11"]);
+        let ids: Vec<String> = numeric_order(chunks).unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!(ids, ["0", "1", "2", "9", "10", "11"]);
         assert!(numeric_order(vec![Named { id: "x".into(), name: "x".into() }]).is_err());
     }
 }

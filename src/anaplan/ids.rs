@@ -18,6 +18,23 @@ pub struct InvalidId {
     pub got: String,
 }
 
+/// An id type: parsed from text once, then only ever shown as it was given.
+pub trait Id: Sized + Clone {
+    /// Parses an id in Anaplan's format.
+    fn parse(s: &str) -> Result<Self, InvalidId>;
+    /// The id as text (for URLs and messages).
+    fn as_str(&self) -> &str;
+}
+
+/// An Anaplan object named by id or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectRef<T> {
+    /// By id (already validated).
+    Id(T),
+    /// By name, to be resolved.
+    Name(String),
+}
+
 fn invalid(kind: &'static str, expected: &'static str, got: &str) -> InvalidId {
     let mut shown: String = got.chars().take(64).collect();
     if got.chars().count() > 64 {
@@ -54,6 +71,15 @@ macro_rules! hex_id {
                 f.write_str(&self.0)
             }
         }
+
+        impl Id for $name {
+            fn parse(s: &str) -> Result<Self, InvalidId> {
+                $name::parse(s)
+            }
+            fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
     };
 }
 
@@ -84,6 +110,15 @@ macro_rules! numeric_id {
                 f.write_str(&self.0)
             }
         }
+
+        impl Id for $name {
+            fn parse(s: &str) -> Result<Self, InvalidId> {
+                $name::parse(s)
+            }
+            fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
     };
 }
 
@@ -108,20 +143,31 @@ numeric_id!(
     ProcessId, "processId"
 );
 numeric_id!(
-    /// An export definition id (also the id of its output file).
+    /// An export definition id (also the id of its output file: [`ExportId::output_file`]).
     ExportId, "exportId"
 );
+
+impl ExportId {
+    /// The file an export writes: it has the export's id.
+    pub fn output_file(&self) -> FileId {
+        FileId(self.0.clone())
+    }
+}
 numeric_id!(
     /// An import definition id.
     ImportId, "importId"
 );
 numeric_id!(
-    /// A file id (import data source).
+    /// A file id (an import's data source, an export's output).
     FileId, "fileId"
 );
 numeric_id!(
     /// The id of any other Anaplan object (e.g. the failed step a dump belongs to).
     ObjectId, "objectId"
+);
+numeric_id!(
+    /// A chunk of a file or dump (numbered from 0).
+    ChunkId, "chunkId"
 );
 numeric_id!(
     /// A dimension id, as used in page selectors.

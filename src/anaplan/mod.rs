@@ -13,6 +13,6 @@ pub mod token_file;
 pub mod views;
 
 pub use auth::Credentials;
-pub use catalog::{Catalog, Listing, Named};
+pub use catalog::{Catalog, Found, Listing, Named};
 pub use client::{ApiRequest, Client, RetryPolicy};
 pub use error::{AnaplanError, AuthError};

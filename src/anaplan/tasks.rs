@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{ExportId, ImportId, ModelId, ProcessId, TaskId, WorkspaceId};
+use super::ids::{ExportId, ImportId, ModelId, ObjectId, ProcessId, TaskId, WorkspaceId};
 
 /// An action that runs as a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +125,63 @@ impl Task {
     /// `result.successful`, when there is a result.
     pub fn successful(&self) -> Option<bool> {
         self.result.as_ref().and_then(|r| r.get("successful")).and_then(Value::as_bool)
+    }
+
+    /// The steps of the result: a process's nested results, or the result itself for a
+    /// single action.
+    pub fn steps(&self) -> Vec<Step> {
+        let result = self.result.clone().unwrap_or(Value::Null);
+        let raw: Vec<Value> = match result.get("nestedResults").and_then(Value::as_array) {
+            Some(nested) if !nested.is_empty() => nested.clone(),
+            _ => vec![result],
+        };
+        raw.iter().map(Step::read).collect()
+    }
+}
+
+/// One step of a task's result, as Anaplan reports it (read leniently: a field of an
+/// unexpected type counts as absent).
+#[derive(Debug, Clone, Default)]
+pub struct Step {
+    /// The step's object id, as Anaplan sent it (empty when absent).
+    pub object_id: String,
+    /// The step's name.
+    pub object_name: Option<String>,
+    /// Whether it succeeded.
+    pub successful: Option<bool>,
+    /// Whether Anaplan holds a failure dump for it.
+    pub failure_dump_available: bool,
+    /// Anaplan's messages about it (`details[].localMessageText`).
+    messages: Vec<String>,
+}
+
+impl Step {
+    fn read(v: &Value) -> Step {
+        let text = |key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+        Step {
+            object_id: text("objectId").unwrap_or_default(),
+            object_name: text("objectName"),
+            successful: v.get("successful").and_then(Value::as_bool),
+            failure_dump_available: v.get("failureDumpAvailable").and_then(Value::as_bool) == Some(true),
+            messages: v
+                .get("details")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.get("localMessageText").and_then(Value::as_str))
+                .map(|s| s.trim().to_owned())
+                .collect(),
+        }
+    }
+
+    /// The step's object, when its id is one.
+    pub fn object(&self) -> Option<ObjectId> {
+        ObjectId::parse(&self.object_id).ok()
+    }
+
+    /// Anaplan's messages, trimmed.
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.clone()
     }
 }
 

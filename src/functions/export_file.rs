@@ -3,36 +3,105 @@
 //! the chunks arrive (memory bounded by about one chunk).
 
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::task_call::{self, TaskCall};
-use crate::anaplan::Listing;
-use crate::anaplan::ids::ExportId;
+use super::declare::{
+    Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
+};
+use super::task_call::{TaskCall, TaskRequest};
+use crate::anaplan::ids::{ChunkId, ExportId, FileId};
 use crate::anaplan::tasks::{Action, ActionRef, Task};
-use crate::http::{AppState, Call, Problem};
+use crate::anaplan::{AnaplanError, Listing};
+use crate::http::{AppState, Call, Params, Problem};
 use crate::storage::{BlobAccount, BlockWriter};
 
 /// The largest file answered directly: the Functions host's own body limit.
 pub const MAX_RESPONSE_BYTES: u64 = 100 * 1024 * 1024;
 
-const PARAMETERS: &[&str] = &[
-    "workspaceId",
-    "workspaceName",
-    "modelId",
-    "modelName",
-    "exportId",
-    "exportName",
+const DESTINATION: Param = Param::choice(
     "destination",
-    "container",
-    "blobName",
-    "locale",
-    "wait",
-    "taskId",
-    "dump",
-];
+    &["response", "blob"],
+    "Destination",
+    "response (the default): the action's body is the exported file. blob: the file is streamed into Blob \
+     storage (the app's storage account, or EXPORT_STORAGE_URL), in 'Blob container', and the body says where.",
+)
+.default("response");
+
+/// `export-file`.
+pub const FUNCTION: Function = Function {
+    name: "export-file",
+    trigger: Trigger::Http { methods: &[Method::GET, Method::POST, Method::DELETE], body: RequestBody::Parameters },
+    inputs: &[
+        Input::Object(Object::Workspace),
+        Input::Object(Object::Model),
+        Input::Object(Object::Export),
+        Input::Param(DESTINATION),
+        Input::Param(CONTAINER.help("With destination=blob: the container to write to (required then).")),
+        Input::Param(BLOB_NAME.help("With destination=blob: the blob's name; the export's name by default.")),
+        Input::Param(LOCALE),
+    ],
+    long_running: Some(LongRunning {
+        noun: "export",
+        action: Object::Export,
+        status_inputs: &[
+            DESTINATION.advanced(),
+            CONTAINER.help("As in the status URL, for destination=blob."),
+            BLOB_NAME.help("As in the status URL, for destination=blob."),
+        ],
+        status_produces: None,
+    }),
+    operation: Some(Operation {
+        id: "ExportFile",
+        summary: "Export a file",
+        description: "Runs an Anaplan export and, once it has finished (asynchronous pattern), returns the file, or \
+                      streams it into Blob storage with destination=blob.",
+        important: true,
+        consumes: &[],
+        produces: &["application/json", "text/csv", "application/octet-stream", "application/problem+json"],
+        ok: Answer {
+            description: "The export completed: the file itself (destination=response; an empty export is an empty \
+                          body), or where it was written (destination=blob).",
+            schema: "ExportBlobResult",
+            array: false,
+        },
+    }),
+    handler: |state, call| Box::pin(handle(state, call)),
+};
+
+/// Where the file goes, as asked.
+enum Target {
+    Response,
+    Blob { container: String, blob: Option<String> },
+}
+
+/// An export-file request, checked.
+struct ExportFileRequest {
+    task: TaskRequest<ExportId>,
+    target: Target,
+}
+
+impl ExportFileRequest {
+    fn parse(call: &Call, params: &Params) -> Result<Self, Problem> {
+        let task = TaskRequest::parse(call, params, Object::Export)?;
+        let (container, blob) = (params.get("container"), params.get("blobName"));
+        let target = match params.choice(&DESTINATION)? {
+            Some("blob") => Target::Blob {
+                container: container
+                    .ok_or_else(|| Problem::bad_parameter("container is required with destination=blob"))?
+                    .to_owned(),
+                blob: blob.map(str::to_owned),
+            },
+            _ if container.is_some() || blob.is_some() => {
+                return Err(Problem::bad_parameter("container and blobName go with destination=blob"));
+            }
+            _ => Target::Response,
+        };
+        Ok(ExportFileRequest { task, target })
+    }
+}
 
 /// Where the file goes.
 enum Destination<'a> {
@@ -42,45 +111,22 @@ enum Destination<'a> {
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let params = call.params(PARAMETERS)?;
-    let intent = task_call::intent(&call, &params)?;
-    let wait = task_call::wait(&params)?;
-    let destination = params.choice("destination", &["response", "blob"], "response")?;
-    if destination == "response" && (params.get("container").is_some() || params.get("blobName").is_some()) {
-        return Err(Problem::bad_parameter("container and blobName go with destination=blob"));
-    }
-    let account = match destination {
-        "blob" => Some(state.export_storage().ok_or_else(|| {
+    let ExportFileRequest { task: req, target } = ExportFileRequest::parse(&call, &call.params()?)?;
+    let account = match target {
+        Target::Blob { .. } => Some(state.export_storage().ok_or_else(|| {
             Problem::bad_parameter(
                 "destination=blob needs a storage account: set EXPORT_STORAGE_URL or AzureWebJobsStorage",
             )
         })?),
-        _ => None,
-    };
-    let container = match account {
-        Some(_) => Some(
-            params
-                .get("container")
-                .ok_or_else(|| Problem::bad_parameter("container is required with destination=blob"))?
-                .to_owned(),
-        ),
-        None => None,
+        Target::Response => None,
     };
     let client = call.client(state)?;
-    let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
+    let (ws, model) = state.model(&client, req.model).await?;
     let listing = Listing::Exports(ws.clone(), model.clone());
-    let (export, _) = task_call::action_id(
-        state,
-        &client,
-        params.object("export", ExportId::parse)?,
-        listing.clone(),
-        ExportId::parse,
-    )
-    .await?;
+    let export = state.find(&client, &listing, req.action).await?.id;
     // The export's name is the file name (and the default blob name).
-    let exports = state.catalog.list(&client, &listing).await?;
-    let name = exports.iter().find(|e| e.id == export.as_str()).map(|e| e.name.clone()).ok_or_else(|| {
-        Problem::from(crate::anaplan::AnaplanError::Api {
+    let name = state.catalog.name_of(&client, &listing, &export).await?.ok_or_else(|| {
+        Problem::from(AnaplanError::Api {
             status: 404,
             message: format!("no export {export} in model {model}"),
             retry_after: None,
@@ -88,9 +134,9 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     })?;
 
     let mut extra: Vec<(&'static str, String)> = Vec::new();
-    let destination = match (account, container) {
-        (Some(account), Some(container)) => {
-            let blob = params.get("blobName").unwrap_or(&name).to_owned();
+    let destination = match (account, target) {
+        (Some(account), Target::Blob { container, blob }) => {
+            let blob = blob.unwrap_or_else(|| name.clone());
             // Checked now, not after minutes of exporting.
             account.blob(&container, &blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
             extra.extend([
@@ -103,9 +149,9 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         _ => Destination::Response,
     };
     let action = ActionRef { workspace: ws, model, action: Action::Export(export) };
-    let tc = TaskCall { state, call: &call, client, function: "export-file", action, action_name: Some(name), extra };
+    let tc = TaskCall { state, call: &call, client, action, action_name: Some(name), extra };
 
-    tc.run(intent, &params, wait, &[], || async { Ok(()) }, |t| finish(&tc, t, &destination)).await
+    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(()) }, |t| finish(&tc, t, &destination)).await
 }
 
 async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) -> Result<Response, Problem> {
@@ -119,7 +165,10 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
         .filter(|f| f.contains('/') && HeaderValue::from_str(f).is_ok())
         .unwrap_or("application/octet-stream")
         .to_owned();
-    let file = tc.action.action.id().to_owned(); // an export's output file has the export's id
+    let Action::Export(export) = &tc.action.action else {
+        return Err(Problem::from(AnaplanError::Protocol("export-file runs exports only".to_owned())));
+    };
+    let file = export.output_file();
     let (ws, model) = (&tc.action.workspace, &tc.action.model);
     let chunks = tc.client.file_chunks(ws, model, &file).await?;
     match destination {
@@ -129,9 +178,9 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
             let mut writer = BlockWriter::new(&client);
             for id in &chunks {
                 let bytes = tc.client.file_chunk(ws, model, &file, id).await?;
-                writer.append(bytes).await.map_err(storage_problem)?;
+                writer.append(bytes).await?;
             }
-            let written = writer.finish(&content_type).await.map_err(storage_problem)?;
+            let written = writer.finish(&content_type).await?;
             tracing::info!(chunks = chunks.len(), bytes = written, "export written to blob");
             let body = json!({
                 "blobUrl": account.public_url(container, blob).as_str(),
@@ -151,12 +200,12 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
 /// sent, clearly small enough is streamed, and only the uncertain middle is buffered.
 async fn respond_with_file(
     tc: &TaskCall<'_>,
-    file: &str,
-    chunks: Vec<String>,
+    file: &FileId,
+    chunks: Vec<ChunkId>,
     content_type: &str,
 ) -> Result<Response, Problem> {
     let (ws, model) = (tc.action.workspace.clone(), tc.action.model.clone());
-    let name = tc.action_name.clone().unwrap_or_else(|| file.to_owned());
+    let name = tc.action_name.clone().unwrap_or_else(|| file.to_string());
     let body = match chunks.split_first() {
         None => Body::empty(),
         Some((first_id, rest)) => {
@@ -168,8 +217,8 @@ async fn respond_with_file(
             }
             if n.saturating_mul(size) <= MAX_RESPONSE_BYTES {
                 let client = tc.client.clone();
-                let file = file.to_owned();
-                let rest: Vec<String> = rest.to_vec();
+                let file = file.clone();
+                let rest: Vec<ChunkId> = rest.to_vec();
                 let stream = futures_util::stream::unfold(
                     (Some(first), rest.into_iter(), size),
                     move |(first, mut ids, total)| {
@@ -247,26 +296,6 @@ fn content_disposition(name: &str) -> HeaderValue {
         v.push_str(&format!("; filename*=UTF-8''{encoded}"));
     }
     HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("attachment"))
-}
-
-fn storage_problem(e: crate::storage::StorageError) -> Problem {
-    use crate::storage::StorageError;
-    match e {
-        StorageError::NotFound(what) => Problem::new(
-            StatusCode::NOT_FOUND,
-            "blob-container-not-found",
-            "Blob container not found",
-            format!(
-                "{what}; create the container first (it is not created implicitly, so a typo cannot create a new one)"
-            ),
-        ),
-        other => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "blob-storage-unavailable",
-            "Blob storage unavailable",
-            format!("the export could not be written to Blob storage: {other}"),
-        ),
-    }
 }
 
 #[cfg(test)]

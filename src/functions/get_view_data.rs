@@ -1,38 +1,103 @@
 //! `get-view-data`: a view's cells as records, Anaplan's JSON grid, or CSV. Views above
 //! Anaplan's direct-read limit are read through a large read request.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use super::records;
-use crate::anaplan::ids::{ModelId, PageSelection, ViewId, WorkspaceId};
+use crate::anaplan::Listing;
+use crate::anaplan::ids::{PageSelection, ViewId};
 use crate::anaplan::views::DirectRead;
-use crate::http::{AppState, Call, ObjectRef, Problem};
+use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
-const PARAMETERS: &[&str] =
-    &["workspaceId", "workspaceName", "modelId", "modelName", "viewId", "viewName", "pages", "format"];
+const PAGES: Param = Param::text(
+    "pages",
+    "Pages",
+    "Page selection, as dimensionId:itemId pairs separated by commas; the view's default pages when empty.",
+)
+.advanced();
+
+const FORMAT: Param = Param::choice(
+    "format",
+    &["records", "grid", "csv"],
+    "Format",
+    "records (the default), grid (Anaplan's JSON) or csv (Anaplan's CSV).",
+)
+.default("records")
+.advanced();
+
+/// `get-view-data`.
+pub const FUNCTION: Function = Function {
+    name: "get-view-data",
+    trigger: Trigger::Http { methods: &[Method::GET, Method::POST], body: RequestBody::Parameters },
+    inputs: &[
+        Input::Object(Object::Workspace),
+        Input::Object(Object::Model),
+        Input::Object(Object::View),
+        Input::Param(PAGES),
+        Input::Param(FORMAT),
+    ],
+    long_running: None,
+    operation: Some(Operation {
+        id: "GetViewData",
+        summary: "Read a view",
+        description: "Reads an Anaplan view (saved view or module default view). records (the default) gives one \
+                      object per row, keyed by the row dimensions and the column labels; grid gives Anaplan's own \
+                      JSON; csv gives Anaplan's CSV. Views above 1,000,000 cells are read through a large read \
+                      request.",
+        important: true,
+        consumes: &[],
+        produces: &["application/json", "text/csv", "application/problem+json"],
+        ok: Answer {
+            description: "The view's data (records shown; grid and csv are Anaplan's own formats).",
+            schema: "ViewRecords",
+            array: false,
+        },
+    }),
+    handler: |state, call| Box::pin(handle(state, call)),
+};
+
+/// What the view is delivered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// One JSON object per row.
+    Records,
+    /// Anaplan's JSON grid.
+    Grid,
+    /// Anaplan's CSV.
+    Csv,
+}
+
+/// A get-view-data request, checked.
+struct GetViewDataRequest {
+    model: ModelRef,
+    view: ObjectRef<ViewId>,
+    pages: PageSelection,
+    format: Format,
+}
+
+impl GetViewDataRequest {
+    fn parse(params: &Params) -> Result<Self, Problem> {
+        let model = ModelRef::parse(params)?;
+        let view = params.object("view")?;
+        let pages = PageSelection::parse(params.get("pages").unwrap_or(""))
+            .map_err(|e| Problem::bad_parameter(e.to_string()))?;
+        let format = match params.choice(&FORMAT)? {
+            Some("grid") => Format::Grid,
+            Some("csv") => Format::Csv,
+            _ => Format::Records,
+        };
+        Ok(GetViewDataRequest { model, view, pages, format })
+    }
+}
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let params = call.params(PARAMETERS)?;
-    let workspace = params.object("workspace", WorkspaceId::parse)?;
-    let model = params.object("model", ModelId::parse)?;
-    let view = params.object("view", ViewId::parse)?;
-    let pages =
-        PageSelection::parse(params.get("pages").unwrap_or("")).map_err(|e| Problem::bad_parameter(e.to_string()))?;
-    let format = params.choice("format", &["records", "grid", "csv"], "records")?;
-
+    let GetViewDataRequest { model, view, pages, format } = GetViewDataRequest::parse(&call.params()?)?;
     let client = call.client(state)?;
-    let ws = state.workspace(&client, workspace).await?;
-    let model = state.model(&client, &ws, model).await?;
-    let view = match view {
-        ObjectRef::Id(id) => id,
-        ObjectRef::Name(name) => {
-            let found = state.catalog.resolve(&client, &crate::anaplan::Listing::Views(model.clone()), &name).await?;
-            ViewId::parse(&found.id)
-                .map_err(|e| Problem::from(crate::anaplan::AnaplanError::Protocol(e.to_string())))?
-        }
-    };
+    let (ws, model) = state.model(&client, model).await?;
+    let view = state.find(&client, &Listing::Views(model.clone()), view).await?.id;
 
     let too_large = |message: String| {
         Problem::bad_parameter(format!(
@@ -43,11 +108,11 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     };
 
     match format {
-        "grid" => match client.view_data_json(&model, &view, &pages).await? {
+        Format::Grid => match client.view_data_json(&model, &view, &pages).await? {
             DirectRead::Data(json) => Ok(body(json.into_bytes(), "application/json")),
             DirectRead::TooLarge(message) => Err(too_large(message)),
         },
-        "csv" => match client.view_data_csv(&model, &view, &pages).await? {
+        Format::Csv => match client.view_data_csv(&model, &view, &pages).await? {
             DirectRead::Data(csv) => Ok(body(csv.into_bytes(), "text/csv; charset=utf-8")),
             DirectRead::TooLarge(message) if !pages.is_empty() => Err(too_large(message)),
             DirectRead::TooLarge(_) => {
@@ -56,7 +121,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 Ok(body(read.csv.into_bytes(), "text/csv; charset=utf-8"))
             }
         },
-        _ => {
+        Format::Records => {
             let meta = client.view_metadata(&model, &view).await?;
             let out = match client.view_data_json(&model, &view, &pages).await? {
                 DirectRead::Data(json) => records::from_grid_json(&meta, &json),

@@ -2,87 +2,141 @@
 //! chunks, then runs the import with the async pattern. The final answer reports the rows
 //! processed, ignored and failed; a failed import is a 422 with its failure dump.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::task_call::{self, Intent, TaskCall};
+use super::declare::{
+    Answer, BLOB_NAME, CONTAINER, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
+    TASK_RESPONSES, Trigger,
+};
+use super::task_call::{Intent, TaskCall, TaskRequest};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::{FileId, ImportId};
 use crate::anaplan::tasks::{Action, ActionRef, Task};
-use crate::http::{AppState, Call, Problem};
+use crate::http::{AppState, Call, Params, Problem};
 
 /// Upload chunk size: within Anaplan's 1–50 MB, small enough to retry cheaply.
 pub const UPLOAD_CHUNK: usize = 10 * 1024 * 1024;
 
-const PARAMETERS: &[&str] = &[
-    "workspaceId",
-    "workspaceName",
-    "modelId",
-    "modelName",
-    "importId",
-    "importName",
+const SOURCE: Param = Param::choice(
     "source",
-    "container",
-    "blobName",
-    "locale",
-    "wait",
-    "taskId",
-    "dump",
-];
+    &["body", "blob"],
+    "Source",
+    "body (the default): the file is the action's body. blob: read it from 'Blob container' / 'Blob name'.",
+)
+.default("body");
+
+/// `import-file`.
+pub const FUNCTION: Function = Function {
+    name: "import-file",
+    trigger: Trigger::Http { methods: &[Method::GET, Method::POST, Method::DELETE], body: RequestBody::File },
+    inputs: &[
+        Input::Object(Object::Workspace),
+        Input::Object(Object::Model),
+        Input::Object(Object::Import),
+        Input::Param(SOURCE),
+        Input::Param(CONTAINER.help("With source=blob: the container holding the file.")),
+        Input::Param(BLOB_NAME.help("With source=blob: the blob holding the file (required then).")),
+        Input::Param(LOCALE),
+        Input::Param(
+            Param::text(
+                "file",
+                "File content",
+                "With source=body: the file to import (CSV or text, as the import expects).",
+            )
+            .body(),
+        ),
+    ],
+    long_running: Some(LongRunning {
+        noun: "import",
+        action: Object::Import,
+        status_inputs: &[DUMP.help("Any value (e.g. true): answers with the import's whole failure dump as CSV.")],
+        status_produces: Some(TASK_RESPONSES),
+    }),
+    operation: Some(Operation {
+        id: "ImportFile",
+        summary: "Import a file",
+        description: "Uploads the file (the action's body, or a blob with source=blob) to the import's data source \
+                      in chunks, runs the import and waits until it has finished (asynchronous pattern). The answer \
+                      counts the rows processed, ignored and failed; failed rows make it a 422 with the dump.",
+        important: true,
+        consumes: &["text/csv", "application/octet-stream"],
+        produces: &["application/json", "application/problem+json"],
+        ok: Answer { description: "The import completed successfully.", schema: "ImportResult", array: false },
+    }),
+    handler: |state, call| Box::pin(handle(state, call)),
+};
+
+/// Where the file to import is.
+enum Source {
+    /// The request body.
+    Body,
+    /// A blob.
+    Blob { container: String, blob: String },
+}
+
+/// An import-file request, checked.
+struct ImportFileRequest {
+    task: TaskRequest<ImportId>,
+    source: Source,
+}
+
+impl ImportFileRequest {
+    /// The body is the file, so parameters come from the query string only.
+    fn parse(call: &Call, params: &Params) -> Result<Self, Problem> {
+        let task = TaskRequest::parse(call, params, Object::Import)?;
+        let (container, blob) = (params.get("container"), params.get("blobName"));
+        let source = match params.choice(&SOURCE)? {
+            Some("blob") => {
+                Source::Blob { container: container.unwrap_or("").to_owned(), blob: blob.unwrap_or("").to_owned() }
+            }
+            _ => Source::Body,
+        };
+        if matches!(task.intent, Intent::Start) {
+            check_source(call, &source, container.is_some() || blob.is_some())?;
+        }
+        Ok(ImportFileRequest { task, source })
+    }
+}
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    // The body is the file, so parameters come from the query string only.
-    let params = call.query_params(PARAMETERS)?;
-    let intent = task_call::intent(&call, &params)?;
-    let wait = task_call::wait(&params)?;
-    let source = params.choice("source", &["body", "blob"], "body")?;
-    if matches!(intent, Intent::Start) {
-        check_source(&call, &params, source)?;
-    }
+    let ImportFileRequest { task: req, source } = ImportFileRequest::parse(&call, &call.params()?)?;
     let client = call.client(state)?;
-    let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
-    let (import, name) = task_call::action_id(
-        state,
-        &client,
-        params.object("import", ImportId::parse)?,
-        Listing::Imports(ws.clone(), model.clone()),
-        ImportId::parse,
-    )
-    .await?;
-    let action = ActionRef { workspace: ws, model, action: Action::Import(import) };
-    let tc =
-        TaskCall { state, call: &call, client, function: "import-file", action, action_name: name, extra: Vec::new() };
+    let (ws, model) = state.model(&client, req.model).await?;
+    let import = state.find(&client, &Listing::Imports(ws.clone(), model.clone()), req.action).await?;
+    let action = ActionRef { workspace: ws, model, action: Action::Import(import.id) };
+    let tc = TaskCall { state, call: &call, client, action, action_name: import.name, extra: Vec::new() };
 
     // The file goes into the fingerprint: the same key with another file is another request.
-    let file = match source {
-        "blob" => format!("blob:{}/{}", params.get("container").unwrap_or(""), params.get("blobName").unwrap_or("")),
-        _ => format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&call.body))),
+    let file = match &source {
+        Source::Blob { container, blob } => format!("blob:{container}/{blob}"),
+        Source::Body => format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&call.body))),
     };
     let prepare = || async {
         let file = tc.client.import_source(&tc.action).await?;
-        let (bytes, chunks) = upload(&tc, &file, source, &params).await?;
+        let (bytes, chunks) = upload(&tc, &file, &source).await?;
         tracing::info!(file = %file, bytes, chunks, "import data uploaded");
         Ok(())
     };
-    tc.run(intent, &params, wait, &[("file", &file)], prepare, |t| finish(&tc, t)).await
+    tc.run(req.intent, req.wait, &req.locale, &[("file", &file)], prepare, |t| finish(&tc, t)).await
 }
 
-fn check_source(call: &Call, params: &crate::http::Params, source: &str) -> Result<(), Problem> {
+fn check_source(call: &Call, source: &Source, blob_params: bool) -> Result<(), Problem> {
     match source {
-        "blob" => {
-            if params.get("container").is_none() || params.get("blobName").is_none() {
+        Source::Blob { container, blob } => {
+            if container.is_empty() || blob.is_empty() {
                 return Err(Problem::bad_parameter("source=blob needs container and blobName"));
             }
             if !call.body.is_empty() {
                 return Err(Problem::bad_parameter("source=blob reads the file from Blob storage; send no body"));
             }
         }
-        _ => {
-            if params.get("container").is_some() || params.get("blobName").is_some() {
+        Source::Body => {
+            if blob_params {
                 return Err(Problem::bad_parameter("container and blobName go with source=blob"));
             }
             // First: the Functions host forwards no Content-Type with an empty body.
@@ -108,29 +162,23 @@ fn check_source(call: &Call, params: &crate::http::Params, source: &str) -> Resu
 }
 
 /// Uploads the file in chunks of [`UPLOAD_CHUNK`]; returns (bytes, chunks).
-async fn upload(
-    tc: &TaskCall<'_>,
-    file: &FileId,
-    source: &str,
-    params: &crate::http::Params,
-) -> Result<(u64, usize), Problem> {
+async fn upload(tc: &TaskCall<'_>, file: &FileId, source: &Source) -> Result<(u64, usize), Problem> {
     let (ws, model) = (&tc.action.workspace, &tc.action.model);
     tc.client.begin_upload(ws, model, file).await?;
     let mut n = 0usize;
     let mut total = 0u64;
     match source {
-        "blob" => {
+        Source::Blob { container, blob } => {
             let account = tc
                 .state
                 .export_storage()
                 .ok_or_else(|| Problem::bad_parameter("source=blob needs a storage account"))?;
-            let (container, blob) = (params.get("container").unwrap_or(""), params.get("blobName").unwrap_or(""));
             let client = account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
-            let (_, stream) = crate::storage::read_stream(&client).await.map_err(blob_problem)?;
+            let (_, stream) = crate::storage::read_stream(&client).await?;
             let mut stream = Box::pin(stream);
             let mut pending = BytesMut::new();
             while let Some(piece) = stream.next().await {
-                pending.extend_from_slice(&piece.map_err(blob_problem)?);
+                pending.extend_from_slice(&piece?);
                 while pending.len() >= UPLOAD_CHUNK {
                     let chunk = pending.split_to(UPLOAD_CHUNK).freeze();
                     total += chunk.len() as u64;
@@ -148,7 +196,7 @@ async fn upload(
                 n += 1;
             }
         }
-        _ => {
+        Source::Body => {
             let body: Bytes = tc.call.body.clone();
             for start in (0..body.len()).step_by(UPLOAD_CHUNK) {
                 let chunk = body.slice(start..(start + UPLOAD_CHUNK).min(body.len()));
@@ -165,20 +213,6 @@ async fn upload(
         ))));
     }
     Ok((total, n))
-}
-
-fn blob_problem(e: crate::storage::StorageError) -> Problem {
-    match e {
-        crate::storage::StorageError::NotFound(what) => {
-            Problem::new(StatusCode::NOT_FOUND, "blob-not-found", "Blob not found", what)
-        }
-        other => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "blob-storage-unavailable",
-            "Blob storage unavailable",
-            format!("the file could not be read from Blob storage: {other}"),
-        ),
-    }
 }
 
 /// Rows processed (successful), ignored and failed, summed over the result's details.

@@ -1,41 +1,95 @@
 //! `list-objects`: the workspaces, models, processes, exports, imports or views an identity
 //! can see, as `[{"id", "name"}]`. It feeds the custom connector's dropdowns.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::task_call;
+use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::WorkspaceId;
-use crate::http::{AppState, Call, Problem};
+use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
-const PARAMETERS: &[&str] = &["kind", "workspaceId", "workspaceName", "modelId", "modelName"];
-const KINDS: &[&str] = &["workspaces", "models", "processes", "exports", "imports", "views"];
+const KIND: Param = Param::choice(
+    "kind",
+    &["workspaces", "models", "processes", "exports", "imports", "views"],
+    "Kind",
+    "What to list. models need a workspace; processes, exports, imports and views need a workspace and a model.",
+)
+.required();
+
+/// `list-objects`.
+pub const FUNCTION: Function = Function {
+    name: "list-objects",
+    trigger: Trigger::Http { methods: &[Method::GET], body: RequestBody::Parameters },
+    inputs: &[
+        Input::Param(KIND),
+        Input::Param(Param::text(
+            "workspaceId",
+            "Workspace",
+            "The workspace's id (32 lowercase hexadecimal characters), for every kind but workspaces.",
+        )),
+        Input::ObjectName(Object::Workspace),
+        Input::Param(Param::text(
+            "modelId",
+            "Model",
+            "The model's id (32 uppercase hexadecimal characters), for processes, exports, imports and views.",
+        )),
+        Input::ObjectName(Object::Model),
+    ],
+    long_running: None,
+    operation: Some(Operation {
+        id: "ListObjects",
+        summary: "List Anaplan objects",
+        description: "Lists the workspaces, models, processes, exports, imports or views the connection's identity \
+                      can see, as id and name. It also feeds the dropdowns of the other actions.",
+        important: false,
+        consumes: &[],
+        produces: &["application/json", "application/problem+json"],
+        ok: Answer { description: "The objects, as id and name.", schema: "ObjectItem", array: true },
+    }),
+    handler: |state, call| Box::pin(handle(state, call)),
+};
+
+/// What to list, and in what.
+enum ListObjectsRequest {
+    Workspaces,
+    Models(ObjectRef<WorkspaceId>),
+    /// Processes, exports, imports or views of a model (`kind` says which).
+    OfModel(&'static str, ModelRef),
+}
+
+impl ListObjectsRequest {
+    fn parse(params: &Params) -> Result<Self, Problem> {
+        let kind = params.choice(&KIND)?.unwrap_or("workspaces");
+        let has =
+            |name: &str| params.get(&format!("{name}Id")).is_some() || params.get(&format!("{name}Name")).is_some();
+        let (wants_workspace, wants_model) = match kind {
+            "workspaces" => (false, false),
+            "models" => (true, false),
+            _ => (true, true),
+        };
+        for (name, wanted) in [("workspace", wants_workspace), ("model", wants_model)] {
+            if has(name) && !wanted {
+                return Err(Problem::bad_parameter(format!("kind={kind} takes no {name}Id or {name}Name")));
+            }
+        }
+        Ok(match kind {
+            "workspaces" => ListObjectsRequest::Workspaces,
+            "models" => ListObjectsRequest::Models(params.object("workspace")?),
+            _ => ListObjectsRequest::OfModel(kind, ModelRef::parse(params)?),
+        })
+    }
+}
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let params = call.params(PARAMETERS)?;
-    let kind = params
-        .get("kind")
-        .ok_or_else(|| Problem::bad_parameter(format!("kind is required: one of {}", KINDS.join(", "))))?;
-    let kind = params.choice("kind", KINDS, kind)?;
-    let has = |name: &str| params.get(&format!("{name}Id")).is_some() || params.get(&format!("{name}Name")).is_some();
-    let (wants_workspace, wants_model) = match kind {
-        "workspaces" => (false, false),
-        "models" => (true, false),
-        _ => (true, true),
-    };
-    for (name, wanted) in [("workspace", wants_workspace), ("model", wants_model)] {
-        if has(name) && !wanted {
-            return Err(Problem::bad_parameter(format!("kind={kind} takes no {name}Id or {name}Name")));
-        }
-    }
+    let req = ListObjectsRequest::parse(&call.params()?)?;
     let client = call.client(state)?;
-    let listing = match kind {
-        "workspaces" => Listing::Workspaces,
-        "models" => Listing::Models(state.workspace(&client, params.object("workspace", WorkspaceId::parse)?).await?),
-        _ => {
-            let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
+    let listing = match req {
+        ListObjectsRequest::Workspaces => Listing::Workspaces,
+        ListObjectsRequest::Models(ws) => Listing::Models(state.workspace(&client, ws).await?),
+        ListObjectsRequest::OfModel(kind, m) => {
+            let (ws, model) = state.model(&client, m).await?;
             match kind {
                 "processes" => Listing::Processes(ws, model),
                 "exports" => Listing::Exports(ws, model),

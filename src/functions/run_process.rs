@@ -2,49 +2,61 @@
 //! final 200 carries Anaplan's nested results; a failed process is a 422 with one entry
 //! per failed step and its dump.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::task_call::{self, TaskCall};
+use super::declare::{
+    Answer, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, TASK_RESPONSES, Trigger,
+};
+use super::task_call::{TaskCall, TaskRequest};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::ProcessId;
 use crate::anaplan::tasks::{Action, ActionRef, Task};
 use crate::http::{AppState, Call, Problem};
 
-const PARAMETERS: &[&str] = &[
-    "workspaceId",
-    "workspaceName",
-    "modelId",
-    "modelName",
-    "processId",
-    "processName",
-    "locale",
-    "wait",
-    "taskId",
-    "dump",
-];
+/// `run-process`.
+pub const FUNCTION: Function = Function {
+    name: "run-process",
+    trigger: Trigger::Http { methods: &[Method::GET, Method::POST, Method::DELETE], body: RequestBody::Parameters },
+    inputs: &[
+        Input::Object(Object::Workspace),
+        Input::Object(Object::Model),
+        Input::Object(Object::Process),
+        Input::Param(LOCALE),
+    ],
+    long_running: Some(LongRunning {
+        noun: "process",
+        action: Object::Process,
+        status_inputs: &[
+            DUMP.help("The objectId of a failed step: answers with that step's whole failure dump as CSV.")
+        ],
+        status_produces: Some(TASK_RESPONSES),
+    }),
+    operation: Some(Operation {
+        id: "RunProcess",
+        summary: "Run a process",
+        description: "Runs an Anaplan process and waits until it has finished (asynchronous pattern). The action \
+                      succeeds when every step did; a failed step makes it fail with 422, listing each failed step \
+                      with the head of its dump.",
+        important: true,
+        consumes: &[],
+        produces: &["application/json", "application/problem+json"],
+        ok: Answer { description: "The process completed successfully.", schema: "ProcessResult", array: false },
+    }),
+    handler: |state, call| Box::pin(handle(state, call)),
+};
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let params = call.params(PARAMETERS)?;
-    let intent = task_call::intent(&call, &params)?;
-    let wait = task_call::wait(&params)?;
+    let req: TaskRequest<ProcessId> = TaskRequest::parse(&call, &call.params()?, Object::Process)?;
     let client = call.client(state)?;
-    let (ws, model) = task_call::workspace_and_model(state, &client, &params).await?;
-    let (process, name) = task_call::action_id(
-        state,
-        &client,
-        params.object("process", ProcessId::parse)?,
-        Listing::Processes(ws.clone(), model.clone()),
-        ProcessId::parse,
-    )
-    .await?;
-    let action = ActionRef { workspace: ws, model, action: Action::Process(process) };
-    let tc =
-        TaskCall { state, call: &call, client, function: "run-process", action, action_name: name, extra: Vec::new() };
+    let (ws, model) = state.model(&client, req.model).await?;
+    let process = state.find(&client, &Listing::Processes(ws.clone(), model.clone()), req.action).await?;
+    let action = ActionRef { workspace: ws, model, action: Action::Process(process.id) };
+    let tc = TaskCall { state, call: &call, client, action, action_name: process.name, extra: Vec::new() };
 
-    tc.run(intent, &params, wait, &[], || async { Ok(()) }, |t| finish(&tc, t)).await
+    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(()) }, |t| finish(&tc, t)).await
 }
 
 async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {

@@ -147,7 +147,15 @@ mod tests {
         for (k, v) in headers {
             h.insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
-        Call { method: Method::POST, headers: h, query: query.map(str::to_owned), body: Bytes::new() }
+        Call {
+            function: "run-process",
+            accepted: Vec::new(),
+            body_is_file: false,
+            method: Method::POST,
+            headers: h,
+            query: query.map(str::to_owned),
+            body: Bytes::new(),
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! What every function shares: the router that receives what the Functions host forwards,
-//! the request context ([`Call`]), parameters, and problem+json errors.
+//! What every function shares: the request context ([`Call`]), parameters, problem+json
+//! errors, the asynchronous pattern and idempotency. It knows no function: the router and
+//! the declarations live in [`crate::functions`], and data flows from there to here only.
 
 pub mod idempotency;
 pub mod long_running;
@@ -9,21 +10,14 @@ pub mod problem;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, header};
 
-pub use params::{ObjectRef, Params};
+pub use params::{ModelRef, ObjectRef, Params};
 pub use problem::Problem;
 
-use crate::anaplan::ids::{ModelId, WorkspaceId};
-use crate::anaplan::{AnaplanError, Catalog, Client, Listing};
-use crate::functions::{self, FUNCTIONS};
+use crate::anaplan::ids::{Id, ModelId, WorkspaceId};
+use crate::anaplan::{Catalog, Client, Found, Listing};
 use crate::secret::Secret;
 use crate::storage::{BlobAccount, JsonStore};
 
@@ -83,32 +77,33 @@ impl AppState {
         })
     }
 
-    /// The workspace named by `r`.
-    pub async fn workspace(&self, client: &Client, r: ObjectRef<WorkspaceId>) -> Result<WorkspaceId, Problem> {
-        match r {
-            ObjectRef::Id(id) => Ok(id),
-            ObjectRef::Name(name) => {
-                let found = self.catalog.resolve(client, &Listing::Workspaces, &name).await?;
-                WorkspaceId::parse(&found.id).map_err(|e| AnaplanError::Protocol(e.to_string()).into())
-            }
-        }
+    /// The object `r` names in `what` (see [`Catalog::find`]).
+    pub async fn find<T: Id>(&self, client: &Client, what: &Listing, r: ObjectRef<T>) -> Result<Found<T>, Problem> {
+        Ok(self.catalog.find(client, what, r).await?)
     }
 
-    /// The model named by `r` in workspace `ws`.
-    pub async fn model(&self, client: &Client, ws: &WorkspaceId, r: ObjectRef<ModelId>) -> Result<ModelId, Problem> {
-        match r {
-            ObjectRef::Id(id) => Ok(id),
-            ObjectRef::Name(name) => {
-                let found = self.catalog.resolve(client, &Listing::Models(ws.clone()), &name).await?;
-                ModelId::parse(&found.id).map_err(|e| AnaplanError::Protocol(e.to_string()).into())
-            }
-        }
+    /// The workspace named by `r`.
+    pub async fn workspace(&self, client: &Client, r: ObjectRef<WorkspaceId>) -> Result<WorkspaceId, Problem> {
+        Ok(self.find(client, &Listing::Workspaces, r).await?.id)
+    }
+
+    /// The workspace and model `m` names.
+    pub async fn model(&self, client: &Client, m: ModelRef) -> Result<(WorkspaceId, ModelId), Problem> {
+        let ws = self.workspace(client, m.workspace).await?;
+        let model = self.find(client, &Listing::Models(ws.clone()), m.model).await?.id;
+        Ok((ws, model))
     }
 }
 
 /// One forwarded request, as a function sees it.
 #[derive(Debug)]
 pub struct Call {
+    /// The function's name (its route, `/api/<function>`).
+    pub function: &'static str,
+    /// The parameter names the function accepts (from its declaration).
+    pub accepted: Vec<String>,
+    /// True when the body is a file: parameters then come from the query string alone.
+    pub body_is_file: bool,
     /// HTTP method.
     pub method: Method,
     /// Request headers.
@@ -120,14 +115,11 @@ pub struct Call {
 }
 
 impl Call {
-    /// The parameters from query and body; `allowed` lists the function's names.
-    pub fn params(&self, allowed: &[&str]) -> Result<Params, Problem> {
-        Params::collect(&self.method, self.query.as_deref(), &self.headers, &self.body, allowed)
-    }
-
-    /// The parameters from the query string alone (for functions whose body is a file).
-    pub fn query_params(&self, allowed: &[&str]) -> Result<Params, Problem> {
-        Params::collect(&self.method, self.query.as_deref(), &self.headers, &[], allowed)
+    /// The parameters from query and body (the query alone when the body is a file); a name
+    /// the function does not accept is a 400.
+    pub fn params(&self) -> Result<Params, Problem> {
+        let body: &[u8] = if self.body_is_file { &[] } else { &self.body };
+        Params::collect(&self.method, self.query.as_deref(), &self.headers, body, &self.accepted)
     }
 
     /// The Anaplan client for this call: the app's own, or (auth method `caller`) one with
@@ -153,90 +145,5 @@ impl Call {
                 "this app acts with the caller's own Anaplan token: send Authorization: Bearer <Anaplan access token>",
             )),
         }
-    }
-}
-
-/// The router: `GET /` for the host's readiness probe, `/api/<function>` for functions.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(|| async { "anaplan-functions is running" }))
-        .fallback(dispatch)
-        .with_state(Arc::new(state))
-        .layer(
-            TraceLayer::new_for_http()
-                // The span carries the path but never the query string: it holds the
-                // function key (`code`).
-                .make_span_with(|req: &Request<Body>| {
-                    let invocation = req
-                        .headers()
-                        .get("x-azure-functions-invocationid")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), invocation_id = %invocation)
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-}
-
-async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let path = req.uri().path().to_ascii_lowercase();
-    let name = path.strip_prefix(ROUTE_PREFIX).map(|n| n.trim_end_matches('/'));
-    let Some(function) = name.and_then(|n| FUNCTIONS.iter().find(|f| f.name == n)) else {
-        return Problem::new(
-            StatusCode::NOT_FOUND,
-            "no-such-function",
-            "No such function",
-            format!(
-                "no function answers {}; the functions are {}",
-                req.uri().path(),
-                FUNCTIONS.iter().map(|f| format!("{ROUTE_PREFIX}{}", f.name)).collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .into_response();
-    };
-    if !function.methods.contains(req.method()) {
-        let allow = function.methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-        let mut resp = Problem::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
-            format!("{} does not take {}; it takes {allow}", function.name, req.method()),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&allow) {
-            resp.headers_mut().insert(header::ALLOW, v);
-        }
-        return resp;
-    }
-    let (parts, body) = req.into_parts();
-    let body = match axum::body::to_bytes(body, function.max_body).await {
-        Ok(b) => b,
-        Err(_) => {
-            return Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body-too-large",
-                "Body too large",
-                format!("{} reads a request body of at most {} bytes", function.name, function.max_body),
-            )
-            .into_response();
-        }
-    };
-    let call = Call { method: parts.method, headers: parts.headers, query: parts.uri.query().map(str::to_owned), body };
-    let name = function.name;
-    match tokio::time::timeout(ANSWER_DEADLINE, functions::invoke(&state, name, call)).await {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(problem)) => {
-            if problem.status().is_server_error() {
-                tracing::warn!(status = problem.status().as_u16(), detail = %problem.body()["detail"], "request failed");
-            } else {
-                tracing::info!(status = problem.status().as_u16(), detail = %problem.body()["detail"], "request refused");
-            }
-            problem.into_response()
-        }
-        Err(_) => Problem::new(StatusCode::GATEWAY_TIMEOUT, "answer-deadline", "Took too long", format!(
-            "{name} did not finish within {} s, the longest a single answer may take; Anaplan may be busy, try again later",
-            ANSWER_DEADLINE.as_secs()
-        ))
-        .into_response(),
     }
 }

@@ -7,24 +7,147 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, Method, header};
 
 use super::problem::Problem;
-use crate::anaplan::ids::InvalidId;
+pub use crate::anaplan::ids::ObjectRef;
+use crate::anaplan::ids::{Id, ModelId, WorkspaceId};
 
 /// Query-string parameters that belong to the Functions host, not to a function.
 const HOST_PARAMETERS: &[&str] = &["code"];
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The query string (or, for POST with [`RequestBody::Parameters`], the JSON body).
+    Query,
+    /// A request header.
+    Header,
+    /// The whole request body ([`RequestBody::File`]).
+    Body,
+}
+
+/// A parameter's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// A whole number within bounds.
+    Integer {
+        /// Smallest.
+        min: u64,
+        /// Largest.
+        max: u64,
+    },
+    /// One of a closed set of values.
+    Choice(&'static [&'static str]),
+    /// Bytes (the body).
+    File,
+}
+
+/// A parameter: its name, type and help text.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Its name.
+    pub name: &'static str,
+    /// Where it travels.
+    pub place: Place,
+    /// Its type.
+    pub kind: Kind,
+    /// Whether it must be given.
+    pub required: bool,
+    /// The value when absent.
+    pub default: Option<&'static str>,
+    /// The connector's label.
+    pub summary: &'static str,
+    /// The connector's help text.
+    pub help: &'static str,
+    /// Shown under "advanced" in the designer.
+    pub advanced: bool,
+}
+
+impl Param {
+    /// An optional text parameter in the query, shown by default.
+    pub const fn text(name: &'static str, summary: &'static str, help: &'static str) -> Param {
+        Param {
+            name,
+            place: Place::Query,
+            kind: Kind::Text,
+            required: false,
+            default: None,
+            summary,
+            help,
+            advanced: false,
+        }
+    }
+
+    /// An optional choice; `choices[0]` is not implied as the default (see [`Param::default`]).
+    pub const fn choice(
+        name: &'static str,
+        choices: &'static [&'static str],
+        summary: &'static str,
+        help: &'static str,
+    ) -> Param {
+        Param { kind: Kind::Choice(choices), ..Param::text(name, summary, help) }
+    }
+
+    /// The same, in a header.
+    pub const fn header(self) -> Param {
+        Param { place: Place::Header, ..self }
+    }
+
+    /// The same, as the request body (a file).
+    pub const fn body(self) -> Param {
+        Param { place: Place::Body, kind: Kind::File, ..self }
+    }
+
+    /// The same, required.
+    pub const fn required(self) -> Param {
+        Param { required: true, ..self }
+    }
+
+    /// The same, with a default.
+    pub const fn default(self, value: &'static str) -> Param {
+        Param { default: Some(value), ..self }
+    }
+
+    /// The same, under "advanced".
+    pub const fn advanced(self) -> Param {
+        Param { advanced: true, ..self }
+    }
+
+    /// The same, with other help text.
+    pub const fn help(self, help: &'static str) -> Param {
+        Param { help, ..self }
+    }
+
+    /// The choices of a [`Kind::Choice`].
+    pub fn choices(&self) -> &'static [&'static str] {
+        match self.kind {
+            Kind::Choice(c) => c,
+            _ => &[],
+        }
+    }
+}
+
+/// A model named by workspace and model, each by id or name: what every model-level
+/// function takes first.
+#[derive(Debug, Clone)]
+pub struct ModelRef {
+    /// `workspaceId` or `workspaceName`.
+    pub workspace: ObjectRef<WorkspaceId>,
+    /// `modelId` or `modelName`.
+    pub model: ObjectRef<ModelId>,
+}
+
+impl ModelRef {
+    /// From the parameters.
+    pub fn parse(params: &Params) -> Result<Self, Problem> {
+        Ok(ModelRef { workspace: params.object("workspace")?, model: params.object("model")? })
+    }
+}
 
 /// A request's parameters, merged from query and body.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     values: BTreeMap<String, String>,
-}
-
-/// An Anaplan object named by id or by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ObjectRef<T> {
-    /// By id (already validated).
-    Id(T),
-    /// By name, to be resolved.
-    Name(String),
 }
 
 impl Params {
@@ -34,7 +157,7 @@ impl Params {
         query: Option<&str>,
         headers: &HeaderMap,
         body: &[u8],
-        allowed: &[&str],
+        allowed: &[impl AsRef<str>],
     ) -> Result<Params, Problem> {
         let mut params = Params::default();
         for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -78,6 +201,7 @@ impl Params {
                 params.insert(&k, text, "body")?;
             }
         }
+        let allowed: Vec<&str> = allowed.iter().map(AsRef::as_ref).collect();
         let unknown: Vec<&str> = params.values.keys().map(String::as_str).filter(|k| !allowed.contains(k)).collect();
         if !unknown.is_empty() {
             return Err(Problem::bad_parameter(format!(
@@ -107,18 +231,23 @@ impl Params {
         self.values.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
-    /// One of a closed set of values, or `default` when absent.
-    pub fn choice<'a>(&self, name: &str, choices: &[&'a str], default: &'a str) -> Result<&'a str, Problem> {
+    /// The value of choice `param` (one of its choices), its default when absent, and
+    /// `None` when it has no default and is absent (a 400 when it is required).
+    pub fn choice(&self, param: &Param) -> Result<Option<&'static str>, Problem> {
+        let (name, choices) = (param.name, param.choices());
         match self.get(name) {
-            None => Ok(default),
-            Some(v) => choices.iter().copied().find(|c| *c == v).ok_or_else(|| {
+            None if param.required => {
+                Err(Problem::bad_parameter(format!("{name} is required: one of {}", choices.join(", "))))
+            }
+            None => Ok(param.default),
+            Some(v) => choices.iter().copied().find(|c| *c == v).map(Some).ok_or_else(|| {
                 Problem::bad_parameter(format!("{name} must be one of {}; got {v:?}", choices.join(", ")))
             }),
         }
     }
 
     /// An object named by exactly one of `<kind>Id` and `<kind>Name`.
-    pub fn object<T>(&self, kind: &str, parse: impl Fn(&str) -> Result<T, InvalidId>) -> Result<ObjectRef<T>, Problem> {
+    pub fn object<T: Id>(&self, kind: &str) -> Result<ObjectRef<T>, Problem> {
         let id_param = format!("{kind}Id");
         let name_param = format!("{kind}Name");
         match (self.get(&id_param), self.get(&name_param)) {
@@ -126,7 +255,7 @@ impl Params {
                 Err(Problem::bad_parameter(format!("give either {id_param} or {name_param}, not both")))
             }
             (None, None) => Err(Problem::bad_parameter(format!("{id_param} or {name_param} is required"))),
-            (Some(id), None) => parse(id).map(ObjectRef::Id).map_err(|e| Problem::bad_parameter(e.to_string())),
+            (Some(id), None) => T::parse(id).map(ObjectRef::Id).map_err(|e| Problem::bad_parameter(e.to_string())),
             (None, Some(name)) => Ok(ObjectRef::Name(name.to_owned())),
         }
     }
@@ -135,7 +264,6 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anaplan::ids::ModelId;
 
     const ALLOWED: &[&str] = &["modelId", "modelName", "format"];
 
@@ -178,22 +306,21 @@ mod tests {
     #[test]
     fn objects_need_exactly_one_of_id_and_name() {
         let p = collect(Method::GET, "modelId=75A40874E6B64FA3AE0743278996850F", "").unwrap();
-        assert!(matches!(p.object("model", ModelId::parse), Ok(ObjectRef::Id(_))));
+        assert!(matches!(p.object::<ModelId>("model"), Ok(ObjectRef::Id(_))));
         let both = collect(Method::GET, "modelId=75A40874E6B64FA3AE0743278996850F&modelName=x", "").unwrap();
-        assert!(both.object("model", ModelId::parse).is_err());
+        assert!(both.object::<ModelId>("model").is_err());
         let none = collect(Method::GET, "", "").unwrap();
-        assert!(none.object("model", ModelId::parse).is_err());
+        assert!(none.object::<ModelId>("model").is_err());
         let bad = collect(Method::GET, "modelId=../x", "").unwrap();
-        assert!(
-            bad.object("model", ModelId::parse).unwrap_err().body()["detail"].as_str().unwrap().contains("modelId")
-        );
+        assert!(bad.object::<ModelId>("model").unwrap_err().body()["detail"].as_str().unwrap().contains("modelId"));
     }
 
     #[test]
     fn choices_are_closed() {
+        let format = Param::choice("format", &["records", "grid", "csv"], "Format", "").default("records");
         let p = collect(Method::GET, "format=xml", "").unwrap();
-        assert!(p.choice("format", &["records", "grid", "csv"], "records").is_err());
+        assert!(p.choice(&format).is_err());
         let q = collect(Method::GET, "", "").unwrap();
-        assert_eq!(q.choice("format", &["records", "grid", "csv"], "records").unwrap(), "records");
+        assert_eq!(q.choice(&format).unwrap(), Some("records"));
     }
 }

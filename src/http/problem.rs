@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::anaplan::{AnaplanError, AuthError};
+use crate::storage::StorageError;
 
 /// A problem to answer with. Boxed: it travels in every `Err` of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -91,6 +92,32 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
+    }
+}
+
+/// Blob storage of exports and imports (the app's own state storage has its own answers).
+impl From<StorageError> for Problem {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::InvalidName(what) => Problem::bad_parameter(what),
+            StorageError::NoContainer(what) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "blob-container-not-found",
+                "Blob container not found",
+                format!(
+                    "{what}; create the container first (it is not created implicitly, so a typo cannot create a new one)"
+                ),
+            ),
+            StorageError::NotFound(what) => {
+                Problem::new(StatusCode::NOT_FOUND, "blob-not-found", "Blob not found", what)
+            }
+            other => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "blob-storage-unavailable",
+                "Blob storage unavailable",
+                format!("Blob storage could not be used: {other}"),
+            ),
+        }
     }
 }
 

@@ -56,6 +56,9 @@ pub enum StorageError {
     /// The container or blob does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// The container written to does not exist (it is never created implicitly).
+    #[error("not found: {0}")]
+    NoContainer(String),
     /// Anything else.
     #[error("storage error: {0}")]
     Other(String),

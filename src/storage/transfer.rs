@@ -56,6 +56,14 @@ impl BlockWriter {
         }
     }
 
+    /// A write's error: writing blocks, "not found" can only mean the container.
+    fn write_error(what: &str, e: azure_core::Error) -> StorageError {
+        match StorageError::from_sdk(e, what) {
+            StorageError::NotFound(what) => StorageError::NoContainer(what),
+            other => other,
+        }
+    }
+
     /// Stages `bytes` as the next block. Empty input stages nothing.
     pub async fn append(&mut self, bytes: Bytes) -> Result<(), StorageError> {
         if bytes.is_empty() {
@@ -69,7 +77,7 @@ impl BlockWriter {
         }
         let id = self.block_id(self.ids.len());
         let len = bytes.len() as u64;
-        self.blob.stage_block(&id, len, bytes.into(), None).await.map_err(|e| StorageError::from_sdk(e, &self.what))?;
+        self.blob.stage_block(&id, len, bytes.into(), None).await.map_err(|e| Self::write_error(&self.what, e))?;
         self.ids.push(id);
         self.bytes += len;
         Ok(())
@@ -86,7 +94,7 @@ impl BlockWriter {
             blob_content_type: Some(content_type.to_owned()),
             ..Default::default()
         };
-        self.blob.commit_block_list(content, Some(options)).await.map_err(|e| StorageError::from_sdk(e, &self.what))?;
+        self.blob.commit_block_list(content, Some(options)).await.map_err(|e| Self::write_error(&self.what, e))?;
         Ok(self.bytes)
     }
 

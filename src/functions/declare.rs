@@ -1,0 +1,357 @@
+//! The shape of a function's declaration: everything the router, `functions/*/function.json`,
+//! the connector's Swagger and the parameter checks need to know about one function, said
+//! once. Each function file declares a `pub const FUNCTION: Function`; [`super::FUNCTIONS`]
+//! lists them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::Method;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+pub use crate::http::params::{Kind, Param, Place};
+use crate::http::{AppState, Call, Problem};
+
+/// A boxed, sendable future, as a [`Handler`] returns it.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs one call of a function.
+pub type Handler = for<'a> fn(&'a AppState, Call) -> BoxFuture<'a, Result<Response, Problem>>;
+
+/// One function the handler serves.
+pub struct Function {
+    /// Folder name under `functions/`; for HTTP functions also the route (`/api/<name>`).
+    pub name: &'static str,
+    /// What starts it.
+    pub trigger: Trigger,
+    /// Its inputs, in the connector's order (for a long-running function: those of the start).
+    pub inputs: &'static [Input],
+    /// For a long-running function (the asynchronous pattern): its status and cancel side.
+    pub long_running: Option<LongRunning>,
+    /// The connector's operation (the start, for a long-running function); `None` keeps the
+    /// function out of the connector (e.g. a timer).
+    pub operation: Option<Operation>,
+    /// The code.
+    pub handler: Handler,
+}
+
+/// What starts a function.
+pub enum Trigger {
+    /// A request the Functions host forwards to `/api/<name>`.
+    Http {
+        /// The methods function.json allows.
+        methods: &'static [Method],
+        /// What the request body is.
+        body: RequestBody,
+    },
+    /// The host's timer: it POSTs `/<name>` in the JSON invocation format on `schedule` (an
+    /// NCRONTAB expression, or `%SETTING%` to read it from an app setting).
+    Timer {
+        /// `schedule` of the `timerTrigger` binding.
+        schedule: &'static str,
+    },
+}
+
+/// What the body of an HTTP request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestBody {
+    /// Parameters as a small JSON object (POST), besides the query string.
+    Parameters,
+    /// A file (parameters then come from the query string only).
+    File,
+}
+
+/// Parameters come as a query string or a small JSON body.
+const PARAMETER_BODY: usize = 1024 * 1024;
+/// The Functions host's own request body limit (`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` default).
+const FILE_BODY: usize = 100 * 1024 * 1024;
+
+impl RequestBody {
+    /// The largest body read.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            RequestBody::Parameters => PARAMETER_BODY,
+            RequestBody::File => FILE_BODY,
+        }
+    }
+}
+
+/// The Anaplan objects a function's inputs can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// A workspace.
+    Workspace,
+    /// A model (of a workspace).
+    Model,
+    /// A process (of a model).
+    Process,
+    /// An export (of a model).
+    Export,
+    /// An import (of a model).
+    Import,
+    /// A view (of a model).
+    View,
+}
+
+impl Object {
+    /// The parameter prefix (`<kind>Id`, `<kind>Name`), and the word in messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Object::Workspace => "workspace",
+            Object::Model => "model",
+            Object::Process => "process",
+            Object::Export => "export",
+            Object::Import => "import",
+            Object::View => "view",
+        }
+    }
+
+    /// The name shown in the connector.
+    pub fn display(self) -> &'static str {
+        match self {
+            Object::Workspace => "Workspace",
+            Object::Model => "Model",
+            Object::Process => "Process",
+            Object::Export => "Export",
+            Object::Import => "Import",
+            Object::View => "View",
+        }
+    }
+
+    /// The `kind` of list-objects that lists them.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Object::Workspace => "workspaces",
+            Object::Model => "models",
+            Object::Process => "processes",
+            Object::Export => "exports",
+            Object::Import => "imports",
+            Object::View => "views",
+        }
+    }
+
+    /// The id's format, in words.
+    pub fn id_format(self) -> &'static str {
+        match self {
+            Object::Workspace => "32 lowercase hexadecimal characters",
+            Object::Model => "32 uppercase hexadecimal characters",
+            Object::Process => "digits, e.g. 118000000001",
+            Object::Export => "digits, e.g. 116000000001",
+            Object::Import => "digits, e.g. 112000000001",
+            Object::View => "digits, e.g. 102000000001 (a line item's id also works)",
+        }
+    }
+
+    /// The objects it lives in, outermost first.
+    pub fn parents(self) -> &'static [Object] {
+        match self {
+            Object::Workspace => &[],
+            Object::Model => &[Object::Workspace],
+            _ => &[Object::Workspace, Object::Model],
+        }
+    }
+
+    /// `<kind>Id`.
+    pub fn id_param(self) -> String {
+        format!("{}Id", self.kind())
+    }
+
+    /// `<kind>Name`.
+    pub fn name_param(self) -> String {
+        format!("{}Name", self.kind())
+    }
+}
+
+/// One input of a function.
+pub enum Input {
+    /// `<kind>Id` (a dropdown fed by list-objects) or `<kind>Name`: exactly one of the two.
+    Object(Object),
+    /// `<kind>Name` alone (next to a `<kind>Id` declared as a [`Param`]).
+    ObjectName(Object),
+    /// Any other parameter.
+    Param(Param),
+}
+
+/// The status and cancel side of a long-running function (the asynchronous pattern):
+/// `GET` with `taskId` checks, `DELETE` with `taskId` cancels, and `taskId`, `wait` and
+/// `dump` are accepted besides the start's inputs.
+pub struct LongRunning {
+    /// The action in the user's words ("process").
+    pub noun: &'static str,
+    /// The action.
+    pub action: Object,
+    /// Parameters the status URL carries besides the ids and `taskId`, in the connector's
+    /// order (a `dump` here is shown in the connector; it is accepted either way).
+    pub status_inputs: &'static [Param],
+    /// What the status check answers with; the start's `produces` when `None`.
+    pub status_produces: Option<&'static [&'static str]>,
+}
+
+/// The connector's view of a function's main operation.
+pub struct Operation {
+    /// PascalCase `operationId`.
+    pub id: &'static str,
+    /// The action's title in the designer.
+    pub summary: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    /// Shown first in the designer (`important`) or under more (`advanced`).
+    pub important: bool,
+    /// Request content types, when not JSON.
+    pub consumes: &'static [&'static str],
+    /// Response content types.
+    pub produces: &'static [&'static str],
+    /// The 200 answer.
+    pub ok: Answer,
+}
+
+/// A successful answer.
+pub struct Answer {
+    /// Its description.
+    pub description: &'static str,
+    /// `#/definitions/<schema>`.
+    pub schema: &'static str,
+    /// Whether the body is an array of `schema`.
+    pub array: bool,
+}
+
+/// What a task's status check answers with: its JSON, a dump's CSV, or a problem.
+pub const TASK_RESPONSES: &[&str] = &["application/json", "text/csv", "application/problem+json"];
+
+/// `wait` (seconds to hold an answer).
+pub const WAIT: Param = Param {
+    kind: Kind::Integer { min: 0, max: crate::http::long_running::MAX_WAIT_SECONDS },
+    ..Param::text(
+        "wait",
+        "Wait (seconds)",
+        "Hold the answer up to this many seconds (at most 100) for the task to finish.",
+    )
+    .advanced()
+};
+
+/// `locale` of a task start.
+pub const LOCALE: Param =
+    Param::text("locale", "Locale", "The locale Anaplan runs the action in, e.g. en_US (the default) or fr_FR.")
+        .default("en_US")
+        .advanced();
+
+/// `container` (Blob storage).
+pub const CONTAINER: Param = Param::text("container", "Blob container", "");
+
+/// `blobName` (Blob storage).
+pub const BLOB_NAME: Param = Param::text("blobName", "Blob name", "").advanced();
+
+/// `dump` of a status check (help text per function).
+pub const DUMP: Param = Param::text("dump", "Failure dump", "").advanced();
+
+/// `taskId` of a status check or cancellation.
+pub const TASK_ID: Param =
+    Param::text("taskId", "Task ID", "The Anaplan task's id, from the 'Task ID' of the start action's answer.")
+        .required();
+
+/// `Idempotency-Key` of a task start.
+pub const IDEMPOTENCY_KEY: Param = Param::text(
+    "Idempotency-Key",
+    "Idempotency key",
+    "Any text up to 255 characters, e.g. the workflow run's name. A request that repeats a key seen in the \
+     last 24 hours returns the task that key started instead of starting a second one, so a retried action \
+     never runs the task twice.",
+)
+.header()
+.advanced();
+
+impl Function {
+    /// The HTTP methods it takes (none for a timer).
+    pub fn methods(&self) -> &'static [Method] {
+        match self.trigger {
+            Trigger::Http { methods, .. } => methods,
+            Trigger::Timer { .. } => &[Method::POST],
+        }
+    }
+
+    /// The largest request body it reads.
+    pub fn max_body(&self) -> usize {
+        match self.trigger {
+            Trigger::Http { body, .. } => body.max_bytes(),
+            Trigger::Timer { .. } => PARAMETER_BODY,
+        }
+    }
+
+    /// The names of the query (and JSON body) parameters it accepts; anything else is a 400.
+    pub fn accepted(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |n: String| {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        };
+        for input in self.inputs {
+            match input {
+                Input::Object(o) => {
+                    add(o.id_param());
+                    add(o.name_param());
+                }
+                Input::ObjectName(o) => add(o.name_param()),
+                Input::Param(p) if p.place == Place::Query => add(p.name.to_owned()),
+                Input::Param(_) => {}
+            }
+        }
+        if let Some(lr) = &self.long_running {
+            for p in [WAIT, TASK_ID, DUMP].iter().chain(lr.status_inputs) {
+                add(p.name.to_owned());
+            }
+        }
+        names
+    }
+
+    /// Its `function.json`.
+    pub fn function_json(&self) -> Value {
+        match self.trigger {
+            Trigger::Http { methods, .. } => json!({
+                "bindings": [
+                    {
+                        "type": "httpTrigger",
+                        "direction": "in",
+                        "name": "req",
+                        "authLevel": "function",
+                        "methods": methods.iter().map(|m| m.as_str().to_ascii_lowercase()).collect::<Vec<_>>(),
+                    },
+                    { "type": "http", "direction": "out", "name": "res" },
+                ]
+            }),
+            Trigger::Timer { schedule } => json!({
+                "bindings": [
+                    { "type": "timerTrigger", "direction": "in", "name": "timer", "schedule": schedule },
+                ]
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nothing<'a>(_: &'a AppState, _: Call) -> BoxFuture<'a, Result<Response, Problem>> {
+        Box::pin(async { Err(Problem::bad_parameter("test")) })
+    }
+
+    #[test]
+    fn a_timer_is_a_timer_trigger_with_its_schedule() {
+        let f = Function {
+            name: "refresh-cloudworks-sas",
+            trigger: Trigger::Timer { schedule: "%CLOUDWORKS_SAS_SCHEDULE%" },
+            inputs: &[],
+            long_running: None,
+            operation: None,
+            handler: nothing,
+        };
+        assert_eq!(
+            f.function_json(),
+            json!({"bindings": [{"type": "timerTrigger", "direction": "in", "name": "timer",
+                "schedule": "%CLOUDWORKS_SAS_SCHEDULE%"}]})
+        );
+        assert!(f.accepted().is_empty());
+    }
+}

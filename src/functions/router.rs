@@ -1,0 +1,135 @@
+//! The router: what the Functions host forwards goes to the function declared for it. HTTP
+//! functions answer `/api/<name>` with the methods and body limit of their declaration;
+//! timer functions answer the host's `POST /<name>` (JSON invocation format).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::FUNCTIONS;
+use super::declare::{Function, RequestBody, Trigger};
+use crate::http::{ANSWER_DEADLINE, AppState, Call, Problem, ROUTE_PREFIX};
+
+/// The router: `GET /` for the host's readiness probe, then the declared functions.
+pub fn router(state: AppState) -> Router {
+    router_for(state, FUNCTIONS)
+}
+
+/// The router for `functions` (tests declare their own).
+pub fn router_for(state: AppState, functions: &'static [&'static Function]) -> Router {
+    Router::new()
+        .route("/", get(|| async { "anaplan-functions is running" }))
+        .fallback(move |state, req| dispatch(state, functions, req))
+        .with_state(Arc::new(state))
+        .layer(
+            TraceLayer::new_for_http()
+                // The span carries the path but never the query string: it holds the
+                // function key (`code`).
+                .make_span_with(|req: &Request<Body>| {
+                    let invocation = req
+                        .headers()
+                        .get("x-azure-functions-invocationid")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), invocation_id = %invocation)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// The function `path` names: `/api/<name>` for HTTP triggers, `/<name>` for timers.
+fn find(functions: &'static [&'static Function], path: &str) -> Option<&'static Function> {
+    let path = path.to_ascii_lowercase();
+    let path = path.trim_end_matches('/');
+    functions.iter().copied().find(|f| match f.trigger {
+        Trigger::Http { .. } => path.strip_prefix(ROUTE_PREFIX) == Some(f.name),
+        Trigger::Timer { .. } => path.strip_prefix('/') == Some(f.name),
+    })
+}
+
+async fn dispatch(
+    State(state): State<Arc<AppState>>,
+    functions: &'static [&'static Function],
+    req: Request,
+) -> Response {
+    let Some(function) = find(functions, req.uri().path()) else {
+        return Problem::new(
+            StatusCode::NOT_FOUND,
+            "no-such-function",
+            "No such function",
+            format!(
+                "no function answers {}; the functions are {}",
+                req.uri().path(),
+                functions
+                    .iter()
+                    .filter(|f| matches!(f.trigger, Trigger::Http { .. }))
+                    .map(|f| format!("{ROUTE_PREFIX}{}", f.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into_response();
+    };
+    let methods = function.methods();
+    if !methods.contains(req.method()) {
+        let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        let mut resp = Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{} does not take {}; it takes {allow}", function.name, req.method()),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&allow) {
+            resp.headers_mut().insert(header::ALLOW, v);
+        }
+        return resp;
+    }
+    let (parts, body) = req.into_parts();
+    let max_body = function.max_body();
+    let body = match axum::body::to_bytes(body, max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Body too large",
+                format!("{} reads a request body of at most {max_body} bytes", function.name),
+            )
+            .into_response();
+        }
+    };
+    let name = function.name;
+    let call = Call {
+        function: name,
+        accepted: function.accepted(),
+        body_is_file: matches!(function.trigger, Trigger::Http { body: RequestBody::File, .. }),
+        method: parts.method,
+        headers: parts.headers,
+        query: parts.uri.query().map(str::to_owned),
+        body,
+    };
+    match tokio::time::timeout(ANSWER_DEADLINE, (function.handler)(&state, call)).await {
+        Ok(Ok(resp)) => resp,
+        Ok(Err(problem)) => {
+            if problem.status().is_server_error() {
+                tracing::warn!(status = problem.status().as_u16(), detail = %problem.body()["detail"], "request failed");
+            } else {
+                tracing::info!(status = problem.status().as_u16(), detail = %problem.body()["detail"], "request refused");
+            }
+            problem.into_response()
+        }
+        Err(_) => Problem::new(StatusCode::GATEWAY_TIMEOUT, "answer-deadline", "Took too long", format!(
+            "{name} did not finish within {} s, the longest a single answer may take; Anaplan may be busy, try again later",
+            ANSWER_DEADLINE.as_secs()
+        ))
+        .into_response(),
+    }
+}
