@@ -65,7 +65,9 @@ fn vault() -> Result<Option<VaultSecrets>, CommandError> {
 }
 
 async fn from_env_or_vault(vault: Option<&VaultSecrets>, kind: SecretKind) -> Result<Option<Secret>, CommandError> {
-    if let Some(v) = kind.env_name().and_then(|n| std::env::var(n).ok()).filter(|v| !v.trim().is_empty()) {
+    if let Some(v) =
+        crate::config::setting_name(kind).and_then(|n| std::env::var(n).ok()).filter(|v| !v.trim().is_empty())
+    {
         return Ok(Some(Secret::new(v.trim())));
     }
     match vault {
@@ -75,11 +77,7 @@ async fn from_env_or_vault(vault: Option<&VaultSecrets>, kind: SecretKind) -> Re
 }
 
 fn token_http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("the TLS backend initialises")
+    crate::anaplan::client::http_client(Some(Duration::from_secs(30)))
 }
 
 /// Runs `auth login`: obtains consent, exchanges it for a refresh token, and stores it in
@@ -184,7 +182,7 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
                 out,
                 "Stored the refresh token in {} as {} (a new version); the app picks it up on its next refresh.",
                 v.describe(),
-                SecretKind::RefreshToken.vault_name()
+                crate::secrets::vault::secret_name(SecretKind::RefreshToken)
             )
             .ok();
         }

@@ -167,7 +167,7 @@ impl Settings {
 fn env_secrets(get: &impl Fn(&str) -> Option<String>, method: AuthMethod) -> Result<SecretsFrom, ConfigError> {
     let mut values = HashMap::new();
     for (kind, needed) in method.secrets() {
-        let name = kind.env_name().expect("every method secret has a setting");
+        let name = setting_name(*kind).expect("every method secret has a setting");
         match get(name) {
             Some(v) => {
                 values.insert(*kind, Secret::new(v));
@@ -261,6 +261,20 @@ pub fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// The app setting that holds `kind` when secrets come from the environment (none for the
+/// shared access token, which is only ever kept in a vault).
+pub fn setting_name(kind: SecretKind) -> Option<&'static str> {
+    Some(match kind {
+        SecretKind::ClientId => "ANAPLAN_CLIENT_ID",
+        SecretKind::ClientSecret => "ANAPLAN_CLIENT_SECRET",
+        SecretKind::RefreshToken => "ANAPLAN_REFRESH_TOKEN",
+        SecretKind::AccessToken => return None,
+        SecretKind::Certificate => "ANAPLAN_CERTIFICATE",
+        SecretKind::Username => "ANAPLAN_USERNAME",
+        SecretKind::Password => "ANAPLAN_PASSWORD",
+    })
 }
 
 #[cfg(test)]

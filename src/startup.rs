@@ -3,13 +3,14 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::anaplan::auth::env::{EnvSecrets, FileLock, NoLock};
 use crate::anaplan::auth::{ChainLock, LegacyLogin, LegacySession, OAuthSession, SecretKind, SecretSource};
+use crate::anaplan::client::http_client;
 use crate::anaplan::token_file::TokenFile;
 use crate::anaplan::{Catalog, Client, Credentials, RetryPolicy};
 use crate::config::{AuthMethod, ConfigError, SecretsFrom, Settings};
 use crate::http::{self, AppState};
 use crate::secrets::azure_credential;
+use crate::secrets::env::{EnvSecrets, FileLock, NoLock};
 use crate::secrets::lease::BlobLease;
 use crate::secrets::vault::VaultSecrets;
 
@@ -32,17 +33,6 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
-/// The shared HTTP client for Anaplan: no redirects (a redirect would carry the token to
-/// another host), a clear user agent.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("anaplan-functions/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .build()
-        .expect("the TLS backend initialises")
-}
-
 /// Token requests get their own timeout: a refresh holds the chain's lock meanwhile.
 const TOKEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -57,12 +47,7 @@ pub fn refresh_lock_blob(vault: &url::Url) -> String {
 /// on first use, after the port is bound (the host gives a handler seconds to answer
 /// `GET /`).
 pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
-    let token_http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("anaplan-functions/", env!("CARGO_PKG_VERSION")))
-        .timeout(TOKEN_TIMEOUT)
-        .build()
-        .expect("the TLS backend initialises");
+    let token_http = http_client(Some(TOKEN_TIMEOUT));
     let (secrets, lock): (Arc<dyn SecretSource>, Arc<dyn ChainLock>) = match &settings.auth.secrets {
         SecretsFrom::Env { values, token_file } => {
             let chain = match (token_file, values.get(&SecretKind::RefreshToken)) {
@@ -119,7 +104,7 @@ pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
 
 /// The app's state from settings.
 pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
-    let http = http_client();
+    let http = http_client(None);
     let credentials = credentials(settings)?;
     Ok(AppState {
         anaplan: Client::new(http, &settings.api_url, credentials, RetryPolicy::default()),

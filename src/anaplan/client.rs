@@ -40,6 +40,21 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The HTTP client for Anaplan and its token services, built once and shared: no redirects
+/// (a redirect would carry a token or a secret to another host), a clear user agent, a
+/// bounded connect; `timeout` bounds each whole request (token requests: a refresh holds
+/// the chain's lock meanwhile), else [`RetryPolicy::attempt_timeout`] does per attempt.
+pub fn http_client(timeout: Option<Duration>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("anaplan-functions/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10));
+    if let Some(t) = timeout {
+        builder = builder.timeout(t);
+    }
+    builder.build().expect("the TLS backend initialises")
+}
+
 /// A client for one Anaplan tenant and identity. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -134,11 +149,6 @@ impl Client {
     /// The credentials this client uses.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
-    }
-
-    /// The shared HTTP client (for callers that stream).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
     }
 
     /// Sends `req` and parses a JSON answer.

@@ -26,9 +26,6 @@ pub enum AnaplanError {
     /// Anaplan answered something this client does not understand.
     #[error("unexpected answer from Anaplan: {0}")]
     Protocol(String),
-    /// A long-running Anaplan job did not finish within this request's time budget.
-    #[error("{0}")]
-    StillRunning(String),
     /// The model stayed busy with other work for this request's whole retry budget.
     #[error("the model is busy with another task: {0}")]
     Busy(String),
@@ -78,12 +75,18 @@ pub enum AuthError {
     /// The token service could not be reached or failed.
     #[error("the Anaplan token service is unavailable: {0}")]
     Unavailable(String),
-    /// The credential store (token file, Key Vault) could not be read or written.
+    /// The credential store (token file, vault) could not be read or written.
     #[error("the credential store is unavailable: {0}")]
     Store(String),
-    /// Key Vault could not be reached (and no earlier value can stand in).
-    #[error("Key Vault is unavailable: {0}")]
-    Vault(String),
+    /// A remote credential store (e.g. a vault) could not be reached, and no earlier value
+    /// can stand in.
+    #[error("{store} is unavailable: {detail}")]
+    StoreUnreachable {
+        /// The store, for messages ("Key Vault").
+        store: &'static str,
+        /// What failed (never a secret value).
+        detail: String,
+    },
     /// A credential the configuration needs is not in its store.
     #[error("a credential is missing: {0}")]
     Missing(String),

@@ -11,9 +11,6 @@ use super::error::AnaplanError;
 use super::ids::{ChunkId, FileId, ModelId, ObjectId, TaskId, WorkspaceId};
 use super::tasks::ActionRef;
 
-/// Anaplan's chunk size limits for uploads: 1 to 50 MB.
-pub const MAX_UPLOAD_CHUNK: usize = 50 * 1000 * 1000;
-
 /// A model's file, as the `files` listing reports it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

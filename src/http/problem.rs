@@ -37,16 +37,6 @@ impl Problem {
         Problem::new(StatusCode::BAD_REQUEST, "bad-parameter", "Bad parameter", detail)
     }
 
-    /// 501: the function exists but is not implemented in this version.
-    pub fn not_implemented(function: &str) -> Self {
-        Problem::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "not-implemented",
-            "Not implemented yet",
-            format!("{function} is not implemented in this version of anaplan-functions"),
-        )
-    }
-
     /// Adds an extension member.
     pub fn with(mut self, key: &str, value: Value) -> Self {
         self.0.extra.insert(key.to_owned(), value);
@@ -164,7 +154,8 @@ impl From<AnaplanError> for Problem {
                 "The credential store is unavailable",
                 detail,
             ),
-            AnaplanError::Auth(AuthError::Vault(_)) => {
+            // The one remote credential store is Key Vault.
+            AnaplanError::Auth(AuthError::StoreUnreachable { .. }) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "key-vault-unavailable", "Key Vault is unavailable", detail)
             }
             AnaplanError::Auth(AuthError::Missing(_)) => Problem::new(
@@ -186,7 +177,6 @@ impl From<AnaplanError> for Problem {
                 "The model is busy",
                 format!("{detail}; it stayed busy for this request's retry budget, try again later"),
             ),
-            AnaplanError::StillRunning(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "still-running", "Still running", detail),
             AnaplanError::Failed(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail),
             AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),
             AnaplanError::UnknownName { kind, name, closest } => Problem::new(

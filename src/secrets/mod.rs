@@ -1,8 +1,10 @@
-//! Anaplan credentials in Azure Key Vault, read with the app's managed identity (in Azure)
-//! or the developer's Azure CLI / azd login (locally), and the blob lease that serialises
-//! refresh-token rotation across scaled-out instances. These implement the Anaplan
-//! client's `SecretSource` and `ChainLock`.
+//! Where the Anaplan credentials come from: Azure Key Vault, read with the app's managed
+//! identity (in Azure) or the developer's Azure CLI / azd login (locally), with the blob
+//! lease that serialises refresh-token rotation across scaled-out instances; or the
+//! environment, with a token file. These implement the Anaplan client's `SecretSource` and
+//! `ChainLock`, which know neither Azure nor the settings' names.
 
+pub mod env;
 pub mod lease;
 pub mod vault;
 

@@ -59,7 +59,7 @@ impl VaultSecrets {
     }
 
     async fn fetch(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError> {
-        let name = kind.vault_name();
+        let name = secret_name(kind);
         match self.client.get_secret(name, None).await {
             Ok(resp) => {
                 let secret = resp.into_model().map_err(|e| unavailable(&self.uri, name, &e))?;
@@ -75,9 +75,25 @@ impl VaultSecrets {
     }
 }
 
+/// The Key Vault secret that holds `kind`.
+pub fn secret_name(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::ClientId => "anaplan-client-id",
+        SecretKind::ClientSecret => "anaplan-client-secret",
+        SecretKind::RefreshToken => "anaplan-refresh-token",
+        SecretKind::AccessToken => "anaplan-access-token",
+        SecretKind::Certificate => "anaplan-certificate",
+        SecretKind::Username => "anaplan-username",
+        SecretKind::Password => "anaplan-password",
+    }
+}
+
 fn unavailable(uri: &Url, name: &str, e: &azure_core::Error) -> AuthError {
     // The SDK's error text names the request, never a secret value.
-    AuthError::Vault(format!("Key Vault {uri} ({name}): {}", crate::storage::redact(&e.to_string())))
+    AuthError::StoreUnreachable {
+        store: "Key Vault",
+        detail: format!("Key Vault {uri} ({name}): {}", crate::storage::redact(&e.to_string())),
+    }
 }
 
 #[async_trait]
@@ -93,7 +109,7 @@ impl SecretSource for VaultSecrets {
             Err(e) => {
                 // An outage is bridged with the last value read, however old.
                 if let Some((_, v)) = self.cache.lock().expect("cache lock").get(&kind) {
-                    tracing::warn!(error = %e, secret = kind.vault_name(), "Key Vault unavailable; using the last value read");
+                    tracing::warn!(error = %e, secret = secret_name(kind), "Key Vault unavailable; using the last value read");
                     return Ok(v.clone());
                 }
                 Err(e)
@@ -108,7 +124,7 @@ impl SecretSource for VaultSecrets {
     }
 
     async fn set(&self, kind: SecretKind, value: &Secret) -> Result<(), AuthError> {
-        let name = kind.vault_name();
+        let name = secret_name(kind);
         let params = SetSecretParameters {
             value: Some(value.expose().to_owned()),
             content_type: Some(match kind {

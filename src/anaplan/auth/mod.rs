@@ -11,7 +11,6 @@
 //! Where secrets come from is a [`SecretSource`] ([`source`]); [`env`] is the one for
 //! secrets in the environment with the chain kept in a token file.
 
-pub mod env;
 pub mod legacy;
 pub mod oauth;
 pub mod source;
@@ -76,7 +75,7 @@ impl Credentials {
             Credentials::Legacy(s) => s.access_token().await,
             Credentials::Caller(t) => Ok(t.clone()),
             Credentials::CallerRequired => Err(AuthError::MissingCallerToken(
-                "this app uses the caller's Anaplan token (ANAPLAN_AUTH_METHOD=caller): send Authorization: Bearer <Anaplan access token>",
+                "this client acts with its caller's own Anaplan access token, and none was given",
             )),
         }
     }

@@ -28,34 +28,6 @@ pub enum SecretKind {
     Password,
 }
 
-impl SecretKind {
-    /// The Key Vault secret name.
-    pub fn vault_name(self) -> &'static str {
-        match self {
-            SecretKind::ClientId => "anaplan-client-id",
-            SecretKind::ClientSecret => "anaplan-client-secret",
-            SecretKind::RefreshToken => "anaplan-refresh-token",
-            SecretKind::AccessToken => "anaplan-access-token",
-            SecretKind::Certificate => "anaplan-certificate",
-            SecretKind::Username => "anaplan-username",
-            SecretKind::Password => "anaplan-password",
-        }
-    }
-
-    /// The environment variable (none for the shared access token).
-    pub fn env_name(self) -> Option<&'static str> {
-        Some(match self {
-            SecretKind::ClientId => "ANAPLAN_CLIENT_ID",
-            SecretKind::ClientSecret => "ANAPLAN_CLIENT_SECRET",
-            SecretKind::RefreshToken => "ANAPLAN_REFRESH_TOKEN",
-            SecretKind::AccessToken => return None,
-            SecretKind::Certificate => "ANAPLAN_CERTIFICATE",
-            SecretKind::Username => "ANAPLAN_USERNAME",
-            SecretKind::Password => "ANAPLAN_PASSWORD",
-        })
-    }
-}
-
 /// Reads and writes credentials.
 #[async_trait]
 pub trait SecretSource: Send + Sync + std::fmt::Debug {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::source::{ChainLock, LockGuard, SecretKind, SecretSource};
+use crate::anaplan::auth::{ChainLock, LockGuard, SecretKind, SecretSource};
 use crate::anaplan::error::AuthError;
 use crate::anaplan::token_file::{ChainLock as FileChainLock, TokenFile};
 use crate::secret::Secret;
@@ -60,7 +60,7 @@ impl SecretSource for EnvSecrets {
             SecretKind::AccessToken => Ok(()),
             other => Err(AuthError::Store(format!(
                 "{} comes from the environment and cannot be changed here",
-                other.env_name().unwrap_or("the secret")
+                crate::config::setting_name(other).unwrap_or("the secret")
             ))),
         }
     }
