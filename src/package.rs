@@ -200,7 +200,7 @@ mod tests {
         })
         .unwrap();
         assert!(staged.app.join("host.json").is_file());
-        for f in ["get-view-data", "run-process", "export-file", "import-file", "list-objects"] {
+        for f in crate::functions::FUNCTIONS.iter().map(|f| f.name) {
             assert!(staged.app.join(f).join("function.json").is_file(), "{f}");
         }
         #[cfg(unix)]

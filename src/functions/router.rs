@@ -133,3 +133,49 @@ async fn dispatch(
         .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::functions::declare::BoxFuture;
+
+    fn answer<'a>(_: &'a AppState, call: Call) -> BoxFuture<'a, Result<Response, Problem>> {
+        Box::pin(async move { Ok(call.function.into_response()) })
+    }
+
+    const TIMER: Function = Function {
+        name: "refresh-cloudworks-sas",
+        trigger: Trigger::Timer { schedule: "%CLOUDWORKS_SAS_SCHEDULE%" },
+        inputs: &[],
+        long_running: None,
+        operation: None,
+        handler: answer,
+    };
+
+    const LIST: Function = Function {
+        name: "list-items",
+        trigger: Trigger::Http { methods: &[Method::POST], body: RequestBody::Parameters },
+        inputs: &[],
+        long_running: None,
+        operation: None,
+        handler: answer,
+    };
+
+    const BOTH: &[&Function] = &[&TIMER, &LIST];
+
+    #[test]
+    fn timers_answer_the_hosts_invocation_path_and_http_functions_their_route() {
+        assert_eq!(find(BOTH, "/refresh-cloudworks-sas").map(|f| f.name), Some("refresh-cloudworks-sas"));
+        assert!(find(BOTH, "/api/refresh-cloudworks-sas").is_none(), "a timer is not an HTTP route");
+        assert_eq!(find(BOTH, "/API/List-Items/").map(|f| f.name), Some("list-items"));
+        assert!(find(BOTH, "/list-items").is_none());
+        assert!(find(BOTH, "/api/").is_none());
+        assert_eq!(TIMER.methods(), &[Method::POST]);
+    }
+
+    #[test]
+    fn functions_without_an_operation_stay_out_of_the_connector() {
+        let doc = crate::functions::openapi::swagger(BOTH);
+        assert_eq!(doc["paths"], serde_json::json!({}));
+    }
+}

@@ -16,11 +16,11 @@ const HOST_PARAMETERS: &[&str] = &["code"];
 /// Where a parameter travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
-    /// The query string (or, for POST with [`RequestBody::Parameters`], the JSON body).
+    /// The query string (or, for POST, a JSON body of parameters).
     Query,
     /// A request header.
     Header,
-    /// The whole request body ([`RequestBody::File`]).
+    /// The whole request body (a file).
     Body,
 }
 
@@ -38,7 +38,7 @@ pub enum Kind {
     },
     /// One of a closed set of values.
     Choice(&'static [&'static str]),
-    /// Bytes (the body).
+    /// Bytes (the whole request body).
     File,
 }
 
