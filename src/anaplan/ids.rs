@@ -43,23 +43,10 @@ fn invalid(kind: &'static str, expected: &'static str, got: &str) -> InvalidId {
     InvalidId { kind, expected, got: shown }
 }
 
-macro_rules! hex_id {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $expected:literal, $upper:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
-
+/// What every id type has besides its own `parse`: `as_str`, `Display`, [`Id`].
+macro_rules! id_text {
+    ($name:ident) => {
         impl $name {
-            /// Parses an id in Anaplan's format.
-            pub fn parse(s: &str) -> Result<Self, InvalidId> {
-                let ok = s.len() == 32
-                    && s.bytes().all(|b| {
-                        b.is_ascii_digit()
-                            || if $upper { (b'A'..=b'F').contains(&b) } else { (b'a'..=b'f').contains(&b) }
-                    });
-                if ok { Ok($name(s.to_owned())) } else { Err(invalid($kind, $expected, s)) }
-            }
-
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -83,6 +70,29 @@ macro_rules! hex_id {
     };
 }
 
+macro_rules! hex_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $expected:literal, $upper:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id in Anaplan's format.
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
+                let ok = s.len() == 32
+                    && s.bytes().all(|b| {
+                        b.is_ascii_digit()
+                            || if $upper { (b'A'..=b'F').contains(&b) } else { (b'a'..=b'f').contains(&b) }
+                    });
+                if ok { Ok($name(s.to_owned())) } else { Err(invalid($kind, $expected, s)) }
+            }
+
+        }
+
+        id_text!($name);
+    };
+}
+
 macro_rules! numeric_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
@@ -99,26 +109,9 @@ macro_rules! numeric_id {
                 }
             }
 
-            /// The id as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl Id for $name {
-            fn parse(s: &str) -> Result<Self, InvalidId> {
-                $name::parse(s)
-            }
-            fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
+        id_text!($name);
     };
 }
 

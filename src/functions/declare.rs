@@ -25,7 +25,9 @@ pub struct Function {
     pub name: &'static str,
     /// What starts it.
     pub trigger: Trigger,
-    /// Its inputs, in the connector's order (for a long-running function: those of the start).
+    /// Its inputs, in the connector's order. A long-running function's start takes the
+    /// workspace, the model and its action first (see [`Function::all_inputs`]): list only
+    /// what comes after them.
     pub inputs: &'static [Input],
     /// For a long-running function (the asynchronous pattern): its status and cancel side.
     pub long_running: Option<LongRunning>,
@@ -164,6 +166,7 @@ impl Object {
 }
 
 /// One input of a function.
+#[derive(Debug, Clone, Copy)]
 pub enum Input {
     /// `<kind>Id` (a dropdown fed by list-objects) or `<kind>Name`: exactly one of the two.
     Object(Object),
@@ -278,6 +281,16 @@ impl Function {
         }
     }
 
+    /// Every input of its (start) operation, in the connector's order.
+    pub fn all_inputs(&self) -> Vec<Input> {
+        let mut out = Vec::new();
+        if let Some(lr) = &self.long_running {
+            out.extend([Object::Workspace, Object::Model, lr.action].map(Input::Object));
+        }
+        out.extend(self.inputs.iter().copied());
+        out
+    }
+
     /// The names of the query (and JSON body) parameters it accepts; anything else is a 400.
     pub fn accepted(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
@@ -286,7 +299,7 @@ impl Function {
                 names.push(n);
             }
         };
-        for input in self.inputs {
+        for input in self.all_inputs() {
             match input {
                 Input::Object(o) => {
                     add(o.id_param());

@@ -35,9 +35,6 @@ pub const FUNCTION: Function = Function {
     name: "export-file",
     trigger: Trigger::Http { methods: &[Method::GET, Method::POST, Method::DELETE], body: RequestBody::Parameters },
     inputs: &[
-        Input::Object(Object::Workspace),
-        Input::Object(Object::Model),
-        Input::Object(Object::Export),
         Input::Param(DESTINATION),
         Input::Param(CONTAINER.help("With destination=blob: the container to write to (required then).")),
         Input::Param(BLOB_NAME.help("With destination=blob: the blob's name; the export's name by default.")),

@@ -34,9 +34,6 @@ pub const FUNCTION: Function = Function {
     name: "import-file",
     trigger: Trigger::Http { methods: &[Method::GET, Method::POST, Method::DELETE], body: RequestBody::File },
     inputs: &[
-        Input::Object(Object::Workspace),
-        Input::Object(Object::Model),
-        Input::Object(Object::Import),
         Input::Param(SOURCE),
         Input::Param(CONTAINER.help("With source=blob: the container holding the file.")),
         Input::Param(BLOB_NAME.help("With source=blob: the blob holding the file (required then).")),

@@ -153,7 +153,7 @@ fn accepted(what: &str) -> Value {
 
 fn plain_operation(f: &Function, op: &Operation) -> Value {
     let mut out = head(op.id.into(), op.summary.into(), op.description.into(), op.important, op.consumes, op.produces);
-    out.insert("parameters".into(), Value::Array(inputs(f.inputs)));
+    out.insert("parameters".into(), Value::Array(inputs(&f.all_inputs())));
     let mut responses = Map::new();
     responses.insert("200".into(), ok(op));
     out.insert("responses".into(), problems(responses, &[]));
@@ -162,7 +162,7 @@ fn plain_operation(f: &Function, op: &Operation) -> Value {
 
 fn start_operation(f: &Function, op: &Operation, lr: &LongRunning) -> Value {
     let mut out = head(op.id.into(), op.summary.into(), op.description.into(), op.important, op.consumes, op.produces);
-    let mut params = inputs(f.inputs);
+    let mut params = inputs(&f.all_inputs());
     params.push(param(&WAIT.help(
         "Hold the answer up to this many seconds (at most 100) and answer with the final result if the task \
          finished by then. Not needed with the asynchronous pattern, which Logic Apps follows by itself.",
@@ -334,369 +334,157 @@ fn param(p: &Param) -> Value {
     Value::Object(out)
 }
 
+/// A described property of an answer's schema.
+fn prop(kind: &str, summary: &str, description: &str) -> Value {
+    json!({ "type": kind, "x-ms-summary": summary, "description": description })
+}
+
+/// The same, with more keys after the description (`items`, `properties`, ...).
+fn prop_with(kind: &str, summary: &str, description: &str, key: &str, value: Value) -> Value {
+    let mut p = prop(kind, summary, description);
+    p[key] = value;
+    p
+}
+
+fn string_list(summary: &str, description: &str) -> Value {
+    prop_with("array", summary, description, "items", json!({ "type": "string" }))
+}
+
 /// The answers' schemas.
 fn definitions() -> Value {
-    let mut defs = Map::new();
-    defs.insert(
-        "ObjectItem".to_owned(),
+    let task_id = prop("string", "Task ID", "The Anaplan task's id.");
+    let task_state = prop("string", "Task state", "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED.");
+    let rows = prop_with(
+        "object",
+        "Rows",
+        "Rows the import processed, ignored and failed, summed over its steps.",
+        "properties",
         json!({
-            "type": "object",
-            "properties": {
-                "id": {
-                    "type": "string",
-                    "x-ms-summary": "ID",
-                    "description": "The object's id."
-                },
-                "name": {
-                    "type": "string",
-                    "x-ms-summary": "Name",
-                    "description": "The object's name."
-                }
-            }
+            "processed": prop("integer", "Rows processed", "Rows imported."),
+            "ignored": prop("integer", "Rows ignored", "Rows Anaplan ignored."),
+            "failed": prop("integer", "Rows failed", "Rows that failed (see the dump)."),
         }),
     );
-    defs.insert("ViewRecords".to_owned(), json!({
+    let result = prop("object", "Anaplan result", "Anaplan's own task result, nested results included.");
+    let successful = |text: &str| prop("boolean", "Successful", text);
+    json!({
+        "ObjectItem": {
+            "type": "object",
+            "properties": {
+                "id": prop("string", "ID", "The object's id."),
+                "name": prop("string", "Name", "The object's name."),
+            },
+        },
+        "ViewRecords": {
             "type": "object",
             "description": "The view as records (format=records).",
             "properties": {
-                "view": {
+                "view": prop_with("object", "View", "The view read.", "properties", json!({
+                    "id": prop("string", "View ID", "The view's id."),
+                    "name": prop("string", "View name", "The view's name."),
+                })),
+                "pages": prop_with("array", "Pages", "The page selection the data is for.", "items", json!({
                     "type": "object",
-                    "x-ms-summary": "View",
-                    "description": "The view read.",
                     "properties": {
-                        "id": {
-                            "type": "string",
-                            "x-ms-summary": "View ID",
-                            "description": "The view's id."
-                        },
-                        "name": {
-                            "type": "string",
-                            "x-ms-summary": "View name",
-                            "description": "The view's name."
-                        }
-                    }
-                },
-                "pages": {
-                    "type": "array",
-                    "x-ms-summary": "Pages",
-                    "description": "The page selection the data is for.",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "dimension": {
-                                "type": "string",
-                                "x-ms-summary": "Page dimension",
-                                "description": "A page dimension's name."
-                            },
-                            "item": {
-                                "type": "string",
-                                "x-ms-summary": "Page item",
-                                "description": "The item selected on it."
-                            }
-                        }
-                    }
-                },
-                "columns": {
-                    "type": "array",
-                    "x-ms-summary": "Columns",
-                    "description": "Row dimension names, then column labels (labels of several column dimensions joined with ' | '): the keys of each row, in order.",
-                    "items": {
-                        "type": "string"
-                    }
-                },
-                "rows": {
-                    "type": "array",
-                    "x-ms-summary": "Rows",
-                    "description": "One object per row, keyed by the names in 'Columns'; numbers are JSON numbers, everything else strings.",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": true
-                    }
-                }
-            }
-        }));
-    defs.insert(
-        "TaskAccepted".to_owned(),
-        json!({
+                        "dimension": prop("string", "Page dimension", "A page dimension's name."),
+                        "item": prop("string", "Page item", "The item selected on it."),
+                    },
+                })),
+                "columns": string_list(
+                    "Columns",
+                    "Row dimension names, then column labels (labels of several column dimensions joined with \
+                     ' | '): the keys of each row, in order.",
+                ),
+                "rows": prop_with(
+                    "array",
+                    "Rows",
+                    "One object per row, keyed by the names in 'Columns'; numbers are JSON numbers, everything \
+                     else strings.",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
+            },
+        },
+        "TaskAccepted": {
             "type": "object",
             "description": "A task that is still running.",
             "properties": {
-                "taskId": {
-                    "type": "string",
-                    "x-ms-summary": "Task ID",
-                    "description": "The Anaplan task's id."
-                },
-                "taskState": {
-                    "type": "string",
-                    "x-ms-summary": "Task state",
-                    "description": "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED."
-                },
-                "statusUrl": {
-                    "type": "string",
-                    "x-ms-summary": "Status URL",
-                    "description": "Where to poll (GET) or cancel (DELETE) the task; equals Location."
-                }
-            }
-        }),
-    );
-    defs.insert(
-        "ProcessResult".to_owned(),
-        json!({
+                "taskId": task_id,
+                "taskState": task_state,
+                "statusUrl": prop("string", "Status URL", "Where to poll (GET) or cancel (DELETE) the task; equals Location."),
+            },
+        },
+        "ProcessResult": {
             "type": "object",
             "description": "A process that completed successfully.",
             "properties": {
-                "taskId": {
-                    "type": "string",
-                    "x-ms-summary": "Task ID",
-                    "description": "The Anaplan task's id."
-                },
-                "taskState": {
-                    "type": "string",
-                    "x-ms-summary": "Task state",
-                    "description": "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED."
-                },
-                "successful": {
-                    "type": "boolean",
-                    "x-ms-summary": "Successful",
-                    "description": "Always true here; a failed task is a 422 problem."
-                },
-                "result": {
-                    "type": "object",
-                    "x-ms-summary": "Anaplan result",
-                    "description": "Anaplan's own task result, nested results included."
-                }
-            }
-        }),
-    );
-    defs.insert("ExportBlobResult".to_owned(), json!({
+                "taskId": task_id,
+                "taskState": task_state,
+                "successful": successful("Always true here; a failed task is a 422 problem."),
+                "result": result,
+            },
+        },
+        "ExportBlobResult": {
             "type": "object",
-            "description": "Where an export to Blob storage (destination=blob) was written. With destination=response the body is the file itself instead.",
+            "description": "Where an export to Blob storage (destination=blob) was written. With destination=response \
+                            the body is the file itself instead.",
             "properties": {
-                "blobUrl": {
-                    "type": "string",
-                    "x-ms-summary": "Blob URL",
-                    "description": "The blob's URL, without any SAS."
-                },
-                "bytes": {
-                    "type": "integer",
-                    "x-ms-summary": "Bytes",
-                    "description": "Size of the file written."
-                },
-                "chunks": {
-                    "type": "integer",
-                    "x-ms-summary": "Chunks",
-                    "description": "Anaplan chunks the file came in."
-                },
-                "contentType": {
-                    "type": "string",
-                    "x-ms-summary": "Content type",
-                    "description": "The file's content type."
-                }
-            }
-        }));
-    defs.insert(
-        "ImportResult".to_owned(),
-        json!({
+                "blobUrl": prop("string", "Blob URL", "The blob's URL, without any SAS."),
+                "bytes": prop("integer", "Bytes", "Size of the file written."),
+                "chunks": prop("integer", "Chunks", "Anaplan chunks the file came in."),
+                "contentType": prop("string", "Content type", "The file's content type."),
+            },
+        },
+        "ImportResult": {
             "type": "object",
             "description": "An import that completed successfully.",
             "properties": {
-                "taskId": {
-                    "type": "string",
-                    "x-ms-summary": "Task ID",
-                    "description": "The Anaplan task's id."
-                },
-                "taskState": {
-                    "type": "string",
-                    "x-ms-summary": "Task state",
-                    "description": "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED."
-                },
-                "successful": {
-                    "type": "boolean",
-                    "x-ms-summary": "Successful",
-                    "description": "Always true here; a failed import is a 422 problem."
-                },
-                "rows": {
-                    "type": "object",
-                    "x-ms-summary": "Rows",
-                    "description": "Rows the import processed, ignored and failed, summed over its steps.",
-                    "properties": {
-                        "processed": {
-                            "type": "integer",
-                            "x-ms-summary": "Rows processed",
-                            "description": "Rows imported."
-                        },
-                        "ignored": {
-                            "type": "integer",
-                            "x-ms-summary": "Rows ignored",
-                            "description": "Rows Anaplan ignored."
-                        },
-                        "failed": {
-                            "type": "integer",
-                            "x-ms-summary": "Rows failed",
-                            "description": "Rows that failed (see the dump)."
-                        }
-                    }
-                },
-                "result": {
-                    "type": "object",
-                    "x-ms-summary": "Anaplan result",
-                    "description": "Anaplan's own task result, nested results included."
-                }
-            }
-        }),
-    );
-    defs.insert(
-        "FailedStep".to_owned(),
-        json!({
+                "taskId": task_id,
+                "taskState": task_state,
+                "successful": successful("Always true here; a failed import is a 422 problem."),
+                "rows": rows,
+                "result": result,
+            },
+        },
+        "FailedStep": {
             "type": "object",
             "properties": {
-                "objectId": {
-                    "type": "string",
-                    "x-ms-summary": "Step ID",
-                    "description": "The failed step's object id."
-                },
-                "name": {
-                    "type": "string",
-                    "x-ms-summary": "Step name",
-                    "description": "The failed step's name."
-                },
-                "details": {
-                    "type": "array",
-                    "x-ms-summary": "Details",
-                    "description": "Anaplan's messages about the failure.",
-                    "items": {
-                        "type": "string"
-                    }
-                },
-                "dumpHead": {
-                    "type": "array",
-                    "x-ms-summary": "Dump head",
-                    "description": "The first lines of the failure dump.",
-                    "items": {
-                        "type": "string"
-                    }
-                },
-                "dumpUrl": {
-                    "type": "string",
-                    "x-ms-summary": "Dump URL",
-                    "description": "GET it for the whole dump as CSV (absent once expired)."
-                }
-            }
-        }),
-    );
-    defs.insert(
-        "Problem".to_owned(),
-        json!({
+                "objectId": prop("string", "Step ID", "The failed step's object id."),
+                "name": prop("string", "Step name", "The failed step's name."),
+                "details": string_list("Details", "Anaplan's messages about the failure."),
+                "dumpHead": string_list("Dump head", "The first lines of the failure dump."),
+                "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
+            },
+        },
+        "Problem": {
             "type": "object",
             "description": "An error, as application/problem+json (RFC 9457).",
             "properties": {
-                "type": {
-                    "type": "string",
-                    "x-ms-summary": "Problem type",
-                    "description": "A URI naming the kind of problem."
-                },
-                "title": {
-                    "type": "string",
-                    "x-ms-summary": "Title",
-                    "description": "A short summary of the kind of problem."
-                },
-                "status": {
-                    "type": "integer",
-                    "x-ms-summary": "Status",
-                    "description": "The HTTP status code."
-                },
-                "detail": {
-                    "type": "string",
-                    "x-ms-summary": "Detail",
-                    "description": "What went wrong, for this request."
-                },
-                "anaplan": {
-                    "type": "object",
-                    "x-ms-summary": "Anaplan",
-                    "description": "Anaplan's own answer, when Anaplan refused.",
-                    "properties": {
-                        "status": {
-                            "type": "integer",
-                            "x-ms-summary": "Anaplan status",
-                            "description": "The status Anaplan answered with."
-                        },
-                        "message": {
-                            "type": "string",
-                            "x-ms-summary": "Anaplan message",
-                            "description": "Anaplan's message."
-                        }
-                    }
-                },
-                "closestNames": {
-                    "type": "array",
-                    "x-ms-summary": "Closest names",
-                    "description": "For an unknown name: the most similar names.",
-                    "items": {
-                        "type": "string"
-                    }
-                },
-                "matchingIds": {
-                    "type": "array",
-                    "x-ms-summary": "Matching IDs",
-                    "description": "For a name shared by several objects: their ids.",
-                    "items": {
-                        "type": "string"
-                    }
-                },
-                "taskId": {
-                    "type": "string",
-                    "x-ms-summary": "Task ID",
-                    "description": "For a task: its id."
-                },
-                "taskState": {
-                    "type": "string",
-                    "x-ms-summary": "Task state",
-                    "description": "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED."
-                },
-                "successful": {
-                    "type": "boolean",
-                    "x-ms-summary": "Successful",
-                    "description": "For a failed task: false."
-                },
-                "result": {
-                    "type": "object",
-                    "x-ms-summary": "Anaplan result",
-                    "description": "Anaplan's own task result, nested results included."
-                },
-                "failures": {
-                    "type": "array",
-                    "x-ms-summary": "Failures",
-                    "description": "For a failed task: one entry per failed step.",
-                    "items": {
-                        "$ref": "#/definitions/FailedStep"
-                    }
-                },
-                "rows": {
-                    "type": "object",
-                    "x-ms-summary": "Rows",
-                    "description": "Rows the import processed, ignored and failed, summed over its steps.",
-                    "properties": {
-                        "processed": {
-                            "type": "integer",
-                            "x-ms-summary": "Rows processed",
-                            "description": "Rows imported."
-                        },
-                        "ignored": {
-                            "type": "integer",
-                            "x-ms-summary": "Rows ignored",
-                            "description": "Rows Anaplan ignored."
-                        },
-                        "failed": {
-                            "type": "integer",
-                            "x-ms-summary": "Rows failed",
-                            "description": "Rows that failed (see the dump)."
-                        }
-                    }
-                }
-            }
-        }),
-    );
-    Value::Object(defs)
+                "type": prop("string", "Problem type", "A URI naming the kind of problem."),
+                "title": prop("string", "Title", "A short summary of the kind of problem."),
+                "status": prop("integer", "Status", "The HTTP status code."),
+                "detail": prop("string", "Detail", "What went wrong, for this request."),
+                "anaplan": prop_with("object", "Anaplan", "Anaplan's own answer, when Anaplan refused.", "properties", json!({
+                    "status": prop("integer", "Anaplan status", "The status Anaplan answered with."),
+                    "message": prop("string", "Anaplan message", "Anaplan's message."),
+                })),
+                "closestNames": string_list("Closest names", "For an unknown name: the most similar names."),
+                "matchingIds": string_list("Matching IDs", "For a name shared by several objects: their ids."),
+                "taskId": prop("string", "Task ID", "For a task: its id."),
+                "taskState": task_state,
+                "successful": successful("For a failed task: false."),
+                "result": result,
+                "failures": prop_with(
+                    "array",
+                    "Failures",
+                    "For a failed task: one entry per failed step.",
+                    "items",
+                    schema_ref("FailedStep"),
+                ),
+                "rows": rows,
+            },
+        },
+    })
 }
 
 #[cfg(test)]

@@ -19,12 +19,7 @@ use crate::http::{AppState, Call, Problem};
 pub const FUNCTION: Function = Function {
     name: "run-process",
     trigger: Trigger::Http { methods: &[Method::GET, Method::POST, Method::DELETE], body: RequestBody::Parameters },
-    inputs: &[
-        Input::Object(Object::Workspace),
-        Input::Object(Object::Model),
-        Input::Object(Object::Process),
-        Input::Param(LOCALE),
-    ],
+    inputs: &[Input::Param(LOCALE)],
     long_running: Some(LongRunning {
         noun: "process",
         action: Object::Process,
