@@ -59,7 +59,7 @@ pub fn http_client(timeout: Option<Duration>) -> reqwest::Client {
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
-    /// `<ANAPLAN_API_URL>/2/0/`.
+    /// `<API URL>/2/0/`.
     api: Url,
     credentials: Credentials,
     retry: RetryPolicy,

@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::declare::Object;
+use super::declare::{LOCALE, Object};
 use crate::anaplan::Client;
 use crate::anaplan::ids::{Id, ObjectId, TaskId};
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task, TaskState};
@@ -42,7 +42,7 @@ impl<A: Id> TaskRequest<A> {
             action: params.object(action.kind())?,
             intent,
             wait,
-            locale: params.get("locale").unwrap_or("en_US").to_owned(),
+            locale: params.get(LOCALE.name).or(LOCALE.default).unwrap_or_default().to_owned(),
         })
     }
 }
@@ -145,7 +145,6 @@ impl TaskCall<'_> {
     /// once per `Idempotency-Key`), a status check (or, with `dump=`, the dump), or a
     /// cancellation; then holds for `wait` and answers, with `finish` making the answer of a
     /// completed task. `fingerprint` adds what identifies a start beyond the action and locale.
-    #[allow(clippy::too_many_arguments)]
     pub async fn run<P, PFut, F, FFut>(
         &self,
         intent: Intent,

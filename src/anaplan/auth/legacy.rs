@@ -1,4 +1,4 @@
-//! Anaplan's legacy token service (`ANAPLAN_AUTH_URL`): basic authentication, or CA
+//! Anaplan's legacy token service (the auth URL): basic authentication, or CA
 //! certificate authentication (the certificate in the `CACertificate` header and a random
 //! nonce signed with its private key, RSASSA-PKCS1-v1_5 with SHA-512). Tokens last 35
 //! minutes and are extended with `/token/refresh` before they run out.
