@@ -48,7 +48,9 @@ pub enum Trigger {
         body: RequestBody,
     },
     /// The host's timer: it POSTs `/<name>` in the JSON invocation format on `schedule` (an
-    /// NCRONTAB expression, or `%SETTING%` to read it from an app setting).
+    /// NCRONTAB expression, or `%SETTING%` to read it from an app setting). The handler
+    /// reads the invocation from `call.body` (not `call.params()`) and answers with a JSON
+    /// invocation response (`{"Outputs": {}, "Logs": [], "ReturnValue": null}`).
     Timer {
         /// `schedule` of the `timerTrigger` binding.
         schedule: &'static str,

@@ -7,8 +7,10 @@
 //! # Adding a function
 //! 1. `src/functions/<name>.rs`: a typed request (`parse(&Params)`, so bad input is a 400
 //!    before Anaplan is called), the handler, and `pub const FUNCTION: Function` naming its
-//!    trigger, inputs with their help text, connector operation and, when it runs as an
-//!    Anaplan task, its [`declare::LongRunning`] side (then [`task_call::TaskCall`] does the
+//!    trigger (HTTP methods and body, or a timer schedule), inputs with their help text,
+//!    connector operation and, when it runs as an Anaplan task, its
+//!    [`declare::LongRunning`] side (which implies the workspace, model and action inputs;
+//!    [`task_call::TaskRequest`] parses them and [`task_call::TaskCall`] does the
 //!    asynchronous pattern, idempotency, cancellation and failure dumps).
 //! 2. Here: `pub mod <name>;` and `&<name>::FUNCTION` in [`FUNCTIONS`].
 //! 3. `functions/<name>/function.json`: what `cargo test --lib` prints when it is missing.
