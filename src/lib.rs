@@ -11,6 +11,8 @@
 //! - [`functions`]: one module per function folder (`get-view-data`, ...).
 //! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
 //! - [`auth_commands`]: `auth login` (device or authorization-code grant) and `auth check`.
+//! - [`emulator`]: a strict local Anaplan with a seeded demo tenant (`emulator`, `demo`,
+//!   and the project's own tests).
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
 //! - [`secret`]: the type that keeps secrets out of logs.
 //! - [`secrets`]: Anaplan credentials in Key Vault, and the blob lease that serialises
@@ -22,6 +24,7 @@
 pub mod anaplan;
 pub mod auth_commands;
 pub mod config;
+pub mod emulator;
 pub mod functions;
 pub mod http;
 pub mod package;

@@ -1,16 +1,20 @@
-#![allow(dead_code)]
 // Handlers return ready-made `Response`s as their error type (the axum idiom);
 // boxing them only to shrink `Result` would add noise for no benefit here.
 #![allow(clippy::result_large_err)]
-//! A strict in-process fake of the Anaplan APIs for integration tests.
+//! The Anaplan emulator: a strict local Anaplan with a seeded demo tenant ([`seed`]).
 //!
-//! One axum server on `127.0.0.1:<random port>` serves the Integration API
+//! `anaplan-functions emulator` and `demo` run it as a server, and the project's own tests
+//! start it in-process ([`Emulator::start`]) and steer it through its public methods
+//! (throttling, injected failures, expired tokens, task timing, busy models...).
+//!
+//! One axum server on `127.0.0.1:<port>` serves the Integration API
 //! (`/2/0/...`), the OAuth token endpoint (`/oauth/token`) and the legacy token
 //! service (`/token/...`). It answers in the real shapes recorded in
 //! `shared/reference/anaplan-samples/` and enforces the real rules (token
 //! scheme, rotation of refresh tokens, paging caps, content negotiation, page
 //! selectors, the 1 M-cell limit...), so a client that only works against a
-//! lenient server fails here.
+//! lenient server fails here. A request it does not know is a 404 in Anaplan's error
+//! shape, never a made-up success.
 //!
 //! Fault injection (`throttle_next`, `fail_next`) applies to `/2/0` requests
 //! AFTER their token was accepted: a request rejected with 401 does not consume
@@ -53,12 +57,12 @@ mod control;
 mod data;
 mod dumps;
 mod files;
-pub mod fixtures;
 mod grid;
 mod model_status;
 mod oauth_flows;
 mod read_requests;
 mod results;
+pub mod seed;
 mod tasks;
 mod uploads;
 mod util;
@@ -76,7 +80,7 @@ use std::time::{Duration, Instant};
 
 /// Knobs of the fake. `Default` mirrors Anaplan where Anaplan has a number.
 #[derive(Clone, Debug)]
-pub struct FakeConfig {
+pub struct EmulatorConfig {
     /// Lifetime of access tokens (OAuth `expires_in`, legacy `expiresAt`); Anaplan: 2100 s.
     pub access_token_ttl: Duration,
     /// Rotatable OAuth client: each refresh returns a new refresh token and
@@ -107,9 +111,9 @@ pub enum BusyPolicy {
     Queue,
 }
 
-impl Default for FakeConfig {
+impl Default for EmulatorConfig {
     fn default() -> Self {
-        FakeConfig {
+        EmulatorConfig {
             access_token_ttl: Duration::from_secs(2100),
             rotate_refresh_tokens: true,
             page_size_cap: 2,
@@ -148,13 +152,13 @@ pub struct RecordedRequest {
 
 /// Handle to a running fake; cheap to clone.
 #[derive(Clone)]
-pub struct FakeAnaplan {
+pub struct Emulator {
     inner: Arc<Inner>,
 }
 
 /// Shared state behind the handle and the handlers.
 struct Inner {
-    cfg: FakeConfig,
+    cfg: EmulatorConfig,
     base_url: String,
     client_id: String,
     client_secret: String,
@@ -162,7 +166,7 @@ struct Inner {
     device_client_id: String,
     initial_refresh_token: String,
     catalog: data::Catalog,
-    state: Mutex<FakeState>,
+    state: Mutex<EmulatorState>,
 }
 
 /// An access token (OAuth or legacy) and the ids the legacy service shows for it.
@@ -173,7 +177,7 @@ struct AccessToken {
 }
 
 #[derive(Default)]
-struct FakeState {
+struct EmulatorState {
     access_tokens: HashMap<String, AccessToken>,
     /// Refresh tokens that may still be presented → the client they belong to.
     live_refresh_tokens: HashMap<String, String>,
@@ -193,25 +197,25 @@ struct FakeState {
 impl Inner {
     /// Locks the state; a poisoned lock is still usable (a test panicked
     /// elsewhere), and the fake must not add a second panic.
-    fn state(&self) -> MutexGuard<'_, FakeState> {
+    fn state(&self) -> MutexGuard<'_, EmulatorState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl FakeAnaplan {
-    /// Starts a fake with [`FakeConfig::default`].
-    pub async fn start() -> FakeAnaplan {
-        Self::start_with(FakeConfig::default()).await
+impl Emulator {
+    /// Starts a fake with [`EmulatorConfig::default`].
+    pub async fn start() -> Emulator {
+        Self::start_with(EmulatorConfig::default()).await
     }
 
     /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends.
-    pub async fn start_with(cfg: FakeConfig) -> FakeAnaplan {
+    pub async fn start_with(cfg: EmulatorConfig) -> Emulator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("fake Anaplan: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake Anaplan: local_addr");
         let client_secret = format!("cs-{}", uuid::Uuid::new_v4().simple());
         let initial_refresh_token = auth::new_refresh_token();
         let client_id = uuid::Uuid::new_v4().simple().to_string();
-        let mut state = FakeState::default();
+        let mut state = EmulatorState::default();
         state.issued_secrets.push(client_secret.clone());
         state.issued_secrets.push(initial_refresh_token.clone());
         state.live_refresh_tokens.insert(initial_refresh_token.clone(), client_id.clone());
@@ -230,7 +234,7 @@ impl FakeAnaplan {
             // The server lives as long as the test's runtime; errors only end it.
             let _ = axum::serve(listener, app).await;
         });
-        FakeAnaplan { inner }
+        Emulator { inner }
     }
 
     /// `http://127.0.0.1:PORT`: base for `/2/0`, `/oauth` and `/token`.
