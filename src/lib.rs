@@ -9,8 +9,11 @@
 //! - [`http`]: what the Functions host forwards (`/api/<function>`), parameters,
 //!   problem+json errors, and the mapping of Anaplan errors to statuses.
 //! - [`functions`]: one module per function folder (`get-view-data`, ...).
+//! - [`local_settings`]: `serve --settings local.settings.json`.
+//! - [`listener`]: connections whose malformed-request answers (e.g. 414) are problem+json.
 //! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
 //! - [`auth_commands`]: `auth login` (device or authorization-code grant) and `auth check`.
+//! - [`demo`]: `anaplan-functions demo`, the functions against the emulator.
 //! - [`emulator`]: a strict local Anaplan with a seeded demo tenant (`emulator`, `demo`,
 //!   and the project's own tests).
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
@@ -24,9 +27,12 @@
 pub mod anaplan;
 pub mod auth_commands;
 pub mod config;
+pub mod demo;
 pub mod emulator;
 pub mod functions;
 pub mod http;
+pub mod listener;
+pub mod local_settings;
 pub mod package;
 pub mod secret;
 pub mod secrets;

@@ -60,6 +60,7 @@ mod files;
 mod grid;
 mod model_status;
 mod oauth_flows;
+mod persist;
 mod read_requests;
 mod results;
 pub mod seed;
@@ -67,6 +68,9 @@ mod tasks;
 mod uploads;
 mod util;
 mod views;
+
+pub use oauth_flows::FlowError;
+pub use persist::CREDENTIALS_FILE;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -150,6 +154,48 @@ pub struct RecordedRequest {
     pub authorization_scheme: Option<String>,
 }
 
+/// How [`Emulator::launch`] serves.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Keeps the client, the password and live tokens between runs, and receives
+    /// `credentials.json`.
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state directory could not be read or written.
+    #[error("state directory: {0}")]
+    State(String),
+}
+
+/// The demo tenant's credentials, as written to `credentials.json`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCredentials {
+    /// OAuth client id (rotating refresh tokens).
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: String,
+    /// The first refresh token of the client's rotating chain.
+    pub refresh_token: String,
+    /// The user for legacy basic auth (`/token/authenticate`).
+    pub username: String,
+    /// That user's password.
+    pub password: String,
+}
+
 /// Handle to a running fake; cheap to clone.
 #[derive(Clone)]
 pub struct Emulator {
@@ -165,6 +211,10 @@ struct Inner {
     /// The device-grant client (no secret; one grant type per client).
     device_client_id: String,
     initial_refresh_token: String,
+    /// The demo user's basic-auth password.
+    password: String,
+    /// Where tokens are kept between runs (`None`: in memory only).
+    state_dir: Option<std::path::PathBuf>,
     catalog: data::Catalog,
     state: Mutex<EmulatorState>,
 }
@@ -203,38 +253,77 @@ impl Inner {
 }
 
 impl Emulator {
-    /// Starts a fake with [`EmulatorConfig::default`].
+    /// Starts an emulator with [`EmulatorConfig::default`] on a free port (tests).
     pub async fn start() -> Emulator {
         Self::start_with(EmulatorConfig::default()).await
     }
 
-    /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends.
+    /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends (tests:
+    /// panics when it cannot bind).
     pub async fn start_with(cfg: EmulatorConfig) -> Emulator {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("fake Anaplan: bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("fake Anaplan: local_addr");
-        let client_secret = format!("cs-{}", uuid::Uuid::new_v4().simple());
-        let initial_refresh_token = auth::new_refresh_token();
-        let client_id = uuid::Uuid::new_v4().simple().to_string();
+        Self::launch(cfg, &Launch::default()).await.expect("emulator: bind 127.0.0.1:0")
+    }
+
+    /// Binds `127.0.0.1:<port>` (0 picks a free one) and serves on the current tokio
+    /// runtime until it ends. With a state directory, the OAuth client, the demo user's
+    /// password and every live token are read from `state.json` there when it exists, and
+    /// written back after each token answer, so a restart keeps clients working.
+    pub async fn launch(cfg: EmulatorConfig, launch: &Launch) -> Result<Emulator, LaunchError> {
+        let stored = match &launch.state_dir {
+            Some(dir) => persist::load(dir)?,
+            None => None,
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], launch.port));
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| LaunchError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| LaunchError::Bind { addr, source })?;
+        let stored = stored.unwrap_or_else(persist::Stored::fresh);
         let mut state = EmulatorState::default();
-        state.issued_secrets.push(client_secret.clone());
-        state.issued_secrets.push(initial_refresh_token.clone());
-        state.live_refresh_tokens.insert(initial_refresh_token.clone(), client_id.clone());
+        state.issued_secrets.push(stored.client_secret.clone());
+        state.issued_secrets.push(stored.initial_refresh_token.clone());
+        state.issued_secrets.push(stored.password.clone());
+        state.live_refresh_tokens = stored.live_refresh_tokens.clone();
+        state.live_refresh_tokens.entry(stored.initial_refresh_token.clone()).or_insert(stored.client_id.clone());
+        if stored.restored {
+            state.issued_secrets.extend(stored.live_refresh_tokens.keys().cloned());
+        }
+        persist::restore_access_tokens(&mut state, &stored);
+        // The demo user for legacy basic auth (tests set their own with `set_basic_user`).
+        state.basic_user = Some((seed::USER_EMAIL.to_string(), stored.password.clone()));
         let inner = Arc::new(Inner {
             cfg,
             base_url: format!("http://{addr}"),
-            client_id,
-            client_secret,
-            device_client_id: uuid::Uuid::new_v4().simple().to_string(),
-            initial_refresh_token,
+            client_id: stored.client_id.clone(),
+            client_secret: stored.client_secret.clone(),
+            device_client_id: stored.device_client_id.clone(),
+            initial_refresh_token: stored.initial_refresh_token.clone(),
+            password: stored.password.clone(),
+            state_dir: launch.state_dir.clone(),
             catalog: data::catalog(),
             state: Mutex::new(state),
         });
+        if let Some(dir) = &launch.state_dir {
+            persist::save(&inner, dir)?;
+            persist::write_credentials(dir, &Emulator { inner: inner.clone() }.credentials())?;
+        }
         let app = router(inner.clone());
         tokio::spawn(async move {
-            // The server lives as long as the test's runtime; errors only end it.
+            // The server lives as long as the runtime; errors only end it.
             let _ = axum::serve(listener, app).await;
         });
-        Emulator { inner }
+        Ok(Emulator { inner })
+    }
+
+    /// What a client of the demo tenant needs: the OAuth client, the first refresh token of
+    /// its rotating chain, and the basic-auth user. This is `credentials.json`.
+    pub fn credentials(&self) -> DemoCredentials {
+        DemoCredentials {
+            client_id: self.client_id(),
+            client_secret: self.client_secret(),
+            refresh_token: self.initial_refresh_token(),
+            username: seed::USER_EMAIL.to_string(),
+            password: self.inner.password.clone(),
+        }
     }
 
     /// `http://127.0.0.1:PORT`: base for `/2/0`, `/oauth` and `/token`.
@@ -373,7 +462,15 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
             return resp;
         }
     }
-    next.run(req).await
+    let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
+    let resp = next.run(req).await;
+    if token_service && let Some(dir) = &inner.state_dir {
+        // Tokens changed (or may have): keep them for the next run.
+        if let Err(e) = persist::save(&inner, dir) {
+            tracing::warn!(error = %e, "the emulator could not save its state");
+        }
+    }
+    resp
 }
 
 /// Consumes one pending throttle (first) or failure, if any.

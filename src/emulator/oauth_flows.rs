@@ -208,7 +208,7 @@ impl Emulator {
         }
         let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
         if get("response_type") != Some("code") {
-            return Err(FlowError(format!("response_type must be code")));
+            return Err(FlowError("response_type must be code".into()));
         }
         match get("client_id") {
             Some(c) if c == self.inner.client_id => {}
@@ -224,7 +224,7 @@ impl Emulator {
         }
         let scope = Scope::from_request(get("scope").unwrap_or_default());
         if !scope.offline {
-            return Err(FlowError(format!("scope must include offline_access, or no refresh token is issued")));
+            return Err(FlowError("scope must include offline_access, or no refresh token is issued".into()));
         }
         let state = get("state").ok_or_else(|| FlowError("state is missing".into()))?;
         let code = format!("ac-{}", uuid::Uuid::new_v4().simple());
