@@ -11,9 +11,9 @@ mod support;
 
 use std::time::Instant;
 
+use anaplan_functions::emulator::seed::*;
 use serde_json::json;
 use support::app::{App, azurite_container, follow};
-use support::fake_anaplan::fixtures::*;
 
 /// Peak growth allowed: five 10 MiB chunks, half the file. A chunk exists a few times over
 /// at its peak (the download buffer growing, the copy the HTTP stacks make for the block

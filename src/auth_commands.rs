@@ -106,7 +106,7 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
                 .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
                 .request_async(&http)
                 .await
-                .map_err(|e| format!("Anaplan refused the device authorization request: {}", describe(&e)))?;
+                .map_err(|e| failed("the device authorization request", &e))?;
             let link = details
                 .verification_uri_complete()
                 .map(|u| u.secret().clone())
@@ -167,7 +167,7 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
                 .exchange_code(AuthorizationCode::new(code.clone()))
                 .request_async(&http)
                 .await
-                .map_err(|e| format!("Anaplan refused the code: {}", describe(&e)))?;
+                .map_err(|e| failed("the code", &e))?;
             token.refresh_token().map(|r| Secret::new(r.secret().clone()))
         }
     };
@@ -198,6 +198,21 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
 
 fn describe<E: std::error::Error>(e: &E) -> String {
     crate::anaplan::auth::describe_error(e)
+}
+
+/// Says who failed: Anaplan refusing `what` is not the same as not reaching Anaplan.
+fn failed<RE, T>(what: &str, e: &oauth2::RequestTokenError<RE, T>) -> String
+where
+    RE: std::error::Error + 'static,
+    T: oauth2::ErrorResponse + 'static,
+{
+    match e {
+        oauth2::RequestTokenError::ServerResponse(_) => format!("Anaplan refused {what}: {}", describe(e)),
+        oauth2::RequestTokenError::Request(_) => {
+            format!("could not reach Anaplan's OAuth service (ANAPLAN_OAUTH_URL) for {what}: {}", describe(e))
+        }
+        _ => format!("Anaplan's answer to {what} is not what OAuth expects: {}", describe(e)),
+    }
 }
 
 /// Runs `auth check`: obtains an access token with the configured credentials and calls a

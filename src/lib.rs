@@ -12,8 +12,13 @@
 //! - [`functions`]: one file per function folder (`get-view-data`, ...), each with its
 //!   declaration, from which come the router, `function.json`, the parameter checks and
 //!   the connector's Swagger (`openapi`); the long-running ones share `task_call`.
+//! - [`local_settings`]: `serve --settings local.settings.json`.
+//! - [`listener`]: connections whose malformed-request answers (e.g. 414) are problem+json.
 //! - [`startup`], [`shutdown`], [`telemetry`]: serving, stopping, logging.
 //! - [`auth_commands`]: `auth login` (device or authorization-code grant) and `auth check`.
+//! - [`demo`]: `anaplan-functions demo`, the functions against the emulator.
+//! - [`emulator`]: a strict local Anaplan with a seeded demo tenant (`emulator`, `demo`,
+//!   and the project's own tests).
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
 //! - [`secret`]: the type that keeps secrets out of logs.
 //! - [`secrets`]: Anaplan credentials in Key Vault, and the blob lease that serialises
@@ -25,8 +30,12 @@
 pub mod anaplan;
 pub mod auth_commands;
 pub mod config;
+pub mod demo;
+pub mod emulator;
 pub mod functions;
 pub mod http;
+pub mod listener;
+pub mod local_settings;
 pub mod package;
 pub mod secret;
 pub mod secrets;

@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use anaplan_functions::auth_commands::{self, Grant, LoginOptions};
 use anaplan_functions::config::Settings;
+use anaplan_functions::emulator::{Emulator, EmulatorConfig, Launch};
+use anaplan_functions::local_settings;
 use anaplan_functions::package::{PackageOptions, package};
 use anaplan_functions::{startup, telemetry};
 
@@ -22,6 +24,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the custom handler (the Functions host starts this; it also runs standalone).
+    /// Settings come from the environment (what `func start` sets from
+    /// local.settings.json, or the Function App's app settings), and with --settings FILE
+    /// also from that file's Values.
     Serve(ServeArgs),
     /// Build the release binary and stage a deployable function app in DIR/functionapp/.
     Package(PackageArgs),
@@ -31,12 +36,68 @@ enum Command {
     /// Print the Logic Apps custom-connector definition (Swagger 2.0 JSON), generated from
     /// the functions' declarations (infra/connector/apiDefinition.swagger.json is this output).
     Openapi,
+    /// Run a strict local Anaplan with a seeded demo tenant (OAuth, legacy token service,
+    /// Integration API). Prints `READY http://127.0.0.1:<port>` once it answers, then the
+    /// demo credentials (JSON) or, with --state-dir, writes them to DIR/credentials.json.
+    /// Stops on Ctrl-C or SIGTERM.
+    #[command(long_about = EMULATOR_ABOUT)]
+    Emulator(EmulatorArgs),
+    /// The main job with no tenant and no Azure: the emulator and `serve` wired to it, and
+    /// one ready-to-paste curl line per function. Stops both on Ctrl-C or SIGTERM.
+    #[command(long_about = DEMO_ABOUT)]
+    Demo(DemoArgs),
+}
+
+const EMULATOR_ABOUT: &str = "Run a strict local Anaplan with a seeded demo tenant.
+
+One port serves Anaplan's OAuth service (/oauth/token, /oauth/device/code), the legacy token \
+service (/token/authenticate, /token/refresh) and the Integration API (/2/0/...: workspaces, \
+models, views and large read requests, processes, exports, imports, files, chunks, dumps). \
+It refuses what Anaplan refuses, in Anaplan's error shapes (no or wrong token, expired token, \
+spent refresh token, malformed id, chunk out of range, more than 1,000,000 cells, unknown \
+request).
+
+Once it answers it prints `READY http://127.0.0.1:<port>` on stdout. Without --state-dir the \
+next line is the demo credentials as JSON ({\"clientId\", \"clientSecret\", \"refreshToken\", \
+\"username\", \"password\"}); with --state-dir they are written to DIR/credentials.json, and \
+the OAuth client and the live tokens are kept in DIR, so restarting with the same DIR keeps \
+a running `serve` or `func start` working. The README lists the tenant's workspaces, models, \
+views, processes, exports and imports. Stops on Ctrl-C or SIGTERM.";
+
+const DEMO_ABOUT: &str = "The main job with no tenant and no Azure.
+
+Starts the emulator (see `anaplan-functions emulator --help`) on a free port and `serve` on \
+--port, wired to it with OAuth (the client and first refresh token the emulator issued, \
+rotation on; the rotated token lives in a temporary file removed on exit). Prints one \
+ready-to-paste curl line per function, then serves until Ctrl-C or SIGTERM, which stops both.
+
+Needs no settings, no Azurite and no `func`. No storage account is configured, so \
+Idempotency-Key and Blob transfers (destination=blob, source=blob) answer a problem that says \
+how to add one.";
+
+#[derive(Args)]
+struct EmulatorArgs {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Keep the OAuth client, the demo password and live tokens here between runs, and
+    /// write credentials.json here.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Port of the functions on 127.0.0.1.
+    #[arg(long, default_value_t = 7071)]
+    port: u16,
 }
 
 #[derive(Subcommand)]
 enum AuthCommand {
-    /// Obtain an Anaplan refresh token (device grant, or authorization code with a pasted
-    /// redirect address) and store it in Key Vault (KEY_VAULT_URI), or print the settings.
+    /// Obtain an Anaplan refresh token (--device for the device grant, or --redirect-uri URL
+    /// for the authorization code with a pasted redirect address) and store it in Key Vault
+    /// (KEY_VAULT_URI), or print the settings.
     Login(LoginArgs),
     /// Obtain an access token with the configured credentials, call Anaplan, and say who
     /// it is and when the token expires. Exit code 0 only when all of that worked.
@@ -50,7 +111,7 @@ struct LoginArgs {
     device: bool,
     /// Use the authorization-code grant with this redirect URI (one registered on the
     /// client; Anaplan refuses localhost).
-    #[arg(long, value_name = "URL", required_unless_present = "device")]
+    #[arg(long, value_name = "URL")]
     redirect_uri: Option<String>,
     /// The OAuth client id (default: ANAPLAN_CLIENT_ID, or anaplan-client-id in the vault).
     #[arg(long, value_name = "ID")]
@@ -65,6 +126,10 @@ struct ServeArgs {
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
+    /// Also read settings from the Values of this local.settings.json (as `func start`
+    /// does); a variable set in the environment wins over the file.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -98,6 +163,8 @@ fn main() -> ExitCode {
                 Err(e) => fail(format!("cannot write the definition: {e}")),
             }
         }
+        Command::Emulator(args) => emulator(args),
+        Command::Demo(args) => demo(args),
         Command::Package(args) => {
             let root = match std::env::current_dir() {
                 Ok(d) => d,
@@ -127,7 +194,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         },
         _ => args.port.unwrap_or(7071),
     };
-    let settings = match Settings::from_env() {
+    let file_values = match &args.settings {
+        Some(path) => match local_settings::values(path) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        },
+        None => Default::default(),
+    };
+    let settings = match Settings::from_lookup(|k| std::env::var(k).ok().or_else(|| file_values.get(k).cloned())) {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
@@ -142,6 +216,48 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+fn emulator(args: EmulatorArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let launch = Launch { port: args.port, state_dir: args.state_dir.clone() };
+        let emulator = match Emulator::launch(EmulatorConfig::default(), &launch).await {
+            Ok(e) => e,
+            Err(e) => return fail(e.to_string()),
+        };
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let mut lines = format!("READY {}\n", emulator.base_url());
+            if args.state_dir.is_none() {
+                match serde_json::to_string(&emulator.credentials()) {
+                    Ok(json) => lines.push_str(&format!("{json}\n")),
+                    Err(e) => return fail(format!("cannot write the credentials: {e}")),
+                }
+            }
+            if let Err(e) = out.write_all(lines.as_bytes()).and_then(|_| out.flush()) {
+                return fail(format!("cannot write to stdout: {e}"));
+            }
+        }
+        anaplan_functions::shutdown::signal().await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn demo(args: DemoArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let mut out = std::io::stdout();
+    match runtime.block_on(anaplan_functions::demo::run(args.port, &mut out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e.to_string()),
+    }
+}
+
 fn auth(cmd: AuthCommand) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -150,9 +266,15 @@ fn auth(cmd: AuthCommand) -> ExitCode {
     let mut out = std::io::stdout();
     let outcome = match cmd {
         AuthCommand::Login(args) => {
-            let grant = match args.redirect_uri {
-                Some(redirect_uri) if !args.device => Grant::Code { redirect_uri },
-                _ => Grant::Device,
+            let grant = match (args.device, args.redirect_uri) {
+                (false, Some(redirect_uri)) => Grant::Code { redirect_uri },
+                (true, _) => Grant::Device,
+                (false, None) => {
+                    eprintln!(
+                        "anaplan-functions: auth login needs a grant: --device (the device grant, with a client created for it) or --redirect-uri URL (the authorization code, with a pasted redirect address)"
+                    );
+                    return ExitCode::from(2);
+                }
             };
             let options = LoginOptions { grant, client_id: args.client_id };
             let mut input = std::io::stdin().lock();

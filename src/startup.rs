@@ -119,16 +119,38 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
 
 /// Serves until a shutdown signal, then finishes in-flight requests and returns.
 pub async fn serve(settings: Settings, bind: IpAddr, port: u16) -> Result<(), StartError> {
+    // Settings are checked before the port is taken: a bad one is the clearer failure.
     let state = app_state(&settings)?;
     let addr = SocketAddr::new(bind, port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    serve_state(&settings, state, listener, crate::shutdown::signal()).await
+}
+
+/// Serves on an already bound `listener` until `shutdown` completes (`demo` runs it beside
+/// the emulator), then finishes in-flight requests and returns.
+pub async fn serve_on(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let state = app_state(&settings)?;
+    serve_state(&settings, state, listener, shutdown).await
+}
+
+async fn serve_state(
+    settings: &Settings,
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
     let secrets = match &settings.auth.secrets {
         SecretsFrom::Env { .. } => "environment".to_owned(),
         SecretsFrom::Vault(uri) => format!("Key Vault {uri}"),
     };
     tracing::info!(%addr, auth = settings.auth.method.as_str(), %secrets, api = %settings.api_url, "anaplan-functions is listening");
-    axum::serve(listener, crate::functions::router(state))
-        .with_graceful_shutdown(crate::shutdown::signal())
+    axum::serve(crate::listener::ProblemListener(listener), crate::functions::router(state))
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)?;
     tracing::info!("anaplan-functions stopped");

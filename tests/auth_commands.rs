@@ -4,9 +4,9 @@ mod support;
 
 use std::process::Stdio;
 
+use anaplan_functions::emulator::Emulator;
+use anaplan_functions::emulator::seed::*;
 use support::app::{App, oauth_env};
-use support::fake_anaplan::FakeAnaplan;
-use support::fake_anaplan::fixtures::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");
 
@@ -32,7 +32,7 @@ async fn run(args: &[&str], env: &[(String, String)], stdin: &str) -> (i32, Stri
     )
 }
 
-fn assert_no_secret(fake: &FakeAnaplan, text: &str) {
+fn assert_no_secret(fake: &Emulator, text: &str) {
     for s in fake.issued_secrets() {
         assert!(!text.contains(&s), "a token or secret was printed");
     }
@@ -61,7 +61,7 @@ async fn auth_check_says_who_and_until_when_and_shares_the_chain_with_serve() {
 
 #[tokio::test]
 async fn auth_check_fails_with_exit_1_when_anaplan_refuses() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut env = oauth_env(&fake, dir.path());
     env.retain(|(k, _)| k != "ANAPLAN_REFRESH_TOKEN");

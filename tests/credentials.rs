@@ -6,9 +6,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use anaplan_functions::emulator::seed::*;
+use anaplan_functions::emulator::{Emulator, EmulatorConfig};
 use support::app::App;
-use support::fake_anaplan::fixtures::*;
-use support::fake_anaplan::{FakeAnaplan, FakeConfig};
+use support::certs::*;
 use support::fake_identity::FakeIdentity;
 use support::fake_key_vault::FakeKeyVault;
 
@@ -18,14 +19,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");
 /// A fake Anaplan, a managed identity and a vault holding the OAuth client and the first
 /// refresh token.
 struct Azure {
-    fake: FakeAnaplan,
+    fake: Emulator,
     identity: FakeIdentity,
     vault: FakeKeyVault,
 }
 
 impl Azure {
-    async fn start(cfg: FakeConfig) -> Azure {
-        let fake = FakeAnaplan::start_with(cfg).await;
+    async fn start(cfg: EmulatorConfig) -> Azure {
+        let fake = Emulator::start_with(cfg).await;
         let identity = FakeIdentity::start().await;
         let vault = FakeKeyVault::start(&identity).await;
         vault.set_secret("anaplan-client-id", &fake.client_id());
@@ -79,7 +80,7 @@ fn leaked(az: &Azure, text: &str) -> bool {
 
 #[tokio::test]
 async fn secrets_come_from_key_vault_and_the_rotated_token_goes_back_first() {
-    let az = Azure::start(FakeConfig::default()).await;
+    let az = Azure::start(EmulatorConfig::default()).await;
     let app = az.app().await;
     assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
     az.fake.expire_access_tokens();
@@ -93,7 +94,7 @@ async fn secrets_come_from_key_vault_and_the_rotated_token_goes_back_first() {
 
 #[tokio::test]
 async fn a_vault_outage_is_bridged_by_cached_values_then_503_then_recovers() {
-    let az = Azure::start(FakeConfig::default()).await;
+    let az = Azure::start(EmulatorConfig::default()).await;
     let app = az.app().await;
     assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
     az.vault.set_available(false);
@@ -114,7 +115,8 @@ async fn a_vault_outage_is_bridged_by_cached_values_then_503_then_recovers() {
 /// access tokens keep the refreshes near one per token lifetime, not one per instance.
 #[tokio::test]
 async fn rotation_under_fire_keeps_one_unbroken_chain() {
-    let az = Azure::start(FakeConfig { access_token_ttl: Duration::from_secs(2), ..FakeConfig::default() }).await;
+    let az =
+        Azure::start(EmulatorConfig { access_token_ttl: Duration::from_secs(2), ..EmulatorConfig::default() }).await;
     let mut apps = Vec::new();
     for _ in 0..4 {
         apps.push(az.app().await);
@@ -156,7 +158,8 @@ async fn rotation_under_fire_keeps_one_unbroken_chain() {
 #[tokio::test]
 async fn killing_an_instance_in_the_middle_of_a_refresh_loses_nothing() {
     for (method, secret, links_before_kill) in [("PUT", "anaplan-access-token", 1), ("GET", REFRESH, 0)] {
-        let az = Azure::start(FakeConfig { access_token_ttl: Duration::from_secs(2), ..FakeConfig::default() }).await;
+        let az = Azure::start(EmulatorConfig { access_token_ttl: Duration::from_secs(2), ..EmulatorConfig::default() })
+            .await;
         let mut a = az.app().await;
         let b = az.app().await;
         assert_eq!(a.get("get-view-data", &query()).await.status(), 200);
@@ -185,7 +188,7 @@ async fn killing_an_instance_in_the_middle_of_a_refresh_loses_nothing() {
 
 #[tokio::test]
 async fn certificate_auth_from_the_vault_and_from_the_environment() {
-    let az = Azure::start(FakeConfig::default()).await;
+    let az = Azure::start(EmulatorConfig::default()).await;
     let (cert, key) = test_certificate();
     az.fake.set_certificate_user(&cert);
     az.vault.set_secret("anaplan-certificate", &format!("{cert}{key}"));
@@ -239,7 +242,7 @@ fn login(az: &Azure, args: &[&str]) -> tokio::process::Child {
 #[tokio::test]
 async fn auth_login_with_the_device_grant_stores_a_new_chain_in_the_vault() {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let az = Azure::start(FakeConfig::default()).await;
+    let az = Azure::start(EmulatorConfig::default()).await;
     let mut child = login(&az, &["auth", "login", "--device", "--client-id", &az.fake.device_client_id()]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = String::new();
@@ -265,7 +268,7 @@ async fn auth_login_with_the_device_grant_stores_a_new_chain_in_the_vault() {
 #[tokio::test]
 async fn auth_login_with_a_pasted_redirect_stores_the_token_and_the_app_uses_it() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let az = Azure::start(FakeConfig::default()).await;
+    let az = Azure::start(EmulatorConfig::default()).await;
     az.fake.allow_redirect_uri("https://example.com/anaplan-callback");
     let mut child = login(&az, &["auth", "login", "--redirect-uri", "https://example.com/anaplan-callback"]);
     let mut stdin = child.stdin.take().unwrap();
@@ -296,7 +299,7 @@ async fn auth_login_with_a_pasted_redirect_stores_the_token_and_the_app_uses_it(
 #[tokio::test]
 async fn a_pasted_address_from_another_login_is_refused() {
     use tokio::io::AsyncWriteExt;
-    let az = Azure::start(FakeConfig::default()).await;
+    let az = Azure::start(EmulatorConfig::default()).await;
     az.fake.allow_redirect_uri("https://example.com/cb");
     let mut child = login(&az, &["auth", "login", "--redirect-uri", "https://example.com/cb"]);
     let mut stdin = child.stdin.take().unwrap();

@@ -2,9 +2,9 @@
 
 mod support;
 
+use anaplan_functions::emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::{App, problem};
-use support::fake_anaplan::fixtures::*;
 
 fn ids(view: &str) -> String {
     format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId={view}")

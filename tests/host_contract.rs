@@ -7,9 +7,9 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
+use anaplan_functions::emulator::Emulator;
+use anaplan_functions::emulator::seed::*;
 use support::app::{App, oauth_env, problem};
-use support::fake_anaplan::FakeAnaplan;
-use support::fake_anaplan::fixtures::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");
 
@@ -38,7 +38,7 @@ async fn serve_fails_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
 
 #[tokio::test]
 async fn a_bad_setting_stops_serve_with_one_line_naming_it() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let good: Vec<(String, String)> = oauth_env(&fake, dir.path());
     let cases: Vec<(&str, Option<&str>)> = vec![
@@ -91,7 +91,7 @@ async fn the_handler_answers_the_hosts_probe_and_stops_cleanly_on_sigterm() {
 
 #[tokio::test]
 async fn standalone_serve_uses_port_flag_when_the_host_sets_none() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -3,10 +3,10 @@
 
 mod support;
 
+use anaplan_functions::emulator::seed::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::app::{App, azurite_container, follow, problem, write_blob};
-use support::fake_anaplan::fixtures::*;
 
 fn q(import: &str) -> String {
     format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&importId={import}")

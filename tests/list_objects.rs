@@ -2,9 +2,9 @@
 
 mod support;
 
+use anaplan_functions::emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::{App, problem};
-use support::fake_anaplan::fixtures::*;
 
 async fn list(app: &App, query: &str) -> Vec<(String, String)> {
     let resp = app.get("list-objects", query).await;

@@ -6,10 +6,10 @@ mod support;
 
 use std::time::Duration;
 
+use anaplan_functions::emulator::Emulator;
+use anaplan_functions::emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::{App, follow, problem};
-use support::fake_anaplan::FakeAnaplan;
-use support::fake_anaplan::fixtures::*;
 
 fn by_ids(model: &str, process: &str) -> String {
     format!("workspaceId={WS_FPA_ID}&modelId={model}&processId={process}")
@@ -157,7 +157,7 @@ fn with_key(req: reqwest::RequestBuilder, key: &str, fkey: &str) -> reqwest::Req
 
 #[tokio::test]
 async fn an_idempotency_key_starts_the_task_once_even_across_instances() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     // Two instances of one app share its refresh-token chain (here: one token file, which
     // its lock serialises; in Azure the vault plays that role).
     let shared = tempfile::tempdir().unwrap();

@@ -3,10 +3,10 @@
 
 mod support;
 
+use anaplan_functions::emulator::seed::*;
+use anaplan_functions::emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
 use support::app::{App, problem};
-use support::fake_anaplan::fixtures::*;
-use support::fake_anaplan::{FakeAnaplan, FakeConfig};
 
 fn query() -> String {
     format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId={VIEW_REGIONS_ID}")
@@ -14,7 +14,7 @@ fn query() -> String {
 
 /// The refresh log is one chain: each refresh presents the token the previous one issued,
 /// and no token is presented twice.
-fn assert_one_chain(fake: &FakeAnaplan) {
+fn assert_one_chain(fake: &Emulator) {
     let log = fake.refresh_log();
     let mut expected = fake.initial_refresh_token();
     for (i, r) in log.iter().enumerate() {
@@ -64,7 +64,7 @@ async fn concurrent_requests_share_one_refresh() {
 
 #[tokio::test]
 async fn a_restarted_app_continues_the_chain_from_the_token_file() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     let state_dir = tempfile::tempdir().unwrap();
     let token_file = state_dir.path().join("refresh-token").display().to_string();
     for round in 0..3 {
@@ -83,7 +83,7 @@ async fn a_restarted_app_continues_the_chain_from_the_token_file() {
 
 #[tokio::test]
 async fn a_refused_refresh_token_is_a_401_that_says_what_to_do() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     let app = App::start_against(fake, |env| {
         env.retain(|(k, _)| k != "ANAPLAN_REFRESH_TOKEN");
         env.push(("ANAPLAN_REFRESH_TOKEN".into(), "rt-not-a-real-token".into()));
@@ -97,7 +97,7 @@ async fn a_refused_refresh_token_is_a_401_that_says_what_to_do() {
 
 #[tokio::test]
 async fn caller_mode_uses_the_callers_token_and_needs_one() {
-    let fake = FakeAnaplan::start().await;
+    let fake = Emulator::start().await;
     let app = App::start_against(fake, |env| {
         env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
         env.push(("ANAPLAN_AUTH_METHOD".into(), "caller".into()));
@@ -151,7 +151,7 @@ async fn caller_mode_uses_the_callers_token_and_needs_one() {
 
 #[tokio::test]
 async fn basic_auth_logs_in_with_the_legacy_token_service() {
-    let fake = FakeAnaplan::start_with(FakeConfig::default()).await;
+    let fake = Emulator::start_with(EmulatorConfig::default()).await;
     fake.set_basic_user("integration@example.com", "pa55 word:with colon");
     let app = App::start_against(fake, |env| {
         env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");

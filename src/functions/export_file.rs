@@ -112,7 +112,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let account = match target {
         Target::Blob { .. } => Some(state.export_storage().ok_or_else(|| {
             Problem::bad_parameter(
-                "destination=blob needs a storage account: set EXPORT_STORAGE_URL or AzureWebJobsStorage",
+                "destination=blob needs a storage account, which is not configured: set EXPORT_STORAGE_URL or AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or use destination=response",
             )
         })?),
         Target::Response => None,

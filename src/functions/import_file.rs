@@ -169,7 +169,7 @@ async fn upload(tc: &TaskCall<'_>, file: &FileId, source: &Source) -> Result<(u6
             let account = tc
                 .state
                 .export_storage()
-                .ok_or_else(|| Problem::bad_parameter("source=blob needs a storage account"))?;
+                .ok_or_else(|| Problem::bad_parameter("source=blob needs a storage account, which is not configured: set EXPORT_STORAGE_URL or AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or send the file as the request body"))?;
             let client = account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
             let (_, stream) = crate::storage::read_stream(&client).await?;
             let mut stream = Box::pin(stream);

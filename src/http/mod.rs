@@ -64,7 +64,7 @@ impl AppState {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "state-storage-unavailable",
                 "State storage unavailable",
-                "Idempotency-Key needs the app's storage account (AzureWebJobsStorage), which is not configured",
+                "Idempotency-Key needs the app's storage account, which is not configured: set AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or send the request without Idempotency-Key",
             ));
         };
         self.state_store.get_or_try_init(|| JsonStore::open(account, STATE_CONTAINER)).await.map_err(|e| {

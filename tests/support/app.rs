@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::fake_anaplan::FakeAnaplan;
 use super::host::{FunctionsHost, StagedApp, stage_app};
+use anaplan_functions::emulator::Emulator;
 
 /// One staged app per test binary: staging copies the binary, no need to repeat it.
 fn staged() -> &'static StagedApp {
@@ -16,7 +16,7 @@ fn staged() -> &'static StagedApp {
 
 /// A running function app and the fake Anaplan it talks to.
 pub struct App {
-    pub fake: FakeAnaplan,
+    pub fake: Emulator,
     pub host: FunctionsHost,
     pub http: reqwest::Client,
     /// Holds ANAPLAN_TOKEN_FILE.
@@ -24,7 +24,7 @@ pub struct App {
 }
 
 /// The settings that point the app at `fake` with OAuth secrets from the environment.
-pub fn oauth_env(fake: &FakeAnaplan, state_dir: &std::path::Path) -> Vec<(String, String)> {
+pub fn oauth_env(fake: &Emulator, state_dir: &std::path::Path) -> Vec<(String, String)> {
     vec![
         ("ANAPLAN_AUTH_METHOD".into(), "oauth".into()),
         ("ANAPLAN_API_URL".into(), fake.base_url()),
@@ -45,12 +45,12 @@ pub fn oauth_env(fake: &FakeAnaplan, state_dir: &std::path::Path) -> Vec<(String
 impl App {
     /// The app with OAuth against a default fake.
     pub async fn start() -> App {
-        let fake = FakeAnaplan::start().await;
+        let fake = Emulator::start().await;
         Self::start_against(fake, |_| {}).await
     }
 
     /// The app against `fake`, with the OAuth environment adjusted by `edit`.
-    pub async fn start_against(fake: FakeAnaplan, edit: impl FnOnce(&mut Vec<(String, String)>)) -> App {
+    pub async fn start_against(fake: Emulator, edit: impl FnOnce(&mut Vec<(String, String)>)) -> App {
         let state_dir = tempfile::tempdir().unwrap();
         let mut env = oauth_env(&fake, state_dir.path());
         edit(&mut env);

@@ -1,10 +1,10 @@
-//! Stand-ins for what is not here: Anaplan (a strict fake), Key Vault (over real TLS) and the
+//! Stand-ins for what is not here (Anaplan itself is the library's emulator): test certificates, Key Vault (over real TLS) and the
 //! managed-identity endpoint it trusts, the Functions host (a harness that drives the staged
 //! app as the host does), and the glue that starts them.
 #![allow(dead_code)]
 
 pub mod app;
-pub mod fake_anaplan;
+pub mod certs;
 pub mod fake_identity;
 pub mod fake_key_vault;
 pub mod host;

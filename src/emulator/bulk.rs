@@ -5,7 +5,7 @@
 //! Export contents are generated on demand from fixed-width rows, so any
 //! chunk of the 110 MiB export is computed without building the file.
 
-use super::fixtures::*;
+use super::seed::*;
 use super::util::push_csv_line;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! the million-cell view never sits in memory (see `grid.rs` for rendering).
 
 use super::bulk::{self, Bulk};
-use super::fixtures::*;
+use super::seed::*;
 
 /// A workspace as listed by `GET /2/0/workspaces`.
 pub struct Workspace {
@@ -138,7 +138,7 @@ impl Model {
 }
 
 // Dimension builders. Item id ranges are internal except Versions/Departments,
-// whose ids are published in `fixtures` for page selectors.
+// whose ids are published in `seed` for page selectors.
 fn versions() -> Dim {
     Dim::named(DIM_VERSIONS_ID, DIM_VERSIONS_NAME, &[VERSION_ACTUAL_NAME, VERSION_FORECAST_NAME], 107_000_000_001)
 }
@@ -174,7 +174,7 @@ fn view(
     View { id, name, module_id: id, is_default: true, pages, rows, columns, cell }
 }
 
-/// Builds the fixed data set described in `fixtures`.
+/// Builds the fixed data set described in `seed`.
 pub fn catalog() -> Catalog {
     let workspaces = vec![
         Workspace { id: WS_FPA_ID, name: WS_FPA_NAME, size_allowance: 10_737_418_240, current_size: 1_288_490_188 },

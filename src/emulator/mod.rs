@@ -1,16 +1,20 @@
-#![allow(dead_code)]
 // Handlers return ready-made `Response`s as their error type (the axum idiom);
 // boxing them only to shrink `Result` would add noise for no benefit here.
 #![allow(clippy::result_large_err)]
-//! A strict in-process fake of the Anaplan APIs for integration tests.
+//! The Anaplan emulator: a strict local Anaplan with a seeded demo tenant ([`seed`]).
 //!
-//! One axum server on `127.0.0.1:<random port>` serves the Integration API
+//! `anaplan-functions emulator` and `demo` run it as a server, and the project's own tests
+//! start it in-process ([`Emulator::start`]) and steer it through its public methods
+//! (throttling, injected failures, expired tokens, task timing, busy models...).
+//!
+//! One axum server on `127.0.0.1:<port>` serves the Integration API
 //! (`/2/0/...`), the OAuth token endpoint (`/oauth/token`) and the legacy token
 //! service (`/token/...`). It answers in the real shapes recorded in
 //! `shared/reference/anaplan-samples/` and enforces the real rules (token
 //! scheme, rotation of refresh tokens, paging caps, content negotiation, page
 //! selectors, the 1 M-cell limit...), so a client that only works against a
-//! lenient server fails here.
+//! lenient server fails here. A request it does not know is a 404 in Anaplan's error
+//! shape, never a made-up success.
 //!
 //! Fault injection (`throttle_next`, `fail_next`) applies to `/2/0` requests
 //! AFTER their token was accepted: a request rejected with 401 does not consume
@@ -53,16 +57,20 @@ mod control;
 mod data;
 mod dumps;
 mod files;
-pub mod fixtures;
 mod grid;
 mod model_status;
 mod oauth_flows;
+mod persist;
 mod read_requests;
 mod results;
+pub mod seed;
 mod tasks;
 mod uploads;
 mod util;
 mod views;
+
+pub use oauth_flows::FlowError;
+pub use persist::CREDENTIALS_FILE;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -76,7 +84,7 @@ use std::time::{Duration, Instant};
 
 /// Knobs of the fake. `Default` mirrors Anaplan where Anaplan has a number.
 #[derive(Clone, Debug)]
-pub struct FakeConfig {
+pub struct EmulatorConfig {
     /// Lifetime of access tokens (OAuth `expires_in`, legacy `expiresAt`); Anaplan: 2100 s.
     pub access_token_ttl: Duration,
     /// Rotatable OAuth client: each refresh returns a new refresh token and
@@ -107,9 +115,9 @@ pub enum BusyPolicy {
     Queue,
 }
 
-impl Default for FakeConfig {
+impl Default for EmulatorConfig {
     fn default() -> Self {
-        FakeConfig {
+        EmulatorConfig {
             access_token_ttl: Duration::from_secs(2100),
             rotate_refresh_tokens: true,
             page_size_cap: 2,
@@ -146,23 +154,69 @@ pub struct RecordedRequest {
     pub authorization_scheme: Option<String>,
 }
 
+/// How [`Emulator::launch`] serves.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Keeps the client, the password and live tokens between runs, and receives
+    /// `credentials.json`.
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The state directory could not be read or written.
+    #[error("state directory: {0}")]
+    State(String),
+}
+
+/// The demo tenant's credentials, as written to `credentials.json`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCredentials {
+    /// OAuth client id (rotating refresh tokens).
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: String,
+    /// The first refresh token of the client's rotating chain.
+    pub refresh_token: String,
+    /// The user for legacy basic auth (`/token/authenticate`).
+    pub username: String,
+    /// That user's password.
+    pub password: String,
+}
+
 /// Handle to a running fake; cheap to clone.
 #[derive(Clone)]
-pub struct FakeAnaplan {
+pub struct Emulator {
     inner: Arc<Inner>,
 }
 
 /// Shared state behind the handle and the handlers.
 struct Inner {
-    cfg: FakeConfig,
+    cfg: EmulatorConfig,
     base_url: String,
     client_id: String,
     client_secret: String,
     /// The device-grant client (no secret; one grant type per client).
     device_client_id: String,
     initial_refresh_token: String,
+    /// The demo user's basic-auth password.
+    password: String,
+    /// Where tokens are kept between runs (`None`: in memory only).
+    state_dir: Option<std::path::PathBuf>,
     catalog: data::Catalog,
-    state: Mutex<FakeState>,
+    state: Mutex<EmulatorState>,
 }
 
 /// An access token (OAuth or legacy) and the ids the legacy service shows for it.
@@ -173,7 +227,7 @@ struct AccessToken {
 }
 
 #[derive(Default)]
-struct FakeState {
+struct EmulatorState {
     access_tokens: HashMap<String, AccessToken>,
     /// Refresh tokens that may still be presented → the client they belong to.
     live_refresh_tokens: HashMap<String, String>,
@@ -193,44 +247,83 @@ struct FakeState {
 impl Inner {
     /// Locks the state; a poisoned lock is still usable (a test panicked
     /// elsewhere), and the fake must not add a second panic.
-    fn state(&self) -> MutexGuard<'_, FakeState> {
+    fn state(&self) -> MutexGuard<'_, EmulatorState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl FakeAnaplan {
-    /// Starts a fake with [`FakeConfig::default`].
-    pub async fn start() -> FakeAnaplan {
-        Self::start_with(FakeConfig::default()).await
+impl Emulator {
+    /// Starts an emulator with [`EmulatorConfig::default`] on a free port (tests).
+    pub async fn start() -> Emulator {
+        Self::start_with(EmulatorConfig::default()).await
     }
 
-    /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends.
-    pub async fn start_with(cfg: FakeConfig) -> FakeAnaplan {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("fake Anaplan: bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("fake Anaplan: local_addr");
-        let client_secret = format!("cs-{}", uuid::Uuid::new_v4().simple());
-        let initial_refresh_token = auth::new_refresh_token();
-        let client_id = uuid::Uuid::new_v4().simple().to_string();
-        let mut state = FakeState::default();
-        state.issued_secrets.push(client_secret.clone());
-        state.issued_secrets.push(initial_refresh_token.clone());
-        state.live_refresh_tokens.insert(initial_refresh_token.clone(), client_id.clone());
+    /// Binds `127.0.0.1:0` and serves on the current tokio runtime until it ends (tests:
+    /// panics when it cannot bind).
+    pub async fn start_with(cfg: EmulatorConfig) -> Emulator {
+        Self::launch(cfg, &Launch::default()).await.expect("emulator: bind 127.0.0.1:0")
+    }
+
+    /// Binds `127.0.0.1:<port>` (0 picks a free one) and serves on the current tokio
+    /// runtime until it ends. With a state directory, the OAuth client, the demo user's
+    /// password and every live token are read from `state.json` there when it exists, and
+    /// written back after each token answer, so a restart keeps clients working.
+    pub async fn launch(cfg: EmulatorConfig, launch: &Launch) -> Result<Emulator, LaunchError> {
+        let stored = match &launch.state_dir {
+            Some(dir) => persist::load(dir)?,
+            None => None,
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], launch.port));
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| LaunchError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| LaunchError::Bind { addr, source })?;
+        let stored = stored.unwrap_or_else(persist::Stored::fresh);
+        let mut state = EmulatorState::default();
+        state.issued_secrets.push(stored.client_secret.clone());
+        state.issued_secrets.push(stored.initial_refresh_token.clone());
+        state.issued_secrets.push(stored.password.clone());
+        state.live_refresh_tokens = stored.live_refresh_tokens.clone();
+        state.live_refresh_tokens.entry(stored.initial_refresh_token.clone()).or_insert(stored.client_id.clone());
+        if stored.restored {
+            state.issued_secrets.extend(stored.live_refresh_tokens.keys().cloned());
+        }
+        persist::restore_access_tokens(&mut state, &stored);
+        // The demo user for legacy basic auth (tests set their own with `set_basic_user`).
+        state.basic_user = Some((seed::USER_EMAIL.to_string(), stored.password.clone()));
         let inner = Arc::new(Inner {
             cfg,
             base_url: format!("http://{addr}"),
-            client_id,
-            client_secret,
-            device_client_id: uuid::Uuid::new_v4().simple().to_string(),
-            initial_refresh_token,
+            client_id: stored.client_id.clone(),
+            client_secret: stored.client_secret.clone(),
+            device_client_id: stored.device_client_id.clone(),
+            initial_refresh_token: stored.initial_refresh_token.clone(),
+            password: stored.password.clone(),
+            state_dir: launch.state_dir.clone(),
             catalog: data::catalog(),
             state: Mutex::new(state),
         });
+        if let Some(dir) = &launch.state_dir {
+            persist::save(&inner, dir)?;
+            persist::write_credentials(dir, &Emulator { inner: inner.clone() }.credentials())?;
+        }
         let app = router(inner.clone());
         tokio::spawn(async move {
-            // The server lives as long as the test's runtime; errors only end it.
+            // The server lives as long as the runtime; errors only end it.
             let _ = axum::serve(listener, app).await;
         });
-        FakeAnaplan { inner }
+        Ok(Emulator { inner })
+    }
+
+    /// What a client of the demo tenant needs: the OAuth client, the first refresh token of
+    /// its rotating chain, and the basic-auth user. This is `credentials.json`.
+    pub fn credentials(&self) -> DemoCredentials {
+        DemoCredentials {
+            client_id: self.client_id(),
+            client_secret: self.client_secret(),
+            refresh_token: self.initial_refresh_token(),
+            username: seed::USER_EMAIL.to_string(),
+            password: self.inner.password.clone(),
+        }
     }
 
     /// `http://127.0.0.1:PORT`: base for `/2/0`, `/oauth` and `/token`.
@@ -369,7 +462,15 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
             return resp;
         }
     }
-    next.run(req).await
+    let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
+    let resp = next.run(req).await;
+    if token_service && let Some(dir) = &inner.state_dir {
+        // Tokens changed (or may have): keep them for the next run.
+        if let Err(e) = persist::save(&inner, dir) {
+            tracing::warn!(error = %e, "the emulator could not save its state");
+        }
+    }
+    resp
 }
 
 /// Consumes one pending throttle (first) or failure, if any.

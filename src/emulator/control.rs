@@ -1,9 +1,9 @@
 //! Test-side controls and records of the bulk API (tasks, uploads, dumps).
 
-use super::FakeAnaplan;
+use super::Emulator;
 use std::time::{Duration, Instant};
 
-impl FakeAnaplan {
+impl Emulator {
     /// Tasks of `action_id` started from now on wait NOT_STARTED for `queue`,
     /// then run IN_PROGRESS for `run` (defaults: 300 ms and 1.5 s; Slow Process
     /// 30 s). Tasks already started keep their timing.

@@ -16,7 +16,7 @@
 //! - success → 201 with `tokenInfo`, like Basic.
 
 use super::auth::{bad_credential, bad_header, issue_access_token, legacy_body};
-use super::{FakeAnaplan, Inner};
+use super::{Emulator, Inner};
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -44,7 +44,7 @@ pub(super) struct CertState {
     used: HashSet<Vec<u8>>,
 }
 
-impl FakeAnaplan {
+impl Emulator {
     /// Enables certificate auth for the user holding `cert_pem`'s key.
     /// Panics on a PEM that is not a certificate (a test bug).
     pub fn set_certificate_user(&self, cert_pem: &str) {

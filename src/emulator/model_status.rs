@@ -3,7 +3,7 @@
 
 use super::tasks::{TaskState, settle};
 use super::util::{Ids, api_status, envelope, now_millis, upper_hex_id};
-use super::{Inner, fixtures};
+use super::{Inner, seed};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -32,7 +32,7 @@ pub async fn model_status(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, 
     let now = Instant::now();
     let mut st = inner.state();
     settle(&mut st, now);
-    let me = format!("{} {} ({})", fixtures::USER_FIRST_NAME, fixtures::USER_LAST_NAME, fixtures::USER_EMAIL);
+    let me = format!("{} {} ({})", seed::USER_FIRST_NAME, seed::USER_LAST_NAME, seed::USER_EMAIL);
     let ms_at = |at: Instant| now_millis().saturating_sub(now.saturating_duration_since(at).as_millis() as u64);
     let running = st.bulk.tasks.iter().find(|t| t.model_id == m && t.state(now) == TaskState::InProgress);
     let busy = st.bulk.busy.get(&m).filter(|(_, until)| now < *until);

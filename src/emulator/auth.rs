@@ -2,7 +2,7 @@
 //! legacy token service (§3) and the `AnaplanAuthToken` check for `/2/0`.
 
 use super::util::{base64_decode, now_millis};
-use super::{AccessToken, FakeState, Inner, RefreshRecord};
+use super::{AccessToken, EmulatorState, Inner, RefreshRecord};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,7 +19,7 @@ pub fn new_refresh_token() -> String {
 }
 
 /// Issues an access token valid for the configured TTL and records it as a secret.
-pub(super) fn issue_access_token(inner: &Inner, st: &mut FakeState) -> String {
+pub(super) fn issue_access_token(inner: &Inner, st: &mut EmulatorState) -> String {
     let token = format!("at-{}", uuid::Uuid::new_v4().simple());
     st.access_tokens.insert(
         token.clone(),
@@ -42,7 +42,7 @@ fn anaplan_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// True when the token is known and not expired at this instant.
-fn token_live(st: &FakeState, token: &str) -> bool {
+fn token_live(st: &EmulatorState, token: &str) -> bool {
     st.access_tokens.get(token).is_some_and(|t| Instant::now() < t.expires_at)
 }
 
@@ -185,7 +185,7 @@ fn refresh_grant(inner: &Inner, headers: &HeaderMap, params: &HashMap<String, St
 
 fn check_refresh(
     inner: &Inner,
-    st: &mut FakeState,
+    st: &mut EmulatorState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
     presented: &str,
@@ -236,7 +236,7 @@ pub(super) fn check_client(inner: &Inner, params: &HashMap<String, String>) -> R
 
 /// The success body of every grant: a new access token and id token, plus
 /// `refresh_token` when the grant yields one (scope `offline_access`).
-pub(super) fn token_answer(inner: &Inner, st: &mut FakeState, refresh_token: Option<&str>, scope: &str) -> Value {
+pub(super) fn token_answer(inner: &Inner, st: &mut EmulatorState, refresh_token: Option<&str>, scope: &str) -> Value {
     let access_token = issue_access_token(inner, st);
     let id_token = format!(
         "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
@@ -273,7 +273,12 @@ pub(super) fn bad_credential(message: &str) -> Response {
 }
 
 /// The legacy success body with `tokenInfo` for `token`.
-pub(super) fn legacy_body(inner: &Inner, st: &FakeState, token: &str, message: &str) -> serde_json::Map<String, Value> {
+pub(super) fn legacy_body(
+    inner: &Inner,
+    st: &EmulatorState,
+    token: &str,
+    message: &str,
+) -> serde_json::Map<String, Value> {
     let mut body = serde_json::Map::new();
     body.insert("meta".into(), json!({ "validationUrl": format!("{}/token/validate", inner.base_url) }));
     body.insert("status".into(), json!("SUCCESS"));
@@ -323,7 +328,7 @@ pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: Heade
 }
 
 /// Resolves the live token of a `/token/*` request or the legacy error answer.
-fn legacy_token<'a>(st: &FakeState, headers: &'a HeaderMap) -> Result<&'a str, Response> {
+fn legacy_token<'a>(st: &EmulatorState, headers: &'a HeaderMap) -> Result<&'a str, Response> {
     let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(bad_header)?;
     // Bearer is rejected by the token service (reference §2.6).
     let token = value.strip_prefix("AnaplanAuthToken ").ok_or_else(bad_header)?.trim();
@@ -358,9 +363,9 @@ pub async fn legacy_validate(State(inner): State<Arc<Inner>>, headers: HeaderMap
     body.insert(
         "userInfo".into(),
         json!({
-            "userGuid": super::fixtures::USER_ID,
-            "userId": super::fixtures::USER_EMAIL,
-            "customerGuid": super::fixtures::CUSTOMER_ID,
+            "userGuid": super::seed::USER_ID,
+            "userId": super::seed::USER_EMAIL,
+            "customerGuid": super::seed::CUSTOMER_ID,
         }),
     );
     Json(Value::Object(body)).into_response()

@@ -8,7 +8,7 @@ use super::bulk::{ExportDef, FileDef};
 use super::data::Model;
 use super::tasks::settle;
 use super::util::{Ids, api_status, envelope};
-use super::{FakeState, Inner};
+use super::{EmulatorState, Inner};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -41,7 +41,7 @@ pub(super) enum FileRef {
     Private,
 }
 
-pub(super) fn resolve(st: &FakeState, model: &Model, id: &str) -> Option<FileRef> {
+pub(super) fn resolve(st: &EmulatorState, model: &Model, id: &str) -> Option<FileRef> {
     if let Some(f) = model.bulk.files.iter().find(|f| f.id == id) {
         return Some(FileRef::Source(f));
     }
@@ -65,7 +65,7 @@ pub fn content(files: &HashMap<(String, String), FileState>, m: &str, id: &str) 
     stored(files, m, id).concat()
 }
 
-fn chunk_count(st: &FakeState, m: &str, id: &str, file: &FileRef) -> usize {
+fn chunk_count(st: &EmulatorState, m: &str, id: &str, file: &FileRef) -> usize {
     match file {
         FileRef::Export(e) => {
             let produced = st.bulk.files.get(&(m.to_string(), id.to_string())).is_some_and(|f| f.export_produced);
@@ -75,7 +75,7 @@ fn chunk_count(st: &FakeState, m: &str, id: &str, file: &FileRef) -> usize {
     }
 }
 
-pub(super) fn file_json(st: &FakeState, m: &str, id: &str, file: &FileRef) -> Value {
+pub(super) fn file_json(st: &EmulatorState, m: &str, id: &str, file: &FileRef) -> Value {
     let (name, separator) = match file {
         FileRef::Source(f) => (f.name, ","),
         FileRef::Export(e) => (e.name, e.separator),
@@ -140,7 +140,7 @@ pub(super) fn octets(bytes: Vec<u8>) -> Response {
 }
 
 /// Chunk `n` of a file, or `None` when there is no such chunk.
-fn read_chunk(st: &FakeState, m: &str, id: &str, file: &FileRef, n: usize) -> Option<Vec<u8>> {
+fn read_chunk(st: &EmulatorState, m: &str, id: &str, file: &FileRef, n: usize) -> Option<Vec<u8>> {
     if n >= chunk_count(st, m, id, file) {
         return None;
     }
@@ -155,7 +155,7 @@ fn with_file<T>(
     inner: &Inner,
     (ws, m, id): (&str, &str, &str),
     path: &str,
-    f: impl FnOnce(&FakeState, &FileRef) -> Option<T>,
+    f: impl FnOnce(&EmulatorState, &FileRef) -> Option<T>,
 ) -> Result<T, Response> {
     let model = scope(inner, ws, m, path)?;
     let mut st = inner.state();

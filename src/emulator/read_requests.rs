@@ -31,7 +31,6 @@ pub struct ReadRequest {
     view_id: String,
     /// Status polls served so far: 0–1 → IN_PROGRESS, then COMPLETE.
     polls: u32,
-    export_type: String,
 }
 
 impl ReadRequest {
@@ -90,8 +89,9 @@ pub async fn create(
     let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(&body) else {
         return api_error(StatusCode::BAD_REQUEST, "Malformed JSON request body", path);
     };
-    let export_type = match req.get("exportType") {
-        Some(Value::String(t)) if EXPORT_TYPES.contains(&t.as_str()) => t.clone(),
+    // Every export type yields the same pages here; only its validity is checked.
+    match req.get("exportType") {
+        Some(Value::String(t)) if EXPORT_TYPES.contains(&t.as_str()) => {}
         other => {
             let shown = match other {
                 Some(Value::String(s)) => s.clone(),
@@ -101,7 +101,7 @@ pub async fn create(
             let message = format!("Invalid exportType [{shown}]; expected one of {}", EXPORT_TYPES.join(", "));
             return api_error(StatusCode::BAD_REQUEST, &message, path);
         }
-    };
+    }
     let id = upper_hex_id();
     {
         let mut st = inner.state();
@@ -112,7 +112,6 @@ pub async fn create(
                 model_id: parent.1.clone(),
                 view_id: parent.2.clone(),
                 polls: 0,
-                export_type,
             },
         );
         st.read_requests_created += 1;

@@ -1,6 +1,6 @@
 //! The two grants that start a refresh-token chain (reference §2.1-§2.4): the
-//! device grant (RFC 8628) for [`FakeAnaplan::device_client_id`], which has no
-//! secret, and the authorization-code grant for [`FakeAnaplan::client_id`].
+//! device grant (RFC 8628) for [`Emulator::device_client_id`], which has no
+//! secret, and the authorization-code grant for [`Emulator::client_id`].
 //! Each client is made for one grant type, as in Anaplan.
 //!
 //! `POST /oauth/device/code` (JSON or form: `client_id`, `scope`) → 200
@@ -21,12 +21,11 @@
 //! authorize request → 400 `invalid_grant`.
 //!
 //! A `scope` without `offline_access` yields no refresh token. Otherwise the
-//! refresh token starts a new chain (see [`FakeAnaplan::chain_starts`]) usable
+//! refresh token starts a new chain (see [`Emulator::chain_starts`]) usable
 //! with the refresh grant by the same client only.
 
 use super::auth::{OAuthError, check_client, no_store, parse_params, reject_authorization_header, token_answer};
-use super::{FakeAnaplan, FakeState, Inner};
-use anyhow::{Context, bail};
+use super::{Emulator, EmulatorState, Inner};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -113,7 +112,12 @@ fn is_local(url: &url::Url) -> bool {
     }
 }
 
-impl FakeAnaplan {
+/// Why a simulated user action (approving a device code, authorizing) was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FlowError(String);
+
+impl Emulator {
     /// Client id of the device-grant client (32 lowercase hex; it has no secret).
     pub fn device_client_id(&self) -> String {
         self.inner.device_client_id.clone()
@@ -136,16 +140,16 @@ impl FakeAnaplan {
 
     /// The user enters `user_code` at the verification page and approves.
     /// Errors for an unknown, expired or already decided code.
-    pub fn approve_device(&self, user_code: &str) -> anyhow::Result<()> {
+    pub fn approve_device(&self, user_code: &str) -> Result<(), FlowError> {
         self.decide_device(user_code, DeviceStatus::Approved)
     }
 
     /// The user enters `user_code` and denies: the next poll gets `access_denied`.
-    pub fn deny_device(&self, user_code: &str) -> anyhow::Result<()> {
+    pub fn deny_device(&self, user_code: &str) -> Result<(), FlowError> {
         self.decide_device(user_code, DeviceStatus::Denied)
     }
 
-    fn decide_device(&self, user_code: &str, decision: DeviceStatus) -> anyhow::Result<()> {
+    fn decide_device(&self, user_code: &str, decision: DeviceStatus) -> Result<(), FlowError> {
         let wanted = normalize_user_code(user_code);
         let mut st = self.inner.state();
         let device = st
@@ -153,12 +157,12 @@ impl FakeAnaplan {
             .devices
             .iter_mut()
             .find(|d| normalize_user_code(&d.user_code) == wanted)
-            .with_context(|| format!("unknown user code {user_code}"))?;
+            .ok_or_else(|| FlowError(format!("unknown user code {user_code}")))?;
         if Instant::now() >= device.expires_at {
-            bail!("user code {user_code} has expired");
+            return Err(FlowError(format!("user code {user_code} has expired")));
         }
         if device.status != DeviceStatus::Pending {
-            bail!("user code {user_code} was already used");
+            return Err(FlowError(format!("user code {user_code} was already used")));
         }
         device.status = decision;
         Ok(())
@@ -184,44 +188,49 @@ impl FakeAnaplan {
     /// host, path (`/auth/authorize` or `/auth/prelogin`), `response_type=code`,
     /// `client_id`, a registered non-local `redirect_uri`, `scope` with
     /// `offline_access` and a `state`; returns `<redirect_uri>?code=..&state=..`.
-    pub fn authorize(&self, authorize_url: &str) -> anyhow::Result<String> {
-        let url = url::Url::parse(authorize_url).context("authorize URL does not parse")?;
-        let base = url::Url::parse(&self.inner.base_url)?;
+    pub fn authorize(&self, authorize_url: &str) -> Result<String, FlowError> {
+        let url = url::Url::parse(authorize_url).map_err(|_| FlowError("authorize URL does not parse".into()))?;
+        let base = url::Url::parse(&self.inner.base_url).map_err(|e| FlowError(e.to_string()))?;
         if url.origin() != base.origin() {
-            bail!("authorize URL {authorize_url} is not on the OAuth host {base}");
+            return Err(FlowError(format!("authorize URL {authorize_url} is not on the OAuth host {base}")));
         }
         if !["/auth/authorize", "/auth/prelogin"].contains(&url.path()) {
-            bail!("authorize URL path must be /auth/authorize or /auth/prelogin, not {}", url.path());
+            return Err(FlowError(format!(
+                "authorize URL path must be /auth/authorize or /auth/prelogin, not {}",
+                url.path()
+            )));
         }
         let mut q: HashMap<String, String> = HashMap::new();
         for (k, v) in url.query_pairs().into_owned() {
             if q.insert(k.clone(), v).is_some() {
-                bail!("parameter {k} is repeated");
+                return Err(FlowError(format!("parameter {k} is repeated")));
             }
         }
         let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
         if get("response_type") != Some("code") {
-            bail!("response_type must be code");
+            return Err(FlowError("response_type must be code".into()));
         }
         match get("client_id") {
             Some(c) if c == self.inner.client_id => {}
-            Some(c) if c == self.inner.device_client_id => bail!("the device client cannot use the code grant"),
-            _ => bail!("unknown client_id"),
+            Some(c) if c == self.inner.device_client_id => {
+                return Err(FlowError("the device client cannot use the code grant".into()));
+            }
+            _ => return Err(FlowError("unknown client_id".into())),
         }
-        let redirect_uri = get("redirect_uri").context("redirect_uri is missing")?;
-        let mut target = url::Url::parse(redirect_uri).context("redirect_uri is not a URL")?;
+        let redirect_uri = get("redirect_uri").ok_or_else(|| FlowError("redirect_uri is missing".into()))?;
+        let mut target = url::Url::parse(redirect_uri).map_err(|_| FlowError("redirect_uri is not a URL".into()))?;
         if is_local(&target) {
-            bail!("Anaplan does not accept localhost callback URLs: {redirect_uri}");
+            return Err(FlowError(format!("Anaplan does not accept localhost callback URLs: {redirect_uri}")));
         }
         let scope = Scope::from_request(get("scope").unwrap_or_default());
         if !scope.offline {
-            bail!("scope must include offline_access, or no refresh token is issued");
+            return Err(FlowError("scope must include offline_access, or no refresh token is issued".into()));
         }
-        let state = get("state").context("state is missing")?;
+        let state = get("state").ok_or_else(|| FlowError("state is missing".into()))?;
         let code = format!("ac-{}", uuid::Uuid::new_v4().simple());
         let mut st = self.inner.state();
         if !st.flows.redirect_uris.iter().any(|u| u == redirect_uri) {
-            bail!("redirect_uri {redirect_uri} is not registered for the client");
+            return Err(FlowError(format!("redirect_uri {redirect_uri} is not registered for the client")));
         }
         let entry = AuthCode {
             redirect_uri: redirect_uri.to_string(),
@@ -237,7 +246,7 @@ impl FakeAnaplan {
 }
 
 /// Starts a new refresh-token chain for `client_id` and records it.
-fn start_chain(st: &mut FakeState, client_id: &str) -> String {
+fn start_chain(st: &mut EmulatorState, client_id: &str) -> String {
     let token = super::auth::new_refresh_token();
     st.live_refresh_tokens.insert(token.clone(), client_id.to_string());
     st.issued_secrets.push(token.clone());
@@ -246,7 +255,7 @@ fn start_chain(st: &mut FakeState, client_id: &str) -> String {
 }
 
 /// Tokens for a successful grant; a refresh token only with `offline_access`.
-fn grant_tokens(inner: &Inner, st: &mut FakeState, client_id: &str, scope: &Scope) -> Value {
+fn grant_tokens(inner: &Inner, st: &mut EmulatorState, client_id: &str, scope: &Scope) -> Value {
     let refresh = scope.offline.then(|| start_chain(st, client_id));
     token_answer(inner, st, refresh.as_deref(), &scope.granted)
 }

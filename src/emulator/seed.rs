@@ -6,8 +6,7 @@
 //! lists `101…`, Time `20000000003`, Versions `20000000020`, imports `112…`,
 //! files `113…`, exports (and their output files) `116…`, processes `118…`.
 
-use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Workspace "FP&A Planning".
 pub const WS_FPA_ID: &str = "8a81b09d599f3c6e0159f605560c2630";
@@ -208,7 +207,7 @@ pub const FILE_REGIONS_NAME: &str = "Regions.csv";
 pub const REGIONS_FILE_INITIAL: &str = "Code,Name\nR01,North\nR02,South\n";
 
 /// Default time a new task stays NOT_STARTED, then IN_PROGRESS (see
-/// `FakeAnaplan::set_action_timing`).
+/// `Emulator::set_action_timing`).
 pub const DEFAULT_QUEUE: Duration = Duration::from_millis(300);
 pub const DEFAULT_RUN: Duration = Duration::from_millis(1500);
 /// Run time of Slow Process.
@@ -236,54 +235,4 @@ pub fn broken_load_dump() -> String {
     let def = super::bulk::import(IMPORT_REGIONS_ID).expect("Load Regions is in the data set");
     String::from_utf8_lossy(&super::results::scripted_dump(def, BROKEN_LOAD_OK_ROWS, BROKEN_LOAD_FAILED_ROWS))
         .into_owned()
-}
-
-// ---------------------------------------------------------------- certificates
-
-/// (certificate PEM, PKCS#8 private key PEM) for certificate auth: an RSA 2048
-/// key and a self-signed certificate for [`USER_EMAIL`], valid from yesterday
-/// for a year. Made once per process (RSA key generation is slow); register it
-/// with `FakeAnaplan::set_certificate_user`.
-pub fn test_certificate() -> (String, String) {
-    static CERT: OnceLock<(String, String)> = OnceLock::new();
-    CERT.get_or_init(|| certificate_for(&rsa_key_pem(), -1, 365)).clone()
-}
-
-/// Like [`test_certificate`] (same key) but its validity ended yesterday.
-pub fn expired_certificate() -> (String, String) {
-    static CERT: OnceLock<(String, String)> = OnceLock::new();
-    CERT.get_or_init(|| certificate_for(&rsa_key_pem(), -730, -1)).clone()
-}
-
-/// The process-wide RSA key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
-fn rsa_key_pem() -> String {
-    static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| {
-        // aws-lc-rs generates RSA keys in milliseconds; the pure-Rust `rsa`
-        // crate takes seconds in debug builds.
-        let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-            .expect("generate RSA key");
-        key.serialize_pem()
-    })
-    .clone()
-}
-
-/// A self-signed certificate for `key_pem`, valid from `from_days` to `to_days` relative to today.
-fn certificate_for(key_pem: &str, from_days: i64, to_days: i64) -> (String, String) {
-    let key = rcgen::KeyPair::from_pem(key_pem).expect("parse RSA key");
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("certificate params");
-    params.distinguished_name.push(rcgen::DnType::CommonName, USER_EMAIL);
-    let (y, m, d) = ymd_from_today(from_days);
-    params.not_before = rcgen::date_time_ymd(y, m, d);
-    let (y, m, d) = ymd_from_today(to_days);
-    params.not_after = rcgen::date_time_ymd(y, m, d);
-    let cert = params.self_signed(&key).expect("self-sign certificate");
-    (cert.pem(), key_pem.to_string())
-}
-
-/// (year, month, day) of today + `offset` days, UTC (rcgen takes midnight of it).
-fn ymd_from_today(offset: i64) -> (i32, u8, u8) {
-    let today = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64 / 86_400;
-    let (y, m, d) = super::util::civil_from_days(today + offset);
-    (y as i32, m as u8, d as u8)
 }

@@ -15,7 +15,7 @@ use super::bulk::{self, Kind};
 use super::files::{self, FileState};
 use super::results::{self, Outcome};
 use super::util::{Ids, api_error, api_status, envelope, now_millis, query_get, query_pairs, upper_hex_id};
-use super::{BusyPolicy, FakeState, Inner, fixtures};
+use super::{BusyPolicy, EmulatorState, Inner, seed};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -84,7 +84,7 @@ impl Task {
     }
 }
 
-/// Bulk-API state kept in `FakeState`.
+/// Bulk-API state kept in `EmulatorState`.
 #[derive(Default)]
 pub struct BulkState {
     pub tasks: Vec<Task>,
@@ -103,7 +103,7 @@ pub struct BulkState {
 }
 
 /// Brings every task up to `now` (see the module docs).
-pub fn settle(st: &mut FakeState, now: Instant) {
+pub fn settle(st: &mut EmulatorState, now: Instant) {
     let BulkState { tasks, files, .. } = &mut st.bulk;
     let mut free_at: HashMap<String, Instant> = HashMap::new();
     let mut due = Vec::new();
@@ -181,7 +181,7 @@ fn task_json(t: &Task, now: Instant) -> Value {
         TaskState::Cancelled => {
             o.insert("progress".into(), json!(t.progress(t.cancelled_at.unwrap_or(now))));
             o.insert("currentStep".into(), json!("Cancelled."));
-            o.insert("cancelledBy".into(), json!(fixtures::USER_ID));
+            o.insert("cancelledBy".into(), json!(seed::USER_ID));
             let result = json!({ "failureDumpAvailable": false, "objectId": t.action_id, "successful": false });
             o.insert("result".into(), result);
         }
@@ -261,8 +261,8 @@ pub async fn start(
     if busy_elsewhere || (busy_here && inner.cfg.busy_policy == BusyPolicy::Conflict) {
         return api_error(StatusCode::CONFLICT, "The model is currently busy with another task", path);
     }
-    let default_run = bulk::process(&id).filter(|_| kind == Kind::Process).map_or(fixtures::DEFAULT_RUN, |p| p.run);
-    let (queue, run) = st.bulk.timings.get(&id).copied().unwrap_or((fixtures::DEFAULT_QUEUE, default_run));
+    let default_run = bulk::process(&id).filter(|_| kind == Kind::Process).map_or(seed::DEFAULT_RUN, |p| p.run);
+    let (queue, run) = st.bulk.timings.get(&id).copied().unwrap_or((seed::DEFAULT_QUEUE, default_run));
     let task = Task {
         id: upper_hex_id(),
         workspace_id: ws,
@@ -325,7 +325,7 @@ pub async fn list(
 
 /// Finds the task under exactly the action that created it.
 pub fn find<'a>(
-    st: &'a mut FakeState,
+    st: &'a mut EmulatorState,
     (ws, m, kind, action): (&str, &str, Kind, &str),
     task_id: &str,
 ) -> Option<&'a mut Task> {

@@ -3,7 +3,7 @@
 
 use super::Inner;
 use super::data::{Model, View};
-use super::fixtures;
+use super::seed;
 use super::util::{Ids, api_error, api_status, envelope, query_flag, query_get, query_pairs};
 use axum::Json;
 use axum::extract::State;
@@ -21,12 +21,12 @@ pub async fn users_me() -> Response {
     body.insert(
         "user".into(),
         json!({
-            "id": fixtures::USER_ID,
+            "id": seed::USER_ID,
             "active": true,
-            "email": fixtures::USER_EMAIL,
+            "email": seed::USER_EMAIL,
             "emailOptIn": false,
-            "firstName": fixtures::USER_FIRST_NAME,
-            "lastName": fixtures::USER_LAST_NAME,
+            "firstName": seed::USER_FIRST_NAME,
+            "lastName": seed::USER_LAST_NAME,
         }),
     );
     Json(Value::Object(body)).into_response()

@@ -1,0 +1,182 @@
+//! `anaplan-functions demo`: the functions against the emulator, with nothing else needed.
+//!
+//! One runtime serves both: the emulator on a free port with its seeded demo tenant, and
+//! the handler on `--port`, wired to it with the OAuth client and first refresh token the
+//! emulator issued (rotation on; the rotated token is kept in a temporary file that is
+//! removed on exit). No storage account is configured, so `Idempotency-Key` and Blob
+//! transfers answer a problem that says how to add one.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::config::Settings;
+use crate::emulator::{Emulator, EmulatorConfig, Launch, seed};
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The emulator did not start.
+    #[error("the emulator did not start: {0}")]
+    Emulator(#[from] crate::emulator::LaunchError),
+    /// The handler's port is taken or unusable.
+    #[error("cannot listen on {addr}: {source} (is something else on that port? choose another with --port)")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The handler did not start or failed.
+    #[error(transparent)]
+    Serve(#[from] crate::startup::StartError),
+    /// Settings or the temporary directory.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The settings that wire the handler to `emulator`: what a `local.settings.json` for
+/// `func start` against the emulator holds, minus storage.
+pub fn settings_for(emulator: &Emulator, token_file: &std::path::Path) -> HashMap<&'static str, String> {
+    let c = emulator.credentials();
+    HashMap::from([
+        ("ANAPLAN_AUTH_METHOD", "oauth".to_owned()),
+        ("ANAPLAN_API_URL", emulator.base_url()),
+        ("ANAPLAN_AUTH_URL", emulator.base_url()),
+        ("ANAPLAN_OAUTH_URL", emulator.base_url()),
+        ("ANAPLAN_CLIENT_ID", c.client_id),
+        ("ANAPLAN_CLIENT_SECRET", c.client_secret),
+        ("ANAPLAN_REFRESH_TOKEN", c.refresh_token),
+        ("ANAPLAN_TOKEN_FILE", token_file.display().to_string()),
+        ("ANAPLAN_POLL_SECONDS", "1".to_owned()),
+    ])
+}
+
+/// One ready-to-paste `curl` line per function, for a handler at `base`
+/// (`http://127.0.0.1:7071`). Each is `# <function>: what it does` then the command.
+pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
+    let ws = format!("workspaceName={}", query(seed::WS_FPA_NAME));
+    let model = format!("modelName={}", query(seed::MODEL_REVENUE_NAME));
+    let json_body = |object: (&str, &str)| {
+        serde_json::json!({
+            "workspaceName": seed::WS_FPA_NAME,
+            "modelName": seed::MODEL_REVENUE_NAME,
+            object.0: object.1,
+        })
+        .to_string()
+    };
+    vec![
+        (
+            "get-view-data",
+            format!("the view {:?}, Actual prices, as JSON records", seed::VIEW_PRICE_BOOK_NAME),
+            format!(
+                "curl -sS '{base}/api/get-view-data?{ws}&{model}&viewName={}&pages={}:{}'",
+                query(seed::VIEW_PRICE_BOOK_NAME),
+                seed::DIM_VERSIONS_ID,
+                seed::VERSION_ACTUAL_ID
+            ),
+        ),
+        (
+            "run-process",
+            format!("runs the process {:?} and waits up to 30 s for its result", seed::PROCESS_NIGHTLY_NAME),
+            format!(
+                "curl -sS -X POST '{base}/api/run-process?wait=30' -H 'Content-Type: application/json' -d '{}'",
+                json_body(("processName", seed::PROCESS_NIGHTLY_NAME))
+            ),
+        ),
+        (
+            "export-file",
+            format!("runs the export {:?} and answers with the file", seed::EXPORT_PRICE_NAME),
+            format!(
+                "curl -sS -X POST '{base}/api/export-file?wait=30' -H 'Content-Type: application/json' -d '{}'",
+                json_body(("exportName", seed::EXPORT_PRICE_NAME))
+            ),
+        ),
+        (
+            "import-file",
+            format!("uploads a CSV to {:?} and runs the import", seed::IMPORT_PRODUCTS_NAME),
+            format!(
+                "printf 'Code,Name\\nP004,Sprocket\\nP005,Flange\\n' | curl -sS -X POST '{base}/api/import-file?{ws}&{model}&importName={}&wait=30' -H 'Content-Type: text/csv' --data-binary @-",
+                query(seed::IMPORT_PRODUCTS_NAME)
+            ),
+        ),
+        (
+            "list-objects",
+            "the models of the workspace (what the connector's dropdowns show)".to_owned(),
+            format!("curl -sS '{base}/api/list-objects?kind=models&{ws}'"),
+        ),
+    ]
+}
+
+/// Percent-encodes a query value (spaces as `%20`, `&` as `%26`...).
+fn query(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+/// A temporary directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, DemoError> {
+        let name = format!("anaplan-functions-demo-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        let dir = std::env::temp_dir().join(name);
+        std::fs::create_dir(&dir).map_err(|e| DemoError::Setup(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the demo until SIGINT or SIGTERM: prints where both servers are and the curl
+/// lines to `out`, then serves.
+pub async fn run(port: u16, out: &mut (dyn Write + Send)) -> Result<(), DemoError> {
+    let emulator = Emulator::launch(EmulatorConfig::default(), &Launch::default()).await?;
+    let temp = TempDir::new()?;
+    let values = settings_for(&emulator, &temp.0.join("refresh-token"));
+    let settings = Settings::from_lookup(|k| values.get(k).cloned()).map_err(|e| DemoError::Setup(e.to_string()))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| DemoError::Bind { addr, source })?;
+    let addr = listener.local_addr().map_err(|source| DemoError::Bind { addr, source })?;
+    let base = format!("http://{addr}");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(crate::startup::serve_on(settings, listener, async {
+        let _ = stop_rx.await;
+    }));
+    print_intro(out, &emulator, &base).map_err(|e| DemoError::Setup(format!("cannot write to stdout: {e}")))?;
+    let ended = tokio::select! {
+        () = crate::shutdown::signal() => {
+            let _ = stop_tx.send(());
+            server.await
+        }
+        ended = &mut server => ended,
+    };
+    ended.map_err(|e| DemoError::Setup(format!("the handler stopped: {e}")))??;
+    drop(temp);
+    Ok(())
+}
+
+fn print_intro(out: &mut (dyn Write + Send), emulator: &Emulator, base: &str) -> std::io::Result<()> {
+    writeln!(out, "READY {base}")?;
+    writeln!(out, "  functions  {base}/api/<function>  (no function key needed: there is no Functions host)")?;
+    writeln!(
+        out,
+        "  emulator   {}  (a local Anaplan with the demo tenant; OAuth, rotating refresh tokens)",
+        emulator.base_url()
+    )?;
+    writeln!(out, "  no storage account: Idempotency-Key and Blob transfers answer a problem saying how to add one")?;
+    writeln!(out)?;
+    writeln!(out, "Try each function (paste a line):")?;
+    for (function, what, line) in curl_lines(base) {
+        writeln!(out)?;
+        writeln!(out, "# {function}: {what}")?;
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Ctrl-C stops both.")?;
+    out.flush()
+}
