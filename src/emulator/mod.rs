@@ -282,10 +282,12 @@ impl Emulator {
         state.issued_secrets.push(stored.client_secret.clone());
         state.issued_secrets.push(stored.initial_refresh_token.clone());
         state.issued_secrets.push(stored.password.clone());
-        state.live_refresh_tokens = stored.live_refresh_tokens.clone();
-        state.live_refresh_tokens.entry(stored.initial_refresh_token.clone()).or_insert(stored.client_id.clone());
         if stored.restored {
+            // The chain as it was: the first token stays spent once it was used.
+            state.live_refresh_tokens = stored.live_refresh_tokens.clone();
             state.issued_secrets.extend(stored.live_refresh_tokens.keys().cloned());
+        } else {
+            state.live_refresh_tokens.insert(stored.initial_refresh_token.clone(), stored.client_id.clone());
         }
         persist::restore_access_tokens(&mut state, &stored);
         // The demo user for legacy basic auth (tests set their own with `set_basic_user`).
@@ -425,6 +427,9 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .merge(actions::routes())
+        .route("/_emulator/throttle", post(control::http_throttle))
+        .route("/_emulator/fail", post(control::http_fail))
+        .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(inner.clone(), gate))
