@@ -129,7 +129,10 @@ fn accepts_octets(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|r| r.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/octet-stream"))
+        .map(|r| r.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        // Wildcards too: the Python anaplan-sdk downloads whole files with httpx's default
+        // `Accept: */*`, and works against Anaplan. A specific other type is refused.
+        .any(|r| matches!(r.as_str(), "application/octet-stream" | "application/*" | "*/*"))
 }
 
 /// An `application/octet-stream` answer.

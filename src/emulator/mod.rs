@@ -44,7 +44,8 @@
 //! [localeName]"; not en_US → 400 "Unsupported locale [x]; only en_US is supported"; LOCKED
 //! model → 423 "Model locked"; ARCHIVED → 422 "Model archived"; busy → 409 "The model is
 //! currently busy with another task". Cancelling a terminal task → 400. File chunk or whole
-//! file without `Accept: application/octet-stream` → 406. Uploads: gzip → 415 (not
+//! file with an `Accept` that excludes `application/octet-stream` (e.g. `text/csv`; `*/*` is
+//! fine) → 406. Uploads: gzip → 415 (not
 //! supported), other Content-Type → 415, no upload started → 400, chunk out of order, empty
 //! or past the count → 400, over `max_upload_chunk` → 413, export output file → 400.
 
@@ -417,6 +418,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/2/0/workspaces/{ws}/models", get(api::workspace_models))
         // Real Anaplan answers 405 for every method here; use /models/{m}.
         .route("/2/0/workspaces/{ws}/models/{m}", any(method_not_allowed))
+        .route("/2/0/models", get(api::all_models))
         .route("/2/0/models/{m}", get(api::model))
         .route("/2/0/models/{m}/modules", get(api::modules))
         .route("/2/0/models/{m}/modules/{module}/views", get(api::module_views))
