@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What the fake knows about one file of one model.
+/// What the emulator knows about one file of one model.
 #[derive(Default)]
 pub struct FileState {
     /// An export wrote this file (export output ids only).

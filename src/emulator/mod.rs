@@ -83,7 +83,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Knobs of the fake. `Default` mirrors Anaplan where Anaplan has a number.
+/// Knobs of the emulator. `Default` mirrors Anaplan where Anaplan has a number.
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     /// Lifetime of access tokens (OAuth `expires_in`, legacy `expiresAt`); Anaplan: 2100 s.
@@ -142,7 +142,7 @@ pub struct RefreshRecord {
     pub error: Option<String>,
 }
 
-/// One HTTP request as the fake saw it. Never holds credentials.
+/// One HTTP request as the emulator saw it. Never holds credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
     pub method: String,
@@ -197,7 +197,7 @@ pub struct DemoCredentials {
     pub password: String,
 }
 
-/// Handle to a running fake; cheap to clone.
+/// Handle to a running emulator; cheap to clone.
 #[derive(Clone)]
 pub struct Emulator {
     inner: Arc<Inner>,
@@ -247,7 +247,7 @@ struct EmulatorState {
 
 impl Inner {
     /// Locks the state; a poisoned lock is still usable (a test panicked
-    /// elsewhere), and the fake must not add a second panic.
+    /// elsewhere), and the emulator must not add a second panic.
     fn state(&self) -> MutexGuard<'_, EmulatorState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 /// The device grant's `grant_type`.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// Polling interval the fake announces (Anaplan: 5 s; 1 s keeps tests fast).
+/// Polling interval the emulator announces (Anaplan: 5 s; 1 s keeps tests fast).
 pub const DEVICE_INTERVAL: Duration = Duration::from_secs(1);
 /// Lifetime of a device code, as Anaplan's `expires_in`.
 pub const DEVICE_CODE_TTL: Duration = Duration::from_secs(900);
