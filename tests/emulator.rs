@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{DemoCredentials, Emulator, EmulatorConfig};
+use anaplan_functions::emulator::{DEMO_REDIRECT_URI, DemoCredentials, Emulator, EmulatorConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -220,6 +220,82 @@ async fn the_demo_user_can_use_basic_auth() {
     let bad = http.post(&url).basic_auth(&c.username, Some("wrong")).send().await.unwrap();
     assert_eq!(bad.status(), 401);
     assert_eq!(bad.json::<Value>().await.unwrap()["status"], "FAILURE_BAD_CREDENTIAL");
+}
+
+#[tokio::test]
+async fn a_browser_sign_in_redirects_to_the_registered_callback_with_a_code_that_works() {
+    let emu = Emulator::start().await;
+    let c = emu.credentials();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize = |redirect: &str| {
+        let mut url = url::Url::parse(&format!("{}/auth/prelogin", emu.base_url())).unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &c.client_id)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("scope", "openid profile email offline_access")
+            .append_pair("state", "s-1");
+        url.to_string()
+    };
+    let resp = http.get(authorize(DEMO_REDIRECT_URI)).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(DEMO_REDIRECT_URI), "{location}");
+    let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(q["state"], "s-1");
+    let token = http
+        .post(format!("{}/oauth/token", emu.base_url()))
+        .json(&json!({
+            "grant_type": "authorization_code",
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "code": q["code"],
+            "redirect_uri": DEMO_REDIRECT_URI,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    assert!(token.json::<Value>().await.unwrap()["refresh_token"].is_string());
+
+    // A callback that is not registered on the client, and localhost, are refused.
+    for redirect in ["https://example.org/elsewhere", "http://localhost:8080/cb"] {
+        let resp = http.get(authorize(redirect)).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{redirect}");
+    }
+}
+
+#[tokio::test]
+async fn the_device_grant_is_approved_on_the_verification_page() {
+    let emu = Emulator::start().await;
+    let http = reqwest::Client::new();
+    let device: Value = http
+        .post(format!("{}/oauth/device/code", emu.base_url()))
+        .json(&json!({"client_id": emu.device_client_id(), "scope": "openid offline_access"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let poll = || {
+        http.post(format!("{}/oauth/token", emu.base_url()))
+            .json(&json!({
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": device["device_code"],
+                "client_id": emu.device_client_id(),
+            }))
+            .send()
+    };
+    let pending: Value = poll().await.unwrap().json().await.unwrap();
+    assert_eq!(pending["error"], "authorization_pending");
+    let page = http.get(device["verification_uri_complete"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the poll interval
+    let done = poll().await.unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.json::<Value>().await.unwrap()["refresh_token"].is_string());
+    assert_eq!(http.get(format!("{}/activate", emu.base_url())).send().await.unwrap().status(), 400);
 }
 
 // ---------------------------------------------------------------- the command

@@ -70,7 +70,7 @@ mod uploads;
 mod util;
 mod views;
 
-pub use oauth_flows::FlowError;
+pub use oauth_flows::{DEMO_REDIRECT_URI, FlowError};
 pub use persist::CREDENTIALS_FILE;
 
 use axum::Router;
@@ -291,8 +291,10 @@ impl Emulator {
             state.live_refresh_tokens.insert(stored.initial_refresh_token.clone(), stored.client_id.clone());
         }
         persist::restore_access_tokens(&mut state, &stored);
-        // The demo user for legacy basic auth (tests set their own with `set_basic_user`).
+        // The demo user for legacy basic auth (tests set their own with `set_basic_user`),
+        // and the callback registered on the authorization-code client.
         state.basic_user = Some((seed::USER_EMAIL.to_string(), stored.password.clone()));
+        state.flows.redirect_uris.push(oauth_flows::DEMO_REDIRECT_URI.to_string());
         let inner = Arc::new(Inner {
             cfg,
             base_url: format!("http://{addr}"),
@@ -409,6 +411,9 @@ fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::oauth_token))
         .route("/oauth/device/code", post(oauth_flows::device_code))
+        .route("/auth/authorize", get(oauth_flows::authorize_page))
+        .route("/auth/prelogin", get(oauth_flows::authorize_page))
+        .route("/activate", get(oauth_flows::activate_page))
         .route("/token/authenticate", post(auth::legacy_authenticate))
         .route("/token/refresh", post(auth::legacy_refresh))
         .route("/token/validate", get(auth::legacy_validate))
