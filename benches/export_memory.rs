@@ -2,7 +2,7 @@
 //! copies a 110 MiB Anaplan export (11 chunks of 10 MiB) to Blob storage, against a 100 KiB
 //! one. The design writes each chunk as a block as it arrives, so growth is a few chunks,
 //! never the file. Prints the numbers and fails above the bound. (Measured here, release
-//! build: +41 MiB peak for the 110 MiB file, at about 36 MiB/s through the fakes.)
+//! build: +41 MiB peak for the 110 MiB file, at about 36 MiB/s through the emulator and the host harness.)
 //!
 //! Needs Azurite (`scripts/azurite.sh start`). Run: `cargo bench --bench export_memory`.
 

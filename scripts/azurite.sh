@@ -7,7 +7,10 @@
 #   scripts/azurite.sh status   exit 0 when 127.0.0.1:10000 answers
 #
 # Needs node and npm only; nothing is installed globally. `--skipApiVersionCheck` because the
-# Rust SDK speaks a newer storage service version than Azurite may know.
+# Rust SDK speaks a newer storage service version than Azurite may know; `--disableTelemetry`
+# because a test run has no business sending anything to the internet. The version is
+# pinned (AZURITE_VERSION) so every machine tests against the same Azurite; an older one
+# already in .azurite/ is replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +21,7 @@ BIN="$DIR/node_modules/.bin/azurite-blob"
 PIDFILE="$DIR/azurite.pid"
 LOG="$DIR/azurite.log"
 DATAFILE="$DIR/data-dir"
+AZURITE_VERSION=3.37.0
 
 answers() {
     # Any HTTP answer counts (Azurite says 400 or 403 to a bare GET); only "no answer" fails.
@@ -32,14 +36,18 @@ ours_running() {
     [[ -n "$pid" ]] && grep -qs azurite "/proc/$pid/cmdline"
 }
 
+installed_version() {
+    node -p "require('$DIR/node_modules/azurite/package.json').version" 2>/dev/null || true
+}
+
 install() {
-    if [[ -x "$BIN" ]]; then
+    if [[ -x "$BIN" && "$(installed_version)" == "$AZURITE_VERSION" ]]; then
         return
     fi
     command -v npm >/dev/null || { echo "azurite: npm is needed to install Azurite (node 18 or later)" >&2; exit 1; }
-    echo "azurite: installing Azurite 3 into $DIR"
+    echo "azurite: installing Azurite $AZURITE_VERSION into $DIR"
     mkdir -p "$DIR"
-    npm install --prefix "$DIR" --no-audit --no-fund --loglevel=error azurite@3 >&2
+    npm install --prefix "$DIR" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" >&2
 }
 
 start() {
@@ -52,7 +60,7 @@ start() {
     data="$(mktemp -d "${TMPDIR:-/tmp}/azurite.XXXXXX")"
     echo "$data" >"$DATAFILE"
     # setsid: its own process group, so a Ctrl-C in the test run does not reach it twice.
-    setsid "$BIN" --blobHost "$HOST" --blobPort "$PORT" --location "$data" --silent --skipApiVersionCheck \
+    setsid "$BIN" --blobHost "$HOST" --blobPort "$PORT" --location "$data" --silent --skipApiVersionCheck --disableTelemetry \
         >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 100); do

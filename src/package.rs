@@ -133,6 +133,16 @@ fn build_release(root: &Path, target: Option<&str>) -> Result<PathBuf, PackageEr
     if let Some(t) = target {
         cmd.args(["--target", t]);
     }
+    // Under `cargo run -- package`, cargo hands this process the variables that describe
+    // the running crate (CARGO_MANIFEST_DIR, CARGO_PKG_*...). Inherited by the nested build,
+    // they reach build scripts that watch them (ring does), so the outer and the inner
+    // build kept invalidating each other and rebuilt the dependency tree each run. The
+    // user's own cargo configuration (CARGO_HOME, CARGO_TARGET_DIR, CARGO_PROFILE_*...) stays.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_for_the_crate) {
+            cmd.env_remove(&name);
+        }
+    }
     let status = cmd.status().map_err(|e| PackageError::Build(e.to_string()))?;
     if !status.success() {
         return Err(PackageError::Build(status.to_string()));
@@ -143,6 +153,21 @@ fn build_release(root: &Path, target: Option<&str>) -> Result<PathBuf, PackageEr
         path.push(t);
     }
     Ok(path.join("release").join(env!("CARGO_PKG_NAME")))
+}
+
+/// Variables cargo sets for a crate it builds or runs, as opposed to configuration.
+fn set_by_cargo_for_the_crate(name: &str) -> bool {
+    const EXACT: [&str; 7] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    const PREFIXES: [&str; 4] = ["CARGO_PKG_", "CARGO_BIN_EXE_", "CARGO_CFG_", "CARGO_FEATURE_"];
+    EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), PackageError> {
@@ -185,6 +210,18 @@ fn write_zip(app: &Path, zip_path: &Path, exe_name: &str, functions: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nested_build_drops_what_cargo_set_for_this_crate_and_keeps_configuration() {
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_VERSION", "CARGO_PKG_NAME", "CARGO_CRATE_NAME", "CARGO_BIN_NAME"]
+        {
+            assert!(set_by_cargo_for_the_crate(name), "{name} is removed");
+        }
+        for name in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_PROFILE_RELEASE_LTO", "CARGO_BUILD_JOBS", "PATH"]
+        {
+            assert!(!set_by_cargo_for_the_crate(name), "{name} is kept");
+        }
+    }
 
     #[test]
     fn stages_host_json_functions_and_an_executable_binary_and_zips_them() {

@@ -16,7 +16,7 @@ use support::fake_key_vault::FakeKeyVault;
 const REFRESH: &str = "anaplan-refresh-token";
 const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");
 
-/// A fake Anaplan, a managed identity and a vault holding the OAuth client and the first
+/// An Anaplan emulator, a managed identity and a vault holding the OAuth client and the first
 /// refresh token.
 struct Azure {
     fake: Emulator,

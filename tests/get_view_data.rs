@@ -1,4 +1,4 @@
-//! get-view-data end to end: through the host harness, against the strict fake Anaplan.
+//! get-view-data end to end: through the host harness, against the Anaplan emulator.
 
 mod support;
 

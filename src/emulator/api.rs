@@ -128,9 +128,16 @@ pub async fn workspaces(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
     paged(&inner, &uri, "workspaces", "objects/workspace", items)
 }
 
-fn model_json(inner: &Inner, m: &Model) -> Value {
+/// True when the query asks for `modelDetails=true`.
+fn model_details(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("modelDetails=true")))
+}
+
+/// A model as listed; with `modelDetails=true` also its memory use, last save and dates
+/// (fixed values: the seed does not change).
+fn model_json(inner: &Inner, m: &Model, details: bool) -> Value {
     let ws_name = inner.catalog.workspace(m.workspace_id).map(|w| w.name).unwrap_or_default();
-    json!({
+    let mut model = json!({
         "id": m.id,
         "activeState": m.active_state,
         "name": m.name,
@@ -141,7 +148,15 @@ fn model_json(inner: &Inner, m: &Model) -> Value {
             m.workspace_id, m.id
         ),
         "categoryValues": [],
-    })
+    });
+    if details && let Some(o) = model.as_object_mut() {
+        o.insert("memoryUsage".into(), json!(48_234_496));
+        o.insert("lastSavedSerialNumber".into(), json!(2_000_417));
+        o.insert("lastModifiedByUserGuid".into(), json!(super::seed::USER_ID));
+        o.insert("isoCreationDate".into(), json!("2025-01-06T09:12:44.000+0000"));
+        o.insert("lastModified".into(), json!("2026-06-30T17:45:02.000+0000"));
+    }
+    model
 }
 
 /// `GET /2/0/workspaces/{ws}/models`; unknown workspace → 404.
@@ -149,7 +164,20 @@ pub async fn workspace_models(State(inner): State<Arc<Inner>>, Ids(ws): Ids<Stri
     if inner.catalog.workspace(&ws).is_none() {
         return api_status(StatusCode::NOT_FOUND, uri.path());
     }
-    let items = inner.catalog.models.iter().filter(|m| m.workspace_id == ws).map(|m| model_json(&inner, m)).collect();
+    let items = inner
+        .catalog
+        .models
+        .iter()
+        .filter(|m| m.workspace_id == ws)
+        .map(|m| model_json(&inner, m, model_details(&uri)))
+        .collect();
+    paged(&inner, &uri, "models", "objects/model", items)
+}
+
+/// `GET /2/0/models`: every model the user can see, in all workspaces (what the Python
+/// anaplan-sdk lists; not in the reference notes, shaped like the per-workspace list).
+pub async fn all_models(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
+    let items = inner.catalog.models.iter().map(|m| model_json(&inner, m, model_details(&uri))).collect();
     paged(&inner, &uri, "models", "objects/model", items)
 }
 
@@ -163,7 +191,7 @@ pub async fn model(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: Ur
     match find_model(&inner, &m, uri.path()) {
         Ok(model) => {
             let mut body = envelope("objects/model");
-            body.insert("model".into(), model_json(&inner, model));
+            body.insert("model".into(), model_json(&inner, model, model_details(&uri)));
             Json(Value::Object(body)).into_response()
         }
         Err(resp) => resp,

@@ -7,6 +7,8 @@
 
 use super::seed::*;
 use super::util::push_csv_line;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 /// Which family of actions a task belongs to (the path segment of its URL).
@@ -281,6 +283,22 @@ impl ExportDef {
         let start = n * self.chunk_size.max(1);
         let end = (start + self.chunk_size.max(1)).min(self.len());
         Some(self.range(start, end))
+    }
+
+    /// [`ExportDef::chunk`], rendered once per process and then served from memory: the
+    /// emulator must not be what limits an export benchmark (a 10 MiB chunk of generated
+    /// rows takes a while to render, and the seed's exports are fixed).
+    pub fn chunk_bytes(&self, n: usize) -> Option<bytes::Bytes> {
+        type Rendered = Mutex<HashMap<(&'static str, usize), bytes::Bytes>>;
+        static RENDERED: LazyLock<Rendered> = LazyLock::new(Rendered::default);
+        let key = (self.id, n);
+        if let Some(b) = RENDERED.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Some(b.clone());
+        }
+        // Rendered outside the lock: other chunks are served meanwhile.
+        let bytes = bytes::Bytes::from(self.chunk(n)?);
+        RENDERED.lock().unwrap_or_else(|e| e.into_inner()).insert(key, bytes.clone());
+        Some(bytes)
     }
 
     /// Bytes `start..end` of the file; rows are rendered only where they overlap.

@@ -1,6 +1,20 @@
-//! Test-side controls and records of the bulk API (tasks, uploads, dumps).
+//! Test-side controls and records of the bulk API (tasks, uploads, dumps), and the HTTP
+//! control surface of a running emulator (`POST /_emulator/...`, no token needed: it
+//! listens on loopback only), for trying a client's retries by hand:
+//! - `/_emulator/throttle?count=N&retryAfter=S`: the next N authenticated `/2/0` requests
+//!   get 429 with `Retry-After: S` (defaults 1 and 5).
+//! - `/_emulator/fail?count=N&status=S`: the next N get status S (defaults 1 and 500).
+//! - `/_emulator/expire-tokens`: every access token issued so far is expired.
+//!
+//! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
 
-use super::Emulator;
+use super::util::api_error;
+use super::{Emulator, Inner};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl Emulator {
@@ -68,4 +82,58 @@ impl Emulator {
             }
         }
     }
+}
+
+/// A numeric query parameter with a default; `Err` is the 400 to answer.
+fn number<T: std::str::FromStr>(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: T,
+    path: &str,
+) -> Result<T, Response> {
+    match q.get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| {
+            api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [{name}]: {v}"), path)
+        }),
+    }
+}
+
+/// `POST /_emulator/throttle?count=N&retryAfter=S`.
+pub async fn http_throttle(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path();
+    let (count, secs) = match (number(&q, "count", 1u32, path), number(&q, "retryAfter", 5u64, path)) {
+        (Ok(c), Ok(s)) => (c, s),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    inner.state().throttle = (count, secs);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_emulator/fail?count=N&status=S`.
+pub async fn http_fail(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path();
+    let (count, status) = match (number(&q, "count", 1u32, path), number(&q, "status", 500u16, path)) {
+        (Ok(c), Ok(s)) => (c, s),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    if StatusCode::from_u16(status).is_err() {
+        return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [status]: {status}"), path);
+    }
+    inner.state().failures = (count, status);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_emulator/expire-tokens`.
+pub async fn http_expire_tokens(State(inner): State<Arc<Inner>>) -> Response {
+    Emulator { inner }.expire_access_tokens();
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -1,4 +1,4 @@
-//! The fake's catalog: workspaces, models, modules and views, with dimension
+//! The emulator's catalog: workspaces, models, modules and views, with dimension
 //! items and cell formulas. Cells are computed on demand from item indexes so
 //! the million-cell view never sits in memory (see `grid.rs` for rendering).
 

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What the fake knows about one file of one model.
+/// What the emulator knows about one file of one model.
 #[derive(Default)]
 pub struct FileState {
     /// An export wrote this file (export output ids only).
@@ -129,24 +129,46 @@ fn accepts_octets(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|r| r.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/octet-stream"))
+        .map(|r| r.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        // Wildcards too: the Python anaplan-sdk downloads whole files with httpx's default
+        // `Accept: */*`, and works against Anaplan. A specific other type is refused.
+        .any(|r| matches!(r.as_str(), "application/octet-stream" | "application/*" | "*/*"))
 }
 
 /// An `application/octet-stream` answer.
 pub(super) fn octets(bytes: Vec<u8>) -> Response {
-    let mut resp = Bytes::from(bytes).into_response();
+    octets_shared(Bytes::from(bytes))
+}
+
+/// [`octets`] without a copy.
+fn octets_shared(bytes: Bytes) -> Response {
+    let mut resp = bytes.into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     resp
 }
 
 /// Chunk `n` of a file, or `None` when there is no such chunk.
 fn read_chunk(st: &EmulatorState, m: &str, id: &str, file: &FileRef, n: usize) -> Option<Vec<u8>> {
+    match find_chunk(st, m, id, file, n)? {
+        Chunk::Stored(bytes) => Some(bytes),
+        Chunk::Export(e, n) => e.chunk(n),
+    }
+}
+
+/// Where chunk `n` of a file comes from, found under the state lock.
+enum Chunk {
+    Stored(Vec<u8>),
+    /// Rendered (or taken from the cache) after the lock is released.
+    Export(&'static ExportDef, usize),
+}
+
+fn find_chunk(st: &EmulatorState, m: &str, id: &str, file: &FileRef, n: usize) -> Option<Chunk> {
     if n >= chunk_count(st, m, id, file) {
         return None;
     }
     match file {
-        FileRef::Export(e) => e.chunk(n),
-        _ => stored(&st.bulk.files, m, id).into_iter().nth(n),
+        FileRef::Export(e) => Some(Chunk::Export(e, n)),
+        _ => stored(&st.bulk.files, m, id).into_iter().nth(n).map(Chunk::Stored),
     }
 }
 
@@ -194,11 +216,15 @@ pub async fn chunk(
     let path = uri.path();
     let found = with_file(&inner, (&ws, &m, &id), path, |st, file| {
         let n = n.parse::<usize>().ok()?;
-        read_chunk(st, &m, &id, file, n)
+        find_chunk(st, &m, &id, file, n)
     });
     match found {
         Ok(_) if !accepts_octets(&headers) => api_status(StatusCode::NOT_ACCEPTABLE, path),
-        Ok(bytes) => octets(bytes),
+        Ok(Chunk::Stored(bytes)) => octets(bytes),
+        Ok(Chunk::Export(e, n)) => match e.chunk_bytes(n) {
+            Some(bytes) => octets_shared(bytes),
+            None => api_status(StatusCode::NOT_FOUND, path),
+        },
         Err(resp) => resp,
     }
 }

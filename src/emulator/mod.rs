@@ -44,7 +44,8 @@
 //! [localeName]"; not en_US → 400 "Unsupported locale [x]; only en_US is supported"; LOCKED
 //! model → 423 "Model locked"; ARCHIVED → 422 "Model archived"; busy → 409 "The model is
 //! currently busy with another task". Cancelling a terminal task → 400. File chunk or whole
-//! file without `Accept: application/octet-stream` → 406. Uploads: gzip → 415 (not
+//! file with an `Accept` that excludes `application/octet-stream` (e.g. `text/csv`; `*/*` is
+//! fine) → 406. Uploads: gzip → 415 (not
 //! supported), other Content-Type → 415, no upload started → 400, chunk out of order, empty
 //! or past the count → 400, over `max_upload_chunk` → 413, export output file → 400.
 
@@ -69,7 +70,7 @@ mod uploads;
 mod util;
 mod views;
 
-pub use oauth_flows::FlowError;
+pub use oauth_flows::{DEMO_REDIRECT_URI, FlowError};
 pub use persist::CREDENTIALS_FILE;
 
 use axum::Router;
@@ -82,7 +83,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Knobs of the fake. `Default` mirrors Anaplan where Anaplan has a number.
+/// Knobs of the emulator. `Default` mirrors Anaplan where Anaplan has a number.
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     /// Lifetime of access tokens (OAuth `expires_in`, legacy `expiresAt`); Anaplan: 2100 s.
@@ -141,7 +142,7 @@ pub struct RefreshRecord {
     pub error: Option<String>,
 }
 
-/// One HTTP request as the fake saw it. Never holds credentials.
+/// One HTTP request as the emulator saw it. Never holds credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
     pub method: String,
@@ -196,7 +197,7 @@ pub struct DemoCredentials {
     pub password: String,
 }
 
-/// Handle to a running fake; cheap to clone.
+/// Handle to a running emulator; cheap to clone.
 #[derive(Clone)]
 pub struct Emulator {
     inner: Arc<Inner>,
@@ -246,7 +247,7 @@ struct EmulatorState {
 
 impl Inner {
     /// Locks the state; a poisoned lock is still usable (a test panicked
-    /// elsewhere), and the fake must not add a second panic.
+    /// elsewhere), and the emulator must not add a second panic.
     fn state(&self) -> MutexGuard<'_, EmulatorState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -282,14 +283,18 @@ impl Emulator {
         state.issued_secrets.push(stored.client_secret.clone());
         state.issued_secrets.push(stored.initial_refresh_token.clone());
         state.issued_secrets.push(stored.password.clone());
-        state.live_refresh_tokens = stored.live_refresh_tokens.clone();
-        state.live_refresh_tokens.entry(stored.initial_refresh_token.clone()).or_insert(stored.client_id.clone());
         if stored.restored {
+            // The chain as it was: the first token stays spent once it was used.
+            state.live_refresh_tokens = stored.live_refresh_tokens.clone();
             state.issued_secrets.extend(stored.live_refresh_tokens.keys().cloned());
+        } else {
+            state.live_refresh_tokens.insert(stored.initial_refresh_token.clone(), stored.client_id.clone());
         }
         persist::restore_access_tokens(&mut state, &stored);
-        // The demo user for legacy basic auth (tests set their own with `set_basic_user`).
+        // The demo user for legacy basic auth (tests set their own with `set_basic_user`),
+        // and the callback registered on the authorization-code client.
         state.basic_user = Some((seed::USER_EMAIL.to_string(), stored.password.clone()));
+        state.flows.redirect_uris.push(oauth_flows::DEMO_REDIRECT_URI.to_string());
         let inner = Arc::new(Inner {
             cfg,
             base_url: format!("http://{addr}"),
@@ -406,6 +411,9 @@ fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::oauth_token))
         .route("/oauth/device/code", post(oauth_flows::device_code))
+        .route("/auth/authorize", get(oauth_flows::authorize_page))
+        .route("/auth/prelogin", get(oauth_flows::authorize_page))
+        .route("/activate", get(oauth_flows::activate_page))
         .route("/token/authenticate", post(auth::legacy_authenticate))
         .route("/token/refresh", post(auth::legacy_refresh))
         .route("/token/validate", get(auth::legacy_validate))
@@ -415,6 +423,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/2/0/workspaces/{ws}/models", get(api::workspace_models))
         // Real Anaplan answers 405 for every method here; use /models/{m}.
         .route("/2/0/workspaces/{ws}/models/{m}", any(method_not_allowed))
+        .route("/2/0/models", get(api::all_models))
         .route("/2/0/models/{m}", get(api::model))
         .route("/2/0/models/{m}/modules", get(api::modules))
         .route("/2/0/models/{m}/modules/{module}/views", get(api::module_views))
@@ -425,6 +434,9 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .merge(actions::routes())
+        .route("/_emulator/throttle", post(control::http_throttle))
+        .route("/_emulator/fail", post(control::http_fail))
+        .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(inner.clone(), gate))

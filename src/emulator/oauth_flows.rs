@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 /// The device grant's `grant_type`.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// Polling interval the fake announces (Anaplan: 5 s; 1 s keeps tests fast).
+/// Polling interval the emulator announces (Anaplan: 5 s; 1 s keeps tests fast).
 pub const DEVICE_INTERVAL: Duration = Duration::from_secs(1);
 /// Lifetime of a device code, as Anaplan's `expires_in`.
 pub const DEVICE_CODE_TTL: Duration = Duration::from_secs(900);
@@ -91,7 +91,7 @@ impl Scope {
 pub(super) struct FlowState {
     devices: Vec<Device>,
     codes: HashMap<String, AuthCode>,
-    redirect_uris: Vec<String>,
+    pub(super) redirect_uris: Vec<String>,
     chain_starts: Vec<String>,
 }
 
@@ -242,6 +242,37 @@ impl Emulator {
         st.issued_secrets.push(code.clone());
         target.query_pairs_mut().append_pair("code", &code).append_pair("state", state);
         Ok(target.to_string())
+    }
+}
+
+/// The redirect URI registered on the demo tenant's authorization-code client.
+pub const DEMO_REDIRECT_URI: &str = "https://example.com/anaplan-callback";
+
+/// `GET /auth/authorize` or `/auth/prelogin` opened in a browser: the demo user is signed
+/// in and approves at once, so the answer is the redirect to the client's callback with
+/// `code` and `state` (what `auth login --redirect-uri` asks to paste). A request that
+/// Anaplan would refuse is a 400 saying why.
+pub async fn authorize_page(State(inner): State<Arc<Inner>>, uri: axum::http::Uri) -> Response {
+    let url = format!("{}{}", inner.base_url, uri.path_and_query().map(|p| p.as_str()).unwrap_or(""));
+    match (Emulator { inner }).authorize(&url) {
+        Ok(target) => (StatusCode::FOUND, [(axum::http::header::LOCATION, target)]).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("Anaplan would refuse this sign-in: {e}\n")).into_response(),
+    }
+}
+
+/// `GET /activate?user_code=XXXX-XXXX`, the device grant's verification page: the demo user
+/// is signed in and approves the code at once.
+pub async fn activate_page(
+    State(inner): State<Arc<Inner>>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let Some(code) = q.get("user_code").filter(|c| !c.trim().is_empty()) else {
+        return (StatusCode::BAD_REQUEST, "Open the verification_uri_complete address (it carries user_code).\n")
+            .into_response();
+    };
+    match (Emulator { inner }).approve_device(code) {
+        Ok(()) => (StatusCode::OK, "Approved. Return to your terminal.\n").into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     }
 }
 

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// Layouts the fake accepts in `exportType`. All of them yield the grid CSV
+/// Layouts the emulator accepts in `exportType`. All of them yield the grid CSV
 /// (the tabular layouts' real shapes are unverified, reference §5.3).
 const EXPORT_TYPES: [&str; 3] = ["GRID_ALL_PAGES", "TABULAR_SINGLE_COLUMN", "TABULAR_MULTI_COLUMN"];
 

@@ -1,5 +1,8 @@
-//! Ids, names and cell formulas of the fake's fixed data set, so tests can
-//! name objects without repeating literals and compute expected cell values.
+//! The demo tenant: ids, names and cell formulas of the emulator's seed, a small tenant
+//! that reads like a real one (two workspaces, models with views, processes that succeed
+//! and fail with dumps, exports of one to eleven chunks, imports with failing rows). The
+//! README's "The demo tenant" tables list the same objects; tests name them through these
+//! constants and compute expected cell values with these functions.
 //!
 //! Id formats follow the reference (§7): workspace ids are 32 lowercase hex,
 //! model ids 32 UPPERCASE hex (both case-sensitive), modules/views `102…`,
@@ -223,7 +226,7 @@ pub fn export_len(export_id: &str) -> Option<usize> {
     super::bulk::export(export_id).map(|e| e.len())
 }
 
-/// Exact bytes of chunk `n` of an export's output file, as the fake serves
+/// Exact bytes of chunk `n` of an export's output file, as the emulator serves
 /// them (`None` past the last chunk or for an unknown export).
 pub fn export_chunk(export_id: &str, n: usize) -> Option<Vec<u8>> {
     super::bulk::export(export_id)?.chunk(n)

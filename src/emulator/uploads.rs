@@ -6,7 +6,7 @@
 //! `max_upload_chunk` each; with N ≥ 0 the file is complete after N chunks,
 //! with -1 after `POST …/complete`. `PUT …/files/{id}` replaces the whole
 //! content in one shot. Export output files (`116…`) cannot be uploaded (400).
-//! Gzip bodies (`application/x-gzip`) answer 415: the fake cannot gunzip.
+//! Gzip bodies (`application/x-gzip`) answer 415: the emulator cannot gunzip.
 //! Every upload request that changes the source file of an import task still
 //! NOT_STARTED or IN_PROGRESS is recorded (Anaplan does not lock the file).
 
@@ -137,7 +137,7 @@ async fn octet_body(
     match content_type(headers).as_str() {
         "application/octet-stream" => {}
         "application/x-gzip" | "application/gzip" => {
-            let msg = "Compressed (application/x-gzip) uploads are not supported by this fake";
+            let msg = "Compressed (application/x-gzip) uploads are not supported by this emulator";
             return Err(api_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, msg, path));
         }
         _ => return Err(api_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, path)),

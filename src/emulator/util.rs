@@ -1,6 +1,6 @@
 //! Small shared helpers: Anaplan's error envelope, timestamps, ids, query
 //! parsing, CSV quoting and a hand-rolled base64 decoder (the `base64` crate is
-//! not a dependency of the main crate, so the fake cannot use it).
+//! not a dependency of the main crate, so the emulator cannot use it).
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path};

@@ -17,7 +17,7 @@
 //! 4. `infra/connector/apiDefinition.swagger.json`: regenerate with
 //!    `cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json` (a test checks).
 //! 5. Its Anaplan calls in `src/anaplan/` (typed ids in, typed answers out; no Azure there).
-//! 6. Its tests in `tests/<name>.rs` (and the fake Anaplan's routes they need), and its
+//! 6. Its tests in `tests/<name>.rs` (and the emulator routes they need, in `src/emulator/`), and its
 //!    section in the README.
 
 pub mod declare;

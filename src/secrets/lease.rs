@@ -45,9 +45,14 @@ impl BlobLease {
             return Ok(());
         }
         let mut w = BlockWriter::new(&client);
-        w.append(bytes::Bytes::from_static(b"refresh-token lock\n"))
-            .await
-            .map_err(|e| self.store_error("create", e))?;
+        // Another instance may create and lease the blob between the check and the write:
+        // staging a block then conflicts (409/412), and the blob it made serves as well.
+        if let Err(e) = w.append(bytes::Bytes::from_static(b"refresh-token lock\n")).await {
+            if client.exists().await.unwrap_or(false) {
+                return Ok(());
+            }
+            return Err(self.store_error("create", e));
+        }
         match w.finish("text/plain").await {
             Ok(_) => Ok(()),
             // Another instance created it meanwhile, or holds a lease on it already.

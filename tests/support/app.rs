@@ -1,5 +1,5 @@
 //! Starts the whole thing as a user would run it: the staged function app behind the host
-//! harness, configured to talk to a fresh fake Anaplan.
+//! harness, configured to talk to a fresh Anaplan emulator.
 
 use std::sync::OnceLock;
 
@@ -14,7 +14,7 @@ fn staged() -> &'static StagedApp {
     STAGED.get_or_init(stage_app)
 }
 
-/// A running function app and the fake Anaplan it talks to.
+/// A running function app and the Anaplan emulator it talks to.
 pub struct App {
     pub fake: Emulator,
     pub host: FunctionsHost,

@@ -39,31 +39,14 @@ fn certificate_for(key_pem: &str, from_days: i64, to_days: i64) -> (String, Stri
     let key = rcgen::KeyPair::from_pem(key_pem).expect("parse RSA key");
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("certificate params");
     params.distinguished_name.push(rcgen::DnType::CommonName, USER_EMAIL);
-    let (y, m, d) = ymd_from_today(from_days);
-    params.not_before = rcgen::date_time_ymd(y, m, d);
-    let (y, m, d) = ymd_from_today(to_days);
-    params.not_after = rcgen::date_time_ymd(y, m, d);
+    // Midnight UTC of today + `offset` days.
+    let today = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
+    let midnight = |offset: i64| {
+        let days = u64::try_from(today as i64 + offset).expect("after 1970");
+        rcgen::date_time_ymd(1970, 1, 1) + std::time::Duration::from_secs(days * 86_400)
+    };
+    params.not_before = midnight(from_days);
+    params.not_after = midnight(to_days);
     let cert = params.self_signed(&key).expect("self-sign certificate");
     (cert.pem(), key_pem.to_string())
-}
-
-/// (year, month, day) of today + `offset` days, UTC (rcgen takes midnight of it).
-fn ymd_from_today(offset: i64) -> (i32, u8, u8) {
-    let today = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64 / 86_400;
-    let (y, m, d) = civil_from_days(today + offset);
-    (y as i32, m as u8, d as u8)
-}
-
-/// Days since 1970-01-01 → (year, month, day); Howard Hinnant's algorithm.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }

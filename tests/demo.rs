@@ -1,0 +1,235 @@
+//! `anaplan-functions demo` as a newcomer runs it: the built binary on a free port, each
+//! printed curl line called for real (method, URL, headers and body parsed out of the
+//! line), then SIGTERM leaves no process and no port behind.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// One curl line, parsed: `[printf 'BODY' |] curl -sS [-X M] 'URL' [-H 'K: V'] [-d 'BODY' | --data-binary @-]`.
+#[derive(Debug)]
+struct Call {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+/// Splits a shell line into words: single quotes group, nothing else is special.
+fn words(line: &str) -> Vec<String> {
+    let (mut out, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for ch in line.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(word);
+    }
+    out
+}
+
+fn parse(line: &str) -> Call {
+    let (piped, command) = match line.split_once(" | ") {
+        Some((printf, curl)) => {
+            let w = words(printf);
+            assert_eq!(w[0], "printf", "{line}");
+            (Some(w[1].replace("\\n", "\n").into_bytes()), curl)
+        }
+        None => (None, line),
+    };
+    let w = words(command);
+    assert_eq!(w[0], "curl", "{line}");
+    let mut call = Call { method: "GET".into(), url: String::new(), headers: Vec::new(), body: None };
+    let mut i = 1;
+    while i < w.len() {
+        match w[i].as_str() {
+            "-sS" => {}
+            "-X" => {
+                i += 1;
+                call.method = w[i].clone();
+            }
+            "-H" => {
+                i += 1;
+                let (k, v) = w[i].split_once(": ").unwrap_or_else(|| panic!("header {}", w[i]));
+                call.headers.push((k.into(), v.into()));
+            }
+            "-d" => {
+                i += 1;
+                call.body = Some(w[i].clone().into_bytes());
+            }
+            "--data-binary" => {
+                i += 1;
+                assert_eq!(w[i], "@-", "{line}");
+                call.body = Some(piped.clone().expect("a piped body"));
+            }
+            url if url.starts_with("http://") => call.url = url.into(),
+            other => panic!("unexpected curl word {other:?} in {line}"),
+        }
+        i += 1;
+    }
+    assert!(!call.url.is_empty(), "{line}");
+    call
+}
+
+/// The demo process, killed when the test ends, passed or not.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
+    let port = free_port();
+    let mut demo = Running(
+        Command::new(env!("CARGO_BIN_EXE_anaplan-functions"))
+            .args(["demo", "--port", &port.to_string()])
+            .env_remove("AzureWebJobsStorage")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut demo.0;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = lines.next().expect("a first line").unwrap();
+    assert_eq!(ready, format!("READY http://127.0.0.1:{port}"));
+    let mut emulator_port = None;
+    let mut calls = Vec::new();
+    let mut functions = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("emulator") {
+            let url = rest.split_whitespace().next().unwrap();
+            emulator_port = Some(url.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+        }
+        if let Some(comment) = line.strip_prefix("# ") {
+            functions.push(comment.split(':').next().unwrap().to_owned());
+        }
+        if line.starts_with("curl ") || line.starts_with("printf ") {
+            calls.push(parse(&line));
+        }
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    assert_eq!(functions, ["get-view-data", "run-process", "export-file", "import-file", "list-objects"]);
+    assert_eq!(calls.len(), functions.len(), "one curl line per function");
+
+    let http = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for call in &calls {
+        let mut req = http.request(call.method.parse().unwrap(), &call.url).timeout(Duration::from_secs(60));
+        for (k, v) in &call.headers {
+            req = req.header(k, v);
+        }
+        if let Some(b) = &call.body {
+            req = req.body(b.clone());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let content_type =
+            resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let body = resp.bytes().await.unwrap();
+        assert_eq!(status, 200, "{call:?} answered {status}: {}", String::from_utf8_lossy(&body));
+        answers.push((content_type, body));
+    }
+    let json = |i: usize| -> Value { serde_json::from_slice(&answers[i].1).unwrap() };
+    let view = json(0);
+    assert_eq!(view["view"]["name"], "REV01 Price Book");
+    assert_eq!(view["rows"][0]["Jan 26 | Price"], 64.6, "{view}");
+    let process = json(1);
+    assert_eq!((process["taskState"].as_str(), process["successful"].as_bool()), (Some("COMPLETE"), Some(true)));
+    assert!(answers[2].0.starts_with("text/csv"), "{}", answers[2].0);
+    let csv = String::from_utf8(answers[2].1.to_vec()).unwrap();
+    assert!(csv.starts_with("Product,Region,Month,Price\n") && csv.contains("Widget,North,Jan 26,64.6"), "{csv}");
+    let import = json(3);
+    assert_eq!(import["rows"]["processed"], 2, "{import}");
+    assert_eq!(import["rows"]["failed"], 0, "{import}");
+    let models = json(4);
+    assert!(models.as_array().unwrap().iter().any(|m| m["name"] == "Revenue Plan"), "{models}");
+
+    // Without a storage account, Idempotency-Key says how to add one.
+    let resp = http
+        .post(&calls[1].url)
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", "demo-1")
+        .body(calls[1].body.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let problem: Value = resp.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("AzureWebJobsStorage"), "{problem}");
+
+    // A query string over 64 KB is refused before any handler runs, still as problem+json.
+    // (Raw HTTP: client libraries refuse to send such a URI at all.)
+    let answer = {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let target = format!("/api/get-view-data?x={}", "a".repeat(70 * 1024));
+        write!(s, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 414 "), "{head}");
+    assert!(head.contains("content-type: application/problem+json"), "{head}");
+    assert_eq!(serde_json::from_str::<Value>(body).unwrap()["status"], 414, "{body}");
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(status) = exited else {
+        panic!("demo did not stop within 5 s of SIGTERM");
+    };
+    assert!(status.success(), "demo exits cleanly: {status}");
+    let emulator_port = emulator_port.expect("the emulator's address is printed");
+    for p in [port, emulator_port] {
+        assert!(std::net::TcpStream::connect(("127.0.0.1", p)).is_err(), "port {p} still accepts connections");
+    }
+}
+
+#[test]
+fn the_curl_parser_reads_what_demo_prints() {
+    let call = parse(
+        "printf 'a,b\\n1,2\\n' | curl -sS -X POST 'http://127.0.0.1:1/api/import-file?x=1' -H 'Content-Type: text/csv' --data-binary @-",
+    );
+    assert_eq!(call.method, "POST");
+    assert_eq!(call.url, "http://127.0.0.1:1/api/import-file?x=1");
+    assert_eq!(call.headers, [("Content-Type".to_owned(), "text/csv".to_owned())]);
+    assert_eq!(call.body.as_deref(), Some(&b"a,b\n1,2\n"[..]));
+    let call = parse("curl -sS -X POST 'http://h/api/run-process' -d '{\"a\":\"FP&A Planning\"}'");
+    assert_eq!(call.body.as_deref(), Some(&b"{\"a\":\"FP&A Planning\"}"[..]));
+}
