@@ -53,6 +53,7 @@ mod api;
 mod auth;
 mod bulk;
 mod cert_auth;
+mod cloudworks;
 mod control;
 mod data;
 mod dumps;
@@ -64,11 +65,13 @@ mod persist;
 mod read_requests;
 mod results;
 pub mod seed;
+pub mod seed_cloudworks;
 mod tasks;
 mod uploads;
 mod util;
 mod views;
 
+pub use cloudworks::ConnectionView;
 pub use oauth_flows::FlowError;
 pub use persist::CREDENTIALS_FILE;
 
@@ -242,6 +245,7 @@ struct EmulatorState {
     bulk: tasks::BulkState,
     cert: cert_auth::CertState,
     flows: oauth_flows::FlowState,
+    cloudworks: cloudworks::CloudWorksState,
 }
 
 impl Inner {
@@ -425,6 +429,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .merge(actions::routes())
+        .merge(cloudworks::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(inner.clone(), gate))
