@@ -30,6 +30,7 @@ pub mod list_objects;
 pub mod openapi;
 pub mod records;
 pub mod router;
+pub mod run_integration;
 pub mod run_process;
 pub mod task_call;
 
@@ -43,6 +44,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &export_file::FUNCTION,
     &import_file::FUNCTION,
     &list_objects::FUNCTION,
+    &run_integration::FUNCTION,
 ];
 
 #[cfg(test)]

@@ -156,7 +156,15 @@ fn plain_operation(f: &Function, op: &Operation) -> Value {
     out.insert("parameters".into(), Value::Array(inputs(&f.all_inputs())));
     let mut responses = Map::new();
     responses.insert("200".into(), ok(op));
-    out.insert("responses".into(), problems(responses, &[]));
+    // A function that takes Idempotency-Key without a task side (run-integration) starts
+    // something asynchronous all the same: 202 with Location, 409 cancelled, 422 failed.
+    let asynchronous = f.inputs.iter().any(|i| matches!(i, Input::Param(p) if p.name == IDEMPOTENCY_KEY.name));
+    if asynchronous {
+        responses.insert("202".into(), accepted("The run was started (or is still running)."));
+        out.insert("responses".into(), problems(responses, &[("409", CANCELLED), ("422", TASK_FAILED)]));
+    } else {
+        out.insert("responses".into(), problems(responses, &[]));
+    }
     Value::Object(out)
 }
 
@@ -422,6 +430,17 @@ fn definitions() -> Value {
                 "taskState": task_state,
                 "successful": successful("Always true here; a failed task is a 422 problem."),
                 "result": result,
+            },
+        },
+        "IntegrationResult": {
+            "type": "object",
+            "description": "A CloudWorks integration or flow run that ended successfully.",
+            "properties": {
+                "runId": { "type": "string", "x-ms-summary": "Run ID", "description": "The CloudWorks run's id." },
+                "success": successful("Always true here; a run that ended without success is a 422 problem."),
+                "message": { "type": "string", "x-ms-summary": "Message", "description": "CloudWorks' message about the run." },
+                "startDate": { "type": "string", "x-ms-summary": "Start date", "description": "When the run started, as CloudWorks reports it." },
+                "endDate": { "type": "string", "x-ms-summary": "End date", "description": "When the run ended, as CloudWorks reports it." },
             },
         },
         "ExportBlobResult": {
