@@ -29,6 +29,7 @@ pub mod import_file;
 pub mod list_objects;
 pub mod openapi;
 pub mod records;
+pub mod refresh_cloudworks_sas;
 pub mod router;
 pub mod run_integration;
 pub mod run_process;
@@ -45,6 +46,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &import_file::FUNCTION,
     &list_objects::FUNCTION,
     &run_integration::FUNCTION,
+    &refresh_cloudworks_sas::FUNCTION,
 ];
 
 #[cfg(test)]
