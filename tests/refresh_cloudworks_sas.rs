@@ -102,3 +102,23 @@ async fn without_its_schedule_setting_the_host_cannot_index_the_timer() {
     let resp = app.get("refresh-cloudworks-sas", "").await;
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn an_update_cloudworks_keeps_refusing_fails_the_invocation_without_the_sas() {
+    let fake = Emulator::start().await;
+    // More 500s than the client's retries: CloudWorks is down for this connection.
+    fake.fail_cloudworks_connection_updates(CONNECTION_FINANCE_ID, 10);
+    let app = App::start_against(fake, |env| {
+        env.push(("CLOUDWORKS_SAS_CONNECTIONS".into(), format!("{CONNECTION_FINANCE_NAME},{CONNECTION_SALES_NAME}")));
+        env.push(("CLOUDWORKS_SAS_SCHEDULE".into(), "0 0 3 * * *".into()));
+    })
+    .await;
+    let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
+    assert!(!run.succeeded && run.status == 500, "{run:?}");
+    assert_eq!(app.fake.cloudworks_connection(CONNECTION_FINANCE_ID).unwrap().updates, 0);
+    assert_eq!(app.fake.cloudworks_connection(CONNECTION_SALES_ID).unwrap().updates, 1, "the next one was renewed");
+    let output = app.host.output();
+    assert!(output.contains("CloudWorks refused the update"), "{output}");
+    assert_no_sas_in(&output, &app);
+    assert!(!run.body.contains("sig="), "no SAS in the invocation answer");
+}
