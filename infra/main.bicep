@@ -105,6 +105,29 @@ param exportStorageUrl string = ''
 @description('Set KEY_VAULT_URI, so the app reads its Anaplan credentials from the vault (and writes rotated refresh tokens there). False: the app reads them from app settings (additionalAppSettings).')
 param useKeyVault bool = true
 
+@description('ANAPLAN_CLOUDWORKS_URL: CloudWorks API base (regional hosts go here; /2/0 is appended).')
+param cloudWorksUrl string = 'https://api.cloudworks.anaplan.com'
+
+@description('CLOUDWORKS_SAS_CONNECTIONS: comma-separated CloudWorks connection ids or names whose Azure Blob SAS the refresh-cloudworks-sas timer renews. Empty: none.')
+param cloudWorksSasConnections string = ''
+
+@description('CLOUDWORKS_SAS_DAYS: lifetime of each SAS the timer writes (a user delegation SAS cannot outlive 7 days).')
+@minValue(1)
+@maxValue(7)
+param cloudWorksSasDays int = 7
+
+@description('CLOUDWORKS_SAS_SCHEDULE: the timer\'s NCRONTAB schedule (six fields; UTC unless WEBSITE_TIME_ZONE says otherwise).')
+param cloudWorksSasSchedule string = '0 0 3 * * *'
+
+@description('The storage account CloudWorks\' Azure Blob connections use, for the roles a user delegation SAS needs (Storage Blob Delegator on it, Storage Blob Data Contributor on cloudWorksContainerNames). Empty: no roles are granted.')
+param cloudWorksStorageAccountName string = ''
+
+@description('Resource group of cloudWorksStorageAccountName; empty: this deployment\'s.')
+param cloudWorksStorageResourceGroup string = ''
+
+@description('Containers of cloudWorksStorageAccountName that the CloudWorks connections name.')
+param cloudWorksContainerNames array = []
+
 @description('More app settings, merged last (e.g. RUST_LOG). Never put secrets here in plain text: use the vault, or Key Vault references (@Microsoft.KeyVault(SecretUri=...)).')
 param additionalAppSettings object = {}
 
@@ -228,6 +251,10 @@ var baseSettings = {
   ANAPLAN_AUTH_URL: anaplanAuthUrl
   ANAPLAN_OAUTH_URL: anaplanOAuthUrl
   ANAPLAN_POLL_SECONDS: string(anaplanPollSeconds)
+  ANAPLAN_CLOUDWORKS_URL: cloudWorksUrl
+  CLOUDWORKS_SAS_CONNECTIONS: cloudWorksSasConnections
+  CLOUDWORKS_SAS_DAYS: string(cloudWorksSasDays)
+  CLOUDWORKS_SAS_SCHEDULE: cloudWorksSasSchedule
 }
 var vaultSettings = useKeyVault ? { KEY_VAULT_URI: vault.outputs.uri } : {}
 var exportSettings = empty(exportStorageUrl) ? {} : { EXPORT_STORAGE_URL: exportStorageUrl }
@@ -267,6 +294,16 @@ module roles 'modules/roles.bicep' = {
     grantMetricsPublisher: appInsightsDisableLocalAuth
     operatorPrincipalId: operatorPrincipalId
     operatorPrincipalType: operatorPrincipalType
+  }
+}
+
+module cloudWorksRoles 'modules/cloudworks-roles.bicep' = if (!empty(cloudWorksStorageAccountName)) {
+  name: 'cloudworks-roles'
+  scope: resourceGroup(empty(cloudWorksStorageResourceGroup) ? resourceGroup().name : cloudWorksStorageResourceGroup)
+  params: {
+    principalId: app.outputs.principalId
+    storageAccountName: cloudWorksStorageAccountName
+    containerNames: cloudWorksContainerNames
   }
 }
 

@@ -25,6 +25,13 @@ param anaplanAuthUrl = readEnvironmentVariable('ANAPLAN_AUTH_URL', 'https://auth
 param anaplanOAuthUrl = readEnvironmentVariable('ANAPLAN_OAUTH_URL', 'https://us1a.app.anaplan.com')
 param anaplanPollSeconds = int(readEnvironmentVariable('ANAPLAN_POLL_SECONDS', '5'))
 param exportStorageUrl = readEnvironmentVariable('EXPORT_STORAGE_URL', '')
+param cloudWorksUrl = readEnvironmentVariable('ANAPLAN_CLOUDWORKS_URL', 'https://api.cloudworks.anaplan.com')
+param cloudWorksSasConnections = readEnvironmentVariable('CLOUDWORKS_SAS_CONNECTIONS', '')
+param cloudWorksSasDays = int(readEnvironmentVariable('CLOUDWORKS_SAS_DAYS', '7'))
+param cloudWorksSasSchedule = readEnvironmentVariable('CLOUDWORKS_SAS_SCHEDULE', '0 0 3 * * *')
+param cloudWorksStorageAccountName = readEnvironmentVariable('CLOUDWORKS_STORAGE_ACCOUNT', '')
+param cloudWorksStorageResourceGroup = readEnvironmentVariable('CLOUDWORKS_STORAGE_RESOURCE_GROUP', '')
+param cloudWorksContainerNames = []
 param useKeyVault = true
 param additionalAppSettings = {
   RUST_LOG: 'info'

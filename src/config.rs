@@ -103,6 +103,56 @@ pub struct Settings {
     pub app_storage: Option<BlobAccount>,
     /// `EXPORT_STORAGE_URL`.
     pub export_storage: Option<BlobAccount>,
+    /// `ANAPLAN_CLOUDWORKS_URL` and the `CLOUDWORKS_SAS_*` settings.
+    pub cloudworks: CloudWorksSettings,
+}
+
+/// CloudWorks: where its API is, and what the `refresh-cloudworks-sas` timer renews.
+#[derive(Debug, Clone)]
+pub struct CloudWorksSettings {
+    /// `ANAPLAN_CLOUDWORKS_URL` (the client appends `/2/0`).
+    pub url: Url,
+    /// `CLOUDWORKS_SAS_CONNECTIONS`: connection ids or names, in order.
+    pub sas_connections: Vec<String>,
+    /// `CLOUDWORKS_SAS_DAYS` (1-7).
+    pub sas_days: u32,
+}
+
+impl CloudWorksSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let url = anaplan_url(get, "ANAPLAN_CLOUDWORKS_URL", "https://api.cloudworks.anaplan.com")?;
+        let mut sas_connections: Vec<String> = Vec::new();
+        for c in get("CLOUDWORKS_SAS_CONNECTIONS").unwrap_or_default().split(',').map(str::trim) {
+            if !c.is_empty() && !sas_connections.iter().any(|x| x == c) {
+                sas_connections.push(c.to_owned());
+            }
+        }
+        let sas_days = match get("CLOUDWORKS_SAS_DAYS") {
+            None => 7,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=7).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "CLOUDWORKS_SAS_DAYS",
+                        format!(
+                            "expected whole days from 1 to 7 (a user delegation SAS cannot outlive 7 days), got {v:?}"
+                        ),
+                    ));
+                }
+            },
+        };
+        if let Some(schedule) = get("CLOUDWORKS_SAS_SCHEDULE")
+            && schedule.split_whitespace().count() != 6
+        {
+            return Err(err(
+                "CLOUDWORKS_SAS_SCHEDULE",
+                format!(
+                    "expected an NCRONTAB expression with six fields (second minute hour day month weekday), e.g. \"0 0 3 * * *\", got {schedule:?}"
+                ),
+            ));
+        }
+        Ok(CloudWorksSettings { url, sas_connections, sas_days })
+    }
 }
 
 impl Settings {
@@ -160,7 +210,8 @@ impl Settings {
                 "with KEY_VAULT_URI and oauth, refreshes are serialised across instances with a blob lease in the app's storage account: set AzureWebJobsStorage (or AzureWebJobsStorage__accountName)",
             ));
         }
-        Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds, app_storage, export_storage })
+        let cloudworks = CloudWorksSettings::from_lookup(&get)?;
+        Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds, app_storage, export_storage, cloudworks })
     }
 }
 
@@ -303,6 +354,30 @@ mod tests {
         assert_eq!(s.poll_seconds, 5);
         assert_eq!(s.auth.method, AuthMethod::OAuth);
         assert!(matches!(s.auth.secrets, SecretsFrom::Env { token_file: Some(_), .. }));
+    }
+
+    #[test]
+    fn cloudworks_settings_have_defaults_and_bounds() {
+        let s = settings(&OAUTH).unwrap();
+        assert_eq!(s.cloudworks.url.as_str(), "https://api.cloudworks.anaplan.com/");
+        assert_eq!(s.cloudworks.sas_days, 7);
+        assert!(s.cloudworks.sas_connections.is_empty());
+        let mut p = OAUTH.to_vec();
+        p.push(("CLOUDWORKS_SAS_CONNECTIONS", " Sales Blob , c0aa0000000000000000000000000002,,Sales Blob"));
+        p.push(("CLOUDWORKS_SAS_DAYS", "3"));
+        let s = settings(&p).unwrap();
+        assert_eq!(s.cloudworks.sas_connections, ["Sales Blob", "c0aa0000000000000000000000000002"]);
+        assert_eq!(s.cloudworks.sas_days, 3);
+        for (name, bad) in [
+            ("CLOUDWORKS_SAS_DAYS", "8"),
+            ("CLOUDWORKS_SAS_DAYS", "0"),
+            ("CLOUDWORKS_SAS_SCHEDULE", "0 3 * * *"),
+            ("ANAPLAN_CLOUDWORKS_URL", "http://cloudworks.example.com"),
+        ] {
+            let mut p = OAUTH.to_vec();
+            p.push((name, bad));
+            assert_eq!(settings(&p).unwrap_err().name, name, "{bad}");
+        }
     }
 
     #[test]

@@ -106,8 +106,11 @@ pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
 pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
     let http = http_client(None);
     let credentials = credentials(settings)?;
+    let anaplan = Client::new(http, &settings.api_url, credentials, RetryPolicy::default());
     Ok(AppState {
-        anaplan: Client::new(http, &settings.api_url, credentials, RetryPolicy::default()),
+        cloudworks: anaplan.at(&settings.cloudworks.url),
+        cloudworks_settings: settings.cloudworks.clone(),
+        anaplan,
         catalog: Catalog::default(),
         caller_auth: settings.auth.method == AuthMethod::Caller,
         poll_seconds: settings.poll_seconds,

@@ -27,7 +27,15 @@ fn swagger() -> Value {
 }
 
 /// The function folders (each with a function.json), by name.
+/// The HTTP-triggered function folders (timers are checked by [`timer_functions`]).
 fn functions() -> BTreeMap<String, Value> {
+    let mut out = all_functions();
+    out.retain(|_, fj| !is_timer(fj));
+    assert!(!out.is_empty(), "no function folders under functions/");
+    out
+}
+
+fn all_functions() -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for entry in fs::read_dir(root().join("functions")).expect("functions/") {
         let entry = entry.expect("dir entry");
@@ -36,8 +44,33 @@ fn functions() -> BTreeMap<String, Value> {
             out.insert(entry.file_name().to_string_lossy().into_owned(), read_json(&json));
         }
     }
-    assert!(!out.is_empty(), "no function folders under functions/");
     out
+}
+
+fn is_timer(fj: &Value) -> bool {
+    fj["bindings"].as_array().into_iter().flatten().any(|b| b["type"] == "timerTrigger")
+}
+
+#[test]
+fn timer_functions_are_one_timer_trigger_on_a_setting_and_stay_out_of_the_connector() {
+    let doc = swagger();
+    let bicep = fs::read_to_string(root().join("infra/main.bicep")).expect("main.bicep");
+    let local = read_json(&root().join("local.settings.json"));
+    let mut timers = 0;
+    for (name, fj) in all_functions().into_iter().filter(|(_, fj)| is_timer(fj)) {
+        timers += 1;
+        let bindings = fj["bindings"].as_array().unwrap();
+        assert_eq!(bindings.len(), 1, "{name}: a timer with no other binding");
+        assert_eq!(bindings[0]["direction"], "in", "{name}");
+        let schedule = bindings[0]["schedule"].as_str().unwrap_or_else(|| panic!("{name}: no schedule"));
+        // A %SETTING% schedule: the host cannot index the timer unless every deployment sets it.
+        if let Some(setting) = schedule.strip_prefix('%').and_then(|s| s.strip_suffix('%')) {
+            assert!(bicep.contains(&format!("{setting}:")), "{name}: main.bicep does not set {setting}");
+            assert!(local["Values"][setting].is_string(), "{name}: local.settings.json does not set {setting}");
+        }
+        assert!(doc["paths"].get(format!("/{name}")).is_none(), "{name}: a timer is not a connector operation");
+    }
+    assert!(timers >= 1, "refresh-cloudworks-sas is a timer");
 }
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
@@ -275,7 +308,7 @@ fn dropdowns_come_from_list_objects_with_existing_parameters() {
             }
             // The parents each kind needs (list-objects refuses the ones it does not take).
             let needs: &[&str] = match kind {
-                "workspaces" => &[],
+                "workspaces" | "integrations" | "flows" => &[],
                 "models" => &["workspaceId"],
                 _ => &["workspaceId", "modelId"],
             };
@@ -289,7 +322,7 @@ fn dropdowns_come_from_list_objects_with_existing_parameters() {
 #[test]
 fn start_operations_declare_the_asynchronous_pattern() {
     let doc = swagger();
-    for function in ["run-process", "export-file", "import-file"] {
+    for function in ["run-process", "export-file", "import-file", "run-integration"] {
         let op = &doc["paths"][format!("/{function}")]["post"];
         let id = op["operationId"].as_str().unwrap_or_else(|| panic!("POST /{function} missing"));
         let accepted = &op["responses"]["202"];

@@ -141,6 +141,12 @@ impl Client {
         Client { http, api, credentials, retry }
     }
 
+    /// The same client (credentials, retries, connections) for another API on the same
+    /// tenant, e.g. CloudWorks at `ANAPLAN_CLOUDWORKS_URL` (the `/2/0` is appended here).
+    pub fn at(&self, api_url: &Url) -> Self {
+        Client::new(self.http.clone(), api_url, self.credentials.clone(), self.retry.clone())
+    }
+
     /// The same client acting with the caller's own token.
     pub fn with_caller_token(&self, token: Secret) -> Self {
         Client { credentials: Credentials::Caller(token), ..self.clone() }

@@ -127,6 +127,18 @@ hex_id!(
     /// A task or large-read-request id: 32 uppercase hex characters.
     TaskId, "taskId", "32 uppercase hexadecimal characters", true
 );
+hex_id!(
+    /// A CloudWorks integration id: 32 lowercase hex characters.
+    IntegrationId, "integrationId", "32 lowercase hexadecimal characters (a CloudWorks integration id)", false
+);
+hex_id!(
+    /// A CloudWorks integration flow id: 32 lowercase hex characters.
+    FlowId, "flowId", "32 lowercase hexadecimal characters (a CloudWorks integration flow id)", false
+);
+hex_id!(
+    /// A CloudWorks run id: 32 lowercase hex characters.
+    RunId, "runId", "32 lowercase hexadecimal characters (a CloudWorks run id)", false
+);
 numeric_id!(
     /// A view (or line item) id.
     ViewId, "viewId"

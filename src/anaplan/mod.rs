@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod client;
+pub mod cloudworks;
 pub mod error;
 pub mod files;
 pub mod ids;

@@ -54,6 +54,7 @@ mod api;
 mod auth;
 mod bulk;
 mod cert_auth;
+mod cloudworks;
 mod control;
 mod data;
 mod dumps;
@@ -65,11 +66,13 @@ mod persist;
 mod read_requests;
 mod results;
 pub mod seed;
+pub mod seed_cloudworks;
 mod tasks;
 mod uploads;
 mod util;
 mod views;
 
+pub use cloudworks::ConnectionView;
 pub use oauth_flows::{DEMO_REDIRECT_URI, FlowError};
 pub use persist::CREDENTIALS_FILE;
 
@@ -243,6 +246,7 @@ struct EmulatorState {
     bulk: tasks::BulkState,
     cert: cert_auth::CertState,
     flows: oauth_flows::FlowState,
+    cloudworks: cloudworks::CloudWorksState,
 }
 
 impl Inner {
@@ -434,6 +438,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .merge(actions::routes())
+        .merge(cloudworks::routes())
         .route("/_emulator/throttle", post(control::http_throttle))
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))

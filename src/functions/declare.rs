@@ -96,6 +96,10 @@ pub enum Object {
     Import,
     /// A view (of a model).
     View,
+    /// A CloudWorks integration (of the tenant).
+    Integration,
+    /// A CloudWorks integration flow (of the tenant).
+    Flow,
 }
 
 impl Object {
@@ -108,6 +112,8 @@ impl Object {
             Object::Export => "export",
             Object::Import => "import",
             Object::View => "view",
+            Object::Integration => "integration",
+            Object::Flow => "flow",
         }
     }
 
@@ -120,6 +126,8 @@ impl Object {
             Object::Export => "Export",
             Object::Import => "Import",
             Object::View => "View",
+            Object::Integration => "Integration",
+            Object::Flow => "Integration flow",
         }
     }
 
@@ -132,6 +140,8 @@ impl Object {
             Object::Export => "exports",
             Object::Import => "imports",
             Object::View => "views",
+            Object::Integration => "integrations",
+            Object::Flow => "flows",
         }
     }
 
@@ -144,13 +154,14 @@ impl Object {
             Object::Export => "digits, e.g. 116000000001",
             Object::Import => "digits, e.g. 112000000001",
             Object::View => "digits, e.g. 102000000001 (a line item's id also works)",
+            Object::Integration | Object::Flow => "32 lowercase hexadecimal characters",
         }
     }
 
     /// The objects it lives in, outermost first.
     pub fn parents(self) -> &'static [Object] {
         match self {
-            Object::Workspace => &[],
+            Object::Workspace | Object::Integration | Object::Flow => &[],
             Object::Model => &[Object::Workspace],
             _ => &[Object::Workspace, Object::Model],
         }

@@ -11,9 +11,10 @@ use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
 const KIND: Param = Param::choice(
     "kind",
-    &["workspaces", "models", "processes", "exports", "imports", "views"],
+    &["workspaces", "models", "processes", "exports", "imports", "views", "integrations", "flows"],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports and views need a workspace and a model.",
+    "What to list. models need a workspace; processes, exports, imports and views need a workspace and a model; \
+     integrations and flows (CloudWorks) need neither.",
 )
 .required();
 
@@ -56,6 +57,8 @@ enum ListObjectsRequest {
     Models(ObjectRef<WorkspaceId>),
     /// Processes, exports, imports or views of a model (`kind` says which).
     OfModel(&'static str, ModelRef),
+    /// CloudWorks integrations or flows (`kind` says which).
+    CloudWorks(&'static str),
 }
 
 impl ListObjectsRequest {
@@ -64,7 +67,7 @@ impl ListObjectsRequest {
         let has =
             |name: &str| params.get(&format!("{name}Id")).is_some() || params.get(&format!("{name}Name")).is_some();
         let (wants_workspace, wants_model) = match kind {
-            "workspaces" => (false, false),
+            "workspaces" | "integrations" | "flows" => (false, false),
             "models" => (true, false),
             _ => (true, true),
         };
@@ -76,6 +79,7 @@ impl ListObjectsRequest {
         Ok(match kind {
             "workspaces" => ListObjectsRequest::Workspaces,
             "models" => ListObjectsRequest::Models(params.object("workspace")?),
+            "integrations" | "flows" => ListObjectsRequest::CloudWorks(kind),
             _ => ListObjectsRequest::OfModel(kind, ModelRef::parse(params)?),
         })
     }
@@ -86,6 +90,14 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let req = ListObjectsRequest::parse(&call.params()?)?;
     let client = call.client(state)?;
     let listing = match req {
+        ListObjectsRequest::CloudWorks(kind) => {
+            let cw = super::run_integration::cloudworks_client(state, &call)?;
+            let items = match kind {
+                "flows" => crate::anaplan::cloudworks::flows(&cw).await?,
+                _ => crate::anaplan::cloudworks::integrations(&cw).await?,
+            };
+            return Ok(json_list(&items));
+        }
         ListObjectsRequest::Workspaces => Listing::Workspaces,
         ListObjectsRequest::Models(ws) => Listing::Models(state.workspace(&client, ws).await?),
         ListObjectsRequest::OfModel(kind, m) => {
@@ -99,7 +111,11 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         }
     };
     let items = state.catalog.list(&client, &listing).await?;
-    let mut resp = (StatusCode::OK, serde_json::to_string(&*items).unwrap_or_else(|_| "[]".into())).into_response();
+    Ok(json_list(&items))
+}
+
+fn json_list(items: &[crate::anaplan::Named]) -> Response {
+    let mut resp = (StatusCode::OK, serde_json::to_string(items).unwrap_or_else(|_| "[]".into())).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    resp
 }

@@ -29,7 +29,9 @@ pub mod import_file;
 pub mod list_objects;
 pub mod openapi;
 pub mod records;
+pub mod refresh_cloudworks_sas;
 pub mod router;
+pub mod run_integration;
 pub mod run_process;
 pub mod task_call;
 
@@ -43,6 +45,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &export_file::FUNCTION,
     &import_file::FUNCTION,
     &list_objects::FUNCTION,
+    &run_integration::FUNCTION,
+    &refresh_cloudworks_sas::FUNCTION,
 ];
 
 #[cfg(test)]

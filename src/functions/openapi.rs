@@ -30,8 +30,16 @@ pub fn swagger(functions: &[&Function]) -> Value {
         let Some(op) = &f.operation else { continue };
         let item = match &f.long_running {
             None => {
-                let method = if f.methods().contains(&axum::http::Method::GET) { "get" } else { "post" };
-                json!({ method: plain_operation(f, op) })
+                if asynchronous(f) {
+                    json!({
+                        "post": plain_operation(f, op),
+                        "get": run_operation(f, op, "Get"),
+                        "delete": run_operation(f, op, "Cancel"),
+                    })
+                } else {
+                    let method = if f.methods().contains(&axum::http::Method::GET) { "get" } else { "post" };
+                    json!({ method: plain_operation(f, op) })
+                }
             }
             Some(lr) => json!({
                 "post": start_operation(f, op, lr),
@@ -151,12 +159,74 @@ fn accepted(what: &str) -> Value {
     })
 }
 
+/// A function that takes Idempotency-Key without a task side (run-integration) starts
+/// something asynchronous all the same: its operation is a POST answering 202 with
+/// Location, 409 when cancelled and 422 when it failed.
+fn asynchronous(f: &Function) -> bool {
+    f.inputs.iter().any(|i| matches!(i, Input::Param(p) if p.name == IDEMPOTENCY_KEY.name))
+}
+
+/// The status check (`Get`) or cancellation (`Cancel`) of an asynchronous plain function,
+/// on its status URL: the object ids it was started with, `runId` (required), and for a
+/// status check the rest of its parameters.
+fn run_operation(f: &Function, op: &Operation, verb: &str) -> Value {
+    let status = verb == "Get";
+    let (summary, description) = if status {
+        (
+            format!("Get the status of: {}", op.summary),
+            format!(
+                "Checks a run started by '{}': 202 while it runs, then the same final answer the start action gives. \
+                 The start action already waits for the end by itself (asynchronous pattern).",
+                op.summary
+            ),
+        )
+    } else {
+        (
+            format!("Cancel: {}", op.summary),
+            "Asks to cancel a running run. The answer is 202 with the status URL; polling then ends in 409.".to_owned(),
+        )
+    };
+    let produces: &[&str] = if status { op.produces } else { &["application/json", "application/problem+json"] };
+    let mut out =
+        head(format!("{verb}{}Run", op.id.trim_start_matches("Run")), summary, description, false, &[], produces);
+    let mut params = Vec::new();
+    for input in f.inputs {
+        match input {
+            Input::Object(o) => params.push(object_id(*o, false)),
+            Input::Param(p) if p.name == "runId" => params.push(param(&p.required())),
+            Input::Param(p) if status && p.name != IDEMPOTENCY_KEY.name => params.push(param(p)),
+            _ => {}
+        }
+    }
+    out.insert("parameters".into(), Value::Array(params));
+    let mut responses = Map::new();
+    if status {
+        responses.insert("200".into(), ok(op));
+    }
+    responses
+        .insert("202".into(), accepted(if status { "The run is still running." } else { "Cancellation requested." }));
+    let failures: &[(&str, &str)] =
+        if status { &[("409", CANCELLED), ("422", TASK_FAILED)] } else { &[("409", CANCELLED)] };
+    out.insert("responses".into(), problems(responses, failures));
+    Value::Object(out)
+}
+
 fn plain_operation(f: &Function, op: &Operation) -> Value {
     let mut out = head(op.id.into(), op.summary.into(), op.description.into(), op.important, op.consumes, op.produces);
-    out.insert("parameters".into(), Value::Array(inputs(&f.all_inputs())));
+    let mut start = f.all_inputs();
+    if asynchronous(f) {
+        // runId and dump belong to the status URL: a start with them is a 400.
+        start.retain(|i| !matches!(i, Input::Param(p) if p.name == "runId" || p.name == "dump"));
+    }
+    out.insert("parameters".into(), Value::Array(inputs(&start)));
     let mut responses = Map::new();
     responses.insert("200".into(), ok(op));
-    out.insert("responses".into(), problems(responses, &[]));
+    if asynchronous(f) {
+        responses.insert("202".into(), accepted("The run was started (or is still running)."));
+        out.insert("responses".into(), problems(responses, &[("409", CANCELLED), ("422", TASK_FAILED)]));
+    } else {
+        out.insert("responses".into(), problems(responses, &[]));
+    }
     Value::Object(out)
 }
 
@@ -422,6 +492,17 @@ fn definitions() -> Value {
                 "taskState": task_state,
                 "successful": successful("Always true here; a failed task is a 422 problem."),
                 "result": result,
+            },
+        },
+        "IntegrationResult": {
+            "type": "object",
+            "description": "A CloudWorks integration or flow run that ended successfully.",
+            "properties": {
+                "runId": { "type": "string", "x-ms-summary": "Run ID", "description": "The CloudWorks run's id." },
+                "success": successful("Always true here; a run that ended without success is a 422 problem."),
+                "message": { "type": "string", "x-ms-summary": "Message", "description": "CloudWorks' message about the run." },
+                "startDate": { "type": "string", "x-ms-summary": "Start date", "description": "When the run started, as CloudWorks reports it." },
+                "endDate": { "type": "string", "x-ms-summary": "End date", "description": "When the run ended, as CloudWorks reports it." },
             },
         },
         "ExportBlobResult": {

@@ -70,12 +70,43 @@ fn unavailable(e: StorageError) -> Problem {
     )
 }
 
+/// What a key led to, for any kind of started thing (a task, a CloudWorks run).
+#[derive(Debug)]
+pub enum Claimed<T> {
+    /// This request started it.
+    Started(T),
+    /// An earlier request with the same key started the thing with this id.
+    Existing(String),
+}
+
 /// Starts the task at most once per key: `start` runs only when this request owns the key.
 /// `fingerprint` identifies what was asked; the same key with another request is a 409.
 pub async fn start_once<F, Fut>(store: &JsonStore, name: &str, fingerprint: &str, start: F) -> Result<Outcome, Problem>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Task, Problem>>,
+{
+    match run_once(store, name, fingerprint, start, |t: &Task| t.id.as_str().to_owned()).await? {
+        Claimed::Started(task) => Ok(Outcome::Started(task)),
+        Claimed::Existing(id) => {
+            let id = TaskId::parse(&id).map_err(|e| unavailable(StorageError::Other(e.to_string())))?;
+            Ok(Outcome::Existing(id))
+        }
+    }
+}
+
+/// [`start_once`] for anything with an id: `start` runs only when this request owns the
+/// key, and `id_of` says what to record of what it started.
+pub async fn run_once<T, F, Fut>(
+    store: &JsonStore,
+    name: &str,
+    fingerprint: &str,
+    start: F,
+    id_of: impl Fn(&T) -> String,
+) -> Result<Claimed<T>, Problem>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, Problem>>,
 {
     let waited = Instant::now();
     let fresh = || json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": Value::Null });
@@ -99,8 +130,7 @@ where
                         "this Idempotency-Key was used in the last 24 hours for a different request; use a new key",
                     ));
                 } else if let Some(id) = task_id {
-                    let id = TaskId::parse(&id).map_err(|e| unavailable(StorageError::Other(e.to_string())))?;
-                    return Ok(Outcome::Existing(id));
+                    return Ok(Claimed::Existing(id));
                 } else if age >= STALE_CLAIM.as_secs() {
                     tracing::warn!("taking over an Idempotency-Key claim whose owner never recorded a task");
                     store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
@@ -121,13 +151,13 @@ where
         let Some(etag) = owned_etag else { continue };
         return match start().await {
             Ok(task) => {
-                let record = json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": task.id.as_str() });
+                let record = json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": id_of(&task) });
                 match store.replace(name, &record, &etag).await {
                     Ok(Some(_)) => {}
                     Ok(None) => tracing::warn!("the Idempotency-Key record changed while the task started"),
                     Err(e) => tracing::warn!(error = %e, "the Idempotency-Key record could not be completed"),
                 }
-                Ok(Outcome::Started(task))
+                Ok(Claimed::Started(task))
             }
             Err(problem) => {
                 // Release the key so a retry can start the task.

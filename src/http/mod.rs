@@ -43,6 +43,10 @@ pub struct AppState {
     pub app_storage: Option<Arc<BlobAccount>>,
     /// Where exports to Blob go (`EXPORT_STORAGE_URL`, else the app's account).
     pub export_storage: Option<Arc<BlobAccount>>,
+    /// CloudWorks (`ANAPLAN_CLOUDWORKS_URL`), with the app's own credentials.
+    pub cloudworks: Client,
+    /// What the `refresh-cloudworks-sas` timer renews, and for how long.
+    pub cloudworks_settings: crate::config::CloudWorksSettings,
     /// The container of shared-state records, opened on first use (never before the
     /// port is bound).
     pub state_store: Arc<tokio::sync::OnceCell<JsonStore>>,

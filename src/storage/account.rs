@@ -98,6 +98,27 @@ impl BlobAccount {
         &self.endpoint
     }
 
+    /// The account-key signer, when this account signs its own SAS from a key.
+    pub(super) fn key_signer(&self) -> Option<&AccountKeySas> {
+        match &self.auth {
+            Auth::Sas(policy) => match &policy.0 {
+                SasSource::AccountKey(signer) => Some(signer),
+                SasSource::Fixed(_) => None,
+            },
+            Auth::Identity(_) => None,
+        }
+    }
+
+    /// The managed identity, when this account is used with one.
+    pub(super) fn identity(&self) -> Option<Arc<dyn TokenCredential>> {
+        self.credential()
+    }
+
+    /// The HTTP transport its clients share.
+    pub(super) fn transport(&self) -> Transport {
+        self.transport.clone()
+    }
+
     /// The same account over another HTTP transport (tests: a recording fake).
     #[cfg(test)]
     fn with_transport(mut self, transport: Transport) -> BlobAccount {

@@ -14,6 +14,7 @@
 //! Every failure is a [`StorageError`], whose text never carries a key or a SAS.
 
 mod account;
+pub mod grant;
 mod names;
 mod records;
 mod sas;

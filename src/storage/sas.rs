@@ -72,7 +72,7 @@ pub(crate) fn string_to_sign(f: &AccountSasFields<'_>) -> String {
 }
 
 /// Base64 of HMAC-SHA256 over `text` with the (decoded) account key.
-fn sign(text: &str, key: &[u8]) -> String {
+pub(crate) fn sign(text: &str, key: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(text.as_bytes());
@@ -80,7 +80,7 @@ fn sign(text: &str, key: &[u8]) -> String {
 }
 
 /// `2026-04-06T12:00:00Z`: the ISO 8601 UTC form SAS times take (no fractions).
-fn sas_time(t: OffsetDateTime) -> String {
+pub(crate) fn sas_time(t: OffsetDateTime) -> String {
     // Back through the Unix clock, which is UTC whatever offset `t` carried.
     let t = OffsetDateTime::from_unix_timestamp(t.unix_timestamp()).unwrap_or(t);
     format!(
@@ -142,13 +142,24 @@ impl AccountKeySas {
         sas
     }
 
+    /// The storage account it signs for.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
+    }
+
     /// A SAS query string that expires at `expiry`. No start time: a start would make the
     /// SAS fail on a server whose clock is behind ours.
     pub(crate) fn sign_until(&self, expiry: OffsetDateTime) -> Secret {
+        self.sign_grant(PERMISSIONS, expiry)
+    }
+
+    /// A blob-service account SAS for resource types service, container and object with
+    /// `permissions` (in the service's order, e.g. `rwl`), expiring at `expiry`.
+    pub(crate) fn sign_grant(&self, permissions: &str, expiry: OffsetDateTime) -> Secret {
         let expiry = sas_time(expiry);
         let fields = AccountSasFields {
             account: &self.account,
-            permissions: PERMISSIONS,
+            permissions,
             services: SERVICES,
             resource_types: RESOURCE_TYPES,
             start: "",
@@ -165,7 +176,7 @@ impl AccountKeySas {
             .append_pair("sv", &self.version)
             .append_pair("ss", SERVICES)
             .append_pair("srt", RESOURCE_TYPES)
-            .append_pair("sp", PERMISSIONS)
+            .append_pair("sp", permissions)
             .append_pair("se", &expiry)
             .append_pair("spr", self.protocol)
             .append_pair("sig", &signature)

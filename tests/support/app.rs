@@ -30,6 +30,7 @@ pub fn oauth_env(fake: &Emulator, state_dir: &std::path::Path) -> Vec<(String, S
         ("ANAPLAN_API_URL".into(), fake.base_url()),
         ("ANAPLAN_OAUTH_URL".into(), fake.base_url()),
         ("ANAPLAN_AUTH_URL".into(), fake.base_url()),
+        ("ANAPLAN_CLOUDWORKS_URL".into(), fake.base_url()),
         ("ANAPLAN_CLIENT_ID".into(), fake.client_id()),
         ("ANAPLAN_CLIENT_SECRET".into(), fake.client_secret()),
         ("ANAPLAN_REFRESH_TOKEN".into(), fake.initial_refresh_token()),

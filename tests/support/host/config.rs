@@ -23,6 +23,17 @@ pub(super) struct AppConfig {
     pub request_timeout: Option<Duration>,
     pub route_prefix: String,
     pub functions: Vec<FunctionDef>,
+    /// Timer-triggered functions (invoked in the JSON payload format, never routed).
+    pub timers: Vec<TimerDef>,
+}
+
+/// A timer-triggered function: its folder name, binding name and `schedule` as written
+/// (`%SETTING%` is resolved from the app settings when it fires, as the host does at load).
+#[derive(Clone, Debug)]
+pub(super) struct TimerDef {
+    pub name: String,
+    pub binding: String,
+    pub schedule: String,
 }
 
 /// One HTTP function and what the front end needs to route and authorize it.
@@ -110,7 +121,8 @@ pub(super) fn load(app_root: &Path) -> Result<AppConfig> {
         bail!("harness does not support customHandler.http.routes; use function.json folders");
     }
 
-    Ok(AppConfig { executable, worker_dir, arguments, working_dir, request_timeout, route_prefix, functions })
+    let timers = load_timers(app_root)?;
+    Ok(AppConfig { executable, worker_dir, arguments, working_dir, request_timeout, route_prefix, functions, timers })
 }
 
 /// Immediate subdirectories with a function.json, sorted by name (the host does not recurse).
@@ -133,6 +145,9 @@ fn load_functions(app_root: &Path, route_prefix: &str) -> Result<Vec<FunctionDef
         let path = dir.join("function.json");
         let text = std::fs::read_to_string(&path)?;
         let json: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if is_timer(&json) {
+            continue;
+        }
         if let Some(f) = load_function(&name, &json, route_prefix)
             .with_context(|| format!("function {name} ({})", path.display()))?
         {
@@ -140,6 +155,45 @@ fn load_functions(app_root: &Path, route_prefix: &str) -> Result<Vec<FunctionDef
         }
     }
     Ok(functions)
+}
+
+/// A function whose trigger is a `timerTrigger`.
+fn is_timer(json: &Value) -> bool {
+    get(json, "bindings").and_then(Value::as_array).is_some_and(|bs| {
+        bs.iter().any(|b| b.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("timerTrigger")))
+    })
+}
+
+/// The timer functions: exactly one binding, `timerTrigger` in, with a `schedule`.
+fn load_timers(app_root: &Path) -> Result<Vec<TimerDef>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(app_root)? {
+        let dir = entry?.path();
+        let path = dir.join("function.json");
+        if !path.is_file() {
+            continue;
+        }
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        if !is_timer(&json) || flag(&json, "disabled")? {
+            continue;
+        }
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        ensure!(valid_function_name(&name), "invalid function name {name:?}");
+        let bindings = get(&json, "bindings").and_then(Value::as_array).cloned().unwrap_or_default();
+        ensure!(bindings.len() == 1, "function {name}: harness supports a timer with no other binding");
+        let b = &bindings[0];
+        ensure!(
+            opt_str(b, "direction")?.is_some_and(|d| d.eq_ignore_ascii_case("in")),
+            "function {name}: a timerTrigger binding is direction in"
+        );
+        let binding = opt_str(b, "name")?.unwrap_or_default();
+        ensure!(!binding.is_empty() && binding.chars().all(char::is_alphanumeric), "function {name}: bad binding name");
+        let schedule =
+            opt_str(b, "schedule")?.ok_or_else(|| anyhow!("function {name}: timerTrigger needs a schedule"))?;
+        out.push(TimerDef { name, binding, schedule });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }
 
 /// One function.json; `Ok(None)` for a disabled function (the host does not route to it).

@@ -15,6 +15,7 @@ mod config;
 mod front;
 mod process;
 mod route;
+mod timer;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -67,6 +68,10 @@ pub struct FunctionsHost {
     master_key: String,
     functions: Vec<FunctionInfo>,
     invocations: Arc<Mutex<Vec<Invocation>>>,
+    /// Timer-triggered functions ([`FunctionsHost::fire_timer`]).
+    timers: Vec<config::TimerDef>,
+    /// The app settings the handler got (timer schedules may name one).
+    settings: Vec<(String, String)>,
 }
 
 impl FunctionsHost {
@@ -79,6 +84,7 @@ impl FunctionsHost {
 
         let handler_port = free_port()?;
         let worker_id = uuid::Uuid::new_v4().to_string();
+        let settings = env.clone();
         let child_env = process::child_env(&app_root, handler_port, &worker_id, env);
         let (exe, args) = process::command_line(&cfg, &child_env)?;
         let mut handler = process::spawn(&exe, &args, &cfg.working_dir, &child_env)?;
@@ -95,6 +101,7 @@ impl FunctionsHost {
         let public_port = listener.local_addr()?.port();
         let invocations = Arc::new(Mutex::new(Vec::new()));
         let functions: Vec<FunctionInfo> = cfg.functions.iter().map(|f| f.info.clone()).collect();
+        let timers = cfg.timers.clone();
         let front = Arc::new(front::Front {
             functions: cfg.functions,
             handler_url,
@@ -120,6 +127,8 @@ impl FunctionsHost {
             master_key,
             functions,
             invocations,
+            timers,
+            settings,
         })
     }
 

@@ -1,0 +1,389 @@
+//! CloudWorks, Anaplan's own integration service (API v2.0): integrations and integration
+//! flows, their runs, run errors and failure dumps, and Azure Blob connections. The client
+//! is an ordinary [`Client`] pointed at the CloudWorks base URL ([`Client::at`]), so it
+//! shares the tenant's credentials, retries and connection pool.
+//!
+//! Several shapes are documented only by third parties (marked ~ in the reference); where
+//! two readings exist this module accepts both, as noted on each item.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::catalog::Named;
+use super::error::AnaplanError;
+use super::ids::{FlowId, IntegrationId, InvalidId, ObjectId, RunId};
+use super::{ApiRequest, Client};
+use crate::secret::Secret;
+
+/// Something CloudWorks can run: an integration or an integration flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runnable {
+    /// An integration (import, export or process).
+    Integration(IntegrationId),
+    /// An integration flow.
+    Flow(FlowId),
+}
+
+impl Runnable {
+    /// The collection it lives in (`integrations` or `integrationflows`).
+    fn collection(&self) -> &'static str {
+        match self {
+            Runnable::Integration(_) => "integrations",
+            Runnable::Flow(_) => "integrationflows",
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &str {
+        match self {
+            Runnable::Integration(i) => i.as_str(),
+            Runnable::Flow(f) => f.as_str(),
+        }
+    }
+
+    /// `integration` or `flow`, in messages.
+    pub fn noun(&self) -> &'static str {
+        match self {
+            Runnable::Integration(_) => "integration",
+            Runnable::Flow(_) => "flow",
+        }
+    }
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// Not finished (no `endDate`, no `success` yet).
+    Running,
+    /// Finished with `success: true`.
+    Succeeded,
+    /// Finished without success.
+    Failed,
+    /// Cancelled (finished without success, with a message that says so).
+    Cancelled,
+}
+
+impl RunState {
+    /// The state's word in answers (`RUNNING`, `SUCCEEDED`, `FAILED`, `CANCELLED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "RUNNING",
+            RunState::Succeeded => "SUCCEEDED",
+            RunState::Failed => "FAILED",
+            RunState::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// A run as CloudWorks reports it.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Its id.
+    pub id: RunId,
+    /// Where it is.
+    pub state: RunState,
+    /// CloudWorks' message (none while running).
+    pub message: Option<String>,
+    /// When it started.
+    pub start_date: Option<String>,
+    /// When it ended.
+    pub end_date: Option<String>,
+}
+
+impl Run {
+    /// Reads `run` of `GET /integrations/run/{runId}`. Running = no `endDate` and no
+    /// `success`; CloudWorks has no cancelled state of its own (~): a run that ended
+    /// without success with a message mentioning cancellation counts as cancelled.
+    fn from_json(id: RunId, v: &Value) -> Run {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let success = v.get("success").and_then(Value::as_bool);
+        let end_date = match v.get("endDate") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let message = text("message").filter(|m| !m.is_empty());
+        let state = match (success, &end_date) {
+            (Some(true), _) => RunState::Succeeded,
+            (Some(false), _) | (None, Some(_)) => {
+                if message.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("cancel")) {
+                    RunState::Cancelled
+                } else {
+                    RunState::Failed
+                }
+            }
+            (None, None) => RunState::Running,
+        };
+        Run { id, state, message, start_date: text("startDate"), end_date }
+    }
+}
+
+/// The failure of one action of a run (`GET /integrations/runerror/{runId}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionError {
+    /// The Anaplan action (import, export, process step) that failed.
+    pub action_id: String,
+    /// Its name.
+    pub action_name: Option<String>,
+    /// CloudWorks' messages for it.
+    pub messages: Vec<String>,
+    /// Whether CloudWorks says it left a failure dump.
+    pub dump: bool,
+}
+
+/// A connection id: CloudWorks shows 32 hex characters; letters, digits and `-` (a UUID's
+/// form) are accepted, nothing that could change a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionId(String);
+
+impl ConnectionId {
+    /// Parses a connection id.
+    pub fn parse(s: &str) -> Result<Self, InvalidId> {
+        if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            Ok(ConnectionId(s.to_owned()))
+        } else {
+            Err(InvalidId {
+                kind: "connectionId",
+                expected: "letters, digits and '-' (a CloudWorks connection id)",
+                got: s.chars().take(64).collect(),
+            })
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An Azure Blob connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobConnection {
+    /// Its id.
+    pub id: ConnectionId,
+    /// Its name.
+    pub name: String,
+    /// The storage account CloudWorks reads and writes.
+    pub storage_account: String,
+    /// The container.
+    pub container: String,
+}
+
+/// A field of `v`, read from `v.body` first and then from `v` itself (the reference shows
+/// connection details under `body`; some answers flatten them ~).
+fn field(v: &Value, names: &[&str]) -> Option<String> {
+    for scope in [v.get("body"), Some(v)].into_iter().flatten() {
+        for n in names {
+            if let Some(s) = scope.get(*n).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                return Some(s.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// The id of a listed object: `integrationId`, `flowId`, `id` or `connectionId`.
+fn listed_id(v: &Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match v.get(*k) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn protocol(what: &str, e: impl std::fmt::Display) -> AnaplanError {
+    AnaplanError::Protocol(format!("CloudWorks {what}: {e}"))
+}
+
+fn is_not_found(e: &AnaplanError) -> bool {
+    matches!(e, AnaplanError::Api { status: 404, .. })
+}
+
+/// Every integration, as id and name.
+pub async fn integrations(cw: &Client) -> Result<Vec<Named>, AnaplanError> {
+    let items: Vec<Value> = cw.list(ApiRequest::get(["integrations"]), "integrations").await?;
+    Ok(items
+        .iter()
+        .filter_map(|v| {
+            Some(Named { id: listed_id(v, &["integrationId", "id"])?, name: field(v, &["name"]).unwrap_or_default() })
+        })
+        .collect())
+}
+
+/// Every integration flow, as id and name. The list's key is `integrationFlows` in the
+/// emulator; `flows` and `integrations` are accepted too (the real key is unconfirmed ~).
+pub async fn flows(cw: &Client) -> Result<Vec<Named>, AnaplanError> {
+    let mut items: Vec<Value> = Vec::new();
+    for key in ["integrationFlows", "flows", "integrations"] {
+        items = cw.list(ApiRequest::get(["integrationflows"]), key).await?;
+        if !items.is_empty() {
+            break;
+        }
+    }
+    Ok(items
+        .iter()
+        .filter_map(|v| {
+            Some(Named {
+                id: listed_id(v, &["id", "flowId", "integrationFlowId", "integrationId"])?,
+                name: field(v, &["name"]).unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// Starts a run (`POST /{integrations|integrationflows}/{id}/run` with `{}`).
+pub async fn start(cw: &Client, what: &Runnable) -> Result<RunId, AnaplanError> {
+    let req = ApiRequest::get([what.collection(), what.id(), "run"]).method(Method::POST).json(json!({}));
+    let v: Value = cw.json(req).await?;
+    // `run.id` (reference, SDK); a top-level `runId` or `id` is accepted too.
+    let id = v
+        .pointer("/run/id")
+        .or_else(|| v.get("runId"))
+        .or_else(|| v.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| protocol("run start", format!("no run id in {v}")))?;
+    RunId::parse(id).map_err(|e| protocol("run start", e))
+}
+
+/// A run's status (`GET /integrations/run/{runId}`, for integrations and flows alike).
+pub async fn run(cw: &Client, id: &RunId) -> Result<Run, AnaplanError> {
+    let v: Value = cw.json(ApiRequest::get(["integrations", "run", id.as_str()])).await?;
+    let run = v.get("run").ok_or_else(|| protocol("run status", "no run in the answer"))?;
+    Ok(Run::from_json(id.clone(), run))
+}
+
+/// Asks CloudWorks to cancel the running run of `what` (`POST .../{id}/cancel`); CloudWorks
+/// answers 409 when nothing runs.
+pub async fn cancel(cw: &Client, what: &Runnable) -> Result<(), AnaplanError> {
+    let req = ApiRequest::get([what.collection(), what.id(), "cancel"]).method(Method::POST).json(json!({}));
+    cw.send(req).await.map(|_| ())
+}
+
+/// The failed actions of a run (`GET /integrations/runerror/{runId}`): `runs` is a list of
+/// `{errorMessages: [{actionId, actionName, failureDumpGenerated, errorMessage: [...]}]}`,
+/// or `{}` when there were none.
+pub async fn errors(cw: &Client, id: &RunId) -> Result<Vec<ActionError>, AnaplanError> {
+    let v: Value = cw.json(ApiRequest::get(["integrations", "runerror", id.as_str()])).await?;
+    let mut out: Vec<ActionError> = Vec::new();
+    for run in v.get("runs").and_then(Value::as_array).into_iter().flatten() {
+        for e in run.get("errorMessages").and_then(Value::as_array).into_iter().flatten() {
+            let Some(action_id) = listed_id(e, &["actionId"]) else { continue };
+            let messages = match e.get("errorMessage") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|m| match m {
+                        Value::String(s) => Some(s.clone()),
+                        other => other.get("localMessageText").and_then(Value::as_str).map(str::to_owned),
+                    })
+                    .collect(),
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(other) => {
+                    other.get("localMessageText").and_then(Value::as_str).map(str::to_owned).into_iter().collect()
+                }
+                None => Vec::new(),
+            };
+            let dump = e.get("failureDumpGenerated").and_then(Value::as_bool).unwrap_or(false);
+            match out.iter_mut().find(|a| a.action_id == action_id) {
+                Some(a) => {
+                    a.messages.extend(messages);
+                    a.dump |= dump;
+                }
+                None => out.push(ActionError {
+                    action_id,
+                    action_name: e.get("actionName").and_then(Value::as_str).map(str::to_owned),
+                    messages,
+                    dump,
+                }),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The failure dump (CSV) of `action` in run `id`: the process-import dump
+/// (`/integrations/run/{runId}/process/import/{actionId}/dumps`), else the run's own dump
+/// (`/integrations/run/{runId}/dumps`, import integrations); `None` when neither exists.
+pub async fn dump(cw: &Client, id: &RunId, action: &ObjectId) -> Result<Option<String>, AnaplanError> {
+    let process = ApiRequest::get(["integrations", "run", id.as_str(), "process", "import", action.as_str(), "dumps"])
+        .accept("text/csv");
+    match cw.text(process).await {
+        Ok(csv) => return Ok(Some(csv)),
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => return Err(e),
+    }
+    match cw.text(ApiRequest::get(["integrations", "run", id.as_str(), "dumps"]).accept("text/csv")).await {
+        Ok(csv) => Ok(Some(csv)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every Azure Blob connection.
+pub async fn blob_connections(cw: &Client) -> Result<Vec<BlobConnection>, AnaplanError> {
+    let items: Vec<Value> = cw.list(ApiRequest::get(["integrations", "connections"]), "connections").await?;
+    let mut out = Vec::new();
+    for v in &items {
+        let kind = field(v, &["connectionType", "type"]).unwrap_or_default();
+        if !kind.eq_ignore_ascii_case("AzureBlob") {
+            continue;
+        }
+        let Some(id) = listed_id(v, &["connectionId", "id"]) else { continue };
+        let id = ConnectionId::parse(&id).map_err(|e| protocol("connections", e))?;
+        let (Some(account), Some(container)) = (field(v, &["storageAccountName"]), field(v, &["containerName"])) else {
+            return Err(protocol("connections", format!("connection {} has no storage account or container", id.0)));
+        };
+        out.push(BlobConnection {
+            id,
+            name: field(v, &["name"]).unwrap_or_default(),
+            storage_account: account,
+            container,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a new SAS into `conn` (`PUT /integrations/connections/{id}` with the full body,
+/// as CloudWorks requires; `auth_method` too).
+pub async fn set_sas(cw: &Client, conn: &BlobConnection, sas: &Secret) -> Result<(), AnaplanError> {
+    let body = json!({
+        "type": "AzureBlob",
+        "body": {
+            "name": conn.name,
+            "storageAccountName": conn.storage_account,
+            "containerName": conn.container,
+            "sasToken": sas.expose(),
+            "auth_method": "SAS-based",
+        }
+    });
+    let req = ApiRequest::get(["integrations", "connections", conn.id.as_str()]).method(Method::PUT).json(body);
+    cw.send(req).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(v: Value) -> RunState {
+        Run::from_json(RunId::parse("0123456789abcdef0123456789abcdef").unwrap(), &v).state
+    }
+
+    #[test]
+    fn run_states_read_both_ways() {
+        assert_eq!(run(json!({"endDate": null, "success": null})), RunState::Running);
+        assert_eq!(run(json!({})), RunState::Running);
+        assert_eq!(run(json!({"endDate": "x", "success": true})), RunState::Succeeded);
+        assert_eq!(run(json!({"endDate": "x", "success": false, "message": "failed"})), RunState::Failed);
+        assert_eq!(run(json!({"endDate": "x"})), RunState::Failed);
+        assert_eq!(run(json!({"success": false, "message": "Run Cancelled by user"})), RunState::Cancelled);
+    }
+
+    #[test]
+    fn connection_fields_come_from_body_or_top_level() {
+        let nested = json!({"body": {"storageAccountName": "a"}});
+        let flat = json!({"storageAccountName": "b"});
+        assert_eq!(field(&nested, &["storageAccountName"]).as_deref(), Some("a"));
+        assert_eq!(field(&flat, &["storageAccountName"]).as_deref(), Some("b"));
+        assert!(ConnectionId::parse("c0aa0000-0000-0000-0000-000000000001").is_ok());
+        assert!(ConnectionId::parse("../x").is_err());
+    }
+}
