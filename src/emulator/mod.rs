@@ -50,6 +50,7 @@
 
 mod actions;
 mod api;
+mod audit;
 mod auth;
 mod bulk;
 mod cert_auth;
@@ -63,7 +64,10 @@ mod oauth_flows;
 mod persist;
 mod read_requests;
 mod results;
+mod scim;
+mod scim_filter;
 pub mod seed;
+mod seed_users;
 mod tasks;
 mod uploads;
 mod util;
@@ -194,6 +198,8 @@ pub struct DemoCredentials {
     pub username: String,
     /// That user's password.
     pub password: String,
+    /// The tenant's SCIM API key (`Authorization: Bearer <key>`, SCIM only).
+    pub scim_api_key: String,
 }
 
 /// Handle to a running fake; cheap to clone.
@@ -242,6 +248,8 @@ struct EmulatorState {
     bulk: tasks::BulkState,
     cert: cert_auth::CertState,
     flows: oauth_flows::FlowState,
+    scim: scim::ScimState,
+    audit: audit::AuditState,
 }
 
 impl Inner {
@@ -283,6 +291,10 @@ impl Emulator {
         state.issued_secrets.push(stored.initial_refresh_token.clone());
         state.issued_secrets.push(stored.password.clone());
         state.live_refresh_tokens = stored.live_refresh_tokens.clone();
+        if let Some(key) = &stored.scim_api_key {
+            state.scim.api_key = key.clone();
+        }
+        state.issued_secrets.push(state.scim.api_key.clone());
         state.live_refresh_tokens.entry(stored.initial_refresh_token.clone()).or_insert(stored.client_id.clone());
         if stored.restored {
             state.issued_secrets.extend(stored.live_refresh_tokens.keys().cloned());
@@ -323,6 +335,7 @@ impl Emulator {
             refresh_token: self.initial_refresh_token(),
             username: seed::USER_EMAIL.to_string(),
             password: self.inner.password.clone(),
+            scim_api_key: self.scim_api_key(),
         }
     }
 
@@ -425,6 +438,8 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .merge(actions::routes())
+        .merge(scim::routes())
+        .merge(audit::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(inner.clone(), gate))
@@ -461,6 +476,13 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         if let Some(resp) = take_fault(&inner, &path) {
             return resp;
         }
+    }
+    // SCIM and Audit need valid auth too (each with its own rules and error shape).
+    if (path == "/scim" || path.starts_with("/scim/")) && !scim::auth_ok(&inner, req.headers()) {
+        return scim::error(StatusCode::UNAUTHORIZED, None, "Unauthorized");
+    }
+    if (path == "/audit" || path.starts_with("/audit/")) && !audit::auth_ok(&inner, req.headers()) {
+        return util::api_status(StatusCode::UNAUTHORIZED, &path);
     }
     let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
     let resp = next.run(req).await;
