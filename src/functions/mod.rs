@@ -20,6 +20,7 @@
 //! 6. Its tests in `tests/<name>.rs` (and the fake Anaplan's routes they need), and its
 //!    section in the README.
 
+pub mod audit_events;
 pub mod declare;
 pub mod dumps;
 pub mod export_file;
@@ -32,6 +33,7 @@ pub mod records;
 pub mod router;
 pub mod run_process;
 pub mod task_call;
+pub mod users;
 
 pub use declare::Function;
 pub use router::router;
@@ -43,6 +45,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &export_file::FUNCTION,
     &import_file::FUNCTION,
     &list_objects::FUNCTION,
+    &users::FUNCTION,
+    &audit_events::FUNCTION,
 ];
 
 #[cfg(test)]

@@ -456,6 +456,34 @@ fn definitions() -> Value {
                 "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
             },
         },
+        "User": {
+            "type": "object",
+            "description": "An Anaplan user (SCIM).",
+            "properties": {
+                "id": prop("string", "User ID", "Anaplan's user id."),
+                "userName": prop("string", "User name", "The login (an email address)."),
+                "externalId": prop("string", "External ID", "The identity provider's id for the user (may be null)."),
+                "givenName": prop("string", "Given name", "Given name."),
+                "familyName": prop("string", "Family name", "Family name."),
+                "active": prop("boolean", "Active", "Whether the user may sign in."),
+                "workspaces": prop_with("array", "Workspaces", "The workspaces the user has.", "items", schema_ref("ObjectItem")),
+            },
+        },
+        "AuditEvents": {
+            "type": "object",
+            "description": "The audit events of a window.",
+            "properties": {
+                "from": prop("string", "From", "Start of the window (RFC 3339, UTC), included."),
+                "to": prop("string", "To", "End of the window (RFC 3339, UTC), excluded."),
+                "events": prop_with(
+                    "array",
+                    "Events",
+                    "Anaplan's event objects, unchanged (id, eventTypeId, userId, message, success, eventDate, ...).",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
+            },
+        },
         "Problem": {
             "type": "object",
             "description": "An error, as application/problem+json (RFC 9457).",
