@@ -35,7 +35,7 @@ pub mod run_process;
 pub mod task_call;
 pub mod users;
 
-pub use declare::Function;
+pub use declare::{Function, MethodOperation};
 pub use router::router;
 
 /// Every function the handler serves, in the connector's order.
@@ -48,6 +48,9 @@ pub const FUNCTIONS: &[&Function] = &[
     &users::FUNCTION,
     &audit_events::FUNCTION,
 ];
+
+/// Connector operations beyond each function's main one (another method on its path).
+pub const MORE_OPERATIONS: &[&MethodOperation] = &[&users::CHANGE_OPERATION];
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::declare::{Answer, Function, Input, Operation, Param, RequestBody, Trigger};
+use super::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::Listing;
 use crate::anaplan::catalog::pick;
 use crate::anaplan::scim::{self, DesiredUser, Filter, Scim, ScimUser, UserId, Workspace};
@@ -59,6 +59,23 @@ pub const FUNCTION: Function = Function {
         ok: Answer { description: "The users.", schema: "User", array: true },
     }),
     handler: |state, call| Box::pin(handle(state, call)),
+};
+
+/// `users`' POST in the connector: provision or deactivate, with a workspace dropdown.
+pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
+    function: "users",
+    method: Method::POST,
+    inputs: &[ACTION.required()],
+    body: Some("UserChange"),
+    operation: Operation {
+        id: "ChangeUser",
+        summary: "Provision or deactivate an Anaplan user",
+        description: "provision: afterwards the user exists, is active and has exactly the given workspaces (only what                       differs is changed). deactivate: the user is inactive and has no workspace. Repeating a request                       changes nothing and answers changed: false.",
+        important: true,
+        consumes: &[],
+        produces: &["application/json", "application/problem+json"],
+        ok: Answer { description: "What was done.", schema: "UserChangeResult", array: false },
+    },
 };
 
 /// Handles one call.
@@ -314,4 +331,26 @@ fn unknown_user(user_name: &str) -> Problem {
         "No such user",
         format!("no Anaplan user has the user name {user_name:?}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connector_has_a_listing_and_a_change_with_a_workspace_dropdown() {
+        let doc = crate::functions::openapi::swagger(crate::functions::FUNCTIONS);
+        let path = &doc["paths"]["/users"];
+        assert_eq!(path["get"]["operationId"], "ListUsers");
+        let post = &path["post"];
+        assert_eq!(post["operationId"], "ChangeUser");
+        let params = post["parameters"].as_array().unwrap();
+        assert!(params.iter().any(|p| p["name"] == "action" && p["required"] == true && p["in"] == "query"));
+        let body = params.iter().find(|p| p["in"] == "body").unwrap();
+        let schema = body["schema"]["$ref"].as_str().unwrap().trim_start_matches("#/definitions/");
+        let items = &doc["definitions"][schema]["properties"]["workspaces"]["items"];
+        assert_eq!(items["x-ms-dynamic-values"]["operationId"], "ListObjects");
+        assert_eq!(items["x-ms-dynamic-values"]["parameters"], json!({"kind": "workspaces"}));
+        assert!(FUNCTION.accepted().contains(&"action".to_owned()));
+    }
 }
