@@ -356,7 +356,19 @@ impl Scim {
             "Operations": ops.iter().map(PatchOp::to_json).collect::<Vec<_>>(),
         });
         let req = ApiRequest::get(["Users", id.as_str()]).method(Method::PATCH).accept(ACCEPT).json(body);
-        self.client.json(req).await.map_err(scim_error)
+        let resp = self.client.send(req).await.map_err(scim_error)?;
+        let status = resp.status().as_u16();
+        let text =
+            resp.text().await.map_err(|e| AnaplanError::Unreachable(format!("PATCH Users: {}", e.without_url())))?;
+        if status == 207 {
+            // Multi-status: some operations were not applied. Never a success.
+            return Err(AnaplanError::Failed(format!(
+                "Anaplan applied the change to user {} only in part (207): {}",
+                id.as_str(),
+                text.chars().take(300).collect::<String>()
+            )));
+        }
+        serde_json::from_str(&text).map_err(|e| AnaplanError::Protocol(format!("PATCH Users/{}: {e}", id.as_str())))
     }
 }
 
