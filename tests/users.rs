@@ -231,3 +231,31 @@ async fn a_scim_api_key_is_sent_to_scim_only_and_a_wrong_one_is_refused() {
     let body = problem(app.get("users", "userName=user001%40example.com").await, 401).await;
     assert!(!body.to_string().contains("scim-revoked"));
 }
+
+#[tokio::test]
+async fn the_scim_api_key_can_come_from_key_vault() {
+    use support::fake_identity::FakeIdentity;
+    use support::fake_key_vault::FakeKeyVault;
+    let fake = Emulator::start().await;
+    let identity = FakeIdentity::start().await;
+    let vault = FakeKeyVault::start(&identity).await;
+    vault.set_secret("anaplan-client-id", &fake.client_id());
+    vault.set_secret("anaplan-client-secret", &fake.client_secret());
+    vault.set_secret("anaplan-refresh-token", &fake.initial_refresh_token());
+    vault.set_secret("anaplan-scim-api-key", &fake.scim_api_key());
+    let app = App::start_against(fake, |env| {
+        env.retain(|(k, _)| {
+            !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_TOKEN_FILE"
+        });
+        env.push(("KEY_VAULT_URI".into(), vault.uri()));
+        env.push(("IDENTITY_ENDPOINT".into(), identity.endpoint()));
+        env.push(("IDENTITY_HEADER".into(), identity.header()));
+        env.push(("SSL_CERT_FILE".into(), vault.ca_pem_path().display().to_string()));
+    })
+    .await;
+    let users = ok_json(app.get("users", "userName=user004%40example.com").await).await;
+    assert_eq!(users[0]["userName"], "user004@example.com");
+    assert!(app.fake.scim_key_requests() > 0, "SCIM was called with the key from the vault");
+    assert!(scim_requests(&app).iter().all(|r| r.authorization_scheme.as_deref() == Some("Bearer")));
+    assert!(!app.host.output().contains(&app.fake.scim_api_key()));
+}
