@@ -9,7 +9,8 @@
 //!
 //! One axum server on `127.0.0.1:<port>` serves the Integration API
 //! (`/2/0/...`), the OAuth token endpoint (`/oauth/token`) and the legacy token
-//! service (`/token/...`). It answers in the real shapes recorded in
+//! service (`/token/...`), plus SCIM (`/scim/1/0/v2/Users`, `scim.rs`) and Audit
+//! (`/audit/api/1/events`, `audit.rs`). It answers in the real shapes recorded in
 //! `shared/reference/anaplan-samples/` and enforces the real rules (token
 //! scheme, rotation of refresh tokens, paging caps, content negotiation, page
 //! selectors, the 1 M-cell limit...), so a client that only works against a
