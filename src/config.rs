@@ -105,6 +105,10 @@ pub struct Settings {
     pub export_storage: Option<BlobAccount>,
     /// `ANAPLAN_CLOUDWORKS_URL` and the `CLOUDWORKS_SAS_*` settings.
     pub cloudworks: CloudWorksSettings,
+    /// `ANAPLAN_SCIM_URL` (default: `ANAPLAN_API_URL`); `/scim/1/0/v2` is appended by the client.
+    pub scim_url: Url,
+    /// `ANAPLAN_AUDIT_URL`; `/audit/api/1` is appended by the client.
+    pub audit_url: Url,
 }
 
 /// CloudWorks: where its API is, and what the `refresh-cloudworks-sas` timer renews.
@@ -169,6 +173,8 @@ impl Settings {
         let api_url = anaplan_url(&get, "ANAPLAN_API_URL", "https://api.anaplan.com")?;
         let auth_url = anaplan_url(&get, "ANAPLAN_AUTH_URL", "https://auth.anaplan.com")?;
         let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", "https://us1a.app.anaplan.com")?;
+        let scim_url = anaplan_url(&get, "ANAPLAN_SCIM_URL", api_url.as_str())?;
+        let audit_url = anaplan_url(&get, "ANAPLAN_AUDIT_URL", "https://audit.anaplan.com")?;
         let poll_seconds = match get("ANAPLAN_POLL_SECONDS") {
             None => 5,
             Some(v) => match v.parse::<u64>() {
@@ -211,7 +217,18 @@ impl Settings {
             ));
         }
         let cloudworks = CloudWorksSettings::from_lookup(&get)?;
-        Ok(Settings { auth, api_url, auth_url, oauth_url, poll_seconds, app_storage, export_storage, cloudworks })
+        Ok(Settings {
+            auth,
+            api_url,
+            auth_url,
+            oauth_url,
+            poll_seconds,
+            app_storage,
+            export_storage,
+            cloudworks,
+            scim_url,
+            audit_url,
+        })
     }
 }
 
@@ -226,6 +243,10 @@ fn env_secrets(get: &impl Fn(&str) -> Option<String>, method: AuthMethod) -> Res
             None if *needed => return Err(err(name, "missing (or set KEY_VAULT_URI to read secrets from Key Vault)")),
             None => {}
         }
+    }
+    // Optional with every method: a SCIM API key (SCIM calls use the Anaplan token without it).
+    if let Some(key) = get("ANAPLAN_SCIM_API_KEY") {
+        values.insert(SecretKind::ScimApiKey, Secret::new(key));
     }
     if let Some(id) = values.get(&SecretKind::ClientId) {
         let id = id.expose();
@@ -325,6 +346,7 @@ pub fn setting_name(kind: SecretKind) -> Option<&'static str> {
         SecretKind::Certificate => "ANAPLAN_CERTIFICATE",
         SecretKind::Username => "ANAPLAN_USERNAME",
         SecretKind::Password => "ANAPLAN_PASSWORD",
+        SecretKind::ScimApiKey => "ANAPLAN_SCIM_API_KEY",
     })
 }
 
@@ -425,6 +447,24 @@ mod tests {
         assert_eq!(settings(&[("KEY_VAULT_URI", "http://myvault")]).unwrap_err().name, "KEY_VAULT_URI");
         let basic = [("KEY_VAULT_URI", "https://v.vault.azure.net"), ("ANAPLAN_AUTH_METHOD", "basic")];
         assert!(settings(&basic).is_ok());
+    }
+
+    #[test]
+    fn scim_follows_the_api_url_and_audit_has_its_own_host() {
+        let s = settings(&OAUTH).unwrap();
+        assert_eq!(s.scim_url.as_str(), "https://api.anaplan.com/");
+        assert_eq!(s.audit_url.as_str(), "https://audit.anaplan.com/");
+        let mut p = OAUTH.to_vec();
+        p.push(("ANAPLAN_API_URL", "https://eu3.api.anaplan.com"));
+        p.push(("ANAPLAN_SCIM_API_KEY", "scim-key-1"));
+        let s = settings(&p).unwrap();
+        assert_eq!(s.scim_url.as_str(), "https://eu3.api.anaplan.com/");
+        let SecretsFrom::Env { values, .. } = &s.auth.secrets else { panic!("env secrets") };
+        assert_eq!(values.get(&SecretKind::ScimApiKey).map(Secret::expose), Some("scim-key-1"));
+        p.push(("ANAPLAN_AUDIT_URL", "http://audit.example.com"));
+        assert_eq!(settings(&p).unwrap_err().name, "ANAPLAN_AUDIT_URL");
+        let p = [("ANAPLAN_AUTH_METHOD", "caller"), ("ANAPLAN_SCIM_URL", "http://127.0.0.1:9")];
+        assert_eq!(settings(&p).unwrap().scim_url.as_str(), "http://127.0.0.1:9/");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use crate::anaplan::audit::AuditApi;
 use crate::anaplan::auth::{ChainLock, LegacyLogin, LegacySession, OAuthSession, SecretKind, SecretSource};
 use crate::anaplan::client::http_client;
+use crate::anaplan::scim::ScimApi;
 use crate::anaplan::token_file::TokenFile;
 use crate::anaplan::{Catalog, Client, Credentials, RetryPolicy};
 use crate::config::{AuthMethod, ConfigError, SecretsFrom, Settings};
@@ -117,6 +119,23 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         app_storage: settings.app_storage.clone().map(Arc::new),
         export_storage: settings.export_storage.clone().map(Arc::new),
         state_store: Arc::default(),
+        scim: ScimApi::new(&settings.scim_url, scim_key_source(settings)?),
+        audit: AuditApi::new(&settings.audit_url),
+    })
+}
+
+/// Where the optional SCIM API key is: the environment (`ANAPLAN_SCIM_API_KEY`, read at
+/// start) or the vault (`anaplan-scim-api-key`, read on use and cached like every secret).
+fn scim_key_source(settings: &Settings) -> Result<Option<Arc<dyn SecretSource>>, ConfigError> {
+    Ok(match &settings.auth.secrets {
+        SecretsFrom::Env { values, .. } => values.get(&SecretKind::ScimApiKey).map(|key| {
+            let only_key = std::collections::HashMap::from([(SecretKind::ScimApiKey, key.clone())]);
+            Arc::new(EnvSecrets::new(only_key, None)) as Arc<dyn SecretSource>
+        }),
+        SecretsFrom::Vault(uri) => {
+            let problem = |problem: String| ConfigError { name: "KEY_VAULT_URI", problem };
+            Some(Arc::new(VaultSecrets::new(uri, azure_credential().map_err(problem)?).map_err(problem)?))
+        }
     })
 }
 

@@ -63,6 +63,8 @@ pub struct Client {
     api: Url,
     credentials: Credentials,
     retry: RetryPolicy,
+    /// A fixed `Bearer` credential sent instead of the Anaplan token (a SCIM API key).
+    api_key: Option<Secret>,
 }
 
 /// One request to the Integration API, relative to `/2/0/`.
@@ -128,8 +130,8 @@ impl ApiRequest {
         self
     }
 
-    fn describe(&self) -> String {
-        format!("{} /2/0/{}", self.method, self.segments.join("/"))
+    fn describe(&self, base: &Url) -> String {
+        format!("{} {}{}", self.method, base.path(), self.segments.join("/"))
     }
 }
 
@@ -138,7 +140,19 @@ impl Client {
     pub fn new(http: reqwest::Client, api_url: &Url, credentials: Credentials, retry: RetryPolicy) -> Self {
         let mut api = api_url.clone();
         api.path_segments_mut().expect("http(s) URLs have paths").pop_if_empty().extend(["2", "0", ""]);
-        Client { http, api, credentials, retry }
+        Client { http, api, credentials, retry, api_key: None }
+    }
+
+    /// The same client for another Anaplan API whose base is `base`, used as given (e.g.
+    /// `https://api.anaplan.com/scim/1/0/v2/`): same identity, retries and HTTP client.
+    pub fn for_base(&self, base: Url) -> Self {
+        Client { api: base, ..self.clone() }
+    }
+
+    /// The same client sending `Authorization: Bearer <key>` (an Anaplan SCIM API key)
+    /// instead of an Anaplan access token; a 401 then is final (no token to refresh).
+    pub fn with_api_key(&self, key: Secret) -> Self {
+        Client { api_key: Some(key), ..self.clone() }
     }
 
     /// The same client (credentials, retries, connections) for another API on the same
@@ -159,7 +173,7 @@ impl Client {
 
     /// Sends `req` and parses a JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, AnaplanError> {
-        let what = req.describe();
+        let what = req.describe(&self.api);
         let resp = self.send(req).await?;
         let bytes = resp.bytes().await.map_err(|e| transport_error(&what, e))?;
         serde_json::from_slice(&bytes).map_err(|e| AnaplanError::Protocol(format!("{what}: {e}")))
@@ -167,7 +181,7 @@ impl Client {
 
     /// Sends `req` and returns the body as text.
     pub async fn text(&self, req: ApiRequest) -> Result<String, AnaplanError> {
-        let what = req.describe();
+        let what = req.describe(&self.api);
         let resp = self.send(req).await?;
         resp.text().await.map_err(|e| transport_error(&what, e))
     }
@@ -175,17 +189,24 @@ impl Client {
     /// Sends `req`, with auth and retries; returns the successful response.
     pub async fn send(&self, req: ApiRequest) -> Result<reqwest::Response, AnaplanError> {
         let url = self.url(&req);
-        let what = req.describe();
+        let what = req.describe(&self.api);
         let started = Instant::now();
         let mut retries = 0u32;
         let mut reauthenticated = false;
         loop {
-            let token = self.credentials.access_token().await?;
+            let (token, authorization) = match &self.api_key {
+                Some(key) => (None, bearer_header(key)),
+                None => {
+                    let token = self.credentials.access_token().await?;
+                    let header = auth_header(&token);
+                    (Some(token), header)
+                }
+            };
             let mut builder = self
                 .http
                 .request(req.method.clone(), url.clone())
                 .timeout(self.retry.attempt_timeout)
-                .header(AUTHORIZATION, auth_header(&token))
+                .header(AUTHORIZATION, authorization)
                 .header(ACCEPT, req.accept);
             match &req.body {
                 Some(Body::Json(v)) => builder = builder.header(CONTENT_TYPE, "application/json").body(v.to_string()),
@@ -202,7 +223,10 @@ impl Client {
                     let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
                     let body = resp.text().await.unwrap_or_default();
                     let err = AnaplanError::from_body(status.as_u16(), &body, retry_after);
-                    if status == StatusCode::UNAUTHORIZED && !reauthenticated && self.credentials.rejected(&token).await
+                    if let Some(token) = &token
+                        && status == StatusCode::UNAUTHORIZED
+                        && !reauthenticated
+                        && self.credentials.rejected(token).await
                     {
                         reauthenticated = true;
                         tracing::info!(request = %what, "Anaplan refused the access token; obtaining a new one");
@@ -242,7 +266,7 @@ impl Client {
                 self.json(req.clone().query("offset", offset.to_string()).query("limit", "5000")).await?;
             let items = match page.get(key) {
                 Some(v) => serde_json::from_value::<Vec<T>>(v.clone())
-                    .map_err(|e| AnaplanError::Protocol(format!("{}: {key}: {e}", req.describe())))?,
+                    .map_err(|e| AnaplanError::Protocol(format!("{}: {key}: {e}", req.describe(&self.api))))?,
                 None => Vec::new(),
             };
             let got = items.len();
@@ -272,6 +296,13 @@ impl Client {
 fn auth_header(token: &Secret) -> HeaderValue {
     let mut v = HeaderValue::from_str(&format!("AnaplanAuthToken {}", token.expose()))
         .unwrap_or_else(|_| HeaderValue::from_static("AnaplanAuthToken invalid"));
+    v.set_sensitive(true);
+    v
+}
+
+fn bearer_header(key: &Secret) -> HeaderValue {
+    let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
     v.set_sensitive(true);
     v
 }

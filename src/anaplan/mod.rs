@@ -2,6 +2,7 @@
 //! with rotation, legacy basic, or a caller's own token), the Integration API with retries,
 //! listings and name resolution, and view reads.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod client;
@@ -9,6 +10,8 @@ pub mod cloudworks;
 pub mod error;
 pub mod files;
 pub mod ids;
+pub mod scim;
+pub mod scim_filter;
 pub mod tasks;
 pub mod token_file;
 pub mod views;

@@ -9,7 +9,8 @@
 //!
 //! One axum server on `127.0.0.1:<port>` serves the Integration API
 //! (`/2/0/...`), the OAuth token endpoint (`/oauth/token`) and the legacy token
-//! service (`/token/...`). It answers in the real shapes recorded in
+//! service (`/token/...`), plus SCIM (`/scim/1/0/v2/Users`, `scim.rs`) and Audit
+//! (`/audit/api/1/events`, `audit.rs`). It answers in the real shapes recorded in
 //! `shared/reference/anaplan-samples/` and enforces the real rules (token
 //! scheme, rotation of refresh tokens, paging caps, content negotiation, page
 //! selectors, the 1 M-cell limit...), so a client that only works against a
@@ -51,6 +52,7 @@
 
 mod actions;
 mod api;
+mod audit;
 mod auth;
 mod bulk;
 mod cert_auth;
@@ -65,8 +67,11 @@ mod oauth_flows;
 mod persist;
 mod read_requests;
 mod results;
+mod scim;
+mod scim_filter;
 pub mod seed;
 pub mod seed_cloudworks;
+mod seed_users;
 mod tasks;
 mod uploads;
 mod util;
@@ -198,6 +203,8 @@ pub struct DemoCredentials {
     pub username: String,
     /// That user's password.
     pub password: String,
+    /// The tenant's SCIM API key (`Authorization: Bearer <key>`, SCIM only).
+    pub scim_api_key: String,
 }
 
 /// Handle to a running emulator; cheap to clone.
@@ -247,6 +254,8 @@ struct EmulatorState {
     cert: cert_auth::CertState,
     flows: oauth_flows::FlowState,
     cloudworks: cloudworks::CloudWorksState,
+    scim: scim::ScimState,
+    audit: audit::AuditState,
 }
 
 impl Inner {
@@ -287,6 +296,10 @@ impl Emulator {
         state.issued_secrets.push(stored.client_secret.clone());
         state.issued_secrets.push(stored.initial_refresh_token.clone());
         state.issued_secrets.push(stored.password.clone());
+        if let Some(key) = &stored.scim_api_key {
+            state.scim.api_key = key.clone();
+        }
+        state.issued_secrets.push(state.scim.api_key.clone());
         if stored.restored {
             // The chain as it was: the first token stays spent once it was used.
             state.live_refresh_tokens = stored.live_refresh_tokens.clone();
@@ -332,6 +345,7 @@ impl Emulator {
             refresh_token: self.initial_refresh_token(),
             username: seed::USER_EMAIL.to_string(),
             password: self.inner.password.clone(),
+            scim_api_key: self.scim_api_key(),
         }
     }
 
@@ -439,6 +453,8 @@ fn router(inner: Arc<Inner>) -> Router {
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
         .merge(actions::routes())
         .merge(cloudworks::routes())
+        .merge(scim::routes())
+        .merge(audit::routes())
         .route("/_emulator/throttle", post(control::http_throttle))
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
@@ -478,6 +494,13 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         if let Some(resp) = take_fault(&inner, &path) {
             return resp;
         }
+    }
+    // SCIM and Audit need valid auth too (each with its own rules and error shape).
+    if (path == "/scim" || path.starts_with("/scim/")) && !scim::auth_ok(&inner, req.headers()) {
+        return scim::error(StatusCode::UNAUTHORIZED, None, "Unauthorized");
+    }
+    if (path == "/audit" || path.starts_with("/audit/")) && !audit::auth_ok(&inner, req.headers()) {
+        return util::api_status(StatusCode::UNAUTHORIZED, &path);
     }
     let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
     let resp = next.run(req).await;

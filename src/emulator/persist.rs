@@ -30,6 +30,9 @@ pub struct Stored {
     /// Access tokens → (expiry in Unix milliseconds, token id, refresh token id).
     #[serde(default)]
     pub access_tokens: HashMap<String, (u64, String, String)>,
+    /// The tenant's SCIM API key (a fresh one when absent).
+    #[serde(default)]
+    pub scim_api_key: Option<String>,
     /// True when read from disk.
     #[serde(skip)]
     pub restored: bool,
@@ -46,6 +49,7 @@ impl Stored {
             password: format!("pw-{}", uuid::Uuid::new_v4().simple()),
             live_refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
+            scim_api_key: None,
             restored: false,
         }
     }
@@ -90,7 +94,7 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
     // One writer at a time: concurrent token answers share the temporary file.
     static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _saving = SAVING.lock().unwrap_or_else(|e| e.into_inner());
-    let (live_refresh_tokens, access_tokens) = {
+    let (live_refresh_tokens, access_tokens, scim_api_key) = {
         let st = inner.state();
         let now = Instant::now();
         let wall = SystemTime::now();
@@ -103,7 +107,7 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
                 (k.clone(), (expires, t.token_id.clone(), t.refresh_token_id.clone()))
             })
             .collect();
-        (st.live_refresh_tokens.clone(), access)
+        (st.live_refresh_tokens.clone(), access, Some(st.scim.api_key.clone()))
     };
     let stored = Stored {
         client_id: inner.client_id.clone(),
@@ -112,6 +116,7 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
         initial_refresh_token: inner.initial_refresh_token.clone(),
         password: inner.password.clone(),
         live_refresh_tokens,
+        scim_api_key,
         access_tokens,
         restored: false,
     };

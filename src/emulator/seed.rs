@@ -239,3 +239,6 @@ pub fn broken_load_dump() -> String {
     String::from_utf8_lossy(&super::results::scripted_dump(def, BROKEN_LOAD_OK_ROWS, BROKEN_LOAD_FAILED_ROWS))
         .into_owned()
 }
+
+// SCIM users and audit events: see `seed_users.rs`.
+pub use super::seed_users::*;

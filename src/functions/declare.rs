@@ -222,6 +222,22 @@ pub struct Operation {
     pub ok: Answer,
 }
 
+/// A further connector operation on a function's path, for a method its main operation does
+/// not use (e.g. `users`' POST next to its GET listing). [`super::MORE_OPERATIONS`] lists
+/// them; the function's handler serves them (its declared methods must include `method`).
+pub struct MethodOperation {
+    /// The function whose path it is on.
+    pub function: &'static str,
+    /// The method.
+    pub method: Method,
+    /// Its query inputs, in the connector's order.
+    pub inputs: &'static [Param],
+    /// Its JSON body, `#/definitions/<schema>` (required), when it takes one.
+    pub body: Option<&'static str>,
+    /// The operation.
+    pub operation: Operation,
+}
+
 /// A successful answer.
 pub struct Answer {
     /// Its description.
@@ -325,6 +341,11 @@ impl Function {
         }
         if let Some(lr) = &self.long_running {
             for p in [WAIT, TASK_ID, DUMP].iter().chain(lr.status_inputs) {
+                add(p.name.to_owned());
+            }
+        }
+        for more in super::MORE_OPERATIONS.iter().filter(|m| m.function == self.name) {
+            for p in more.inputs.iter().filter(|p| p.place == Place::Query) {
                 add(p.name.to_owned());
             }
         }

@@ -20,6 +20,7 @@
 //! 6. Its tests in `tests/<name>.rs` (and the emulator routes they need, in `src/emulator/`), and its
 //!    section in the README.
 
+pub mod audit_events;
 pub mod declare;
 pub mod dumps;
 pub mod export_file;
@@ -34,8 +35,9 @@ pub mod router;
 pub mod run_integration;
 pub mod run_process;
 pub mod task_call;
+pub mod users;
 
-pub use declare::Function;
+pub use declare::{Function, MethodOperation};
 pub use router::router;
 
 /// Every function the handler serves, in the connector's order.
@@ -47,7 +49,12 @@ pub const FUNCTIONS: &[&Function] = &[
     &list_objects::FUNCTION,
     &run_integration::FUNCTION,
     &refresh_cloudworks_sas::FUNCTION,
+    &users::FUNCTION,
+    &audit_events::FUNCTION,
 ];
+
+/// Connector operations beyond each function's main one (another method on its path).
+pub const MORE_OPERATIONS: &[&MethodOperation] = &[&users::CHANGE_OPERATION];
 
 #[cfg(test)]
 mod tests {

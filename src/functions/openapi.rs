@@ -12,10 +12,11 @@
 
 use serde_json::{Map, Value, json};
 
-use super::FUNCTIONS;
 use super::declare::{
-    Function, IDEMPOTENCY_KEY, Input, Kind, LongRunning, Object, Operation, Param, Place, TASK_ID, WAIT,
+    Function, IDEMPOTENCY_KEY, Input, Kind, LongRunning, MethodOperation, Object, Operation, Param, Place, TASK_ID,
+    WAIT,
 };
+use super::{FUNCTIONS, MORE_OPERATIONS};
 
 /// The definition, as printed (2-space indentation, a trailing newline).
 pub fn connector_definition() -> String {
@@ -47,6 +48,10 @@ pub fn swagger(functions: &[&Function]) -> Value {
                 "delete": cancel_operation(lr),
             }),
         };
+        let mut item = item;
+        for more in MORE_OPERATIONS.iter().filter(|m| m.function == f.name) {
+            item[more.method.as_str().to_ascii_lowercase()] = method_operation(more);
+        }
         paths.insert(format!("/{}", f.name), item);
     }
     json!({
@@ -227,6 +232,27 @@ fn plain_operation(f: &Function, op: &Operation) -> Value {
     } else {
         out.insert("responses".into(), problems(responses, &[]));
     }
+    Value::Object(out)
+}
+
+fn method_operation(m: &MethodOperation) -> Value {
+    let op = &m.operation;
+    let mut out = head(op.id.into(), op.summary.into(), op.description.into(), op.important, op.consumes, op.produces);
+    let mut params: Vec<Value> = m.inputs.iter().map(param).collect();
+    if let Some(schema) = m.body {
+        params.push(json!({
+            "name": "body",
+            "in": "body",
+            "required": true,
+            "x-ms-summary": "Body",
+            "description": "The request's JSON body.",
+            "schema": schema_ref(schema),
+        }));
+    }
+    out.insert("parameters".into(), Value::Array(params));
+    let mut responses = Map::new();
+    responses.insert("200".into(), ok(op));
+    out.insert("responses".into(), problems(responses, &[]));
     Value::Object(out)
 }
 
@@ -535,6 +561,72 @@ fn definitions() -> Value {
                 "details": string_list("Details", "Anaplan's messages about the failure."),
                 "dumpHead": string_list("Dump head", "The first lines of the failure dump."),
                 "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
+            },
+        },
+        "User": {
+            "type": "object",
+            "description": "An Anaplan user (SCIM).",
+            "properties": {
+                "id": prop("string", "User ID", "Anaplan's user id."),
+                "userName": prop("string", "User name", "The login (an email address)."),
+                "externalId": prop("string", "External ID", "The identity provider's id for the user (may be null)."),
+                "givenName": prop("string", "Given name", "Given name."),
+                "familyName": prop("string", "Family name", "Family name."),
+                "active": prop("boolean", "Active", "Whether the user may sign in."),
+                "workspaces": prop_with("array", "Workspaces", "The workspaces the user has.", "items", schema_ref("ObjectItem")),
+            },
+        },
+        "UserChange": {
+            "type": "object",
+            "description": "The user to provision (action=provision) or deactivate (action=deactivate: userName only).",
+            "required": ["userName"],
+            "properties": {
+                "userName": prop("string", "User name", "The user's login, their email address."),
+                "givenName": prop("string", "Given name", "Required to provision."),
+                "familyName": prop("string", "Family name", "Required to provision."),
+                "externalId": prop("string", "External ID", "The identity provider's id for the user, e.g. the Entra object id (provision; left alone when empty)."),
+                "workspaces": prop_with(
+                    "array",
+                    "Workspaces",
+                    "Provision: every workspace the user must have, by id (pick from the list) or name; others are removed. [] for none.",
+                    "items",
+                    json!({
+                        "type": "string",
+                        "x-ms-summary": "Workspace",
+                        "x-ms-dynamic-values": {
+                            "operationId": "ListObjects",
+                            "parameters": { "kind": "workspaces" },
+                            "value-path": "id",
+                            "value-title": "name",
+                        },
+                    }),
+                ),
+            },
+        },
+        "UserChangeResult": {
+            "type": "object",
+            "description": "What provision or deactivate did.",
+            "properties": {
+                "id": prop("string", "User ID", "Anaplan's user id."),
+                "userName": prop("string", "User name", "The login."),
+                "created": prop("boolean", "Created", "Provision: true when the user was new."),
+                "changed": prop("boolean", "Changed", "False when the user already was as asked (nothing was written)."),
+                "workspaces": prop_with("array", "Workspaces", "Provision: the user's workspaces now.", "items", schema_ref("ObjectItem")),
+            },
+        },
+        "AuditEvents": {
+            "type": "object",
+            "description": "The audit events of a window.",
+            "properties": {
+                "from": prop("string", "From", "Start of the window (RFC 3339, UTC), included."),
+                "to": prop("string", "To", "End of the window (RFC 3339, UTC), excluded."),
+                "events": prop_with(
+                    "array",
+                    "Events",
+                    "Anaplan's event objects, unchanged (id, eventTypeId, userId, message, success, eventDate, ...).",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
             },
         },
         "Problem": {

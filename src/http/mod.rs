@@ -50,6 +50,10 @@ pub struct AppState {
     /// The container of shared-state records, opened on first use (never before the
     /// port is bound).
     pub state_store: Arc<tokio::sync::OnceCell<JsonStore>>,
+    /// SCIM (`users`): its base and the optional SCIM API key.
+    pub scim: crate::anaplan::scim::ScimApi,
+    /// The Audit API (`audit-events`).
+    pub audit: crate::anaplan::audit::AuditApi,
 }
 
 /// The container that holds the handler's shared state in the app's storage account.

@@ -85,6 +85,7 @@ pub fn secret_name(kind: SecretKind) -> &'static str {
         SecretKind::Certificate => "anaplan-certificate",
         SecretKind::Username => "anaplan-username",
         SecretKind::Password => "anaplan-password",
+        SecretKind::ScimApiKey => "anaplan-scim-api-key",
     }
 }
 

@@ -26,6 +26,8 @@ pub enum SecretKind {
     Username,
     /// Basic-auth password.
     Password,
+    /// An Anaplan SCIM API key (optional; sent as `Bearer` to SCIM only).
+    ScimApiKey,
 }
 
 /// Reads and writes credentials.
