@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod files;
 pub mod ids;
+pub mod model_data;
 pub mod tasks;
 pub mod token_file;
 pub mod views;

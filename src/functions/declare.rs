@@ -64,6 +64,9 @@ pub enum RequestBody {
     Parameters,
     /// A file (parameters then come from the query string only).
     File,
+    /// A JSON object of parameters and data arrays (`rows`, `cells`, `items`), up to the
+    /// host's limit; the function reads it with [`super::data_body::split`].
+    Data,
 }
 
 /// Parameters come as a query string or a small JSON body.
@@ -76,7 +79,7 @@ impl RequestBody {
     pub fn max_bytes(self) -> usize {
         match self {
             RequestBody::Parameters => PARAMETER_BODY,
-            RequestBody::File => FILE_BODY,
+            RequestBody::File | RequestBody::Data => FILE_BODY,
         }
     }
 }
@@ -96,6 +99,12 @@ pub enum Object {
     Import,
     /// A view (of a model).
     View,
+    /// A module (of a model).
+    Module,
+    /// A list (of a model).
+    List,
+    /// A line item (of a module).
+    LineItem,
 }
 
 impl Object {
@@ -108,6 +117,9 @@ impl Object {
             Object::Export => "export",
             Object::Import => "import",
             Object::View => "view",
+            Object::Module => "module",
+            Object::List => "list",
+            Object::LineItem => "lineItem",
         }
     }
 
@@ -120,6 +132,9 @@ impl Object {
             Object::Export => "Export",
             Object::Import => "Import",
             Object::View => "View",
+            Object::Module => "Module",
+            Object::List => "List",
+            Object::LineItem => "Line item",
         }
     }
 
@@ -132,6 +147,9 @@ impl Object {
             Object::Export => "exports",
             Object::Import => "imports",
             Object::View => "views",
+            Object::Module => "modules",
+            Object::List => "lists",
+            Object::LineItem => "lineItems",
         }
     }
 
@@ -144,6 +162,9 @@ impl Object {
             Object::Export => "digits, e.g. 116000000001",
             Object::Import => "digits, e.g. 112000000001",
             Object::View => "digits, e.g. 102000000001 (a line item's id also works)",
+            Object::Module => "12 digits starting with 102, e.g. 102000000020",
+            Object::List => "12 digits starting with 101, e.g. 101000000050",
+            Object::LineItem => "12 digits starting with 2, e.g. 206000000001",
         }
     }
 
@@ -152,6 +173,7 @@ impl Object {
         match self {
             Object::Workspace => &[],
             Object::Model => &[Object::Workspace],
+            Object::LineItem => &[Object::Workspace, Object::Model, Object::Module],
             _ => &[Object::Workspace, Object::Model],
         }
     }

@@ -20,6 +20,7 @@
 //! 6. Its tests in `tests/<name>.rs` (and the fake Anaplan's routes they need), and its
 //!    section in the README.
 
+pub mod data_body;
 pub mod declare;
 pub mod dumps;
 pub mod export_file;
@@ -32,6 +33,7 @@ pub mod records;
 pub mod router;
 pub mod run_process;
 pub mod task_call;
+pub mod write_cells;
 
 pub use declare::Function;
 pub use router::router;
@@ -43,6 +45,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &export_file::FUNCTION,
     &import_file::FUNCTION,
     &list_objects::FUNCTION,
+    &write_cells::FUNCTION,
 ];
 
 #[cfg(test)]

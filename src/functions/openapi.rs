@@ -316,7 +316,7 @@ fn param(p: &Param) -> Value {
         Kind::Integer { .. } => {
             out.insert("type".into(), json!("integer"));
         }
-        Kind::File => {}
+        Kind::File | Kind::Json(_) => {}
     }
     if let Some(d) = p.default {
         out.insert("default".into(), json!(d));
@@ -329,6 +329,9 @@ fn param(p: &Param) -> Value {
     out.insert("description".into(), json!(p.help));
     if p.kind == Kind::File {
         out.insert("schema".into(), json!({ "type": "string", "format": "binary" }));
+    }
+    if let Kind::Json(schema) = p.kind {
+        out.insert("schema".into(), schema_ref(schema));
     }
     out.insert("x-ms-visibility".into(), json!(visibility(!p.advanced)));
     Value::Object(out)
@@ -454,6 +457,38 @@ fn definitions() -> Value {
                 "details": string_list("Details", "Anaplan's messages about the failure."),
                 "dumpHead": string_list("Dump head", "The first lines of the failure dump."),
                 "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
+            },
+        },
+        "WriteCellsBody": {
+            "type": "object",
+            "description": "Exactly one of rows and cells.",
+            "properties": {
+                "rows": prop_with(
+                    "array",
+                    "Rows",
+                    "One object per row: the module's dimension names (value: an item's name or code) and line item \
+                     names (value: the cell's value), e.g. the rows of a SQL query.",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
+                "cells": prop_with(
+                    "array",
+                    "Cells",
+                    "Anaplan's own cells: lineItemId or lineItemName, dimensions [{dimensionId or dimensionName, \
+                     itemId, itemName or itemCode}], value.",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
+            },
+        },
+        "CellsWritten": {
+            "type": "object",
+            "description": "Every cell was written.",
+            "properties": {
+                "cellsChanged": prop("integer", "Cells changed", "Cells Anaplan changed."),
+                "batches": prop("integer", "Batches", "Calls to Anaplan (at most 100,000 cells and 15 MB each)."),
+                "failures": prop_with("array", "Failures", "Always empty here; refused cells are a 422 problem.", "items",
+                    json!({ "type": "object", "additionalProperties": true })),
             },
         },
         "Problem": {
