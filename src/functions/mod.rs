@@ -27,6 +27,7 @@ pub mod export_file;
 pub mod failures;
 pub mod get_view_data;
 pub mod import_file;
+pub mod list_items;
 pub mod list_objects;
 pub mod openapi;
 pub mod records;
@@ -46,6 +47,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &import_file::FUNCTION,
     &list_objects::FUNCTION,
     &write_cells::FUNCTION,
+    &list_items::FUNCTION,
 ];
 
 #[cfg(test)]
