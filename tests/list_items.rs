@@ -170,6 +170,11 @@ async fn refused_items_are_a_422_and_malformed_requests_change_nothing() {
         ("update", json!({"items": [{"code": "CC100", "name": "x"}, {"name": "no code"}]}), "code"),
         ("add", json!({"items": [{"code": "CC900"}]}), "name"),
         ("upsert", json!({"items": [{"code": "CC100", "colour": "red"}]}), "unknown field"),
+        (
+            "upsert",
+            json!({"items": [{"code": "CC100", "properties": {"Owner": "x"}}, {"code": "CC999"}]}),
+            "needs a name",
+        ),
         ("delete", json!({"items": [{"code": "CC100", "subsets": {"Active": "yes"}}]}), "subsets"),
         ("delete", json!({"items": {"code": "CC100"}}), "array"),
         ("rename", json!({"items": []}), "action"),

@@ -160,7 +160,6 @@ fn check_item(action: &str, i: usize, item: &Value) -> Result<(), Problem> {
         "update" | "upsert" | "delete" if code.is_none() && id.is_none() => {
             return Err(bad(format!("{action} needs a code (or an id)")));
         }
-        "upsert" if id.is_none() && name.is_none() => return Err(bad("upsert needs a name for new codes".into())),
         _ => {}
     }
     if let Some(p) = obj.get("properties").filter(|p| !p.is_null()) {
@@ -262,6 +261,22 @@ async fn change_items(
     let mut existing: HashSet<String> = HashSet::new();
     if action == "upsert" {
         existing = current_codes(client, scope).await?;
+        // A new code is an add, which needs a name: refuse before anything is sent (a
+        // code repeated later in the request is an update by then).
+        let mut seen: HashSet<&str> = HashSet::new();
+        let nameless = items.iter().position(|i| {
+            let code = i.get("code").and_then(Value::as_str).filter(|_| i.get("id").is_none());
+            let named = i.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+            match code {
+                Some(c) if !existing.contains(c) && seen.insert(c) => !named,
+                _ => false,
+            }
+        });
+        if let Some(i) = nameless {
+            return Err(Problem::bad_parameter(format!(
+                "items[{i}]: its code is new to the list, so upsert adds it, which needs a name"
+            )));
+        }
     }
     let indexes: Vec<usize> = (0..items.len()).collect();
     for chunk in indexes.chunks(MAX_ITEMS_PER_CALL) {
