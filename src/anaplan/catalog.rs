@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{Id, ModelId, ObjectRef, WorkspaceId};
+use super::ids::{Id, ModelId, ModuleId, ObjectRef, WorkspaceId};
 
 /// How long a listing is reused for name lookups.
 pub const LISTING_TTL: Duration = Duration::from_secs(60);
@@ -47,6 +47,12 @@ pub enum Listing {
     Exports(WorkspaceId, ModelId),
     /// Imports of a model.
     Imports(WorkspaceId, ModelId),
+    /// Modules of a model.
+    Modules(ModelId),
+    /// Lists of a model.
+    Lists(ModelId),
+    /// Line items of a module.
+    LineItems(ModelId, ModuleId),
 }
 
 impl Listing {
@@ -59,6 +65,9 @@ impl Listing {
             Listing::Processes(..) => "process",
             Listing::Exports(..) => "export",
             Listing::Imports(..) => "import",
+            Listing::Modules(_) => "module",
+            Listing::Lists(_) => "list",
+            Listing::LineItems(..) => "line item",
         }
     }
 
@@ -72,6 +81,13 @@ impl Listing {
             Listing::Processes(ws, m) => (action_list(ws, m, "processes"), "processes"),
             Listing::Exports(ws, m) => (action_list(ws, m, "exports"), "exports"),
             Listing::Imports(ws, m) => (action_list(ws, m, "imports"), "imports"),
+            Listing::Modules(m) => (ApiRequest::get(["models", m.as_str(), "modules"]), "modules"),
+            Listing::Lists(m) => (ApiRequest::get(["models", m.as_str(), "lists"]), "lists"),
+            Listing::LineItems(m, module) => (
+                ApiRequest::get(["models", m.as_str(), "modules", module.as_str(), "lineItems"])
+                    .query("includeAll", "true"),
+                "items",
+            ),
         }
     }
 
@@ -83,6 +99,9 @@ impl Listing {
             Listing::Processes(ws, m) => format!("processes/{ws}/{m}"),
             Listing::Exports(ws, m) => format!("exports/{ws}/{m}"),
             Listing::Imports(ws, m) => format!("imports/{ws}/{m}"),
+            Listing::Modules(m) => format!("modules/{m}"),
+            Listing::Lists(m) => format!("lists/{m}"),
+            Listing::LineItems(m, module) => format!("lineItems/{m}/{module}"),
         }
     }
 }

@@ -82,6 +82,8 @@ pub struct ApiRequest {
 enum Body {
     Json(serde_json::Value),
     Octets(bytes::Bytes),
+    /// JSON already serialised (a batch of cells or items, built once).
+    JsonBytes(bytes::Bytes),
 }
 
 impl ApiRequest {
@@ -121,6 +123,12 @@ impl ApiRequest {
     /// Sends a JSON body.
     pub fn json(mut self, body: serde_json::Value) -> Self {
         self.body = Some(Body::Json(body));
+        self
+    }
+
+    /// Sends JSON already serialised (cheap to clone for retries).
+    pub fn json_bytes(mut self, body: bytes::Bytes) -> Self {
+        self.body = Some(Body::JsonBytes(body));
         self
     }
 
@@ -210,6 +218,7 @@ impl Client {
                 .header(ACCEPT, req.accept);
             match &req.body {
                 Some(Body::Json(v)) => builder = builder.header(CONTENT_TYPE, "application/json").body(v.to_string()),
+                Some(Body::JsonBytes(b)) => builder = builder.header(CONTENT_TYPE, "application/json").body(b.clone()),
                 Some(Body::Octets(b)) => {
                     builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone())
                 }

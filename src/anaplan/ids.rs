@@ -183,6 +183,41 @@ numeric_id!(
     ItemId, "itemId"
 );
 
+/// Ids of a fixed kind: 12 decimal digits with the kind's prefix (Anaplan's numbering).
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $prefix:literal, $expected:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id in Anaplan's format.
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
+                if s.len() == 12 && s.starts_with($prefix) && s.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok($name(s.to_owned()))
+                } else {
+                    Err(invalid($kind, $expected, s))
+                }
+            }
+        }
+
+        id_text!($name);
+    };
+}
+
+prefixed_id!(
+    /// A module id: 12 digits starting with 102 (a module's default view has the same id).
+    ModuleId, "moduleId", "102", "12 decimal digits starting with 102 (e.g. 102000000020)"
+);
+prefixed_id!(
+    /// A list id: 12 digits starting with 101.
+    ListId, "listId", "101", "12 decimal digits starting with 101 (e.g. 101000000050)"
+);
+prefixed_id!(
+    /// A line item id: 12 digits starting with 2.
+    LineItemId, "lineItemId", "2", "12 decimal digits starting with 2 (e.g. 206000000001)"
+);
+
 /// A page selection for view reads: `dimensionId:itemId` pairs, at most one per dimension.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageSelection(Vec<(DimensionId, ItemId)>);
@@ -241,6 +276,18 @@ mod tests {
         }
         let ws = "8a81b09d599f3c6e0159f605560c263/";
         assert!(WorkspaceId::parse(ws).is_err());
+    }
+
+    #[test]
+    fn module_list_and_line_item_ids_have_their_prefixes() {
+        assert!(ModuleId::parse("102000000020").is_ok());
+        assert!(ModuleId::parse("101000000020").is_err());
+        assert!(ModuleId::parse("1020000000201").is_err());
+        assert!(ListId::parse("101000000050").is_ok());
+        assert!(ListId::parse("102000000050").is_err());
+        assert!(LineItemId::parse("206000000001").is_ok());
+        assert!(LineItemId::parse("106000000001").is_err());
+        assert!(LineItemId::parse("20600000000x").is_err());
     }
 
     #[test]

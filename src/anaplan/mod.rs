@@ -12,6 +12,7 @@ pub mod files;
 pub mod ids;
 pub mod scim;
 pub mod scim_filter;
+pub mod model_data;
 pub mod tasks;
 pub mod token_file;
 pub mod views;

@@ -204,7 +204,8 @@ pub async fn modules(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: 
         Ok(model) => model,
         Err(resp) => return resp,
     };
-    let items = model.modules.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect();
+    let writable = super::model_data::modules_of(&m);
+    let items = model.modules.iter().chain(writable).map(|(id, name)| json!({ "id": id, "name": name })).collect();
     paged(&inner, &uri, "modules", "objects/module", items)
 }
 

@@ -62,6 +62,9 @@ mod data;
 mod dumps;
 mod files;
 mod grid;
+mod lists;
+mod model_data;
+pub mod model_seed;
 mod model_status;
 mod oauth_flows;
 mod persist;
@@ -78,6 +81,7 @@ mod util;
 mod views;
 
 pub use cloudworks::ConnectionView;
+pub use lists::ItemView;
 pub use oauth_flows::{DEMO_REDIRECT_URI, FlowError};
 pub use persist::CREDENTIALS_FILE;
 
@@ -256,6 +260,7 @@ struct EmulatorState {
     cloudworks: cloudworks::CloudWorksState,
     scim: scim::ScimState,
     audit: audit::AuditState,
+    model_data: lists::DataState,
 }
 
 impl Inner {
@@ -414,6 +419,40 @@ impl Emulator {
         self.inner.state().read_requests_created
     }
 
+    /// The value of a module cell written so far (line item id, item ids in the line
+    /// item's dimension order), as the emulator stored it.
+    pub fn cell(&self, line_item_id: &str, item_ids: &[&str]) -> Option<String> {
+        let key = (line_item_id.to_owned(), item_ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        self.inner.state().model_data.cells.get(&key).cloned()
+    }
+
+    /// Module cells written so far.
+    pub fn cells_written(&self) -> usize {
+        self.inner.state().model_data.cells.len()
+    }
+
+    /// Cells in each module write call (`POST …/modules/{id}/data`), in order.
+    pub fn cell_writes(&self) -> Vec<usize> {
+        self.inner.state().model_data.cell_writes.clone()
+    }
+
+    /// (action, items) of each list change call, in order.
+    pub fn list_changes(&self) -> Vec<(String, usize)> {
+        self.inner.state().model_data.list_changes.clone()
+    }
+
+    /// The items of a list as (code, name, parent, properties), in list order.
+    pub fn list_items(&self, list_id: &str) -> Vec<lists::ItemView> {
+        let st = self.inner.state();
+        st.model_data.list(list_id).map(|l| l.items.iter().map(lists::ItemView::of).collect()).unwrap_or_default()
+    }
+
+    /// Large list read requests created and not yet deleted; created in total.
+    pub fn list_reads(&self) -> (usize, usize) {
+        let st = self.inner.state();
+        (st.model_data.list_reads.len(), st.model_data.list_reads_created)
+    }
+
     /// Enables legacy `POST /token/authenticate` with Basic auth for this user.
     pub fn set_basic_user(&self, username: &str, password: &str) {
         let mut st = self.inner.state();
@@ -458,6 +497,8 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/throttle", post(control::http_throttle))
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
+        .merge(model_data::routes())
+        .merge(lists::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(inner.clone(), gate))

@@ -11,6 +11,9 @@
 
 use std::time::Duration;
 
+// Modules, line items and lists of the transactional API.
+pub use super::model_seed::*;
+
 /// Workspace "FP&A Planning".
 pub const WS_FPA_ID: &str = "8a81b09d599f3c6e0159f605560c2630";
 pub const WS_FPA_NAME: &str = "FP&A Planning";

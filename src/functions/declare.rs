@@ -64,6 +64,9 @@ pub enum RequestBody {
     Parameters,
     /// A file (parameters then come from the query string only).
     File,
+    /// A JSON object of parameters and data arrays (`rows`, `cells`, `items`), up to the
+    /// host's limit; the function reads it with [`super::data_body::split`].
+    Data,
 }
 
 /// Parameters come as a query string or a small JSON body.
@@ -76,7 +79,7 @@ impl RequestBody {
     pub fn max_bytes(self) -> usize {
         match self {
             RequestBody::Parameters => PARAMETER_BODY,
-            RequestBody::File => FILE_BODY,
+            RequestBody::File | RequestBody::Data => FILE_BODY,
         }
     }
 }
@@ -100,6 +103,12 @@ pub enum Object {
     Integration,
     /// A CloudWorks integration flow (of the tenant).
     Flow,
+    /// A module (of a model).
+    Module,
+    /// A list (of a model).
+    List,
+    /// A line item (of a module).
+    LineItem,
 }
 
 impl Object {
@@ -114,6 +123,9 @@ impl Object {
             Object::View => "view",
             Object::Integration => "integration",
             Object::Flow => "flow",
+            Object::Module => "module",
+            Object::List => "list",
+            Object::LineItem => "lineItem",
         }
     }
 
@@ -128,6 +140,9 @@ impl Object {
             Object::View => "View",
             Object::Integration => "Integration",
             Object::Flow => "Integration flow",
+            Object::Module => "Module",
+            Object::List => "List",
+            Object::LineItem => "Line item",
         }
     }
 
@@ -142,6 +157,9 @@ impl Object {
             Object::View => "views",
             Object::Integration => "integrations",
             Object::Flow => "flows",
+            Object::Module => "modules",
+            Object::List => "lists",
+            Object::LineItem => "lineItems",
         }
     }
 
@@ -155,6 +173,9 @@ impl Object {
             Object::Import => "digits, e.g. 112000000001",
             Object::View => "digits, e.g. 102000000001 (a line item's id also works)",
             Object::Integration | Object::Flow => "32 lowercase hexadecimal characters",
+            Object::Module => "12 digits starting with 102, e.g. 102000000020",
+            Object::List => "12 digits starting with 101, e.g. 101000000050",
+            Object::LineItem => "12 digits starting with 2, e.g. 206000000001",
         }
     }
 
@@ -163,6 +184,7 @@ impl Object {
         match self {
             Object::Workspace | Object::Integration | Object::Flow => &[],
             Object::Model => &[Object::Workspace],
+            Object::LineItem => &[Object::Workspace, Object::Model, Object::Module],
             _ => &[Object::Workspace, Object::Model],
         }
     }

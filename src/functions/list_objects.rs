@@ -1,20 +1,33 @@
-//! `list-objects`: the workspaces, models, processes, exports, imports or views an identity
-//! can see, as `[{"id", "name"}]`. It feeds the custom connector's dropdowns.
+//! `list-objects`: the workspaces, models, processes, exports, imports, views, modules, lists
+//! or line items an identity can see, as `[{"id", "name"}]`. It feeds the custom
+//! connector's dropdowns.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::Listing;
-use crate::anaplan::ids::WorkspaceId;
+use crate::anaplan::ids::{ModuleId, WorkspaceId};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
 const KIND: Param = Param::choice(
     "kind",
-    &["workspaces", "models", "processes", "exports", "imports", "views", "integrations", "flows"],
+    &[
+        "workspaces",
+        "models",
+        "processes",
+        "exports",
+        "imports",
+        "views",
+        "modules",
+        "lineItems",
+        "lists",
+        "integrations",
+        "flows",
+    ],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports and views need a workspace and a model; \
-     integrations and flows (CloudWorks) need neither.",
+    "What to list. models need a workspace; processes, exports, imports, views, modules and lists need a workspace \
+     and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
 )
 .required();
 
@@ -36,13 +49,20 @@ pub const FUNCTION: Function = Function {
             "The model's id (32 uppercase hexadecimal characters), for processes, exports, imports and views.",
         )),
         Input::ObjectName(Object::Model),
+        Input::Param(Param::text(
+            "moduleId",
+            "Module",
+            "The module's id (12 digits starting with 102), for lineItems.",
+        )),
+        Input::ObjectName(Object::Module),
     ],
     long_running: None,
     operation: Some(Operation {
         id: "ListObjects",
         summary: "List Anaplan objects",
-        description: "Lists the workspaces, models, processes, exports, imports or views the connection's identity \
-                      can see, as id and name. It also feeds the dropdowns of the other actions.",
+        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists or line items \
+                      the connection's identity can see, as id and name. It also feeds the dropdowns of the other \
+                      actions.",
         important: false,
         consumes: &[],
         produces: &["application/json", "application/problem+json"],
@@ -55,10 +75,12 @@ pub const FUNCTION: Function = Function {
 enum ListObjectsRequest {
     Workspaces,
     Models(ObjectRef<WorkspaceId>),
-    /// Processes, exports, imports or views of a model (`kind` says which).
+    /// Processes, exports, imports, views, modules or lists of a model (`kind` says which).
     OfModel(&'static str, ModelRef),
     /// CloudWorks integrations or flows (`kind` says which).
     CloudWorks(&'static str),
+    /// Line items of a module.
+    LineItems(ModelRef, ObjectRef<ModuleId>),
 }
 
 impl ListObjectsRequest {
@@ -71,7 +93,8 @@ impl ListObjectsRequest {
             "models" => (true, false),
             _ => (true, true),
         };
-        for (name, wanted) in [("workspace", wants_workspace), ("model", wants_model)] {
+        let wants_module = kind == "lineItems";
+        for (name, wanted) in [("workspace", wants_workspace), ("model", wants_model), ("module", wants_module)] {
             if has(name) && !wanted {
                 return Err(Problem::bad_parameter(format!("kind={kind} takes no {name}Id or {name}Name")));
             }
@@ -80,6 +103,7 @@ impl ListObjectsRequest {
             "workspaces" => ListObjectsRequest::Workspaces,
             "models" => ListObjectsRequest::Models(params.object("workspace")?),
             "integrations" | "flows" => ListObjectsRequest::CloudWorks(kind),
+            "lineItems" => ListObjectsRequest::LineItems(ModelRef::parse(params)?, params.object("module")?),
             _ => ListObjectsRequest::OfModel(kind, ModelRef::parse(params)?),
         })
     }
@@ -106,8 +130,15 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 "processes" => Listing::Processes(ws, model),
                 "exports" => Listing::Exports(ws, model),
                 "imports" => Listing::Imports(ws, model),
+                "modules" => Listing::Modules(model),
+                "lists" => Listing::Lists(model),
                 _ => Listing::Views(model),
             }
+        }
+        ListObjectsRequest::LineItems(m, module) => {
+            let (_, model) = state.model(&client, m).await?;
+            let module = state.find(&client, &Listing::Modules(model.clone()), module).await?.id;
+            Listing::LineItems(model, module)
         }
     };
     let items = state.catalog.list(&client, &listing).await?;

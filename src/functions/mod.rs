@@ -21,12 +21,14 @@
 //!    section in the README.
 
 pub mod audit_events;
+pub mod data_body;
 pub mod declare;
 pub mod dumps;
 pub mod export_file;
 pub mod failures;
 pub mod get_view_data;
 pub mod import_file;
+pub mod list_items;
 pub mod list_objects;
 pub mod openapi;
 pub mod records;
@@ -36,6 +38,7 @@ pub mod run_integration;
 pub mod run_process;
 pub mod task_call;
 pub mod users;
+pub mod write_cells;
 
 pub use declare::{Function, MethodOperation};
 pub use router::router;
@@ -51,6 +54,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &refresh_cloudworks_sas::FUNCTION,
     &users::FUNCTION,
     &audit_events::FUNCTION,
+    &write_cells::FUNCTION,
+    &list_items::FUNCTION,
 ];
 
 /// Connector operations beyond each function's main one (another method on its path).

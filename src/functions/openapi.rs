@@ -30,6 +30,17 @@ pub fn swagger(functions: &[&Function]) -> Value {
     for f in functions {
         let Some(op) = &f.operation else { continue };
         let item = match &f.long_running {
+            None if f.name == super::list_items::FUNCTION.name => {
+                // GET reads, POST changes: two operations with their own inputs.
+                let (change, change_inputs) = &super::list_items::CHANGE_OPERATION;
+                let mut get = plain_operation(f, op);
+                if let Some(Value::Array(params)) = get.get_mut("parameters") {
+                    params.retain(|p| p["name"] != "action" && p["in"] != "body");
+                }
+                let mut post = plain_operation(f, change);
+                post["parameters"] = Value::Array(inputs(change_inputs));
+                json!({ "get": get, "post": post })
+            }
             None => {
                 if asynchronous(f) {
                     json!({
@@ -412,7 +423,7 @@ fn param(p: &Param) -> Value {
         Kind::Integer { .. } => {
             out.insert("type".into(), json!("integer"));
         }
-        Kind::File => {}
+        Kind::File | Kind::Json(_) => {}
     }
     if let Some(d) = p.default {
         out.insert("default".into(), json!(d));
@@ -425,6 +436,9 @@ fn param(p: &Param) -> Value {
     out.insert("description".into(), json!(p.help));
     if p.kind == Kind::File {
         out.insert("schema".into(), json!({ "type": "string", "format": "binary" }));
+    }
+    if let Kind::Json(schema) = p.kind {
+        out.insert("schema".into(), schema_ref(schema));
     }
     out.insert("x-ms-visibility".into(), json!(visibility(!p.advanced)));
     Value::Object(out)
@@ -627,6 +641,86 @@ fn definitions() -> Value {
                     "items",
                     json!({ "type": "object", "additionalProperties": true }),
                 ),
+            },
+        },
+        "WriteCellsBody": {
+            "type": "object",
+            "description": "Exactly one of rows and cells.",
+            "properties": {
+                "rows": prop_with(
+                    "array",
+                    "Rows",
+                    "One object per row: the module's dimension names (value: an item's name or code) and line item \
+                     names (value: the cell's value), e.g. the rows of a SQL query.",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
+                "cells": prop_with(
+                    "array",
+                    "Cells",
+                    "Anaplan's own cells: lineItemId or lineItemName, dimensions [{dimensionId or dimensionName, \
+                     itemId, itemName or itemCode}], value.",
+                    "items",
+                    json!({ "type": "object", "additionalProperties": true }),
+                ),
+            },
+        },
+        "CellsWritten": {
+            "type": "object",
+            "description": "Every cell was written.",
+            "properties": {
+                "cellsChanged": prop("integer", "Cells changed", "Cells Anaplan changed."),
+                "batches": prop("integer", "Batches", "Calls to Anaplan (at most 100,000 cells and 15 MB each)."),
+                "failures": prop_with("array", "Failures", "Always empty here; refused cells are a 422 problem.", "items",
+                    json!({ "type": "object", "additionalProperties": true })),
+            },
+        },
+        "ListItems": {
+            "type": "object",
+            "description": "A list's items (format=csv gives CSV instead).",
+            "properties": {
+                "list": prop_with("object", "List", "The list read.", "properties", json!({
+                    "id": prop("string", "List ID", "The list's id."),
+                    "name": prop("string", "List name", "The list's name."),
+                })),
+                "items": prop_with("array", "Items", "Every item of the list.", "items", schema_ref("ListItem")),
+            },
+        },
+        "ListItem": {
+            "type": "object",
+            "properties": {
+                "id": prop("string", "Item ID", "The item's id."),
+                "name": prop("string", "Item name", "The item's name."),
+                "code": prop("string", "Item code", "The item's code (empty when it has none)."),
+                "parent": prop("string", "Parent", "The parent item's name (empty at the top)."),
+                "properties": prop("object", "Properties", "The item's list properties, by name."),
+                "subsets": prop("object", "Subsets", "Whether the item is in each of the list's subsets, by name."),
+            },
+        },
+        "ListItemsBody": {
+            "type": "object",
+            "properties": {
+                "items": prop_with(
+                    "array",
+                    "Items",
+                    "The items to add, update, upsert or delete: code (required but for add), name (required for \
+                     add and for new codes of upsert), parent, properties, subsets; or id instead of code.",
+                    "items",
+                    schema_ref("ListItem"),
+                ),
+            },
+        },
+        "ListItemsChanged": {
+            "type": "object",
+            "description": "Every item was changed.",
+            "properties": {
+                "added": prop("integer", "Added", "Items added."),
+                "updated": prop("integer", "Updated", "Items updated."),
+                "deleted": prop("integer", "Deleted", "Items deleted."),
+                "ignored": prop("integer", "Ignored", "Items Anaplan ignored."),
+                "total": prop("integer", "Total", "Items in the request."),
+                "failures": prop_with("array", "Failures", "Always empty here; refused items are a 422 problem.", "items",
+                    json!({ "type": "object", "additionalProperties": true })),
             },
         },
         "Problem": {

@@ -110,7 +110,7 @@ async fn dispatch(
     let call = Call {
         function: name,
         accepted: function.accepted(),
-        body_is_file: matches!(function.trigger, Trigger::Http { body: RequestBody::File, .. }),
+        body_is_file: matches!(function.trigger, Trigger::Http { body: RequestBody::File | RequestBody::Data, .. }),
         method: parts.method,
         headers: parts.headers,
         query: parts.uri.query().map(str::to_owned),

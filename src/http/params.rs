@@ -40,6 +40,8 @@ pub enum Kind {
     Choice(&'static [&'static str]),
     /// Bytes (the whole request body).
     File,
+    /// A JSON object (the whole request body), described by that connector schema.
+    Json(&'static str),
 }
 
 /// A parameter: its name, type and help text.
@@ -96,6 +98,11 @@ impl Param {
     /// The same, as the request body (a file).
     pub const fn body(self) -> Param {
         Param { place: Place::Body, kind: Kind::File, ..self }
+    }
+
+    /// The same, as a JSON request body described by connector schema `schema`.
+    pub const fn json_body(self, schema: &'static str) -> Param {
+        Param { place: Place::Body, kind: Kind::Json(schema), ..self }
     }
 
     /// The same, required.

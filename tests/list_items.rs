@@ -1,0 +1,189 @@
+//! list-items: read every item (a list above 1,000,000 items through a large list read
+//! that is deleted afterwards), and add, update, upsert and delete in batches, with
+//! refused items a 422.
+
+mod support;
+
+use anaplan_functions::emulator::seed::*;
+use serde_json::{Value, json};
+use support::app::{App, problem};
+
+fn scope() -> String {
+    format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listName=Cost%20Centres")
+}
+
+#[tokio::test]
+async fn every_item_comes_with_code_parent_properties_and_subsets() {
+    let app = App::start().await;
+    let resp = app.get("list-items", &scope()).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["list"], json!({"id": LIST_COST_CENTRES_ID, "name": LIST_COST_CENTRES_NAME}));
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), COST_CENTRES.len());
+    assert_eq!(
+        items[0],
+        json!({"id": "209000000001", "name": "Finance Ops", "code": "CC100", "parent": COST_CENTRES_TOP_NAME,
+               "properties": {"Owner": "Ada"}, "subsets": {"Active": true}})
+    );
+    let resp = app.get("list-items", &format!("{}&format=csv", scope())).await;
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.starts_with("id,name,code,parent,Owner\n209000000001,Finance Ops,CC100,All Cost Centres,Ada\n"),
+        "{text}"
+    );
+
+    let by_id = app
+        .get("list-items", &format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId={LIST_COST_CENTRES_ID}"))
+        .await;
+    let by_id: Value = by_id.json().await.unwrap();
+    assert_eq!(by_id["list"]["name"], LIST_COST_CENTRES_NAME, "the name is looked up");
+    let p = problem(
+        app.get("list-items", &format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listName=Cost%20Centers"))
+            .await,
+        404,
+    )
+    .await;
+    assert_eq!(p["closestNames"][0], LIST_COST_CENTRES_NAME);
+    problem(
+        app.get("list-items", &format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId=102000000050")).await,
+        400,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_list_above_a_million_items_is_read_through_a_large_read_deleted_afterwards() {
+    let app = App::start().await;
+    let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId={LIST_TRANSACTIONS_ID}&format=csv");
+    let resp = app.get("list-items", &q).await;
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,name,code,parent"), "one header");
+    assert_eq!(lines.clone().count(), TRANSACTIONS_COUNT);
+    assert_eq!(lines.next(), Some("250000000001,T0000001,T0000001,"));
+    assert_eq!(app.fake.list_reads(), (0, 1), "created once and deleted");
+    let pages = app
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/readRequests/") && r.path.contains("/pages/"))
+        .count();
+    assert_eq!(pages, TRANSACTIONS_COUNT.div_ceil(LIST_READ_PAGE_ITEMS));
+}
+
+#[tokio::test]
+async fn add_update_and_delete_change_the_list() {
+    let app = App::start().await;
+    let add = json!({"items": [
+        {"code": "CC400", "name": "Legal", "properties": {"Owner": "Edsger"}, "subsets": {"Active": false}},
+        {"code": "CC410", "name": "Tax", "parent": "CC400"},
+    ]});
+    let resp = app.post("list-items", &format!("{}&action=add", scope()), &add).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"added": 2, "updated": 0, "deleted": 0, "ignored": 0, "total": 2, "failures": []}));
+    let items = app.fake.list_items(LIST_COST_CENTRES_ID);
+    let tax = items.iter().find(|i| i.code == "CC410").unwrap();
+    assert_eq!(tax.parent, "Legal");
+
+    let update = json!({"items": [{"code": "CC410", "name": "Tax & Treasury", "properties": {"Owner": "Barbara"}}]});
+    let body: Value =
+        app.post("list-items", &format!("{}&action=update", scope()), &update).await.json().await.unwrap();
+    assert_eq!(body["updated"], 1);
+    let items = app.fake.list_items(LIST_COST_CENTRES_ID);
+    let tax = items.iter().find(|i| i.code == "CC410").unwrap();
+    assert_eq!((tax.name.as_str(), tax.properties["Owner"].as_str()), ("Tax & Treasury", "Barbara"));
+
+    let body: Value = app
+        .post(
+            "list-items",
+            &format!("{}&action=delete", scope()),
+            &json!({"items": [{"code": "CC410"}, {"code": "CC400"}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["deleted"], 2);
+    assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID).len(), COST_CENTRES.len());
+}
+
+#[tokio::test]
+async fn upsert_adds_new_codes_updates_the_rest_and_twice_is_stable() {
+    let app = App::start().await;
+    let items = json!({"items": [
+        {"code": "CC100", "name": "Finance Operations", "properties": {"Owner": "Ada L."}},
+        {"code": "CC500", "name": "Marketing", "subsets": {"Active": true}},
+        {"code": "CC500", "name": "Marketing", "properties": {"Owner": "Hedy"}},
+    ]});
+    let q = format!("{}&action=upsert", scope());
+    let body: Value = app.post("list-items", &q, &items).await.json().await.unwrap();
+    assert_eq!(body, json!({"added": 1, "updated": 2, "deleted": 0, "ignored": 0, "total": 3, "failures": []}));
+    let after_first = app.fake.list_items(LIST_COST_CENTRES_ID);
+    assert_eq!(after_first.len(), COST_CENTRES.len() + 1);
+    let body: Value = app.post("list-items", &q, &items).await.json().await.unwrap();
+    assert_eq!(body, json!({"added": 0, "updated": 3, "deleted": 0, "ignored": 0, "total": 3, "failures": []}));
+    assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID), after_first, "upsert twice is stable");
+    let mkt = after_first.iter().find(|i| i.code == "CC500").unwrap();
+    assert_eq!(mkt.properties["Owner"], "Hedy");
+}
+
+#[tokio::test]
+async fn changes_go_in_batches_of_at_most_100000_in_order() {
+    let app = App::start().await;
+    let items: Vec<Value> =
+        (0..150_001).map(|i| json!({"code": format!("N{i:06}"), "name": format!("New {i}")})).collect();
+    let resp = app.post("list-items", &format!("{}&action=add", scope()), &json!({ "items": items })).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["added"], 150_001);
+    assert_eq!(app.fake.list_changes(), [("add".to_owned(), 100_000), ("add".to_owned(), 50_001)]);
+    let listed = app.fake.list_items(LIST_COST_CENTRES_ID);
+    assert_eq!(listed[COST_CENTRES.len()].code, "N000000", "in order");
+    assert_eq!(listed.last().unwrap().code, "N150000");
+}
+
+#[tokio::test]
+async fn refused_items_are_a_422_and_malformed_requests_change_nothing() {
+    let app = App::start().await;
+    let add = json!({"items": [
+        {"code": "CC600", "name": "Facilities"},
+        {"code": "CC700", "name": "Finance Ops"},
+        {"code": "CC800", "name": "Ops", "properties": {"Colour": "red"}},
+    ]});
+    let p = problem(app.post("list-items", &format!("{}&action=add", scope()), &add).await, 422).await;
+    assert_eq!(p["added"], 1);
+    let failed: Vec<(u64, &str)> = p["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["index"].as_u64().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(failed, [(1, "CC700"), (2, "CC800")]);
+
+    let before = app.fake.list_items(LIST_COST_CENTRES_ID);
+    let changes = app.fake.list_changes().len();
+    let cases = [
+        ("update", json!({"items": [{"code": "CC100", "name": "x"}, {"name": "no code"}]}), "code"),
+        ("add", json!({"items": [{"code": "CC900"}]}), "name"),
+        ("upsert", json!({"items": [{"code": "CC100", "colour": "red"}]}), "unknown field"),
+        (
+            "upsert",
+            json!({"items": [{"code": "CC100", "properties": {"Owner": "x"}}, {"code": "CC999"}]}),
+            "needs a name",
+        ),
+        ("delete", json!({"items": [{"code": "CC100", "subsets": {"Active": "yes"}}]}), "subsets"),
+        ("delete", json!({"items": {"code": "CC100"}}), "array"),
+        ("rename", json!({"items": []}), "action"),
+    ];
+    for (action, body, says) in cases {
+        let p = problem(app.post("list-items", &format!("{}&action={action}", scope()), &body).await, 400).await;
+        assert!(p["detail"].as_str().unwrap().contains(says), "{action}: {p}");
+    }
+    problem(app.post("list-items", &scope(), &json!({"items": []})).await, 400).await;
+    assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID), before);
+    assert_eq!(app.fake.list_changes().len(), changes, "nothing was sent");
+}

@@ -1,0 +1,159 @@
+//! write-cells: values written by name land in the emulator's cells, in batches within
+//! Anaplan's limits; a malformed request writes nothing; refused cells are a 422.
+
+mod support;
+
+use anaplan_functions::emulator::seed::*;
+use serde_json::{Value, json};
+use support::app::{App, problem};
+
+fn scope() -> String {
+    "workspaceName=FP%26A%20Planning&modelName=Revenue%20Plan&moduleName=REV10%20Sales%20Input".to_owned()
+}
+
+fn data_posts(app: &App) -> usize {
+    let path = format!("/2/0/models/{MODEL_REVENUE_ID}/modules/{MODULE_SALES_INPUT_ID}/data");
+    app.fake.requests().iter().filter(|r| r.method == "POST" && r.path == path).count()
+}
+
+const WIDGET: &str = "201000000001";
+const GADGET: &str = "201000000002";
+const NORTH: &str = "203000000001";
+const JAN: &str = "300000000001";
+const FEB: &str = "300000000002";
+
+#[tokio::test]
+async fn tidy_rows_land_in_the_cells_their_dimensions_name() {
+    let app = App::start().await;
+    let rows = json!({"rows": [
+        {"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual",
+         "Units": 120, "Price": 9.5, "Comment": "first", "Active": true, "Launch Date": "2026-03-01",
+         "Lead Region": "South"},
+        {"Products": "P002", "Regions": "R01", "Time": "Feb 26", "Versions": "Forecast", "Units": 7, "Comment": null},
+    ]});
+    let resp = app.post("write-cells", &scope(), &rows).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"cellsChanged": 7, "batches": 1, "failures": []}));
+    let f = &app.fake;
+    assert_eq!(f.cell(LINE_UNITS_ID, &[WIDGET, NORTH, JAN, VERSION_ACTUAL_ID]).as_deref(), Some("120"));
+    assert_eq!(f.cell(LINE_PRICE_ID, &[WIDGET, JAN, VERSION_ACTUAL_ID]).as_deref(), Some("9.5"));
+    assert_eq!(f.cell(LINE_COMMENT_ID, &[WIDGET, NORTH]).as_deref(), Some("first"));
+    assert_eq!(f.cell(LINE_ACTIVE_ID, &[WIDGET]).as_deref(), Some("true"));
+    assert_eq!(f.cell(LINE_LAUNCH_DATE_ID, &[WIDGET]).as_deref(), Some("2026-03-01"));
+    assert_eq!(f.cell(LINE_LEAD_REGION_ID, &[WIDGET]).as_deref(), Some("South"));
+    assert_eq!(f.cell(LINE_UNITS_ID, &[GADGET, NORTH, FEB, VERSION_FORECAST_ID]).as_deref(), Some("7"), "by code");
+    assert_eq!(f.cells_written(), 7, "a null is no cell");
+    assert_eq!(data_posts(&app), 1);
+}
+
+#[tokio::test]
+async fn anaplans_own_cells_are_checked_and_passed_on() {
+    let app = App::start().await;
+    let cells = json!({"cells": [
+        {"lineItemName": "Active", "dimensions": [{"dimensionName": "Products", "itemCode": "P003"}], "value": false},
+        {"lineItemId": LINE_PRICE_ID, "dimensions": [
+            {"dimensionId": DIM_PRODUCTS_ID, "itemId": GADGET},
+            {"dimensionName": "Time", "itemName": "Feb 26"},
+            {"dimensionName": "Versions", "itemName": "Forecast"}], "value": 12},
+    ]});
+    let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&moduleId={MODULE_SALES_INPUT_ID}");
+    let resp = app.post("write-cells", &q, &cells).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.fake.cell(LINE_ACTIVE_ID, &["201000000003"]).as_deref(), Some("false"));
+    assert_eq!(app.fake.cell(LINE_PRICE_ID, &[GADGET, FEB, VERSION_FORECAST_ID]).as_deref(), Some("12"));
+}
+
+#[tokio::test]
+async fn a_malformed_request_writes_nothing() {
+    let app = App::start().await;
+    let good = json!({"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": 1});
+    let cases = [
+        (json!({"rows": [good, {"Products": "Widget", "Region": "North", "Units": 2}]}), "Regions"),
+        (json!({"rows": [good, {"Products": "Widget", "Units": 2}]}), "lacks the dimension"),
+        (json!({"rows": [good, {"Products": "Widgit", "Active": true}]}), "Widget"),
+        (json!({"rows": [good, {"Products": "Widget", "Launch Date": "03/01/2026"}]}), "YYYY-MM-DD"),
+        (json!({"rows": [good, {"Products": "Widget", "Active": "yes"}]}), "true or false"),
+        (
+            json!({"rows": [good, {"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": "lots"}]}),
+            "a number",
+        ),
+        (json!({"rows": [good], "cells": []}), "exactly one"),
+        (json!({"cells": [{"lineItemName": "Unit", "dimensions": [], "value": 1}]}), "Units"),
+        (json!({}), "rows or cells"),
+    ];
+    for (body, says) in cases {
+        let p = problem(app.post("write-cells", &scope(), &body).await, 400).await;
+        let text = p.to_string();
+        assert!(text.contains(says), "{says}: {p}");
+    }
+    assert_eq!(data_posts(&app), 0, "nothing was sent");
+    assert_eq!(app.fake.cells_written(), 0);
+    let p = problem(app.post("write-cells", &scope().replace("REV10", "REV11"), &json!({"rows": []})).await, 404).await;
+    assert!(p["closestNames"].to_string().contains(MODULE_SALES_INPUT_NAME), "{p}");
+    problem(
+        app.post(
+            "write-cells",
+            &format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&moduleId=101000000020"),
+            &json!({"rows": []}),
+        )
+        .await,
+        400,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cells_anaplan_refuses_are_a_422_naming_each_row() {
+    let app = App::start().await;
+    let rows = json!({"rows": [
+        {"Products": "Widget", "Active": true},
+        {"Products": "All Products", "Active": true},
+        {"Products": "Gadget", "Total Units": 4, "Active": false},
+    ]});
+    let p = problem(app.post("write-cells", &scope(), &rows).await, 422).await;
+    assert_eq!(p["cellsChanged"], 2);
+    let failures: Vec<(u64, String)> = p["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["row"].as_u64().unwrap(), f["lineItem"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(failures, [(1, "Active".to_owned()), (2, "Total Units".to_owned())]);
+    assert!(p["failures"][0]["reason"].as_str().unwrap().contains("aggregate"), "{p}");
+    assert_eq!(app.fake.cell(LINE_ACTIVE_ID, &[WIDGET]).as_deref(), Some("true"));
+}
+
+#[tokio::test]
+async fn large_writes_go_in_batches_within_anaplans_limits_in_order() {
+    let app = App::start().await;
+    // 250,000 cells: three batches of at most 100,000; the last value of each cell wins.
+    let mut rows = Vec::with_capacity(125_000);
+    for i in 0..125_000u32 {
+        let product = PRODUCTS[(i % 3) as usize];
+        rows.push(
+            json!({"Products": product, "Active": i % 2 == 0, "Launch Date": format!("2026-01-{:02}", 1 + i % 28)}),
+        );
+    }
+    let resp = app.post("write-cells", &scope(), &json!({ "rows": rows })).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["cellsChanged"], 250_000);
+    assert_eq!(body["batches"], 3);
+    assert_eq!(app.fake.cell_writes(), [100_000, 100_000, 50_000]);
+    // Row 124,998 (Widget, i even) is the last Widget row.
+    assert_eq!(app.fake.cell(LINE_ACTIVE_ID, &[WIDGET]).as_deref(), Some("true"));
+    assert_eq!(app.fake.cell(LINE_LAUNCH_DATE_ID, &[WIDGET]).as_deref(), Some("2026-01-07"));
+
+    // Long texts: the 15 MB limit splits before 100,000 cells.
+    let text = "x".repeat(400);
+    let rows: Vec<Value> = (0..50_000)
+        .map(|i| json!({"Products": PRODUCTS[i % 3], "Regions": REGIONS[i % 2], "Comment": format!("{i} {text}")}))
+        .collect();
+    let resp = app.post("write-cells", &scope(), &json!({ "rows": rows })).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["cellsChanged"], 50_000);
+    assert!(body["batches"].as_u64().unwrap() >= 2, "{body}");
+    assert_eq!(app.fake.cell_writes().len(), 3 + body["batches"].as_u64().unwrap() as usize);
+}
