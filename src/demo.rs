@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::Settings;
-use crate::emulator::{Emulator, EmulatorConfig, Launch, seed};
+use crate::emulator::{Emulator, EmulatorConfig, Launch, seed, seed_cloudworks};
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,8 @@ pub fn settings_for(emulator: &Emulator, token_file: &std::path::Path) -> HashMa
         ("ANAPLAN_API_URL", emulator.base_url()),
         ("ANAPLAN_AUTH_URL", emulator.base_url()),
         ("ANAPLAN_OAUTH_URL", emulator.base_url()),
+        ("ANAPLAN_CLOUDWORKS_URL", emulator.base_url()),
+        ("ANAPLAN_AUDIT_URL", emulator.base_url()),
         ("ANAPLAN_CLIENT_ID", c.client_id),
         ("ANAPLAN_CLIENT_SECRET", c.client_secret),
         ("ANAPLAN_REFRESH_TOKEN", c.refresh_token),
@@ -105,6 +107,46 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
             "list-objects",
             "the models of the workspace (what the connector's dropdowns show)".to_owned(),
             format!("curl -sS '{base}/api/list-objects?kind=models&{ws}'"),
+        ),
+        (
+            "write-cells",
+            format!("writes Units and Active for Widget, North, Jan 26 into {:?}", seed::MODULE_SALES_INPUT_NAME),
+            format!(
+                "curl -sS -X POST '{base}/api/write-cells' -H 'Content-Type: application/json' -d '{}'",
+                serde_json::json!({
+                    "workspaceName": seed::WS_FPA_NAME,
+                    "modelName": seed::MODEL_REVENUE_NAME,
+                    "moduleName": seed::MODULE_SALES_INPUT_NAME,
+                    "rows": [{"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual",
+                              "Units": 120, "Active": true}],
+                })
+            ),
+        ),
+        (
+            "list-items",
+            format!("every item of the list {:?}", seed::LIST_COST_CENTRES_NAME),
+            format!("curl -sS '{base}/api/list-items?{ws}&{model}&listName={}'", query(seed::LIST_COST_CENTRES_NAME)),
+        ),
+        (
+            "run-integration",
+            format!(
+                "runs the CloudWorks integration {:?} and waits up to 30 s for its result",
+                seed_cloudworks::INTEGRATION_PROCESS_NAME
+            ),
+            format!(
+                "curl -sS -X POST '{base}/api/run-integration?wait=30' -H 'Content-Type: application/json' -d '{}'",
+                serde_json::json!({"integrationName": seed_cloudworks::INTEGRATION_PROCESS_NAME})
+            ),
+        ),
+        (
+            "users",
+            "a user and their workspaces (SCIM)".to_owned(),
+            format!("curl -sS '{base}/api/users?userName=user001%40example.com'"),
+        ),
+        (
+            "audit-events",
+            "the last 24 hours of audit events".to_owned(),
+            format!("curl -sS '{base}/api/audit-events?type=all'"),
         ),
     ]
 }

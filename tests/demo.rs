@@ -136,7 +136,21 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             break;
         }
     }
-    assert_eq!(functions, ["get-view-data", "run-process", "export-file", "import-file", "list-objects"]);
+    assert_eq!(
+        functions,
+        [
+            "get-view-data",
+            "run-process",
+            "export-file",
+            "import-file",
+            "list-objects",
+            "write-cells",
+            "list-items",
+            "run-integration",
+            "users",
+            "audit-events"
+        ]
+    );
     assert_eq!(calls.len(), functions.len(), "one curl line per function");
 
     let http = reqwest::Client::new();
@@ -171,6 +185,19 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     assert_eq!(import["rows"]["failed"], 0, "{import}");
     let models = json(4);
     assert!(models.as_array().unwrap().iter().any(|m| m["name"] == "Revenue Plan"), "{models}");
+    let written = json(5);
+    assert_eq!((written["cellsChanged"].as_u64(), written["batches"].as_u64()), (Some(2), Some(1)), "{written}");
+    let items = json(6);
+    assert_eq!(items["list"]["name"], "Cost Centres", "{items}");
+    assert!(items["items"].as_array().is_some_and(|i| !i.is_empty()), "{items}");
+    let run = json(7);
+    assert_eq!(run["success"], true, "{run}");
+    assert!(run["runId"].as_str().is_some_and(|id| id.len() == 32), "{run}");
+    let users = json(8);
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+    assert_eq!(users[0]["userName"], "user001@example.com", "{users}");
+    let audit = json(9);
+    assert!(audit["events"].as_array().is_some_and(|e| !e.is_empty()), "{audit}");
 
     // Without a storage account, Idempotency-Key says how to add one.
     let resp = http
