@@ -3,44 +3,13 @@
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::Emulator;
 use anaplan_functions::emulator::seed_cloudworks::*;
 use serde_json::{Value, json};
 
-struct Cw {
-    fake: Emulator,
-    http: reqwest::Client,
-    token: String,
-}
+mod support;
+use support::emulator_api::EmulatorApi as Cw;
 
 impl Cw {
-    async fn start() -> Cw {
-        let fake = Emulator::start().await;
-        let http = reqwest::Client::new();
-        let grant: Value = http
-            .post(format!("{}/oauth/token", fake.base_url()))
-            .json(&json!({
-                "grant_type": "refresh_token",
-                "client_id": fake.client_id(),
-                "client_secret": fake.client_secret(),
-                "refresh_token": fake.initial_refresh_token(),
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = grant["access_token"].as_str().unwrap().to_owned();
-        Cw { fake, http, token }
-    }
-
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}/2/0/{path}", self.fake.base_url()))
-            .header("authorization", format!("AnaplanAuthToken {}", self.token))
-    }
-
     async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.req(reqwest::Method::GET, path).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))

@@ -1,51 +1,11 @@
 //! The emulator's transactional API is strict: module writes and list changes enforce
 //! Anaplan's shapes and limits, and what they change shows in later reads.
 
-use anaplan_functions::emulator::Emulator;
 use anaplan_functions::emulator::seed::*;
 use serde_json::{Value, json};
 
-struct Api {
-    fake: Emulator,
-    http: reqwest::Client,
-    token: String,
-}
-
-impl Api {
-    async fn start() -> Api {
-        let fake = Emulator::start().await;
-        let http = reqwest::Client::new();
-        let grant: Value = http
-            .post(format!("{}/oauth/token", fake.base_url()))
-            .json(&json!({
-                "grant_type": "refresh_token",
-                "client_id": fake.client_id(),
-                "client_secret": fake.client_secret(),
-                "refresh_token": fake.initial_refresh_token(),
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = grant["access_token"].as_str().unwrap().to_owned();
-        Api { fake, http, token }
-    }
-
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}/2/0/{path}", self.fake.base_url()))
-            .header("authorization", format!("AnaplanAuthToken {}", self.token))
-    }
-
-    async fn send(&self, b: reqwest::RequestBuilder) -> (u16, Value) {
-        let resp = b.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-}
+mod support;
+use support::emulator_api::EmulatorApi as Api;
 
 fn write_path() -> String {
     format!("models/{MODEL_REVENUE_ID}/modules/{MODULE_SALES_INPUT_ID}/data")

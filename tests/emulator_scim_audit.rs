@@ -6,23 +6,8 @@ use anaplan_functions::emulator::Emulator;
 use anaplan_functions::emulator::seed::*;
 use serde_json::{Value, json};
 
-async fn token(fake: &Emulator) -> String {
-    let grant: Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", fake.base_url()))
-        .json(&json!({
-            "grant_type": "refresh_token",
-            "client_id": fake.client_id(),
-            "client_secret": fake.client_secret(),
-            "refresh_token": fake.initial_refresh_token(),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    grant["access_token"].as_str().unwrap().to_owned()
-}
+mod support;
+use support::emulator_api::access_token as token;
 
 struct Scim {
     fake: Emulator,

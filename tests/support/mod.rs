@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod certs;
+pub mod emulator_api;
 pub mod fake_identity;
 pub mod fake_key_vault;
 pub mod host;
