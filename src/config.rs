@@ -12,6 +12,24 @@ use crate::anaplan::token_file;
 use crate::secret::Secret;
 use crate::storage::{BlobAccount, StorageError};
 
+/// `FORWARDED_HOSTS`: comma-separated host names (optionally with a port), each a bare
+/// host that can stand in a URL; kept lowercase.
+fn forwarded_hosts(value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let mut hosts = Vec::new();
+    for h in value.unwrap_or_default().split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let bare = !h.contains(['/', '?', '#', '@', '\\', ' '])
+            && Url::parse(&format!("https://{h}/")).is_ok_and(|u| u.host_str().is_some() && u.path() == "/");
+        if !bare {
+            return Err(err(
+                "FORWARDED_HOSTS",
+                format!("expected comma-separated host names such as api.contoso.com, got {h:?}"),
+            ));
+        }
+        hosts.push(h.to_ascii_lowercase());
+    }
+    Ok(hosts)
+}
+
 /// A setting that is missing or malformed.
 #[derive(Debug, thiserror::Error)]
 #[error("setting {name}: {problem}")]
@@ -99,6 +117,9 @@ pub struct Settings {
     pub oauth_url: Url,
     /// `ANAPLAN_POLL_SECONDS`.
     pub poll_seconds: u64,
+    /// `FORWARDED_HOSTS`: host names (`host` or `host:port`, lowercase) that
+    /// `X-Forwarded-Host` may name in status URLs; empty = that header is ignored.
+    pub forwarded_hosts: Vec<String>,
     /// The app's storage account (`AzureWebJobsStorage`, or its identity-based form).
     pub app_storage: Option<BlobAccount>,
     /// `EXPORT_STORAGE_URL`.
@@ -187,6 +208,7 @@ impl Settings {
                 }
             },
         };
+        let forwarded_hosts = forwarded_hosts(get("FORWARDED_HOSTS"))?;
         let method =
             match get("ANAPLAN_AUTH_METHOD").unwrap_or_else(|| "oauth".to_owned()).to_ascii_lowercase().as_str() {
                 "oauth" => AuthMethod::OAuth,
@@ -223,6 +245,7 @@ impl Settings {
             auth_url,
             oauth_url,
             poll_seconds,
+            forwarded_hosts,
             app_storage,
             export_storage,
             cloudworks,
@@ -373,9 +396,23 @@ mod tests {
         assert_eq!(s.api_url.as_str(), "https://api.anaplan.com/");
         assert_eq!(s.oauth_url.as_str(), "https://us1a.app.anaplan.com/");
         assert_eq!(s.auth_url.as_str(), "https://auth.anaplan.com/");
+        assert!(s.forwarded_hosts.is_empty());
         assert_eq!(s.poll_seconds, 5);
         assert_eq!(s.auth.method, AuthMethod::OAuth);
         assert!(matches!(s.auth.secrets, SecretsFrom::Env { token_file: Some(_), .. }));
+    }
+
+    #[test]
+    fn forwarded_hosts_are_bare_host_names() {
+        let mut pairs = OAUTH.to_vec();
+        pairs.push(("FORWARDED_HOSTS", " API.contoso.com, front.example.net:8443 ,"));
+        let s = settings(&pairs).unwrap();
+        assert_eq!(s.forwarded_hosts, ["api.contoso.com", "front.example.net:8443"]);
+        for bad in ["evil.com/path", "user@evil.com", "a b", "https://x.com"] {
+            let mut pairs = OAUTH.to_vec();
+            pairs.push(("FORWARDED_HOSTS", bad));
+            assert_eq!(settings(&pairs).unwrap_err().name, "FORWARDED_HOSTS", "{bad}");
+        }
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         catalog: Catalog::default(),
         caller_auth: settings.auth.method == AuthMethod::Caller,
         poll_seconds: settings.poll_seconds,
+        forwarded_hosts: settings.forwarded_hosts.clone().into(),
         app_storage: settings.app_storage.clone().map(Arc::new),
         export_storage: settings.export_storage.clone().map(Arc::new),
         state_store: Arc::default(),

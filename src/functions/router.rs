@@ -115,6 +115,7 @@ async fn dispatch(
         headers: parts.headers,
         query: parts.uri.query().map(str::to_owned),
         body,
+        forwarded_hosts: state.forwarded_hosts.clone(),
     };
     match tokio::time::timeout(ANSWER_DEADLINE, (function.handler)(&state, call)).await {
         Ok(Ok(resp)) => resp,

@@ -18,11 +18,13 @@ use crate::anaplan::tasks::{Task, TaskState};
 pub const MAX_WAIT_SECONDS: u64 = 100;
 
 /// The status URL of a task: `<scheme>://<public host>/api/<function>?<params>&code=<key>`.
-/// Scheme and host come from `X-Forwarded-Proto` / `X-Forwarded-Host` when present, else
-/// from `Host` (with `https`, or `http` for a loopback host). The caller's function key is
+/// The scheme comes from `X-Forwarded-Proto` when present (else `https`, or `http` for a
+/// loopback host); the host from `Host`, or from `X-Forwarded-Host` only when its value is
+/// listed in `FORWARDED_HOSTS` (a front end the admin trusts), so a caller cannot make the
+/// URL that carries its function key point at another host. The caller's function key is
 /// carried as `code` when the call had one, so the poll passes the host's key check.
 pub fn status_url(call: &Call, function: &str, params: &[(&str, &str)]) -> Result<String, Problem> {
-    let (scheme, host) = public_origin(&call.headers)?;
+    let (scheme, host) = public_origin(&call.headers, &call.forwarded_hosts)?;
     let mut url = Url::parse(&format!("{scheme}://{host}{ROUTE_PREFIX}{function}"))
         .map_err(|e| Problem::bad_parameter(format!("the Host header does not make a URL: {e}")))?;
     let key = function_key(call);
@@ -47,8 +49,9 @@ fn first_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn public_origin(headers: &HeaderMap) -> Result<(String, String), Problem> {
+fn public_origin(headers: &HeaderMap, forwarded_hosts: &[String]) -> Result<(String, String), Problem> {
     let host = first_value(headers, "x-forwarded-host")
+        .filter(|h| forwarded_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h)))
         .or_else(|| first_value(headers, header::HOST.as_str()))
         .ok_or_else(|| Problem::bad_parameter("the request has no Host header, so no status URL can be built"))?;
     // Only a bare host[:port] may go into the URL: anything else could redirect a poll.
@@ -155,6 +158,7 @@ mod tests {
             headers: h,
             query: query.map(str::to_owned),
             body: Bytes::new(),
+            forwarded_hosts: vec!["myapp.azurewebsites.net".to_owned()].into(),
         }
     }
 
@@ -173,6 +177,21 @@ mod tests {
             url,
             "https://myapp.azurewebsites.net/api/run-process?taskId=ABC&processName=a+b%26c&code=abc%2F%3D%3D"
         );
+    }
+
+    #[test]
+    fn an_x_forwarded_host_not_in_forwarded_hosts_is_ignored() {
+        for evil in [
+            "evil.example.com",
+            "myapp.azurewebsites.net.evil.example.com",
+            "evil.example.com, myapp.azurewebsites.net",
+        ] {
+            let c = call(&[("host", "myapp.example.com"), ("x-forwarded-host", evil), ("x-functions-key", "k")], None);
+            let url = status_url(&c, "run-process", &[]).unwrap();
+            assert_eq!(url, "https://myapp.example.com/api/run-process?code=k", "{evil}");
+        }
+        let listed = call(&[("host", "internal:7071"), ("x-forwarded-host", "MyApp.AzureWebsites.net")], None);
+        assert_eq!(status_url(&listed, "x", &[]).unwrap(), "https://myapp.azurewebsites.net/api/x");
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct AppState {
     pub caller_auth: bool,
     /// `Retry-After` for 202 answers.
     pub poll_seconds: u64,
+    /// `FORWARDED_HOSTS`: the only values of `X-Forwarded-Host` a status URL may carry.
+    pub forwarded_hosts: Arc<[String]>,
     /// The app's own storage account (`AzureWebJobsStorage`): shared state.
     pub app_storage: Option<Arc<BlobAccount>>,
     /// Where exports to Blob go (`EXPORT_STORAGE_URL`, else the app's account).
@@ -120,6 +122,8 @@ pub struct Call {
     pub query: Option<String>,
     /// Request body.
     pub body: Bytes,
+    /// `FORWARDED_HOSTS` (see [`AppState::forwarded_hosts`]).
+    pub forwarded_hosts: Arc<[String]>,
 }
 
 impl Call {
