@@ -8,6 +8,7 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+use support::memory::peak_rss;
 
 use std::time::Instant;
 
@@ -20,16 +21,6 @@ use support::app::{App, azurite_container, follow};
 /// upload), so growth is a small multiple of one chunk; a handler that held the file would
 /// grow by more than the whole 110 MiB.
 const BOUND_BYTES: u64 = 5 * 10 * 1024 * 1024;
-
-fn peak_rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc is readable");
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status");
-    kb * 1024
-}
 
 async fn export_to_blob(app: &App, export: &str, container: &str) -> f64 {
     let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&exportId={export}");

@@ -9,6 +9,7 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+use support::memory::peak_rss;
 
 use std::time::Instant;
 
@@ -19,16 +20,6 @@ use support::app::App;
 const ROWS: usize = 500_000;
 /// Two batch bodies of 15 MB: the one being sent and slack for the allocator.
 const BOUND_BYTES: u64 = 2 * 15 * 1024 * 1024;
-
-fn peak_rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc is readable");
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status");
-    kb * 1024
-}
 
 fn rows(malformed_last: bool) -> Value {
     let mut rows: Vec<Value> = (0..ROWS)

@@ -9,3 +9,4 @@ pub mod emulator_api;
 pub mod fake_identity;
 pub mod fake_key_vault;
 pub mod host;
+pub mod memory;
