@@ -144,8 +144,11 @@ param additionalAppSettings object = {}
 ])
 param storageSku string = 'Standard_LRS'
 
-@description('Blob container created for exports (export-file destination=blob); any other container of the account works too.')
-param exportContainerName string = 'anaplan-exports'
+@description('BLOB_CONTAINERS: the containers export-file and import-file may use through Blob; no other is reachable through the app. In the app\'s own account (exportStorageUrl empty) they are created here and the app\'s identity gets Storage Blob Data Contributor on each of them only. The host\'s, deployment and state containers (azure-webjobs-*, app-package-*, scm-*, anaplan-functions-state) are refused by the app even if listed.')
+@minLength(1)
+param blobContainerNames array = [
+  'anaplan-exports'
+]
 
 @description('Key Vault purge protection: deleted secrets and the vault itself cannot be purged before the retention period ends. Irreversible once on.')
 param keyVaultPurgeProtection bool = true
@@ -198,6 +201,15 @@ var names = {
   connector: empty(connectorName) ? '${name}-connector' : connectorName
 }
 var deploymentContainerName = 'app-package'
+// Where the host keeps its keys and timer state, and the handler its idempotency records
+// and refresh lock: the app's identity needs data rights on these (and no others) besides
+// blobContainerNames.
+var platformContainerNames = [
+  'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
+  'anaplan-functions-state'
+]
+var transferContainerNames = empty(exportStorageUrl) ? blobContainerNames : []
 
 // ---------------------------------------------------------------- resources
 
@@ -221,7 +233,8 @@ module storage 'modules/storage.bicep' = {
     tags: allTags
     skuName: storageSku
     deploymentContainerName: deploymentContainerName
-    exportContainerName: exportContainerName
+    transferContainerNames: transferContainerNames
+    platformContainerNames: platformContainerNames
   }
 }
 
@@ -255,6 +268,7 @@ var baseSettings = {
   CLOUDWORKS_SAS_CONNECTIONS: cloudWorksSasConnections
   CLOUDWORKS_SAS_DAYS: string(cloudWorksSasDays)
   CLOUDWORKS_SAS_SCHEDULE: cloudWorksSasSchedule
+  BLOB_CONTAINERS: join(blobContainerNames, ',')
 }
 var vaultSettings = useKeyVault ? { KEY_VAULT_URI: vault.outputs.uri } : {}
 var exportSettings = empty(exportStorageUrl) ? {} : { EXPORT_STORAGE_URL: exportStorageUrl }
@@ -287,6 +301,8 @@ module roles 'modules/roles.bicep' = {
   params: {
     principalId: app.outputs.principalId
     storageAccountName: storage.outputs.name
+    ownedContainerNames: concat([storage.outputs.deploymentContainerName], storage.outputs.platformContainerNames)
+    transferContainerNames: storage.outputs.transferContainerNames
     vaultName: vault.outputs.name
     refreshTokenSecretName: writableSecrets.outputs.refreshTokenSecretName
     accessTokenSecretName: writableSecrets.outputs.accessTokenSecretName
@@ -340,8 +356,8 @@ output principalId string = app.outputs.principalId
 @description('The app\'s storage account (AzureWebJobsStorage, exports).')
 output storageAccountName string = storage.outputs.name
 
-@description('Blob container created for exports.')
-output exportContainerName string = storage.outputs.exportContainerName
+@description('The containers export-file and import-file may use (BLOB_CONTAINERS).')
+output blobContainerNames array = blobContainerNames
 
 @description('Resource id of the custom connector; empty unless deployConnector.')
 output connectorId string = deployConnector ? connector.outputs.id : ''

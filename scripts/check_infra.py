@@ -311,6 +311,7 @@ REQUIRED = [
 
 ROLE_IDS = {
     "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
@@ -319,7 +320,7 @@ ROLE_IDS = {
 # Interface section 3 (+ the host's own), as app settings main.bicep / functionapp.bicep write.
 APP_SETTINGS = [
     "ANAPLAN_AUTH_METHOD", "KEY_VAULT_URI", "ANAPLAN_API_URL", "ANAPLAN_AUTH_URL", "ANAPLAN_OAUTH_URL",
-    "ANAPLAN_POLL_SECONDS", "EXPORT_STORAGE_URL", "AzureWebJobsStorage__accountName",
+    "ANAPLAN_POLL_SECONDS", "EXPORT_STORAGE_URL", "BLOB_CONTAINERS", "AzureWebJobsStorage__accountName",
     "APPLICATIONINSIGHTS_CONNECTION_STRING", "FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION",
     "WEBSITE_RUN_FROM_PACKAGE",
 ]
@@ -373,6 +374,24 @@ def check_contract(asts):
                 officer_scopes.append(secret_syms[(f, scope)])
     if len(officer_scopes) != 2:
         problem(f"expected the app's Key Vault Secrets Officer on exactly 2 secrets, found {len(officer_scopes)}")
+    # Blob data roles for the app only on containers, never on a storage account: a
+    # function key must not reach the host's keys or the deployment package (BLOB_CONTAINERS).
+    container_syms = {(f, s) for f, s, r in resources if r.get("type") == "Microsoft.Storage/storageAccounts/blobServices/containers"}
+    blob_roles = 0
+    for f, sym, res in resources:
+        if res.get("type") != "Microsoft.Authorization/roleAssignments" or rel(f) != "infra/modules/roles.bicep":
+            continue
+        b = body(res)
+        role = json.dumps(get_path(b, "properties.roleDefinitionId"))
+        if "storageBlobData" in role:
+            blob_roles += 1
+            scope = get_path(b, "scope")
+            if isinstance(scope, dict):  # containers[i]
+                scope = (scope.get("operator", {}).get("operands") or {}).get("operand_1")
+            if (f, scope) not in container_syms:
+                problem(f"{rel(f)}: {sym}: the app's blob data role must be scoped to containers, not {scope}")
+    if blob_roles < 2:
+        problem(f"infra/modules/roles.bicep: expected the app's blob data roles on its containers, found {blob_roles}")
     roles_text = (INFRA / "modules" / "roles.bicep").read_text(encoding="utf-8")
     for role, guid in ROLE_IDS.items():
         if guid not in roles_text:
@@ -393,7 +412,7 @@ def check_contract(asts):
         if out not in main_outputs:
             problem(f"infra/main.bicep: output {out} missing")
     if len(problems) == before:
-        ok(f"{len(REQUIRED)} required properties, the 4 role ids, Secrets Officer scoped to the 2 writable secrets, "
+        ok(f"{len(REQUIRED)} required properties, the {len(ROLE_IDS)} role ids, blob roles scoped to containers, Secrets Officer scoped to the 2 writable secrets, "
            f"{len(APP_SETTINGS)} app settings, {len(MAIN_OUTPUTS)} outputs")
 
 

@@ -10,7 +10,7 @@ use crate::anaplan::auth::SecretKind;
 use crate::anaplan::auth::legacy::certificate::sign_nonce;
 use crate::anaplan::token_file;
 use crate::secret::Secret;
-use crate::storage::{BlobAccount, StorageError};
+use crate::storage::{AllowedContainers, BlobAccount, StorageError};
 
 /// `FORWARDED_HOSTS`: comma-separated host names (optionally with a port), each a bare
 /// host that can stand in a URL; kept lowercase.
@@ -124,6 +124,11 @@ pub struct Settings {
     pub app_storage: Option<BlobAccount>,
     /// `EXPORT_STORAGE_URL`.
     pub export_storage: Option<BlobAccount>,
+    /// `BLOB_CONTAINERS`: the containers transfers may use.
+    pub blob_containers: AllowedContainers,
+    /// Reserved containers `BLOB_CONTAINERS` listed, which are refused anyway (start-up
+    /// warns about them).
+    pub blob_containers_ignored: Vec<String>,
     /// `ANAPLAN_CLOUDWORKS_URL` and the `CLOUDWORKS_SAS_*` settings.
     pub cloudworks: CloudWorksSettings,
     /// `ANAPLAN_SCIM_URL` (default: `ANAPLAN_API_URL`); `/scim/1/0/v2` is appended by the client.
@@ -238,6 +243,9 @@ impl Settings {
                 "with KEY_VAULT_URI and oauth, refreshes are serialised across instances with a blob lease in the app's storage account: set AzureWebJobsStorage (or AzureWebJobsStorage__accountName)",
             ));
         }
+        let (blob_containers, blob_containers_ignored) =
+            AllowedContainers::from_setting(get(crate::storage::containers::SETTING).as_deref())
+                .map_err(storage_setting(crate::storage::containers::SETTING))?;
         let cloudworks = CloudWorksSettings::from_lookup(&get)?;
         Ok(Settings {
             auth,
@@ -248,6 +256,8 @@ impl Settings {
             forwarded_hosts,
             app_storage,
             export_storage,
+            blob_containers,
+            blob_containers_ignored,
             cloudworks,
             scim_url,
             audit_url,
@@ -413,6 +423,21 @@ mod tests {
             pairs.push(("FORWARDED_HOSTS", bad));
             assert_eq!(settings(&pairs).unwrap_err().name, "FORWARDED_HOSTS", "{bad}");
         }
+    }
+
+    #[test]
+    fn blob_containers_default_to_anaplan_exports_and_are_checked_at_start() {
+        assert_eq!(settings(&OAUTH).unwrap().blob_containers.names(), ["anaplan-exports"]);
+        let mut pairs = OAUTH.to_vec();
+        pairs.push(("BLOB_CONTAINERS", "finance, scm-releases ,finance"));
+        let s = settings(&pairs).unwrap();
+        assert_eq!(s.blob_containers.names(), ["finance"]);
+        assert_eq!(s.blob_containers_ignored, ["scm-releases"]);
+        let mut pairs = OAUTH.to_vec();
+        pairs.push(("BLOB_CONTAINERS", "finance,Not_A_Container"));
+        let e = settings(&pairs).unwrap_err();
+        assert_eq!(e.name, "BLOB_CONTAINERS");
+        assert!(e.problem.contains("Not_A_Container"), "{e}");
     }
 
     #[test]

@@ -109,6 +109,12 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
     let http = http_client(None);
     let credentials = credentials(settings)?;
     let anaplan = Client::new(http, &settings.api_url, credentials, RetryPolicy::default());
+    if !settings.blob_containers_ignored.is_empty() {
+        tracing::warn!(
+            containers = %settings.blob_containers_ignored.join(","),
+            "BLOB_CONTAINERS lists containers of the host, the deployment or this app's state; they are refused anyway"
+        );
+    }
     Ok(AppState {
         cloudworks: anaplan.at(&settings.cloudworks.url),
         cloudworks_settings: settings.cloudworks.clone(),
@@ -119,6 +125,7 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         forwarded_hosts: settings.forwarded_hosts.clone().into(),
         app_storage: settings.app_storage.clone().map(Arc::new),
         export_storage: settings.export_storage.clone().map(Arc::new),
+        blob_containers: Arc::new(settings.blob_containers.clone()),
         state_store: Arc::default(),
         scim: ScimApi::new(&settings.scim_url, scim_key_source(settings)?),
         audit: AuditApi::new(&settings.audit_url),

@@ -6,7 +6,7 @@ mod support;
 use anaplan_functions::emulator::seed::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::app::{App, azurite_container, follow, problem, read_blob};
+use support::app::{App, azurite_container, follow, missing_container, problem, read_blob};
 
 fn q(export: &str) -> String {
     format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&exportId={export}")
@@ -106,10 +106,22 @@ async fn blob_parameters_are_checked_before_anything_runs() {
     )
     .await;
     problem(app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"container": "x"})).await, 400).await;
+    // Only the containers BLOB_CONTAINERS allows; the host's, the deployment's and the
+    // app's state never, whatever the setting says.
+    for container in ["azure-webjobs-secrets", "app-package-myapp", "scm-releases", "anaplan-functions-state", "other"]
+    {
+        let body = problem(
+            app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "blob", "container": container})).await,
+            400,
+        )
+        .await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("BLOB_CONTAINERS") && detail.contains(container), "{body}");
+    }
     problem(app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "ftp"})).await, 400).await;
     assert!(app.fake.task_starts().is_empty());
     // A container that does not exist: the export runs, the write is a clear 404.
-    let missing = format!("missing-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let missing = missing_container();
     let start =
         app.post("export-file", &q(EXPORT_PRICE_ID), &json!({"destination": "blob", "container": missing})).await;
     let (done, _) = follow(&app.http, start).await;

@@ -123,3 +123,30 @@ async fn an_idempotency_key_uploads_and_starts_once() {
     assert_eq!(app.fake.task_starts().len(), 1);
     assert_eq!(app.fake.upload_chunk_sizes(FILE_PRODUCTS_ID).len(), 1, "uploaded once");
 }
+
+#[tokio::test]
+async fn blob_sources_outside_blob_containers_are_refused_before_anything_is_read() {
+    // The admin lists a host container by mistake: it is refused anyway.
+    let fake = anaplan_functions::emulator::Emulator::start().await;
+    let app = App::start_against(fake, |env| {
+        env.retain(|(k, _)| k != "BLOB_CONTAINERS");
+        env.push(("BLOB_CONTAINERS".into(), "anaplan-exports,azure-webjobs-secrets".into()));
+    })
+    .await;
+    for container in ["azure-webjobs-secrets", "azure-webjobs-hosts", "app-package", "anaplan-functions-state", "other"]
+    {
+        let query = format!("{}&source=blob&container={container}&blobName=host.json", q(IMPORT_PRODUCTS_ID));
+        let resp = app
+            .http
+            .post(format!("{}?{query}", app.url("import-file")))
+            .header("x-functions-key", app.host.function_key())
+            .send()
+            .await
+            .unwrap();
+        let body = problem(resp, 400).await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("BLOB_CONTAINERS") && detail.contains(container), "{body}");
+    }
+    assert!(app.fake.upload_chunk_sizes(FILE_PRODUCTS_ID).is_empty());
+    assert!(app.fake.task_starts().is_empty());
+}

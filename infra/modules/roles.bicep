@@ -15,11 +15,15 @@
 //   delete or purge other secrets. Role assignments need their scope to exist, hence
 //   writable-secrets.bicep creates the two secrets (once, empty) before this module runs.
 //
-// Storage: Storage Blob Data Owner on the ACCOUNT, the role the Functions docs name for an
-// identity-based AzureWebJobsStorage (host keys, leases, containers the host creates). It
-// also covers the handler's state records and locks, the Flex deployment container, and
-// exports written to Blob (in any container of the account). No queue or table roles: the
-// app has HTTP triggers only.
+// Storage: nothing on the ACCOUNT, only on containers (a function key must not make its
+// holder Blob Data Owner of the app's own account: see BLOB_CONTAINERS in the README).
+// - Storage Blob Data Owner on the containers the platform and the handler keep their own
+//   data in: the host's keys and timer state (azure-webjobs-hosts, azure-webjobs-secrets),
+//   the Flex deployment package, the handler's state (idempotency records, refresh lock).
+//   The app refuses these as export or import containers whatever BLOB_CONTAINERS says.
+// - Storage Blob Data Contributor on each container BLOB_CONTAINERS allows (when they are
+//   in this account): exports are written there and import files read from there.
+// No queue or table roles: the app has HTTP and timer triggers only.
 //
 // Application Insights: Monitoring Metrics Publisher on the COMPONENT when it refuses
 // key-only ingestion (DisableLocalAuth), so the host can send telemetry as the app.
@@ -33,6 +37,12 @@ param principalId string
 
 @description('The app\'s storage account.')
 param storageAccountName string
+
+@description('Containers of that account the host and the handler keep their own data in (Storage Blob Data Owner on each).')
+param ownedContainerNames array
+
+@description('Containers of that account BLOB_CONTAINERS allows (Storage Blob Data Contributor on each); empty when they are in another account.')
+param transferContainerNames array
 
 @description('The Key Vault.')
 param vaultName string
@@ -61,6 +71,7 @@ param operatorPrincipalType string = 'User'
 
 var roleIds = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -88,16 +99,51 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
-resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, principalId, roleIds.storageBlobDataOwner)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
-    principalId: principalId
-    principalType: 'ServicePrincipal'
-    description: 'anaplan-functions: AzureWebJobsStorage (host keys, leases), shared state, deployment package, exports'
-  }
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
 }
+
+resource ownedContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [
+  for c in ownedContainerNames: {
+    parent: blobService
+    name: c
+  }
+]
+
+resource transferContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [
+  for c in transferContainerNames: {
+    parent: blobService
+    name: c
+  }
+]
+
+// Container scope, not account scope: see the top of this file.
+resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (c, i) in ownedContainerNames: {
+    name: guid(ownedContainers[i].id, principalId, roleIds.storageBlobDataOwner)
+    scope: ownedContainers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      description: 'anaplan-functions: host keys and timers, deployment package, shared state (${c})'
+    }
+  }
+]
+
+resource storageBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (c, i) in transferContainerNames: {
+    name: guid(transferContainers[i].id, principalId, roleIds.storageBlobDataContributor)
+    scope: transferContainers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      description: 'anaplan-functions: exports and imports through Blob (${c}, BLOB_CONTAINERS)'
+    }
+  }
+]
 
 resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, roleIds.keyVaultSecretsUser)

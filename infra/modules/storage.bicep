@@ -1,7 +1,9 @@
 // The app's own storage account (AzureWebJobsStorage): the Functions host's keys and
 // leases, the handler's shared state (Idempotency-Key records, the lock that serialises
 // refresh-token rotation), the Flex Consumption deployment package, and by default the
-// files that export-file writes to Blob storage.
+// containers that export-file and import-file use through Blob (BLOB_CONTAINERS). Every
+// container the app touches is created here, so that its roles are scoped to containers,
+// never to the account (roles.bicep).
 //
 // Shared keys are off: every client (the host, the handler, Flex deployment, azd, people)
 // signs in with Entra ID. That is also why Elastic Premium runs without an Azure Files
@@ -32,8 +34,11 @@ param skuName string = 'Standard_LRS'
 @description('Container for Flex Consumption deployment packages.')
 param deploymentContainerName string
 
-@description('Container created for exports sent to Blob storage (export-file destination=blob).')
-param exportContainerName string
+@description('Containers export-file and import-file may use through Blob (BLOB_CONTAINERS), created here; empty when they live in another account (EXPORT_STORAGE_URL).')
+param transferContainerNames array
+
+@description('Containers the Functions host and the handler keep their own data in, created here so that the app\'s roles can be scoped to them (roles.bicep).')
+param platformContainerNames array
 
 @description('Days deleted blobs and containers can be restored.')
 @minValue(1)
@@ -115,16 +120,29 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
-resource exportContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
-  parent: blobService
-  name: exportContainerName
-  properties: {
-    publicAccess: 'None'
+resource transferContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for c in transferContainerNames: {
+    parent: blobService
+    name: c
+    properties: {
+      publicAccess: 'None'
+    }
   }
-}
+]
+
+resource platformContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for c in platformContainerNames: {
+    parent: blobService
+    name: c
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
 
 output name string = account.name
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output deploymentContainerName string = deploymentContainer.name
-output exportContainerName string = exportContainer.name
+output transferContainerNames array = [for (c, i) in transferContainerNames: transferContainers[i].name]
+output platformContainerNames array = [for (c, i) in platformContainerNames: platformContainers[i].name]

@@ -109,6 +109,9 @@ enum Destination<'a> {
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let ExportFileRequest { task: req, target } = ExportFileRequest::parse(&call, &call.params()?)?;
+    if let Target::Blob { container, .. } = &target {
+        state.transfer_container(container)?;
+    }
     let account = match target {
         Target::Blob { .. } => Some(state.export_storage().ok_or_else(|| {
             Problem::bad_parameter(

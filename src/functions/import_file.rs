@@ -102,6 +102,9 @@ impl ImportFileRequest {
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let ImportFileRequest { task: req, source } = ImportFileRequest::parse(&call, &call.params()?)?;
+    if let Source::Blob { container, .. } = &source {
+        state.transfer_container(container)?;
+    }
     let client = call.client(state)?;
     let (ws, model) = state.model(&client, req.model).await?;
     let import = state.find(&client, &Listing::Imports(ws.clone(), model.clone()), req.action).await?;

@@ -19,7 +19,7 @@ pub use problem::Problem;
 use crate::anaplan::ids::{Id, ModelId, WorkspaceId};
 use crate::anaplan::{Catalog, Client, Found, Listing};
 use crate::secret::Secret;
-use crate::storage::{BlobAccount, JsonStore};
+use crate::storage::{AllowedContainers, BlobAccount, JsonStore};
 
 /// The route prefix of host.json (`extensions.http.routePrefix`).
 pub const ROUTE_PREFIX: &str = "/api/";
@@ -45,6 +45,8 @@ pub struct AppState {
     pub app_storage: Option<Arc<BlobAccount>>,
     /// Where exports to Blob go (`EXPORT_STORAGE_URL`, else the app's account).
     pub export_storage: Option<Arc<BlobAccount>>,
+    /// `BLOB_CONTAINERS`: the only containers transfers may use.
+    pub blob_containers: Arc<AllowedContainers>,
     /// CloudWorks (`ANAPLAN_CLOUDWORKS_URL`), with the app's own credentials.
     pub cloudworks: Client,
     /// What the `refresh-cloudworks-sas` timer renews, and for how long.
@@ -65,6 +67,14 @@ impl AppState {
     /// The account exports and blob imports use.
     pub fn export_storage(&self) -> Option<&BlobAccount> {
         self.export_storage.as_deref().or(self.app_storage.as_deref())
+    }
+
+    /// Checks that a transfer may use `container` (`BLOB_CONTAINERS`): a 400 naming the
+    /// setting otherwise, before anything is asked of Anaplan or of storage.
+    pub fn transfer_container(&self, container: &str) -> Result<(), Problem> {
+        self.blob_containers.check(container).map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, "container-not-allowed", "Container not allowed", e.to_string())
+        })
     }
 
     /// The shared-state store (idempotency records), opened on first use.

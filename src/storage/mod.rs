@@ -14,6 +14,7 @@
 //! Every failure is a [`StorageError`], whose text never carries a key or a SAS.
 
 mod account;
+pub mod containers;
 pub mod grant;
 mod names;
 mod records;
@@ -23,6 +24,7 @@ mod transfer;
 
 pub use account::BlobAccount;
 pub use azure_core::http::Etag;
+pub use containers::AllowedContainers;
 pub use names::{BlobName, ContainerName};
 pub use records::{Created, JsonStore};
 pub use transfer::{BlockWriter, read_stream};

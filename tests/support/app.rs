@@ -39,8 +39,28 @@ pub fn oauth_env(fake: &Emulator, state_dir: &std::path::Path) -> Vec<(String, S
         ("ANAPLAN_POLL_SECONDS".into(), "1".into()),
         // Azurite, started by scripts/test.sh (and .ci/run).
         ("AzureWebJobsStorage".into(), "UseDevelopmentStorage=true".into()),
+        // The containers this test process may hand out with `azurite_container`.
+        ("BLOB_CONTAINERS".into(), test_containers().join(",")),
         ("RUST_LOG".into(), "debug".into()),
     ]
+}
+
+/// How many containers one test process can hand out.
+const TEST_CONTAINERS: usize = 8;
+
+/// The containers this test process's apps allow (`BLOB_CONTAINERS`): unique to the
+/// process, so that runs and test binaries never share one. The last is never created.
+pub fn test_containers() -> &'static [String] {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        (0..=TEST_CONTAINERS).map(|i| format!("t{}-{i}", &run[..12])).collect()
+    });
+    &NAMES
+}
+
+/// An allowed container of this test process that does not exist.
+pub fn missing_container() -> String {
+    test_containers()[TEST_CONTAINERS].clone()
 }
 
 impl App {
@@ -127,14 +147,17 @@ pub async fn follow(http: &reqwest::Client, mut resp: reqwest::Response) -> (req
     (resp, polls)
 }
 
-/// A fresh, unique container in Azurite, created.
+/// A fresh container in Azurite, created, that the app allows (see [`test_containers`]).
 pub async fn azurite_container() -> (anaplan_functions::storage::BlobAccount, String) {
     let account = anaplan_functions::storage::BlobAccount::from_app_settings(|k| {
         (k == "AzureWebJobsStorage").then(|| "UseDevelopmentStorage=true".to_owned())
     })
     .unwrap()
     .expect("the development storage account");
-    let name = format!("t{}", uuid::Uuid::new_v4().simple());
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    assert!(i < TEST_CONTAINERS, "a test process uses at most {TEST_CONTAINERS} containers");
+    let name = test_containers()[i].clone();
     account.ensure_container(&name).await.expect("Azurite must be running (scripts/test.sh starts it)");
     (account, name)
 }
