@@ -179,10 +179,34 @@ async fn serve_state(
         SecretsFrom::Vault(uri) => format!("Key Vault {uri}"),
     };
     tracing::info!(%addr, auth = settings.auth.method.as_str(), %secrets, api = %settings.api_url, "anaplan-functions is listening");
-    axum::serve(crate::listener::ProblemListener(listener), crate::functions::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve)?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let server = axum::serve(crate::listener::ProblemListener(listener), crate::functions::router(state))
+        .with_graceful_shutdown(signal)
+        .into_future();
+    // In-flight requests may finish for DRAIN_BOUND after the signal, no longer: a held
+    // answer can take up to the answer deadline, and its task lives on in Anaplan (any
+    // instance answers its status URL), so nothing is lost by cutting it.
+    let bound = async move {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(DRAIN_BOUND).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served.map_err(StartError::Serve)?,
+        () = bound => tracing::warn!(
+            seconds = DRAIN_BOUND.as_secs(),
+            "requests were still in flight when the drain bound ran out; stopping without them"
+        ),
+    }
     tracing::info!("anaplan-functions stopped");
     Ok(())
 }
+
+/// How long in-flight requests may run on after a shutdown signal.
+pub const DRAIN_BOUND: std::time::Duration = std::time::Duration::from_secs(10);

@@ -90,6 +90,35 @@ async fn the_handler_answers_the_hosts_probe_and_stops_cleanly_on_sigterm() {
 }
 
 #[tokio::test]
+async fn sigterm_lets_short_requests_finish_and_stops_within_the_drain_bound() {
+    let app = App::start().await;
+    let http = reqwest::Client::new();
+    // Straight to the handler: the front end's connections close when it stops.
+    let url = |process: &str, wait: u32| {
+        format!(
+            "{}/api/run-process?workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&processId={process}&wait={wait}",
+            app.host.handler_url()
+        )
+    };
+    let short = tokio::spawn(http.post(url(PROCESS_NIGHTLY_ID, 2)).json(&serde_json::json!({})).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Held far longer than the bound (first the model is busy with the short one's task).
+    let long = tokio::spawn(http.post(url(PROCESS_SLOW_ID, 100)).json(&serde_json::json!({})).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let bound = anaplan_functions::startup::DRAIN_BOUND;
+    let stopping = std::time::Instant::now();
+    let (status, output) = app.host.terminate_within(bound + Duration::from_secs(10)).await.unwrap();
+    let took = stopping.elapsed();
+    assert!(status.success(), "serve stops by itself, with exit 0: {status:?}\n{output}");
+    assert!(took < bound + Duration::from_secs(3), "stopped after {took:?}, the bound is {bound:?}");
+    assert!(output.contains("drain bound"), "the cut request is logged:\n{output}");
+    let short = short.await.unwrap().expect("the short request was answered");
+    assert!(short.status() == 200 || short.status() == 202, "{}", short.status());
+    let long = long.await.unwrap();
+    assert!(long.is_err(), "the held request was cut at the bound, not answered: {:?}", long.map(|r| r.status()));
+}
+
+#[tokio::test]
 async fn standalone_serve_uses_port_flag_when_the_host_sets_none() {
     let fake = Emulator::start().await;
     let dir = tempfile::tempdir().unwrap();

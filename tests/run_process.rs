@@ -201,3 +201,28 @@ async fn an_idempotency_key_starts_the_task_once_even_across_instances() {
     problem(clash, 409).await;
     assert_eq!(fake.task_starts().len(), 1);
 }
+
+#[tokio::test]
+async fn a_start_whose_answer_is_lost_is_not_sent_again() {
+    let app = App::start().await;
+    // Anaplan starts the task, but the answer never arrives (a gateway's 504).
+    app.fake.fail_next_after_acting(1, 504);
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID), &json!({})).await;
+    let body = problem(resp, 502).await;
+    assert_eq!(body["notRepeated"], true, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
+    assert_eq!(app.fake.task_starts().len(), 1, "one start reached Anaplan, and it was not repeated");
+
+    // A 429 means Anaplan did nothing: that start is retried, and starts once.
+    app.fake.throttle_next(1, 1);
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID), &json!({})).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!(app.fake.task_starts().len(), 2);
+
+    // A status check (a GET) that fails is simply asked again.
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    app.fake.fail_next(1, 503);
+    let poll = app.http.get(&location).send().await.unwrap();
+    assert!(poll.status() == 200 || poll.status() == 202, "{}", poll.status());
+    assert_eq!(app.fake.task_starts().len(), 2);
+}

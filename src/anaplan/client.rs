@@ -75,6 +75,8 @@ pub struct ApiRequest {
     query: Vec<(String, String)>,
     accept: &'static str,
     body: Option<Body>,
+    /// A POST that does no harm when carried out twice (see [`ApiRequest::replayable`]).
+    replayable_post: bool,
 }
 
 /// A request body.
@@ -99,7 +101,17 @@ impl ApiRequest {
             query: Vec::new(),
             accept: "application/json",
             body: None,
+            replayable_post: false,
         }
+    }
+
+    /// Marks a POST whose second execution does no harm (it sets the same state again,
+    /// e.g. writing the same cells or completing an upload), so that it is retried on a
+    /// timeout or a 5xx like any GET or PUT. Other POSTs are retried only on 429 or when
+    /// no connection was made: a start sent twice would start two tasks.
+    pub fn replayable(mut self) -> Self {
+        self.replayable_post = true;
+        self
     }
 
     /// The same with another method.
@@ -201,6 +213,9 @@ impl Client {
         let started = Instant::now();
         let mut retries = 0u32;
         let mut reauthenticated = false;
+        // A POST may start something (a task, a read request, a run): it is sent again
+        // only when Anaplan surely did not act on it (429, or no connection was made).
+        let replayable = req.method != Method::POST || req.replayable_post;
         loop {
             let (token, authorization) = match &self.api_key {
                 Some(key) => (None, bearer_header(key)),
@@ -225,7 +240,7 @@ impl Client {
                 None => {}
             }
             let outcome = builder.send().await;
-            let (failure, retry_after) = match outcome {
+            let (failure, retry_after, maybe_applied) = match outcome {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) => {
                     let status = resp.status();
@@ -244,10 +259,17 @@ impl Client {
                     if !is_transient(status) {
                         return Err(err);
                     }
-                    (err, retry_after)
+                    (err, retry_after, status != StatusCode::TOO_MANY_REQUESTS)
                 }
-                Err(e) => (transport_error(&what, e), None),
+                Err(e) => {
+                    let connected = !e.is_connect();
+                    (transport_error(&what, e), None, connected)
+                }
             };
+            if maybe_applied && !replayable {
+                tracing::warn!(request = %what, error = %failure, "not repeating a request that may have reached Anaplan");
+                return Err(AnaplanError::NotRepeated(Box::new(failure)));
+            }
             // Anaplan's Retry-After is obeyed as given (a longer one than the budget ends
             // the retries and is passed on to the caller); otherwise exponential backoff.
             let wait = match retry_after {

@@ -255,7 +255,9 @@ pub async fn run(cw: &Client, id: &RunId) -> Result<Run, AnaplanError> {
 /// Asks CloudWorks to cancel the running run of `what` (`POST .../{id}/cancel`); CloudWorks
 /// answers 409 when nothing runs.
 pub async fn cancel(cw: &Client, what: &Runnable) -> Result<(), AnaplanError> {
-    let req = ApiRequest::get([what.collection(), what.id(), "cancel"]).method(Method::POST).json(json!({}));
+    // Cancelling twice is cancelling once.
+    let req =
+        ApiRequest::get([what.collection(), what.id(), "cancel"]).method(Method::POST).json(json!({})).replayable();
     cw.send(req).await.map(|_| ())
 }
 

@@ -26,6 +26,11 @@ pub enum AnaplanError {
     /// Anaplan answered something this client does not understand.
     #[error("unexpected answer from Anaplan: {0}")]
     Protocol(String),
+    /// A request that may take effect (a task start, a read request, a run) failed in a
+    /// way that does not tell whether Anaplan carried it out (a timeout, a 5xx, a cut
+    /// connection), so it was not sent again: a second send could start a second task.
+    #[error("{0}; the request may have reached Anaplan, so it was not sent again")]
+    NotRepeated(Box<AnaplanError>),
     /// The model stayed busy with other work for this request's whole retry budget.
     #[error("the model is busy with another task: {0}")]
     Busy(String),

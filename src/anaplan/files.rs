@@ -135,7 +135,9 @@ impl Client {
         };
         let req = ApiRequest::get(model_segments(ws, model, &["files", file.as_str()]))
             .method(Method::POST)
-            .json(serde_json::json!({ "chunkCount": -1 }));
+            .json(serde_json::json!({ "chunkCount": -1 }))
+            // Setting the same chunk count again changes nothing.
+            .replayable();
         let body: FileBody = self.json(req).await?;
         if body.file.id != existing.id {
             return Err(AnaplanError::Protocol(format!(
@@ -165,7 +167,9 @@ impl Client {
     pub async fn complete_upload(&self, ws: &WorkspaceId, model: &ModelId, file: &FileId) -> Result<i64, AnaplanError> {
         let req = ApiRequest::get(model_segments(ws, model, &["files", file.as_str(), "complete"]))
             .method(Method::POST)
-            .json(serde_json::json!({ "id": file.as_str() }));
+            .json(serde_json::json!({ "id": file.as_str() }))
+            // Completing a completed upload changes nothing.
+            .replayable();
         let body: FileBody = self.json(req).await?;
         Ok(body.file.chunk_count)
     }

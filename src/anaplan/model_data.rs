@@ -204,7 +204,9 @@ impl Client {
     ) -> Result<CellWrite, AnaplanError> {
         let req = ApiRequest::get(["models", model.as_str(), "modules", module.as_str(), "data"])
             .method(Method::POST)
-            .json_bytes(batch);
+            .json_bytes(batch)
+            // Writing the same values to the same cells again leaves them as they are.
+            .replayable();
         self.json(req).await
     }
 

@@ -3,7 +3,8 @@
 //! listens on loopback only), for trying a client's retries by hand:
 //! - `/_emulator/throttle?count=N&retryAfter=S`: the next N authenticated `/2/0` requests
 //!   get 429 with `Retry-After: S` (defaults 1 and 5).
-//! - `/_emulator/fail?count=N&status=S`: the next N get status S (defaults 1 and 500).
+//! - `/_emulator/fail?count=N&status=S`: the next N get status S (defaults 1 and 500);
+//!   with `&after=true` the next N POSTs are carried out first, and only their answer is lost.
 //! - `/_emulator/expire-tokens`: every access token issued so far is expired.
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
@@ -114,7 +115,7 @@ pub async fn http_throttle(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `POST /_emulator/fail?count=N&status=S`.
+/// `POST /_emulator/fail?count=N&status=S[&after=true]`.
 pub async fn http_fail(
     State(inner): State<Arc<Inner>>,
     uri: Uri,
@@ -128,7 +129,13 @@ pub async fn http_fail(
     if StatusCode::from_u16(status).is_err() {
         return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [status]: {status}"), path);
     }
-    inner.state().failures = (count, status);
+    match q.get("after").map(String::as_str) {
+        None | Some("false") => inner.state().failures = (count, status),
+        Some("true") => inner.state().lost_answers = (count, status),
+        Some(other) => {
+            return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [after]: {other}"), path);
+        }
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -251,6 +251,9 @@ struct EmulatorState {
     requests: Vec<RecordedRequest>,
     throttle: (u32, u64),
     failures: (u32, u16),
+    /// The next N `/2/0` POST requests are carried out, then answered with this status
+    /// instead (a gateway that timed out after Anaplan acted).
+    lost_answers: (u32, u16),
     read_requests: HashMap<String, read_requests::ReadRequest>,
     read_requests_created: usize,
     basic_user: Option<(String, String)>,
@@ -383,6 +386,13 @@ impl Emulator {
     /// error body (an invalid status code becomes 500).
     pub fn fail_next(&self, n: u32, status: u16) {
         self.inner.state().failures = (n, status);
+    }
+
+    /// The next `n` `/2/0` POST requests (task starts, read requests...) are carried out
+    /// as usual, but answered with `status` (e.g. 504): what a caller sees when a gateway
+    /// gives up after Anaplan acted.
+    pub fn fail_next_after_acting(&self, n: u32, status: u16) {
+        self.inner.state().lost_answers = (n, status);
     }
 
     /// Every access token issued so far is expired from now on (new ones are not).
@@ -544,7 +554,11 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         return util::api_status(StatusCode::UNAUTHORIZED, &path);
     }
     let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
+    let api_post = req.method() == axum::http::Method::POST && (path == "/2/0" || path.starts_with("/2/0/"));
     let resp = next.run(req).await;
+    if api_post && let Some(status) = take_lost_answer(&inner) {
+        return util::api_status(status, &path);
+    }
     if token_service && let Some(dir) = &inner.state_dir {
         // Tokens changed (or may have): keep them for the next run.
         if let Err(e) = persist::save(&inner, dir) {
@@ -552,6 +566,16 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         }
     }
     resp
+}
+
+/// Consumes one pending lost answer, if any.
+fn take_lost_answer(inner: &Inner) -> Option<StatusCode> {
+    let mut st = inner.state();
+    if st.lost_answers.0 == 0 {
+        return None;
+    }
+    st.lost_answers.0 -= 1;
+    Some(StatusCode::from_u16(st.lost_answers.1).unwrap_or(StatusCode::GATEWAY_TIMEOUT))
 }
 
 /// Consumes one pending throttle (first) or failure, if any.

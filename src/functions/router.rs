@@ -59,6 +59,7 @@ async fn dispatch(
     functions: &'static [&'static Function],
     req: Request,
 ) -> Response {
+    let received = tokio::time::Instant::now();
     let Some(function) = find(functions, req.uri().path()) else {
         return Problem::new(
             StatusCode::NOT_FOUND,
@@ -116,8 +117,9 @@ async fn dispatch(
         query: parts.uri.query().map(str::to_owned),
         body,
         forwarded_hosts: state.forwarded_hosts.clone(),
+        received,
     };
-    match tokio::time::timeout(ANSWER_DEADLINE, (function.handler)(&state, call)).await {
+    match tokio::time::timeout_at(received + ANSWER_DEADLINE, (function.handler)(&state, call)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(problem)) => {
             if problem.status().is_server_error() {

@@ -4,7 +4,7 @@
 //! ends in 409), a 200 for a successful run and a 422 listing each failed action with a
 //! `dumpUrl` for its failure dump (CSV).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use crate::anaplan::cloudworks::{self, Run, RunState, Runnable};
 use crate::anaplan::ids::{FlowId, IntegrationId, ObjectId, ObjectRef, RunId};
 use crate::anaplan::{AnaplanError, Client};
 use crate::http::idempotency::{self, Claimed};
-use crate::http::long_running::{status_url, wait_param};
+use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem};
 
 /// `runId` of a status check or cancellation.
@@ -218,17 +218,20 @@ impl RunCall<'_> {
 
     /// Holds for `wait`, then answers: 202 while running, 409 when cancelled, 200 or 422
     /// once ended.
-    async fn answer(&self, mut run: Run, wait: Duration) -> Result<Response, Problem> {
-        let deadline = Instant::now() + wait;
+    async fn answer(&self, run: Run, wait: Duration) -> Result<Response, Problem> {
         let interval = Duration::from_secs(self.state.poll_seconds);
-        while run.state == RunState::Running {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            tokio::time::sleep(interval.min(deadline - now)).await;
-            run = cloudworks::run(&self.cw, &run.id).await?;
-        }
+        let until = hold_until(self.call, wait);
+        let run = hold(
+            run,
+            until,
+            interval,
+            |r| r.state != RunState::Running,
+            |r| {
+                let id = r.id.clone();
+                async move { cloudworks::run(&self.cw, &id).await.map_err(Problem::from) }
+            },
+        )
+        .await?;
         match run.state {
             RunState::Running => Ok(self.accepted(&run)?),
             RunState::Cancelled => Err(cancelled(&run)),

@@ -14,7 +14,7 @@ use crate::anaplan::Client;
 use crate::anaplan::ids::{Id, ObjectId, TaskId};
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task, TaskState};
 use crate::http::idempotency::{self, Outcome};
-use crate::http::long_running::{self, accepted, cancelled, hold, status_url};
+use crate::http::long_running::{self, accepted, cancelled, hold, hold_until, status_url};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
 /// What every long-running request carries, checked: the model, the action, what is asked
@@ -130,9 +130,17 @@ impl TaskCall<'_> {
         Fut: Future<Output = Result<Response, Problem>>,
     {
         let interval = Duration::from_secs(self.state.poll_seconds);
-        let task = hold(task, wait, interval, |t| async move {
-            self.client.task(&self.action, &t.id).await.map_err(Problem::from)
-        })
+        let until = hold_until(self.call, wait);
+        let task = hold(
+            task,
+            until,
+            interval,
+            |t| t.state.is_terminal(),
+            |t| {
+                let id = t.id.clone();
+                async move { self.client.task(&self.action, &id).await.map_err(Problem::from) }
+            },
+        )
         .await?;
         match task.state {
             TaskState::Complete => finish(task).await,

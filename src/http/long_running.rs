@@ -4,14 +4,16 @@
 //! until the task is done, then the final answer.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use url::Url;
 
-use super::{Call, Problem, ROUTE_PREFIX};
+use super::{ANSWER_DEADLINE, Call, Problem, ROUTE_PREFIX};
 use crate::anaplan::tasks::{Task, TaskState};
 
 /// Longest `wait` a caller may ask for, in seconds.
@@ -108,23 +110,53 @@ pub fn wait_param(value: Option<&str>) -> Result<Duration, Problem> {
     }
 }
 
-/// Polls `refresh` every `interval` until the task is terminal or `wait` has passed;
-/// returns the last state seen.
-pub async fn hold<F, Fut>(mut task: Task, wait: Duration, interval: Duration, mut refresh: F) -> Result<Task, Problem>
+/// How long before [`ANSWER_DEADLINE`] a held answer is given at the latest: room for the
+/// last status check and the answer itself.
+pub const HOLD_MARGIN: Duration = Duration::from_secs(10);
+
+/// When a request holding for `wait` must answer: `wait` after the request ARRIVED (so
+/// the time a start already took counts), and never later than [`HOLD_MARGIN`] before
+/// the answer deadline, so a start never ends in a 504 without its task id.
+pub fn hold_until(call: &Call, wait: Duration) -> Instant {
+    let latest = call.received + ANSWER_DEADLINE.saturating_sub(HOLD_MARGIN);
+    (call.received + wait).min(latest)
+}
+
+/// Polls `refresh` every `interval` until `done` or `until`; returns the last state seen.
+/// A status check that fails transiently (429, 5xx) or does not finish by `until` ends the
+/// hold with the last state: the task is running, and its status URL still works, which
+/// is worth more to the caller than an error that loses the task id.
+pub async fn hold<T, F, Fut>(
+    mut item: T,
+    until: Instant,
+    interval: Duration,
+    done: impl Fn(&T) -> bool,
+    mut refresh: F,
+) -> Result<T, Problem>
 where
-    F: FnMut(Task) -> Fut,
-    Fut: Future<Output = Result<Task, Problem>>,
+    F: FnMut(&T) -> Fut,
+    Fut: Future<Output = Result<T, Problem>>,
 {
-    let deadline = Instant::now() + wait;
-    while !task.state.is_terminal() {
+    while !done(&item) {
         let now = Instant::now();
-        if now >= deadline {
+        if now >= until {
             break;
         }
-        tokio::time::sleep(interval.min(deadline - now)).await;
-        task = refresh(task).await?;
+        tokio::time::sleep(interval.min(until - now)).await;
+        match tokio::time::timeout_at(until + HOLD_MARGIN / 2, refresh(&item)).await {
+            Ok(Ok(next)) => item = next,
+            Ok(Err(p)) if p.status() == StatusCode::TOO_MANY_REQUESTS || p.status().is_server_error() => {
+                tracing::info!(
+                    status = p.status().as_u16(),
+                    "a status check failed while holding; answering with the last state"
+                );
+                break;
+            }
+            Ok(Err(p)) => return Err(p),
+            Err(_) => break,
+        }
     }
-    Ok(task)
+    Ok(item)
 }
 
 /// The 409 answer for a cancelled task.
@@ -159,7 +191,70 @@ mod tests {
             query: query.map(str::to_owned),
             body: Bytes::new(),
             forwarded_hosts: vec!["myapp.azurewebsites.net".to_owned()].into(),
+            received: Instant::now(),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_counts_from_arrival_and_never_reaches_the_answer_deadline() {
+        let c = call(&[], None);
+        assert_eq!(hold_until(&c, Duration::from_secs(30)), c.received + Duration::from_secs(30));
+        // A start that took 60 s of a wait=100: the hold ends well before the deadline.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let until = hold_until(&c, Duration::from_secs(MAX_WAIT_SECONDS));
+        assert_eq!(until, c.received + ANSWER_DEADLINE - HOLD_MARGIN);
+        let polls = std::cell::Cell::new(0u32);
+        let last = hold(
+            0u32,
+            until,
+            Duration::from_secs(5),
+            |_| false,
+            |n| {
+                polls.set(polls.get() + 1);
+                let n = *n + 1;
+                async move { Ok(n) }
+            },
+        )
+        .await
+        .unwrap();
+        assert!(Instant::now() <= c.received + ANSWER_DEADLINE - HOLD_MARGIN / 2);
+        assert_eq!(last, polls.get());
+        assert_eq!(polls.get(), 7, "35 s left, a poll every 5 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_or_hanging_status_check_ends_the_hold_with_the_last_state() {
+        let c = call(&[], None);
+        let until = hold_until(&c, Duration::from_secs(20));
+        let unavailable = hold(
+            "running",
+            until,
+            Duration::from_secs(1),
+            |_| false,
+            |_| async { Err(Problem::new(StatusCode::BAD_GATEWAY, "x", "X", "down")) },
+        )
+        .await;
+        assert_eq!(unavailable.unwrap(), "running");
+        let hanging = hold(
+            "running",
+            hold_until(&c, Duration::from_secs(40)),
+            Duration::from_secs(1),
+            |_| false,
+            |_| std::future::pending::<Result<&str, Problem>>(),
+        )
+        .await;
+        assert_eq!(hanging.unwrap(), "running");
+        assert!(Instant::now() <= c.received + Duration::from_secs(40) + HOLD_MARGIN);
+        let until = hold_until(&c, Duration::from_secs(MAX_WAIT_SECONDS));
+        let refused = hold(
+            "running",
+            until,
+            Duration::from_secs(1),
+            |_| false,
+            |_| async { Err::<&str, _>(Problem::bad_parameter("no")) },
+        )
+        .await;
+        assert_eq!(refused.unwrap_err().status(), StatusCode::BAD_REQUEST);
     }
 
     #[test]

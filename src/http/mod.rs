@@ -134,6 +134,8 @@ pub struct Call {
     pub body: Bytes,
     /// `FORWARDED_HOSTS` (see [`AppState::forwarded_hosts`]).
     pub forwarded_hosts: Arc<[String]>,
+    /// When the request arrived: [`ANSWER_DEADLINE`] and `wait` count from here.
+    pub received: tokio::time::Instant,
 }
 
 impl Call {

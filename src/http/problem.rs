@@ -115,6 +115,13 @@ impl From<AnaplanError> for Problem {
     fn from(e: AnaplanError) -> Self {
         let detail = e.to_string();
         match e {
+            AnaplanError::NotRepeated(inner) => {
+                let mut p = Problem::from(*inner);
+                p.0.detail = format!(
+                    "{detail}. Check in Anaplan whether it started before trying again, or send an Idempotency-Key so that a retry cannot start it twice"
+                );
+                p.with("notRepeated", json!(true))
+            }
             AnaplanError::Api { status, message, retry_after } => {
                 let (code, slug, title) = match status {
                     400 => (StatusCode::BAD_REQUEST, "anaplan-bad-request", "Anaplan rejected the request"),

@@ -181,9 +181,14 @@ impl FunctionsHost {
 
     /// [`terminate`](Self::terminate), also returning everything the handler printed,
     /// including its last lines (which `output()` cannot give once `self` is consumed).
-    pub async fn terminate_with_output(mut self) -> Result<(ExitStatus, String)> {
+    pub async fn terminate_with_output(self) -> Result<(ExitStatus, String)> {
+        self.terminate_within(Duration::from_secs(10)).await
+    }
+
+    /// [`terminate_with_output`](Self::terminate_with_output) with `grace` before SIGKILL.
+    pub async fn terminate_within(mut self, grace: Duration) -> Result<(ExitStatus, String)> {
         self.front_task.abort();
-        let status = self.handler.terminate(Duration::from_secs(10)).await?;
+        let status = self.handler.terminate(grace).await?;
         Ok((status, self.handler.output()))
     }
 
