@@ -9,7 +9,7 @@ use super::records;
 use crate::anaplan::Listing;
 use crate::anaplan::ids::{PageSelection, ViewId};
 use crate::anaplan::views::DirectRead;
-use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, off_runtime};
 
 const PAGES: Param = Param::text(
     "pages",
@@ -124,7 +124,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         Format::Records => {
             let meta = client.view_metadata(&model, &view).await?;
             let out = match client.view_data_json(&model, &view, &pages).await? {
-                DirectRead::Data(json) => records::from_grid_json(&meta, &json),
+                DirectRead::Data(json) => off_runtime(move || records::from_grid_json(&meta, &json)).await?,
                 DirectRead::TooLarge(message) if !pages.is_empty() => return Err(too_large(message)),
                 DirectRead::TooLarge(message) if !meta.pages.is_empty() => {
                     return Err(Problem::bad_parameter(format!(
@@ -139,7 +139,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                         bytes = read.csv.len(),
                         "view read through a large read request"
                     );
-                    records::from_grid_csv(&meta, &read.csv)
+                    off_runtime(move || records::from_grid_csv(&meta, &read.csv)).await?
                 }
             };
             let out = out.map_err(|e| Problem::from(crate::anaplan::AnaplanError::Protocol(e)))?;

@@ -16,7 +16,7 @@ use super::task_call::{Intent, TaskCall, TaskRequest};
 use crate::anaplan::Listing;
 use crate::anaplan::ids::{FileId, ImportId};
 use crate::anaplan::tasks::{Action, ActionRef, Task};
-use crate::http::{AppState, Call, Params, Problem};
+use crate::http::{AppState, Call, Params, Problem, off_runtime};
 
 /// Upload chunk size: within Anaplan's 1–50 MB, small enough to retry cheaply.
 pub const UPLOAD_CHUNK: usize = 10 * 1024 * 1024;
@@ -114,7 +114,12 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     // The file goes into the fingerprint: the same key with another file is another request.
     let file = match &source {
         Source::Blob { container, blob } => format!("blob:{container}/{blob}"),
-        Source::Body => format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&call.body))),
+        Source::Body => {
+            // Up to the host's 100 MiB: hashed on a blocking thread.
+            let body = call.body.clone();
+            let digest = off_runtime(move || hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body))).await?;
+            format!("body:{digest}")
+        }
     };
     let prepare = || async {
         let file = tc.client.import_source(&tc.action).await?;

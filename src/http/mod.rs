@@ -115,6 +115,20 @@ impl AppState {
     }
 }
 
+/// Runs CPU-heavy work (parsing or hashing a large input) on tokio's blocking threads, so
+/// that no request holds an async worker while the others wait.
+pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking work failed");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "Internal error",
+            "the request could not be processed",
+        )
+    })
+}
+
 /// One forwarded request, as a function sees it.
 #[derive(Debug)]
 pub struct Call {
@@ -169,5 +183,18 @@ impl Call {
                 "this app acts with the caller's own Anaplan token: send Authorization: Bearer <Anaplan access token>",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn blocking_work_answers_its_value_and_a_panic_is_a_500_without_its_message() {
+        assert_eq!(off_runtime(|| 6 * 7).await.unwrap(), 42);
+        let p = off_runtime(|| -> u32 { panic!("secret-looking text") }).await.unwrap_err();
+        assert_eq!(p.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!p.body().to_string().contains("secret-looking"), "{}", p.body());
     }
 }
