@@ -310,3 +310,46 @@ async fn a_pasted_address_from_another_login_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("state"));
     assert_eq!(az.vault.versions(REFRESH).len(), 1, "nothing stored");
 }
+
+/// The emulator checks certificate logins for real: the nonce must be signed by the
+/// certificate's own key, and our signer (ring, RSASSA-PKCS1-v1_5 SHA-512) passes.
+#[tokio::test]
+async fn certificate_logins_need_a_signature_by_the_certificates_key() {
+    use anaplan_functions::anaplan::auth::legacy::certificate::sign_nonce;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let fake = Emulator::start().await;
+    let (cert, key) = test_certificate();
+    fake.set_certificate_user(&cert);
+    let other_key =
+        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap().serialize_pem();
+    let login = |signed: anaplan_functions::anaplan::auth::legacy::certificate::Signed, nonce: Vec<u8>| {
+        let url = format!("{}/token/authenticate", fake.base_url());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("authorization", format!("CACertificate {}", signed.header))
+                .json(&serde_json::json!({
+                    "encodedData": STANDARD.encode(&nonce),
+                    "encodedSignedData": STANDARD.encode(&signed.signature),
+                }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let good = sign_nonce(&format!("{cert}{key}")).unwrap();
+    let nonce = good.nonce.clone();
+    assert_eq!(login(good, nonce).await.status(), 201);
+    // The same certificate, but the nonce signed by another key.
+    let forged = sign_nonce(&format!("{cert}{other_key}")).unwrap();
+    let nonce = forged.nonce.clone();
+    let resp = login(forged, nonce).await;
+    assert_eq!(resp.status(), 401);
+    assert!(resp.text().await.unwrap().contains("Signature verification failed"));
+    // A good signature over other bytes.
+    let good = sign_nonce(&format!("{cert}{key}")).unwrap();
+    let mut nonce = good.nonce.clone();
+    nonce[0] ^= 1;
+    assert_eq!(login(good, nonce).await.status(), 401);
+}

@@ -22,10 +22,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::sha2::Sha512;
-use rsa::signature::Verifier;
+use ring::signature::{RSA_PKCS1_2048_8192_SHA512, UnparsedPublicKey};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -113,11 +110,17 @@ fn parse_body(body: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 
 /// Verifies an RSASSA-PKCS1-v1_5 / SHA-512 signature under the certificate's key.
 fn signature_ok(cert: &Certificate, data: &[u8], signature: &[u8]) -> bool {
-    let Ok(spki) = cert.tbs_certificate.subject_public_key_info.to_der() else {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid != RSA_ENCRYPTION {
+        return false;
+    }
+    // An RSA key's bit string is its PKCS#1 RSAPublicKey.
+    let Some(key) = spki.subject_public_key.as_bytes() else {
         return false;
     };
-    let Ok(key) = VerifyingKey::<Sha512>::from_public_key_der(&spki) else {
-        return false;
-    };
-    Signature::try_from(signature).is_ok_and(|sig| key.verify(data, &sig).is_ok())
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA512, key).verify(data, signature).is_ok()
 }
+
+/// rsaEncryption (1.2.840.113549.1.1.1), the algorithm of an RSA public key.
+const RSA_ENCRYPTION: x509_cert::der::asn1::ObjectIdentifier =
+    x509_cert::der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");

@@ -164,11 +164,8 @@ fn sensitive(value: &str) -> reqwest::header::HeaderValue {
 pub mod certificate {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs1v15::SigningKey;
-    use rsa::pkcs8::DecodePrivateKey;
-    use rsa::signature::{SignatureEncoding, Signer};
-    use sha2::Sha512;
+    use ring::rand::SystemRandom;
+    use ring::signature::{RSA_PKCS1_SHA512, RsaKeyPair};
 
     /// What a certificate login sends.
     pub struct Signed {
@@ -195,20 +192,33 @@ pub mod certificate {
         Some(&pem[start..stop])
     }
 
-    /// Signs 150 random bytes with the PEM's private key. Errors say what is missing from
-    /// the PEM, never its content.
+    /// The DER inside a PEM block (base64 between the BEGIN and END lines).
+    fn der(block: &str) -> Option<Vec<u8>> {
+        let body: String = block.lines().filter(|l| !l.starts_with("-----")).flat_map(|l| l.trim().chars()).collect();
+        STANDARD.decode(body).ok()
+    }
+
+    /// Signs 150 random bytes with the PEM's private key (RSASSA-PKCS1-v1_5 with SHA-512,
+    /// by `ring`, whose RSA is constant-time; the `rsa` crate and its timing advisory are
+    /// not used). Errors say what is missing from the PEM, never its content.
     pub fn sign_nonce(pem: &str) -> Result<Signed, String> {
         let cert = block(pem, "CERTIFICATE").ok_or("the certificate secret has no CERTIFICATE block")?;
         let key = if let Some(k) = block(pem, "PRIVATE KEY") {
-            rsa::RsaPrivateKey::from_pkcs8_pem(k).map_err(|_| "the PRIVATE KEY block is not an RSA PKCS#8 key")?
+            der(k)
+                .and_then(|d| RsaKeyPair::from_pkcs8(&d).ok())
+                .ok_or("the PRIVATE KEY block is not an RSA PKCS#8 key of 2048 to 8192 bits")?
         } else if let Some(k) = block(pem, "RSA PRIVATE KEY") {
-            rsa::RsaPrivateKey::from_pkcs1_pem(k).map_err(|_| "the RSA PRIVATE KEY block is not a PKCS#1 key")?
+            der(k)
+                .and_then(|d| RsaKeyPair::from_der(&d).ok())
+                .ok_or("the RSA PRIVATE KEY block is not a PKCS#1 key of 2048 to 8192 bits")?
         } else {
             return Err("the certificate secret has no (unencrypted) PRIVATE KEY block".to_owned());
         };
         let mut nonce = vec![0u8; 150];
         getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness for the nonce: {e}"))?;
-        let signature = SigningKey::<Sha512>::new(key).sign(&nonce).to_vec();
+        let mut signature = vec![0u8; key.public().modulus_len()];
+        key.sign(&RSA_PKCS1_SHA512, &SystemRandom::new(), &nonce, &mut signature)
+            .map_err(|_| "the private key could not sign the nonce")?;
         // Anaplan takes the PEM text of the certificate, base64-encoded once more.
         let header = STANDARD.encode(format!("{}\n", cert.trim()));
         Ok(Signed { header, nonce, signature })
