@@ -226,3 +226,34 @@ async fn a_start_whose_answer_is_lost_is_not_sent_again() {
     assert!(poll.status() == 200 || poll.status() == 202, "{}", poll.status());
     assert_eq!(app.fake.task_starts().len(), 2);
 }
+
+#[tokio::test]
+async fn with_an_idempotency_key_a_retry_after_a_lost_answer_finds_the_task_instead_of_starting_another() {
+    let app = App::start().await;
+    let q = by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID);
+    let send = |key: String| {
+        with_key(app.http.post(format!("{}?{q}", app.url("run-process"))), &key, &app.host.function_key()).send()
+    };
+    // The start reaches Anaplan, its answer is lost; Logic Apps retries with the same key.
+    let key = format!("lost-{}", uuid::Uuid::new_v4());
+    app.fake.fail_next_after_acting(1, 504);
+    let body = problem(send(key.clone()).await.unwrap(), 502).await;
+    assert_eq!(body["notRepeated"], true, "{body}");
+    let retry = send(key.clone()).await.unwrap();
+    assert_eq!(retry.status(), 202);
+    let retried: Value = retry.json().await.unwrap();
+    let starts = app.fake.task_starts();
+    assert_eq!(starts.len(), 1, "the retry found the task the lost start made");
+    assert_eq!(retried["taskId"], starts[0].1.as_str());
+
+    // The start never reached Anaplan's task (a 503 before it acted): the retry starts it.
+    let key = format!("refused-{}", uuid::Uuid::new_v4());
+    tokio::time::sleep(Duration::from_secs(3)).await; // the first task is done
+    app.fake.fail_next_posts(1, 503);
+    let body = problem(send(key.clone()).await.unwrap(), 502).await;
+    assert_eq!(body["notRepeated"], true, "{body}");
+    assert_eq!(app.fake.task_starts().len(), 1);
+    let retry = send(key.clone()).await.unwrap();
+    assert_eq!(retry.status(), 202);
+    assert_eq!(app.fake.task_starts().len(), 2, "nothing had started, so the retry started it");
+}

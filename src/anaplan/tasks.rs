@@ -242,6 +242,36 @@ impl Client {
         }
     }
 
+    /// The ids of the action's tasks that Anaplan created between `from_ms` and `to_ms`
+    /// (unix milliseconds, Anaplan's clock), e.g. to find a start whose answer was lost.
+    pub async fn tasks_created_between(
+        &self,
+        action: &ActionRef,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<TaskId>, AnaplanError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Listed {
+            task_id: String,
+            creation_time: Value,
+        }
+        let listed: Vec<Listed> = self.list(ApiRequest::get(action.segments(&["tasks"])), "tasks").await?;
+        let mut out = Vec::new();
+        for t in listed {
+            // A number of milliseconds; tolerated as a string of digits too.
+            let created = match &t.creation_time {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            };
+            if created.is_some_and(|c| (from_ms..=to_ms).contains(&c)) {
+                out.push(TaskId::parse(&t.task_id).map_err(|e| AnaplanError::Protocol(format!("task id: {e}")))?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The task's current state.
     pub async fn task(&self, action: &ActionRef, task: &TaskId) -> Result<Task, AnaplanError> {
         let body: TaskBody = self.json(ApiRequest::get(action.segments(&["tasks", task.as_str()]))).await?;

@@ -251,6 +251,8 @@ struct EmulatorState {
     requests: Vec<RecordedRequest>,
     throttle: (u32, u64),
     failures: (u32, u16),
+    /// The next N `/2/0` POST requests get this status before anything is done.
+    post_failures: (u32, u16),
     /// The next N `/2/0` POST requests are carried out, then answered with this status
     /// instead (a gateway that timed out after Anaplan acted).
     lost_answers: (u32, u16),
@@ -386,6 +388,12 @@ impl Emulator {
     /// error body (an invalid status code becomes 500).
     pub fn fail_next(&self, n: u32, status: u16) {
         self.inner.state().failures = (n, status);
+    }
+
+    /// The next `n` `/2/0` POST requests get `status` without being carried out (other
+    /// methods pass).
+    pub fn fail_next_posts(&self, n: u32, status: u16) {
+        self.inner.state().post_failures = (n, status);
     }
 
     /// The next `n` `/2/0` POST requests (task starts, read requests...) are carried out
@@ -542,7 +550,7 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         if !auth::api_token_ok(&inner, req.headers()) {
             return util::api_status(StatusCode::UNAUTHORIZED, &path);
         }
-        if let Some(resp) = take_fault(&inner, &path) {
+        if let Some(resp) = take_fault(&inner, &path, req.method() == axum::http::Method::POST) {
             return resp;
         }
     }
@@ -579,8 +587,14 @@ fn take_lost_answer(inner: &Inner) -> Option<StatusCode> {
 }
 
 /// Consumes one pending throttle (first) or failure, if any.
-fn take_fault(inner: &Inner, path: &str) -> Option<Response> {
+fn take_fault(inner: &Inner, path: &str, post: bool) -> Option<Response> {
     let mut st = inner.state();
+    if post && st.post_failures.0 > 0 {
+        st.post_failures.0 -= 1;
+        let status = StatusCode::from_u16(st.post_failures.1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        drop(st);
+        return Some(util::api_status(status, path).into_response());
+    }
     if st.throttle.0 > 0 {
         st.throttle.0 -= 1;
         let secs = st.throttle.1;

@@ -206,7 +206,19 @@ impl RunCall<'_> {
         let scope = format!("{}|{}", self.cw.credentials().identity(), self.call.function);
         let name = idempotency::record_name(&scope, &key);
         let fingerprint = idempotency::fingerprint(&[(self.id_param(), self.runnable.id())]);
-        match idempotency::run_once(store, &name, &fingerprint, start, |r: &Run| r.id.as_str().to_owned()).await? {
+        // CloudWorks lists no runs by start time to recover a lost start from: say so.
+        let recover = |_since: u64, _context: Value| async {
+            Err(Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-uncertain",
+                "Cannot tell whether this key started a run",
+                "the start with this Idempotency-Key may have reached CloudWorks, but its answer was lost; check the integration's run history in Anaplan and use a new key",
+            ))
+        };
+        let recovery = idempotency::Recovery { recover, context: &|| Value::Null };
+        match idempotency::run_once(store, &name, &fingerprint, start, |r: &Run| r.id.as_str().to_owned(), recovery)
+            .await?
+        {
             Claimed::Started(run) => Ok(run),
             Claimed::Existing(id) => {
                 tracing::info!(run = %id, "Idempotency-Key seen before: answering for the run it started");

@@ -17,6 +17,11 @@ use crate::http::idempotency::{self, Outcome};
 use crate::http::long_running::{self, accepted, cancelled, hold, hold_until, status_url};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
+/// How far before and after an uncertain start's claim (our clock) a task of the action
+/// counts as the one it made (Anaplan's clock).
+const LOST_START_BEFORE_MS: u64 = 30_000;
+const LOST_START_AFTER_MS: u64 = 180_000;
+
 /// What every long-running request carries, checked: the model, the action, what is asked
 /// of it, how long to hold the answer, and the locale of a start.
 pub struct TaskRequest<A> {
@@ -208,7 +213,41 @@ impl TaskCall<'_> {
             vec![("workspaceId", a.workspace.as_str()), ("modelId", a.model.as_str()), ("action", a.action.id())];
         parts.extend(self.extra.iter().map(|(k, v)| (*k, v.as_str())));
         parts.extend(fingerprint.iter().copied());
-        match idempotency::start_once(store, &name, &idempotency::fingerprint(&parts), start).await? {
+        // Tasks of the action that existed before this start: a lost start's task is
+        // none of them.
+        let before: std::sync::Mutex<Vec<String>> = std::sync::Mutex::default();
+        let context = || json!(*before.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let recover = |since_ms: u64, context: serde_json::Value| async move {
+            // Anaplan's clock may differ from ours, and the start took up to its retry
+            // budget: a window around the claim, without the tasks seen before it.
+            let (from, to) = (since_ms.saturating_sub(LOST_START_BEFORE_MS), since_ms + LOST_START_AFTER_MS);
+            let known: Vec<String> = serde_json::from_value(context).unwrap_or_default();
+            let mut found = self.client.tasks_created_between(&self.action, from, to).await?;
+            found.retain(|t| !known.iter().any(|k| k == t.as_str()));
+            match found.as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some(one.as_str().to_owned())),
+                several => Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "idempotency-key-uncertain",
+                    "Cannot tell which task this key started",
+                    format!(
+                        "the start with this Idempotency-Key may have reached Anaplan, and {} tasks of this action began around then ({}); check them in Anaplan and use a new key",
+                        several.len(),
+                        several.iter().map(TaskId::as_str).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            }
+        };
+        let start = || async {
+            let (from, to) = (0, u64::MAX);
+            let existing = self.client.tasks_created_between(&self.action, from, to).await?;
+            *before.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                existing.iter().map(|t| t.as_str().to_owned()).collect();
+            start().await
+        };
+        let recovery = idempotency::Recovery { recover, context: &context };
+        match idempotency::start_once(store, &name, &idempotency::fingerprint(&parts), start, recovery).await? {
             Outcome::Started(task) => Ok(task),
             Outcome::Existing(id) => {
                 tracing::info!(task = %id, "Idempotency-Key seen before: answering for the task it started");

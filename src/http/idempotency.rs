@@ -59,6 +59,10 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 fn unavailable(e: StorageError) -> Problem {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +72,14 @@ fn unavailable(e: StorageError) -> Problem {
             "the app's storage account (AzureWebJobsStorage) could not be used for the Idempotency-Key record: {e}"
         ),
     )
+}
+
+/// How [`run_once`] finds out what a start whose answer was lost did.
+pub struct Recovery<'a, R> {
+    /// Asked with the claim's time (unix ms) and the context kept with it.
+    pub recover: R,
+    /// What to keep with an uncertain claim, read when the start fails.
+    pub context: &'a (dyn Fn() -> Value + Sync),
 }
 
 /// What a key led to, for any kind of started thing (a task, a CloudWorks run).
@@ -81,12 +93,20 @@ pub enum Claimed<T> {
 
 /// Starts the task at most once per key: `start` runs only when this request owns the key.
 /// `fingerprint` identifies what was asked; the same key with another request is a 409.
-pub async fn start_once<F, Fut>(store: &JsonStore, name: &str, fingerprint: &str, start: F) -> Result<Outcome, Problem>
+pub async fn start_once<F, Fut, R, RFut>(
+    store: &JsonStore,
+    name: &str,
+    fingerprint: &str,
+    start: F,
+    recovery: Recovery<'_, R>,
+) -> Result<Outcome, Problem>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Task, Problem>>,
+    R: FnOnce(u64, Value) -> RFut,
+    RFut: Future<Output = Result<Option<String>, Problem>>,
 {
-    match run_once(store, name, fingerprint, start, |t: &Task| t.id.as_str().to_owned()).await? {
+    match run_once(store, name, fingerprint, start, |t: &Task| t.id.as_str().to_owned(), recovery).await? {
         Claimed::Started(task) => Ok(Outcome::Started(task)),
         Claimed::Existing(id) => {
             let id = TaskId::parse(&id).map_err(|e| unavailable(StorageError::Other(e.to_string())))?;
@@ -97,20 +117,33 @@ where
 
 /// [`start_once`] for anything with an id: `start` runs only when this request owns the
 /// key, and `id_of` says what to record of what it started.
-pub async fn run_once<T, F, Fut>(
+///
+/// A start that failed in a way that may have reached Anaplan ([`Problem::not_repeated`])
+/// keeps the key, marked uncertain with the time of the claim and `recovery.context()`
+/// (what the start knew before it was sent, e.g. the tasks that existed already). The next
+/// request with the key asks `recovery.recover(claim time in unix ms, context)` what that
+/// start made: `Some(id)` is recorded and answered, `None` (nothing was started) lets
+/// this request start it.
+pub async fn run_once<T, F, Fut, R, RFut>(
     store: &JsonStore,
     name: &str,
     fingerprint: &str,
     start: F,
     id_of: impl Fn(&T) -> String,
+    recovery: Recovery<'_, R>,
 ) -> Result<Claimed<T>, Problem>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, Problem>>,
+    R: FnOnce(u64, Value) -> RFut,
+    RFut: Future<Output = Result<Option<String>, Problem>>,
 {
     let waited = Instant::now();
     let fresh = || json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": Value::Null });
+    let Recovery { recover, context } = recovery;
+    let mut recover = Some(recover);
     loop {
+        let claimed_ms = now_ms();
         let owned_etag = match store.create(name, &fresh()).await.map_err(unavailable)? {
             Created::Created(etag) => Some(etag),
             Created::Exists => {
@@ -131,6 +164,25 @@ where
                     ));
                 } else if let Some(id) = task_id {
                     return Ok(Claimed::Existing(id));
+                } else if let Some(since) = record["uncertainSince"].as_u64()
+                    && let Some(recover) = recover.take()
+                {
+                    match recover(since, record["context"].clone()).await? {
+                        Some(id) => {
+                            tracing::info!(task = %id, "Idempotency-Key: the start whose answer was lost did start; recording it");
+                            let done = json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": id });
+                            if let Err(e) = store.replace(name, &done, &etag).await {
+                                tracing::warn!(error = %e, "the Idempotency-Key record could not be completed");
+                            }
+                            return Ok(Claimed::Existing(id));
+                        }
+                        None => {
+                            tracing::info!(
+                                "Idempotency-Key: the start whose answer was lost did not start; starting it"
+                            );
+                            store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
+                        }
+                    }
                 } else if age >= STALE_CLAIM.as_secs() {
                     tracing::warn!("taking over an Idempotency-Key claim whose owner never recorded a task");
                     store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
@@ -158,6 +210,18 @@ where
                     Err(e) => tracing::warn!(error = %e, "the Idempotency-Key record could not be completed"),
                 }
                 Ok(Claimed::Started(task))
+            }
+            Err(problem) if problem.not_repeated() => {
+                // It may have started: keep the key, so a retry finds out instead of
+                // starting a second one.
+                let uncertain = json!({
+                    "fingerprint": fingerprint, "createdAt": now(), "taskId": Value::Null,
+                    "uncertainSince": claimed_ms, "context": context(),
+                });
+                if let Err(e) = store.replace(name, &uncertain, &etag).await {
+                    tracing::warn!(error = %e, "could not mark an Idempotency-Key claim as uncertain");
+                }
+                Err(problem)
             }
             Err(problem) => {
                 // Release the key so a retry can start the task.

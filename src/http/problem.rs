@@ -37,6 +37,12 @@ impl Problem {
         Problem::new(StatusCode::BAD_REQUEST, "bad-parameter", "Bad parameter", detail)
     }
 
+    /// True for a failed request that may nevertheless have reached Anaplan (it was not
+    /// sent again; see `AnaplanError::NotRepeated`).
+    pub fn not_repeated(&self) -> bool {
+        self.0.extra.get("notRepeated") == Some(&Value::Bool(true))
+    }
+
     /// Adds an extension member.
     pub fn with(mut self, key: &str, value: Value) -> Self {
         self.0.extra.insert(key.to_owned(), value);
