@@ -13,7 +13,7 @@ use super::declare::{Answer, Function, Input, MethodOperation, Operation, Param,
 use crate::anaplan::Listing;
 use crate::anaplan::catalog::pick;
 use crate::anaplan::scim::{self, DesiredUser, Filter, Scim, ScimUser, UserId, Workspace};
-use crate::http::{AppState, Call, Params, Problem};
+use crate::http::{AppState, Call, Params, Problem, strict_json};
 
 const USER_NAME: Param = Param::text(
     "userName",
@@ -197,7 +197,9 @@ impl ChangeRequest {
                     )));
                 }
             }
-            serde_json::from_slice(&call.body).map_err(|e| Problem::bad_parameter(format!("the body: {e}")))?
+            // Strict JSON first: a key given twice is a 400 naming it, as for every body.
+            serde_json::from_value(strict_json::from_slice(&call.body)?)
+                .map_err(|e| Problem::bad_parameter(format!("the body: {e}")))?
         };
         let action = match (query.get(ACTION.name), body.action.as_deref().map(str::trim)) {
             (Some(a), Some(b)) if a != b => {

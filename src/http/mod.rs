@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod long_running;
 pub mod params;
 pub mod problem;
+pub mod strict_json;
 
 use std::sync::Arc;
 use std::time::Duration;

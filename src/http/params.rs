@@ -188,8 +188,8 @@ impl Params {
                     )));
                 }
             }
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| Problem::bad_parameter(format!("the body is not valid JSON: {e}")))?;
+            // A key given twice in the body is refused like a parameter given twice.
+            let value = super::strict_json::from_slice(body)?;
             let serde_json::Value::Object(map) = value else {
                 return Err(Problem::bad_parameter("the body must be a JSON object of parameters"));
             };
@@ -320,6 +320,16 @@ mod tests {
         assert!(none.object::<ModelId>("model").is_err());
         let bad = collect(Method::GET, "modelId=../x", "").unwrap();
         assert!(bad.object::<ModelId>("model").unwrap_err().body()["detail"].as_str().unwrap().contains("modelId"));
+    }
+
+    #[test]
+    fn a_key_twice_in_the_body_is_400_naming_it() {
+        for body in [r#"{"format": "csv", "format": "grid"}"#, r#"{"format": "csv", "format": "csv"}"#] {
+            let e = collect(Method::POST, "", body).unwrap_err();
+            assert_eq!(e.status(), 400);
+            assert!(e.body()["detail"].as_str().unwrap().contains("\"format\" twice"), "{}", e.body());
+            assert_eq!(e.body()["duplicateKey"], "format");
+        }
     }
 
     #[test]
