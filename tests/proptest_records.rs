@@ -72,7 +72,13 @@ proptest! {
     fn a_well_formed_grid_gives_its_rows_with_every_column((p, r, c, parts) in grid()) {
         let [pages, headers, rows] = <[Vec<Vec<String>>; 3]>::try_from(parts).unwrap();
         let lines: Vec<Vec<String>> = pages.iter().chain(&headers).chain(&rows).cloned().collect();
-        let out = from_grid_csv(&meta(p, r, c), &csv_text(&lines)).expect("a well-formed grid is read");
+        let text = csv_text(&lines);
+        // A byte order mark opening the file is not data (the CSV reader drops it, as it
+        // should for a file that starts with one); a first cell that is one is not a grid.
+        prop_assume!(!text.starts_with('\u{feff}'));
+        let out = from_grid_csv(&meta(p, r, c), &text).expect("a well-formed grid is read");
+        let with_bom = from_grid_csv(&meta(p, r, c), &format!("\u{feff}{text}")).unwrap();
+        prop_assert_eq!(&out, &with_bom, "a byte order mark changes nothing");
         let out: Value = serde_json::from_slice(&out).unwrap();
         let columns = out["columns"].as_array().unwrap();
         let records = out["rows"].as_array().unwrap();
