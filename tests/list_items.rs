@@ -187,3 +187,32 @@ async fn refused_items_are_a_422_and_malformed_requests_change_nothing() {
     assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID), before);
     assert_eq!(app.fake.list_changes().len(), changes, "nothing was sent");
 }
+
+#[tokio::test]
+async fn a_key_given_twice_in_an_item_is_a_400_naming_it_and_changes_nothing() {
+    let app = App::start().await;
+    let cases = [
+        (
+            "add",
+            r#"{"items": [{"code": "CC900", "name": "A"}, {"code": "CC901", "name": "B", "name": "C"}]}"#,
+            "name",
+            "items[1]",
+        ),
+        (
+            "upsert",
+            r#"{"items": [{"code": "CC100", "properties": {"Owner": "x", "Owner": "y"}}]}"#,
+            "Owner",
+            "items[0].properties",
+        ),
+        ("delete", r#"{"items": [{"code": "CC100", "code": "CC200"}]}"#, "code", "items[0]"),
+        ("add", r#"{"items": [], "items": [{"code": "CC900", "name": "A"}]}"#, "items", ""),
+    ];
+    for (action, body, key, at) in cases {
+        let p =
+            problem(app.post_json_text("list-items", &format!("{}&action={action}", scope()), body).await, 400).await;
+        assert_eq!((p["duplicateKey"].as_str(), p["at"].as_str()), (Some(key), Some(at)), "{action}: {p}");
+    }
+    assert!(app.fake.list_changes().is_empty(), "nothing was sent");
+    assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID).len(), COST_CENTRES.len());
+    assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
+}

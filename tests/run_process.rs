@@ -257,3 +257,20 @@ async fn with_an_idempotency_key_a_retry_after_a_lost_answer_finds_the_task_inst
     assert_eq!(retry.status(), 202);
     assert_eq!(app.fake.task_starts().len(), 2, "nothing had started, so the retry started it");
 }
+
+#[tokio::test]
+async fn a_parameter_given_twice_in_the_body_is_a_400_and_starts_nothing() {
+    let app = App::start().await;
+    for body in [
+        r#"{"workspaceName": "FP&A Planning", "modelName": "Revenue Plan", "processName": "Nightly Load", "processName": "Broken Load"}"#,
+        // Even with the same value: a body must not repeat a key.
+        r#"{"workspaceName": "FP&A Planning", "modelName": "Revenue Plan", "modelName": "Revenue Plan", "processName": "Nightly Load"}"#,
+    ] {
+        let p = problem(app.post_json_text("run-process", "wait=5", body).await, 400).await;
+        let key = p["duplicateKey"].as_str().unwrap().to_owned();
+        assert!(["processName", "modelName"].contains(&key.as_str()), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains(&format!("{key:?} twice")), "{p}");
+    }
+    assert!(app.fake.task_starts().is_empty());
+    assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
+}

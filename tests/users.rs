@@ -259,3 +259,37 @@ async fn the_scim_api_key_can_come_from_key_vault() {
     assert!(scim_requests(&app).iter().all(|r| r.authorization_scheme.as_deref() == Some("Bearer")));
     assert!(!app.host.output().contains(&app.fake.scim_api_key()));
 }
+
+#[tokio::test]
+async fn a_key_given_twice_in_the_body_is_a_400_naming_it_and_writes_nothing() {
+    let app = App::start().await;
+    let cases = [
+        (
+            "action=provision",
+            r#"{"userName": "a@example.com", "userName": "b@example.com", "givenName": "A", "familyName": "B", "workspaces": []}"#,
+            "userName",
+        ),
+        (
+            "action=provision",
+            r#"{"userName": "a@example.com", "givenName": "A", "familyName": "B", "workspaces": ["FP&A Planning"], "workspaces": []}"#,
+            "workspaces",
+        ),
+        ("", r#"{"action": "deactivate", "action": "provision", "userName": "user001@example.com"}"#, "action"),
+    ];
+    for (query, body, key) in cases {
+        let p = problem(app.post_json_text("users", query, body).await, 400).await;
+        assert_eq!(p["duplicateKey"], key, "{p}");
+    }
+    assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
+}
+
+#[tokio::test]
+async fn a_workspace_name_longer_than_any_anaplan_name_is_a_400() {
+    let app = App::start().await;
+    let long = "W".repeat(anaplan_functions::anaplan::names::MAX_NAME_CHARS + 1);
+    let body =
+        json!({"userName": "a@example.com", "givenName": "A", "familyName": "B", "workspaces": ["Sales Ops", long]});
+    let p = problem(app.post("users", "action=provision", &body).await, 400).await;
+    assert!(p["detail"].as_str().unwrap().contains("workspaces[1] is 1025 characters long"), "{p}");
+    assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
+}

@@ -157,3 +157,49 @@ async fn large_writes_go_in_batches_within_anaplans_limits_in_order() {
     assert!(body["batches"].as_u64().unwrap() >= 2, "{body}");
     assert_eq!(app.fake.cell_writes().len(), 3 + body["batches"].as_u64().unwrap() as usize);
 }
+
+#[tokio::test]
+async fn a_key_given_twice_anywhere_in_the_body_is_a_400_naming_it_and_writes_nothing() {
+    let app = App::start().await;
+    let good = r#"{"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": 1}"#;
+    let cases = [
+        // A row with the same line item twice: which value would be written?
+        (
+            format!(
+                r#"{{"rows": [{good}, {{"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": 1, "Units": 2}}]}}"#
+            ),
+            "Units",
+            "rows[1]",
+        ),
+        // The same dimension twice, with different items.
+        (
+            format!(r#"{{"rows": [{{"Products": "Widget", "Products": "Gadget", "Active": true}}, {good}]}}"#),
+            "Products",
+            "rows[0]",
+        ),
+        // Anaplan's cells: the line item named twice.
+        (
+            r#"{"cells": [{"lineItemName": "Units", "lineItemName": "Price", "dimensions": [], "value": 1}]}"#.into(),
+            "lineItemName",
+            "cells[0]",
+        ),
+        // A parameter twice in the body, and `rows` itself twice.
+        (
+            format!(r#"{{"moduleName": "REV10 Sales Input", "moduleName": "REV11", "rows": [{good}]}}"#),
+            "moduleName",
+            "",
+        ),
+        (format!(r#"{{"rows": [{good}], "rows": []}}"#), "rows", ""),
+    ];
+    let q = "workspaceName=FP%26A%20Planning&modelName=Revenue%20Plan";
+    for (body, key, at) in cases {
+        let query = if key == "moduleName" { q.to_owned() } else { scope() };
+        let p = problem(app.post_json_text("write-cells", &query, &body).await, 400).await;
+        assert_eq!(p["duplicateKey"], key, "{p}");
+        assert_eq!(p["at"], at, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains(&format!("{key:?} twice")), "{p}");
+    }
+    assert_eq!(data_posts(&app), 0, "nothing was sent");
+    assert_eq!(app.fake.cells_written(), 0);
+    assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
+}

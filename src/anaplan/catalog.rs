@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
 use super::ids::{Id, ModelId, ModuleId, ObjectRef, WorkspaceId};
+use super::names;
 
 /// How long a listing is reused for name lookups.
 pub const LISTING_TTL: Duration = Duration::from_secs(60);
@@ -184,36 +185,24 @@ impl Catalog {
     }
 }
 
-/// Picks the object named exactly `name`: none is an error listing the closest names,
-/// several is an error listing their ids.
+/// Picks the object named exactly `name`: none is an error listing the closest names (see
+/// [`names::closest`]: cheap whatever the name's length), several is an error listing their
+/// ids.
 pub fn pick(kind: &'static str, items: &[Named], name: &str) -> Result<Named, AnaplanError> {
     let matches: Vec<&Named> = items.iter().filter(|n| n.name == name).collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(AnaplanError::UnknownName { kind, name: name.to_owned(), closest: closest(items, name) }),
+        [] => Err(AnaplanError::UnknownName {
+            kind,
+            name: name.to_owned(),
+            closest: names::closest(items.iter().map(|n| n.name.as_str()), name),
+        }),
         many => Err(AnaplanError::AmbiguousName {
             kind,
             name: name.to_owned(),
             ids: many.iter().map(|n| n.id.clone()).collect(),
         }),
     }
-}
-
-fn closest(items: &[Named], name: &str) -> Vec<String> {
-    let wanted = name.to_lowercase();
-    let mut scored: Vec<(f64, &str)> =
-        items.iter().map(|n| (strsim::jaro_winkler(&wanted, &n.name.to_lowercase()), n.name.as_str())).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let mut names: Vec<String> = Vec::new();
-    for (_, n) in scored {
-        if !names.iter().any(|x| x == n) {
-            names.push(n.to_owned());
-        }
-        if names.len() == 5 {
-            break;
-        }
-    }
-    names
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod ids;
 pub mod model_data;
+pub mod names;
 pub mod scim;
 pub mod scim_filter;
 pub mod tasks;

@@ -91,7 +91,7 @@ pub const CHANGE_OPERATION: (Operation, &[Input]) = (
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let (params, mut data) = data_body::split(&call, &["items"])?;
+    let (params, mut data) = data_body::split(&call, &["items"]).await?;
     let model = ModelRef::parse(&params)?;
     let list = params.object::<ListId>("list")?;
     let is_post = call.method == Method::POST;

@@ -3,6 +3,8 @@
 //! JSON (direct reads) or its CSV grid (large reads), and written straight into the output
 //! buffer so a large view is not held twice as a tree of JSON values.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -107,14 +109,25 @@ fn headings(meta: &ViewMetadata, row_dims: usize, labels: Vec<String>) -> Vec<St
         .map(|i| meta.rows.get(i).map(|d| d.name.clone()).unwrap_or_else(|| format!("Row dimension {}", i + 1)))
         .collect();
     names.extend(labels);
+    // Hashed, with the next suffix to try per heading: a view with thousands of columns
+    // (or of equal labels) costs no more than one pass, not a scan per column.
+    let mut taken: HashSet<String> = HashSet::with_capacity(names.len());
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut unique: Vec<String> = Vec::with_capacity(names.len());
     for name in names {
-        let mut candidate = name.clone();
-        let mut n = 2;
-        while unique.contains(&candidate) {
-            candidate = format!("{name} ({n})");
-            n += 1;
-        }
+        let candidate = if taken.contains(&name) {
+            let n = next_suffix.entry(name.clone()).or_insert(2);
+            loop {
+                let candidate = format!("{name} ({n})");
+                *n += 1;
+                if !taken.contains(&candidate) {
+                    break candidate;
+                }
+            }
+        } else {
+            name
+        };
+        taken.insert(candidate.clone());
         unique.push(candidate);
     }
     unique
@@ -234,5 +247,10 @@ mod tests {
     fn repeated_headings_are_made_unique() {
         let h = headings(&meta(false), 2, vec!["Regions".into(), "X".into(), "X".into()]);
         assert_eq!(h, ["Products", "Regions", "Regions (2)", "X", "X (2)"]);
+        let h = headings(&meta(false), 0, ["X", "X (2)", "X", "X"].map(String::from).to_vec());
+        assert_eq!(h, ["X", "X (2)", "X (3)", "X (4)"], "a suffix already taken is skipped");
+        let many = headings(&meta(false), 0, vec![String::new(); 50_000]);
+        assert_eq!(many.len(), 50_000);
+        assert_eq!(many[49_999], " (50000)");
     }
 }

@@ -1,5 +1,6 @@
 //! The router: what the Functions host forwards goes to the function declared for it. HTTP
-//! functions answer `/api/<name>` with the methods and body limit of their declaration;
+//! functions answer `/api/<name>` with the methods and body limit of their declaration (a
+//! body is refused by method and size before it is read, see [`crate::http::body`]);
 //! timer functions answer the host's `POST /<name>` (JSON invocation format).
 
 use std::sync::Arc;
@@ -94,17 +95,14 @@ async fn dispatch(
         return resp;
     }
     let (parts, body) = req.into_parts();
-    let max_body = function.max_body();
-    let body = match axum::body::to_bytes(body, max_body).await {
+    // Refused from Content-Length before it is read, or as soon as it streams past the limit.
+    let body = match crate::http::body::read(function.name, &parts.method, &parts.headers, body, function.max_body())
+        .await
+    {
         Ok(b) => b,
-        Err(_) => {
-            return Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body-too-large",
-                "Body too large",
-                format!("{} reads a request body of at most {max_body} bytes", function.name),
-            )
-            .into_response();
+        Err(problem) => {
+            tracing::info!(status = problem.status().as_u16(), detail = %problem.body()["detail"], "request refused");
+            return problem.into_response();
         }
     };
     let name = function.name;

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use super::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::Listing;
 use crate::anaplan::catalog::pick;
+use crate::anaplan::names::MAX_NAME_CHARS;
 use crate::anaplan::scim::{self, DesiredUser, Filter, Scim, ScimUser, UserId, Workspace};
-use crate::http::{AppState, Call, Params, Problem};
+use crate::http::{AppState, Call, Params, Problem, strict_json};
 
 const USER_NAME: Param = Param::text(
     "userName",
@@ -197,7 +198,9 @@ impl ChangeRequest {
                     )));
                 }
             }
-            serde_json::from_slice(&call.body).map_err(|e| Problem::bad_parameter(format!("the body: {e}")))?
+            // Strict JSON first: a key given twice is a 400 naming it, as for every body.
+            serde_json::from_value(strict_json::from_slice(&call.body)?)
+                .map_err(|e| Problem::bad_parameter(format!("the body: {e}")))?
         };
         let action = match (query.get(ACTION.name), body.action.as_deref().map(str::trim)) {
             (Some(a), Some(b)) if a != b => {
@@ -228,10 +231,16 @@ impl ChangeRequest {
                     )
                 })?;
                 let mut list: Vec<String> = Vec::new();
-                for w in workspaces {
+                for (i, w) in workspaces.into_iter().enumerate() {
                     let w = w.trim().to_owned();
                     if w.is_empty() {
                         return Err(Problem::bad_parameter("workspaces holds an empty name"));
+                    }
+                    let chars = w.chars().count();
+                    if chars > MAX_NAME_CHARS {
+                        return Err(Problem::bad_parameter(format!(
+                            "workspaces[{i}] is {chars} characters long; an Anaplan name has at most {MAX_NAME_CHARS}"
+                        )));
                     }
                     if !list.contains(&w) {
                         list.push(w);

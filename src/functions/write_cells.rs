@@ -103,7 +103,7 @@ struct Cell {
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let (params, mut data) = data_body::split(&call, &["rows", "cells"])?;
+    let (params, mut data) = data_body::split(&call, &["rows", "cells"]).await?;
     let model = ModelRef::parse(&params)?;
     let module = params.object::<ModuleId>("module")?;
     let input = match (data.remove("rows"), data.remove("cells")) {

@@ -2,10 +2,12 @@
 //! errors, the asynchronous pattern and idempotency. It knows no function: the router and
 //! the declarations live in [`crate::functions`], and data flows from there to here only.
 
+pub mod body;
 pub mod idempotency;
 pub mod long_running;
 pub mod params;
 pub mod problem;
+pub mod strict_json;
 
 use std::sync::Arc;
 use std::time::Duration;

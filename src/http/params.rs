@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, Method, header};
 use super::problem::Problem;
 pub use crate::anaplan::ids::ObjectRef;
 use crate::anaplan::ids::{Id, ModelId, WorkspaceId};
+pub use crate::anaplan::names::MAX_NAME_CHARS;
 
 /// Query-string parameters that belong to the Functions host, not to a function.
 const HOST_PARAMETERS: &[&str] = &["code"];
@@ -188,8 +189,8 @@ impl Params {
                     )));
                 }
             }
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| Problem::bad_parameter(format!("the body is not valid JSON: {e}")))?;
+            // A key given twice in the body is refused like a parameter given twice.
+            let value = super::strict_json::from_slice(body)?;
             let serde_json::Value::Object(map) = value else {
                 return Err(Problem::bad_parameter("the body must be a JSON object of parameters"));
             };
@@ -253,7 +254,8 @@ impl Params {
         }
     }
 
-    /// An object named by exactly one of `<kind>Id` and `<kind>Name`.
+    /// An object named by exactly one of `<kind>Id` and `<kind>Name`: an id in its
+    /// format, a name of at most [`MAX_NAME_CHARS`] characters.
     pub fn object<T: Id>(&self, kind: &str) -> Result<ObjectRef<T>, Problem> {
         let id_param = format!("{kind}Id");
         let name_param = format!("{kind}Name");
@@ -263,7 +265,16 @@ impl Params {
             }
             (None, None) => Err(Problem::bad_parameter(format!("{id_param} or {name_param} is required"))),
             (Some(id), None) => T::parse(id).map(ObjectRef::Id).map_err(|e| Problem::bad_parameter(e.to_string())),
-            (None, Some(name)) => Ok(ObjectRef::Name(name.to_owned())),
+            (None, Some(name)) => {
+                // Bounded before any listing is read or compared with it.
+                let chars = name.chars().count();
+                if chars > MAX_NAME_CHARS {
+                    return Err(Problem::bad_parameter(format!(
+                        "{name_param} is {chars} characters long; an Anaplan name has at most {MAX_NAME_CHARS}"
+                    )));
+                }
+                Ok(ObjectRef::Name(name.to_owned()))
+            }
         }
     }
 }
@@ -320,6 +331,28 @@ mod tests {
         assert!(none.object::<ModelId>("model").is_err());
         let bad = collect(Method::GET, "modelId=../x", "").unwrap();
         assert!(bad.object::<ModelId>("model").unwrap_err().body()["detail"].as_str().unwrap().contains("modelId"));
+    }
+
+    #[test]
+    fn names_are_bounded_in_length() {
+        let at_bound = "é".repeat(MAX_NAME_CHARS);
+        let p = collect(Method::POST, "", &format!(r#"{{"modelName": "{at_bound}"}}"#)).unwrap();
+        assert!(matches!(p.object::<ModelId>("model"), Ok(ObjectRef::Name(n)) if n == at_bound), "characters count");
+        let over = format!("modelName={}", "x".repeat(MAX_NAME_CHARS + 1));
+        let e = collect(Method::GET, &over, "").unwrap().object::<ModelId>("model").unwrap_err();
+        assert_eq!(e.status(), 400);
+        let detail = e.body()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("modelName") && detail.contains("1025") && detail.len() < 200, "{detail}");
+    }
+
+    #[test]
+    fn a_key_twice_in_the_body_is_400_naming_it() {
+        for body in [r#"{"format": "csv", "format": "grid"}"#, r#"{"format": "csv", "format": "csv"}"#] {
+            let e = collect(Method::POST, "", body).unwrap_err();
+            assert_eq!(e.status(), 400);
+            assert!(e.body()["detail"].as_str().unwrap().contains("\"format\" twice"), "{}", e.body());
+            assert_eq!(e.body()["duplicateKey"], "format");
+        }
     }
 
     #[test]

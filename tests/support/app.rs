@@ -104,6 +104,19 @@ impl App {
             .await
             .unwrap()
     }
+
+    /// POST of a JSON body given as text (e.g. one that repeats a key, which `json!` cannot
+    /// express), with the function key in the header.
+    pub async fn post_json_text(&self, function: &str, query: &str, body: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}?{query}", self.url(function)))
+            .header("x-functions-key", self.host.function_key())
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// Reads a problem+json answer, checking its shape.
