@@ -415,3 +415,15 @@ fn every_function_json_is_one_http_trigger_and_one_http_output() {
         assert_eq!(output["name"], "res", "{name}");
     }
 }
+
+#[test]
+fn the_storage_lifecycle_rule_expires_exactly_the_idempotency_records() {
+    use anaplan_functions::http::{STATE_CONTAINER, idempotency};
+    let bicep = fs::read_to_string(root().join("infra/modules/storage.bicep")).expect("storage.bicep");
+    let record = idempotency::record_name("oauth:x|run-process", "k");
+    let (folder, _) = record.split_once('/').expect("records live in a folder");
+    let prefix = format!("'{STATE_CONTAINER}/{folder}/'");
+    assert!(bicep.contains(&prefix), "storage.bicep must expire {prefix}");
+    assert!(bicep.contains("daysAfterModificationGreaterThan: 2"), "kept longer than the 24-hour window, not forever");
+    assert!(idempotency::RETENTION.as_secs() < 2 * 86_400);
+}

@@ -140,6 +140,41 @@ resource platformContainers 'Microsoft.Storage/storageAccounts/blobServices/cont
   }
 ]
 
+// Idempotency-Key records count for 24 hours (README); the platform deletes them two days
+// after their last change, so they never pile up. Lifecycle rules run about once a day.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          enabled: true
+          name: 'expire-idempotency-records'
+          type: 'Lifecycle'
+          definition: {
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: 2
+                }
+              }
+            }
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'anaplan-functions-state/idempotency/'
+              ]
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
 output name string = account.name
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob

@@ -13,6 +13,9 @@ use super::auth::Credentials;
 use super::error::AnaplanError;
 use crate::secret::Secret;
 
+/// How many times a body cut off midway is asked for (see [`Client::bytes`]).
+pub const BODY_ATTEMPTS: u32 = 4;
+
 /// How hard to retry transient failures (429, 5xx, connection errors).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -194,16 +197,37 @@ impl Client {
     /// Sends `req` and parses a JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, AnaplanError> {
         let what = req.describe(&self.api);
-        let resp = self.send(req).await?;
-        let bytes = resp.bytes().await.map_err(|e| transport_error(&what, e))?;
+        let bytes = self.bytes(req).await?;
         serde_json::from_slice(&bytes).map_err(|e| AnaplanError::Protocol(format!("{what}: {e}")))
     }
 
     /// Sends `req` and returns the body as text.
     pub async fn text(&self, req: ApiRequest) -> Result<String, AnaplanError> {
+        let bytes = self.bytes(req).await?;
+        // As reqwest's own text() without its charset feature: UTF-8, invalid bytes replaced.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Sends `req` and returns the whole body. A body cut off midway (a reset connection)
+    /// is fetched again, up to [`BODY_ATTEMPTS`] times, when the request may be repeated;
+    /// the part already read is dropped, so the bytes are exactly one answer's.
+    pub async fn bytes(&self, req: ApiRequest) -> Result<bytes::Bytes, AnaplanError> {
         let what = req.describe(&self.api);
-        let resp = self.send(req).await?;
-        resp.text().await.map_err(|e| transport_error(&what, e))
+        let replayable = req.method != Method::POST || req.replayable_post;
+        let mut attempt = 1;
+        loop {
+            let resp = self.send(req.clone()).await?;
+            match resp.bytes().await {
+                Ok(bytes) => return Ok(bytes),
+                Err(e) if replayable && attempt < BODY_ATTEMPTS => {
+                    tracing::info!(request = %what, attempt, error = %transport_error(&what, e), "the answer was cut off; asking again");
+                    tokio::time::sleep(self.retry.base_delay.saturating_mul(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) if replayable => return Err(transport_error(&what, e)),
+                Err(e) => return Err(AnaplanError::NotRepeated(Box::new(transport_error(&what, e)))),
+            }
+        }
     }
 
     /// Sends `req`, with auth and retries; returns the successful response.

@@ -114,8 +114,7 @@ impl Client {
     ) -> Result<bytes::Bytes, AnaplanError> {
         let req = ApiRequest::get(model_segments(ws, model, &["files", file.as_str(), "chunks", chunk.as_str()]))
             .accept("application/octet-stream");
-        let resp = self.send(req).await?;
-        resp.bytes().await.map_err(|e| AnaplanError::Unreachable(format!("reading chunk {chunk} of file {file}: {e}")))
+        self.bytes(req).await
     }
 
     /// Starts an upload of unknown size to `file`. Anaplan creates a new private file when
@@ -186,10 +185,7 @@ impl Client {
 
     /// One chunk of a failure dump.
     pub async fn dump_chunk(&self, dump: &Dump, chunk: &ChunkId) -> Result<bytes::Bytes, AnaplanError> {
-        let resp = self
-            .send(ApiRequest::get(dump.segments(&["chunks", chunk.as_str()])).accept("application/octet-stream"))
-            .await?;
-        resp.bytes().await.map_err(|e| AnaplanError::Unreachable(format!("reading dump chunk {chunk}: {e}")))
+        self.bytes(ApiRequest::get(dump.segments(&["chunks", chunk.as_str()])).accept("application/octet-stream")).await
     }
 
     /// The data source file of an import. An import that reads from a model or list has

@@ -5,6 +5,7 @@
 //!   get 429 with `Retry-After: S` (defaults 1 and 5).
 //! - `/_emulator/fail?count=N&status=S`: the next N get status S (defaults 1 and 500);
 //!   with `&after=true` the next N POSTs are carried out first, and only their answer is lost.
+//! - `/_emulator/reset-chunks?count=N`: the next N file chunk downloads break off halfway.
 //! - `/_emulator/expire-tokens`: every access token issued so far is expired.
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
@@ -137,6 +138,21 @@ pub async fn http_fail(
         }
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_emulator/reset-chunks?count=N`.
+pub async fn http_reset_chunks(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match number(&q, "count", 1u32, uri.path()) {
+        Ok(n) => {
+            inner.state().chunk_resets = n;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
 }
 
 /// `POST /_emulator/expire-tokens`.

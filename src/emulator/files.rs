@@ -218,15 +218,42 @@ pub async fn chunk(
         let n = n.parse::<usize>().ok()?;
         find_chunk(st, &m, &id, file, n)
     });
-    match found {
-        Ok(_) if !accepts_octets(&headers) => api_status(StatusCode::NOT_ACCEPTABLE, path),
-        Ok(Chunk::Stored(bytes)) => octets(bytes),
+    let bytes = match found {
+        Ok(_) if !accepts_octets(&headers) => return api_status(StatusCode::NOT_ACCEPTABLE, path),
+        Ok(Chunk::Stored(bytes)) => Bytes::from(bytes),
         Ok(Chunk::Export(e, n)) => match e.chunk_bytes(n) {
-            Some(bytes) => octets_shared(bytes),
-            None => api_status(StatusCode::NOT_FOUND, path),
+            Some(bytes) => bytes,
+            None => return api_status(StatusCode::NOT_FOUND, path),
         },
-        Err(resp) => resp,
+        Err(resp) => return resp,
+    };
+    if take_chunk_reset(&inner) {
+        return cut_off(bytes);
     }
+    octets_shared(bytes)
+}
+
+fn take_chunk_reset(inner: &Inner) -> bool {
+    let mut st = inner.state();
+    let pending = st.chunk_resets > 0;
+    if pending {
+        st.chunk_resets -= 1;
+    }
+    pending
+}
+
+/// The chunk's headers (with its full `Content-Length`) and half its bytes, then the
+/// connection breaks: a reset mid-chunk.
+fn cut_off(bytes: Bytes) -> Response {
+    let len = bytes.len();
+    let half = bytes.slice(..len / 2);
+    let parts: Vec<Result<Bytes, std::io::Error>> =
+        vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset mid-chunk"))];
+    let mut resp = axum::body::Body::from_stream(futures_util::stream::iter(parts)).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    resp
 }
 
 /// `GET …/files/{id}`: the whole content (octet-stream); 404 when it has 0 chunks.

@@ -251,6 +251,8 @@ struct EmulatorState {
     requests: Vec<RecordedRequest>,
     throttle: (u32, u64),
     failures: (u32, u16),
+    /// The next N file chunk downloads break off halfway through their bytes.
+    chunk_resets: u32,
     /// The next N `/2/0` POST requests get this status before anything is done.
     post_failures: (u32, u16),
     /// The next N `/2/0` POST requests are carried out, then answered with this status
@@ -390,6 +392,12 @@ impl Emulator {
         self.inner.state().failures = (n, status);
     }
 
+    /// The next `n` file chunk downloads send their headers and half their bytes, then
+    /// the connection breaks (a reset mid-chunk).
+    pub fn reset_next_chunks(&self, n: u32) {
+        self.inner.state().chunk_resets = n;
+    }
+
     /// The next `n` `/2/0` POST requests get `status` without being carried out (other
     /// methods pass).
     pub fn fail_next_posts(&self, n: u32, status: u16) {
@@ -513,6 +521,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .merge(scim::routes())
         .merge(audit::routes())
         .route("/_emulator/throttle", post(control::http_throttle))
+        .route("/_emulator/reset-chunks", post(control::http_reset_chunks))
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
         .merge(model_data::routes())
