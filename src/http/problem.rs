@@ -124,7 +124,7 @@ impl From<AnaplanError> for Problem {
             AnaplanError::NotRepeated(inner) => {
                 let mut p = Problem::from(*inner);
                 p.0.detail = format!(
-                    "{detail}. Check in Anaplan whether it started before trying again, or send an Idempotency-Key so that a retry cannot start it twice"
+                    "{detail}. Check in Anaplan whether it took effect before trying again; for a task start, an Idempotency-Key lets a retry find the task instead of starting a second one"
                 );
                 p.with("notRepeated", json!(true))
             }
