@@ -88,3 +88,21 @@ proptest! {
         prop_assert!(found.len() <= SUGGESTIONS);
     }
 }
+
+#[test]
+fn the_band_gives_the_textbook_distance_when_within_bound() {
+    let words = ["", "a", "ab", "kitten", "sitting", "Revenue Plan", "Revenue Pln", "REV10 Sales Input", "xyz"];
+    for a in words {
+        for b in words {
+            let exact = levenshtein(&chars(a), &chars(b));
+            for k in 0..8 {
+                let got = bounded_distance(&chars(a), &chars(b), k, &mut 0);
+                assert_eq!(got, (exact <= k).then_some(exact), "{a:?} {b:?} k={k}");
+            }
+        }
+    }
+}
+
+fn chars(s: &str) -> Vec<char> {
+    s.chars().collect()
+}
