@@ -7,7 +7,7 @@ use super::seed;
 use super::util::{Ids, api_error, api_status, envelope, query_flag, query_get, query_pairs};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -15,18 +15,25 @@ use std::sync::Arc;
 /// Default page size when the client sends no `limit` (Anaplan's documented max).
 const DEFAULT_LIMIT: usize = 5000;
 
-/// `GET /2/0/users/me`: a cheap who-am-I call.
-pub async fn users_me() -> Response {
+/// `GET /2/0/users/me`: a cheap who-am-I call, answering the user the token belongs to
+/// (the integration user for every token the token services issue; another seeded user
+/// for one from [`super::Emulator::access_token_for`]).
+pub async fn users_me(State(inner): State<Arc<Inner>>, uri: Uri, headers: HeaderMap) -> Response {
+    // The gate let only a live token through; a token that died since is a 401 too.
+    let Some(n) = super::auth::token_user(&inner, &headers) else {
+        return api_status(StatusCode::UNAUTHORIZED, uri.path());
+    };
+    let user = seed::scim_user(n);
     let mut body = envelope("objects/user");
     body.insert(
         "user".into(),
         json!({
-            "id": seed::USER_ID,
-            "active": true,
-            "email": seed::USER_EMAIL,
+            "id": user.id,
+            "active": user.active,
+            "email": user.user_name,
             "emailOptIn": false,
-            "firstName": seed::USER_FIRST_NAME,
-            "lastName": seed::USER_LAST_NAME,
+            "firstName": user.given_name,
+            "lastName": user.family_name,
         }),
     );
     Json(Value::Object(body)).into_response()

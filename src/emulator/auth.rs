@@ -18,8 +18,14 @@ pub fn new_refresh_token() -> String {
     format!("rt-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Issues an access token valid for the configured TTL and records it as a secret.
+/// Issues an access token of the integration user valid for the configured TTL and records
+/// it as a secret.
 pub(super) fn issue_access_token(inner: &Inner, st: &mut EmulatorState) -> String {
+    issue_access_token_as(inner, st, 0)
+}
+
+/// [`issue_access_token`] for seeded user `user` ([`super::seed::scim_user`]).
+pub(super) fn issue_access_token_as(inner: &Inner, st: &mut EmulatorState, user: usize) -> String {
     let token = format!("at-{}", uuid::Uuid::new_v4().simple());
     st.access_tokens.insert(
         token.clone(),
@@ -27,10 +33,48 @@ pub(super) fn issue_access_token(inner: &Inner, st: &mut EmulatorState) -> Strin
             expires_at: Instant::now() + inner.cfg.access_token_ttl,
             token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
             refresh_token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
+            user,
         },
     );
     st.issued_secrets.push(token.clone());
     token
+}
+
+/// The seeded user a live `AnaplanAuthToken` belongs to.
+pub(super) fn token_user(inner: &Inner, headers: &HeaderMap) -> Option<usize> {
+    let token = anaplan_token(headers)?;
+    let st = inner.state();
+    st.access_tokens.get(token).filter(|t| Instant::now() < t.expires_at).map(|t| t.user)
+}
+
+/// Consumes one pending token-service fault, if any: the answer in the service's own error
+/// shape, with `Retry-After` when one was set.
+pub(super) fn take_token_fault(inner: &Inner, path: &str) -> Option<Response> {
+    let (status, retry_after) = {
+        let mut st = inner.state();
+        let fail = &mut st.token_faults.fail;
+        if fail.0 == 0 {
+            return None;
+        }
+        fail.0 -= 1;
+        (StatusCode::from_u16(fail.1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), fail.2)
+    };
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let mut resp = if path.starts_with("/oauth/") {
+        // RFC 6749's code for a server that cannot serve now; an OAuth client that reads only
+        // the body would take it for a refusal.
+        let body = json!({ "error": "temporarily_unavailable", "error_description": reason });
+        (status, Json(body)).into_response()
+    } else {
+        let body = json!({ "status": "FAILURE_TEMPORARILY_UNAVAILABLE", "statusMessage": reason });
+        (status, Json(body)).into_response()
+    };
+    if let Some(secs) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Some(resp)
 }
 
 /// The token of an `Authorization: AnaplanAuthToken <token>` header.
@@ -155,7 +199,22 @@ pub async fn oauth_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, bo
     };
     let result = match params.get("grant_type").map(String::as_str) {
         None => Err(OAuthError::invalid_request("Missing parameter: grant_type")),
-        Some("refresh_token") => refresh_grant(&inner, &headers, &params),
+        Some("refresh_token") => {
+            let granted = refresh_grant(&inner, &headers, &params);
+            let delay = {
+                let mut st = inner.state();
+                let d = &mut st.token_faults.delay;
+                (d.0 > 0).then(|| {
+                    d.0 -= 1;
+                    d.1
+                })
+            };
+            if let Some(d) = delay {
+                // The chain has rotated; the answer is slow to arrive.
+                tokio::time::sleep(d).await;
+            }
+            granted
+        }
         Some("authorization_code") => super::oauth_flows::code_grant(&inner, &headers, &params),
         Some(super::oauth_flows::DEVICE_GRANT) => super::oauth_flows::device_grant(&inner, &headers, &params),
         Some(other) => reject_authorization_header(&headers).and(Err(OAuthError::new(
@@ -360,11 +419,12 @@ pub async fn legacy_validate(State(inner): State<Arc<Inner>>, headers: HeaderMap
         Err(resp) => return resp,
     };
     let mut body = legacy_body(&inner, &st, token, "Token validated");
+    let user = super::seed::scim_user(st.access_tokens.get(token).map(|t| t.user).unwrap_or(0));
     body.insert(
         "userInfo".into(),
         json!({
-            "userGuid": super::seed::USER_ID,
-            "userId": super::seed::USER_EMAIL,
+            "userGuid": user.id,
+            "userId": user.user_name,
             "customerGuid": super::seed::CUSTOMER_ID,
         }),
     );

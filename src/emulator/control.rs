@@ -7,6 +7,9 @@
 //!   with `&after=true` the next N POSTs are carried out first, and only their answer is lost.
 //! - `/_emulator/reset-chunks?count=N`: the next N file chunk downloads break off halfway.
 //! - `/_emulator/expire-tokens`: every access token issued so far is expired.
+//! - `/_emulator/token-fail?count=N&status=S&retryAfter=R`: the next N requests to the token
+//!   services (`/oauth/token`, `/token/authenticate`, `/token/refresh`) get status S
+//!   (defaults 1 and 429), with `Retry-After: R` when given.
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
 
@@ -158,5 +161,30 @@ pub async fn http_reset_chunks(
 /// `POST /_emulator/expire-tokens`.
 pub async fn http_expire_tokens(State(inner): State<Arc<Inner>>) -> Response {
     Emulator { inner }.expire_access_tokens();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_emulator/token-fail?count=N&status=S&retryAfter=R`.
+pub async fn http_token_fail(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path();
+    let (count, status) = match (number(&q, "count", 1u32, path), number(&q, "status", 429u16, path)) {
+        (Ok(c), Ok(s)) => (c, s),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let retry_after = match q.get("retryAfter") {
+        None => None,
+        Some(_) => match number(&q, "retryAfter", 0u64, path) {
+            Ok(r) => Some(r),
+            Err(r) => return r,
+        },
+    };
+    if StatusCode::from_u16(status).is_err() {
+        return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [status]: {status}"), path);
+    }
+    Emulator { inner }.fail_token_requests(count, status, retry_after);
     StatusCode::NO_CONTENT.into_response()
 }

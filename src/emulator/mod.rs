@@ -24,6 +24,9 @@
 //!
 //! Answers at a glance (bodies: OAuth `{"error","error_description"}`, legacy
 //! `{"status":"FAILURE_…","statusMessage"}`, API `{"status":{code,message},"path","timestamp"}`):
+//! - Token services: a fault set with `fail_token_requests` (429/503 with `Retry-After`,
+//!   408, 5xx) answers before anything is checked; `delay_token_answers` holds a refresh
+//!   grant's answer after the chain rotated.
 //! - `/oauth/token`: Authorization header, missing `grant_type`/`client_id`/`refresh_token`,
 //!   bad body or Content-Type → 400 `invalid_request`; unknown client or wrong/missing secret
 //!   → 401 `invalid_client`; spent/unknown refresh token → 400 `invalid_grant`; any other
@@ -239,6 +242,20 @@ struct AccessToken {
     expires_at: Instant,
     token_id: String,
     refresh_token_id: String,
+    /// Whose it is: a seeded user's number ([`seed::scim_user`]; 0, the integration user,
+    /// for every token the token services issue).
+    user: usize,
+}
+
+/// Faults of the token services (`/oauth/token`, `/token/authenticate`, `/token/refresh`),
+/// served before the request is looked at (so nothing is spent or issued).
+#[derive(Default)]
+struct TokenFaults {
+    /// (count, status, Retry-After seconds) for the next token requests.
+    fail: (u32, u16, Option<u64>),
+    /// (count, delay): the next refresh grants are processed (the token rotated), then
+    /// their answer waits this long, as an answer lost in a slow network would.
+    delay: (u32, Duration),
 }
 
 #[derive(Default)]
@@ -258,6 +275,7 @@ struct EmulatorState {
     /// The next N `/2/0` POST requests are carried out, then answered with this status
     /// instead (a gateway that timed out after Anaplan acted).
     lost_answers: (u32, u16),
+    token_faults: TokenFaults,
     read_requests: HashMap<String, read_requests::ReadRequest>,
     read_requests_created: usize,
     basic_user: Option<(String, String)>,
@@ -411,6 +429,33 @@ impl Emulator {
         self.inner.state().lost_answers = (n, status);
     }
 
+    /// The next `n` requests to the token services (`/oauth/token`, `/token/authenticate`,
+    /// `/token/refresh`) get `status` (429 or 503 with `Retry-After` when given), before
+    /// anything is checked or spent: a busy token service, not a refusal. The body is the
+    /// service's own error shape (OAuth's `{"error","error_description"}`, the legacy
+    /// `{"status","statusMessage"}`).
+    pub fn fail_token_requests(&self, n: u32, status: u16, retry_after: Option<u64>) {
+        self.inner.state().token_faults.fail = (n, status, retry_after);
+    }
+
+    /// The next `n` refresh grants rotate the chain as usual, then hold their answer for
+    /// `delay` (a client that gives up meanwhile has lost the new refresh token unless it
+    /// keeps waiting).
+    pub fn delay_token_answers(&self, n: u32, delay: Duration) {
+        self.inner.state().token_faults.delay = (n, delay);
+    }
+
+    /// A live access token of seeded user `user_name` (e.g. `user005@example.com`), as that
+    /// user's own sign-in would give; `/2/0/users/me` answers that user for it. Panics for
+    /// a user the seed does not have (a test bug).
+    pub fn access_token_for(&self, user_name: &str) -> String {
+        let n = (0..seed::SCIM_USER_COUNT)
+            .find(|n| seed::scim_user(*n).user_name.eq_ignore_ascii_case(user_name))
+            .unwrap_or_else(|| panic!("access_token_for: no seeded user {user_name}"));
+        let mut st = self.inner.state();
+        auth::issue_access_token_as(&self.inner, &mut st, n)
+    }
+
     /// Every access token issued so far is expired from now on (new ones are not).
     pub fn expire_access_tokens(&self) {
         let now = Instant::now();
@@ -524,6 +569,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/reset-chunks", post(control::http_reset_chunks))
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
+        .route("/_emulator/token-fail", post(control::http_token_fail))
         .merge(model_data::routes())
         .merge(lists::routes())
         .fallback(not_found)
@@ -571,6 +617,11 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         return util::api_status(StatusCode::UNAUTHORIZED, &path);
     }
     let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
+    if matches!(path.as_str(), "/oauth/token" | "/token/authenticate" | "/token/refresh")
+        && let Some(resp) = auth::take_token_fault(&inner, &path)
+    {
+        return resp;
+    }
     let api_post = req.method() == axum::http::Method::POST && (path == "/2/0" || path.starts_with("/2/0/"));
     let resp = next.run(req).await;
     if api_post && let Some(status) = take_lost_answer(&inner) {

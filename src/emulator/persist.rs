@@ -81,8 +81,12 @@ pub fn restore_access_tokens(state: &mut EmulatorState, stored: &Stored) {
     for (token, (expires_ms, token_id, refresh_token_id)) in &stored.access_tokens {
         if *expires_ms > now_ms {
             let expires_at = now + Duration::from_millis(expires_ms - now_ms);
-            let access =
-                AccessToken { expires_at, token_id: token_id.clone(), refresh_token_id: refresh_token_id.clone() };
+            let access = AccessToken {
+                expires_at,
+                token_id: token_id.clone(),
+                refresh_token_id: refresh_token_id.clone(),
+                user: 0,
+            };
             state.access_tokens.insert(token.clone(), access);
             state.issued_secrets.push(token.clone());
         }
@@ -101,7 +105,8 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
         let access = st
             .access_tokens
             .iter()
-            .filter(|(_, t)| t.expires_at > now)
+            // Tokens of other users exist only through test controls: not kept.
+            .filter(|(_, t)| t.expires_at > now && t.user == 0)
             .map(|(k, t)| {
                 let expires = unix_millis(wall + (t.expires_at - now));
                 (k.clone(), (expires, t.token_id.clone(), t.refresh_token_id.clone()))

@@ -25,6 +25,10 @@
 //! - `PUT` while [`FakeKeyVault::deny_writes`] → 403 `Forbidden` (innererror `ForbiddenByRbac`);
 //!   no JSON Content-Type, bad JSON, no `value`, unknown field, value over 25 KiB, tags not
 //!   strings → 400 `BadParameter`;
+//! - `PATCH /secrets/{name}/{version}` (update properties): while denying writes → 403;
+//!   no JSON Content-Type, bad JSON, `value` or any field but `contentType`, `attributes`,
+//!   `tags`, attributes other than `enabled`, `nbf`, `exp` → 400 `BadParameter`; only the
+//!   fields sent change;
 //! - unknown secret or version → 404 `SecretNotFound`; unknown path → 404 `NotFound`;
 //!   wrong method → 405 `MethodNotAllowed`.
 
@@ -43,6 +47,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// API versions the fake accepts (GA versions; the 1.x SDK sends 2025-07-01).
 pub const API_VERSIONS: [&str; 8] = ["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"];
@@ -86,7 +91,7 @@ struct VaultState {
     requests: Vec<(String, String)>,
     /// (method, lowercase secret name, delay): the next such request waits that long
     /// before it is served, so a test can kill a client in the middle of a refresh.
-    stalls: Vec<(&'static str, String, std::time::Duration)>,
+    stalls: Vec<(&'static str, String, Duration)>,
 }
 
 impl Inner {
@@ -97,8 +102,12 @@ impl Inner {
             let found = st.stalls.iter().position(|(m, n, _)| *m == method && n == key);
             found.map(|i| st.stalls.remove(i).2)
         };
-        if let Some(d) = delay {
-            tokio::time::sleep(d).await;
+        match delay {
+            // A vault that never answers: nothing is served or stored, however long the
+            // client waits.
+            Some(Duration::MAX) => std::future::pending::<()>().await,
+            Some(d) => tokio::time::sleep(d).await,
+            None => {}
         }
     }
 
@@ -143,8 +152,14 @@ impl FakeKeyVault {
 
     /// The next `method` ("GET" or "PUT") request for secret `name` waits `delay` before it
     /// is served (a PUT is stored only after the wait).
-    pub fn stall_next(&self, method: &'static str, name: &str, delay: std::time::Duration) {
+    pub fn stall_next(&self, method: &'static str, name: &str, delay: Duration) {
         self.inner.state().stalls.push((method, name.to_ascii_lowercase(), delay));
+    }
+
+    /// The next `method` request for secret `name` hangs: it is never answered, and a PUT is
+    /// never stored (a vault whose writes hang).
+    pub fn hang_next(&self, method: &'static str, name: &str) {
+        self.stall_next(method, name, Duration::MAX);
     }
 
     /// The vault URL: `https://127.0.0.1:PORT/`.
@@ -181,6 +196,15 @@ impl FakeKeyVault {
         st.secrets
             .get(&name.to_ascii_lowercase())
             .map(|vs| vs.iter().map(|v| v.value.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// (enabled, exp) of every version of `name`, oldest first.
+    pub fn version_attributes(&self, name: &str) -> Vec<(bool, Option<i64>)> {
+        let st = self.inner.state();
+        st.secrets
+            .get(&name.to_ascii_lowercase())
+            .map(|vs| vs.iter().map(|v| (v.enabled, v.exp)).collect())
             .unwrap_or_default()
     }
 
@@ -222,7 +246,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/secrets/{name}", put(secrets::set))
         .route("/secrets/{name}/", get(secrets::get_latest))
         .route("/secrets/{name}/versions", get(secrets::list_versions))
-        .route("/secrets/{name}/{version}", get(secrets::get_version))
+        .route("/secrets/{name}/{version}", get(secrets::get_version).patch(secrets::update))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NotFound", "The requested resource was not found.") })
         .method_not_allowed_fallback(|| async {
             error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "The method is not allowed for this resource.")

@@ -1,5 +1,5 @@
 //! The secret operations: get (latest or a version), set (a new version each
-//! time), list versions. Shapes follow the Key Vault REST API 2025-07-01.
+//! time), update a version's properties, list versions. Shapes follow the Key Vault REST API 2025-07-01.
 
 use super::{Inner, Version, error};
 use axum::Json;
@@ -209,6 +209,99 @@ pub(super) async fn set(
     let v = new_version(value.clone(), content_type, tags, attrs);
     inner.state().secrets.entry(key).or_default().push(v.clone());
     Json(render(&inner, &name, &v, true)).into_response()
+}
+
+/// `PATCH /secrets/{name}/{version}` with `{"contentType"?, "attributes"?, "tags"?}`: changes
+/// only what is sent; the value cannot change.
+pub(super) async fn update(
+    State(inner): State<Arc<Inner>>,
+    Path((name, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = match check_name(&name) {
+        Ok(k) => k,
+        Err(resp) => return resp,
+    };
+    if inner.state().deny_writes {
+        let body = json!({ "error": {
+            "code": "Forbidden",
+            "message": "Caller is not authorized to perform action on resource.\r\nAction: \
+                        'Microsoft.KeyVault/vaults/secrets/update/action'\r\nAssignment: (not found)",
+            "innererror": { "code": "ForbiddenByRbac" },
+        }});
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+    }
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json_type {
+        return bad("Content-Type must be application/json.");
+    }
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) else {
+        return bad("The request body is not a valid JSON object.");
+    };
+    if let Some(k) = map.keys().find(|k| !["contentType", "tags", "attributes"].contains(&k.as_str())) {
+        return bad(&format!("Unknown property {k}."));
+    }
+    let content_type = match map.get("contentType") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return bad("Property contentType must be a string."),
+    };
+    let tags = match map.get("tags") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(t)) if t.len() <= MAX_TAGS && t.values().all(Value::is_string) => Some(t.clone()),
+        Some(_) => return bad("Property tags must be an object of at most 15 string values."),
+    };
+    let attrs = match map.get("attributes") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return bad("Property attributes must be an object."),
+    };
+    if let Some(k) = attrs.keys().find(|k| !["enabled", "nbf", "exp"].contains(&k.as_str())) {
+        return bad(&format!("Property attributes.{k} cannot be set."));
+    }
+    let enabled = match attrs.get("enabled") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => return bad("Property attributes.enabled must be a boolean."),
+    };
+    let mut times = [None, None];
+    for (slot, k) in times.iter_mut().zip(["nbf", "exp"]) {
+        *slot = match attrs.get(k) {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_i64() {
+                Some(t) => Some(t),
+                None => return bad(&format!("Property attributes.{k} must be unix seconds.")),
+            },
+        };
+    }
+    let updated = {
+        let mut st = inner.state();
+        let Some(v) = st.secrets.get_mut(&key).and_then(|vs| vs.iter_mut().find(|v| v.id == version)) else {
+            return not_found(&format!("{name}/{version}"));
+        };
+        if let Some(ct) = content_type {
+            v.content_type = Some(ct);
+        }
+        if let Some(t) = tags {
+            v.tags = Some(t);
+        }
+        if let Some(e) = enabled {
+            v.enabled = e;
+        }
+        if let Some(nbf) = times[0] {
+            v.nbf = Some(nbf);
+        }
+        if let Some(exp) = times[1] {
+            v.exp = Some(exp);
+        }
+        v.clone()
+    };
+    // The service answers the secret bundle without its value.
+    Json(render(&inner, &name, &updated, false)).into_response()
 }
 
 /// (enabled, nbf, exp) from the optional `attributes` object; read-only

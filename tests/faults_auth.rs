@@ -1,0 +1,71 @@
+//! Faults around authentication, tried as an unlucky operator would meet them: a request cut
+//! at each step of a refresh, a busy token service, absurd values from outside, a refresh
+//! lease held longer than its length, and `Idempotency-Key` across a caller's token refresh.
+
+mod support;
+
+// ------------------------------------------------------------------ the emulator's side
+
+use anaplan_functions::emulator::Emulator;
+use anaplan_functions::emulator::seed::*;
+use serde_json::{Value, json};
+
+/// A refresh grant against the emulator's OAuth service: (access token, next refresh token).
+async fn grant(fake: &Emulator, refresh: &str) -> (String, String) {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", fake.base_url()))
+        .json(&json!({
+            "grant_type": "refresh_token",
+            "client_id": fake.client_id(),
+            "client_secret": fake.client_secret(),
+            "refresh_token": refresh,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (v["access_token"].as_str().unwrap().to_owned(), v["refresh_token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_emulator_knows_whose_token_it_is_and_can_be_told_to_be_busy() {
+    let fake = Emulator::start().await;
+    let http = reqwest::Client::new();
+    let me = |token: String| {
+        http.get(format!("{}/2/0/users/me", fake.base_url()))
+            .header("authorization", format!("AnaplanAuthToken {token}"))
+            .send()
+    };
+    let (ours, _) = grant(&fake, &fake.initial_refresh_token()).await;
+    let body: Value = me(ours).await.unwrap().json().await.unwrap();
+    assert_eq!(body["user"]["id"], USER_ID);
+    let theirs = fake.access_token_for("user005@example.com");
+    let body: Value = me(theirs.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(body["user"]["id"], scim_user(5).id.as_str());
+    assert_eq!(body["user"]["email"], "user005@example.com");
+    fake.expire_access_tokens();
+    assert_eq!(me(theirs).await.unwrap().status(), 401);
+
+    // The control surface: the next token request is a 429 with Retry-After, in OAuth's shape.
+    let control = http
+        .post(format!("{}/_emulator/token-fail?count=1&status=429&retryAfter=7", fake.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(control.status(), 204);
+    let busy = http
+        .post(format!("{}/oauth/token", fake.base_url()))
+        .json(&json!({"grant_type": "refresh_token", "client_id": fake.client_id(), "refresh_token": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), 429);
+    assert_eq!(busy.headers()["retry-after"], "7");
+    let body: Value = busy.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(fake.refresh_log().len() == 1, "a refused request is no refresh attempt");
+    let bad = http.post(format!("{}/_emulator/token-fail?status=abc", fake.base_url())).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+}
