@@ -69,3 +69,25 @@ async fn the_emulator_knows_whose_token_it_is_and_can_be_told_to_be_busy() {
     let bad = http.post(format!("{}/_emulator/token-fail?status=abc", fake.base_url())).send().await.unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+// ------------------------------------------------------------------ absurd values
+
+use support::app::{App, problem};
+
+fn query() -> String {
+    format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId={VIEW_REGIONS_ID}")
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_from_anaplan_is_clamped_and_never_crashes_the_handler() {
+    let app = App::start().await;
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    for retry_after in [u64::MAX, 99_999_999_999_999] {
+        app.fake.throttle_next(1, retry_after);
+        let resp = app.get("get-view-data", &query()).await;
+        let secs: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert_eq!(secs, 3600, "Retry-After {retry_after} is passed on as an hour");
+        problem(resp, 429).await;
+    }
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "the handler still serves");
+}

@@ -300,7 +300,7 @@ impl Client {
                 Some(secs) => Duration::from_secs(secs),
                 None => self.retry.base_delay.saturating_mul(2u32.saturating_pow(retries)).min(self.retry.max_delay),
             };
-            if retries >= self.retry.max_retries || started.elapsed() + wait > self.retry.budget {
+            if retries >= self.retry.max_retries || started.elapsed().saturating_add(wait) > self.retry.budget {
                 tracing::warn!(request = %what, retries, error = %failure, "giving up on a transient Anaplan failure");
                 return Err(failure);
             }
@@ -366,31 +366,40 @@ fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
-/// `Retry-After` as seconds; HTTP-date values are turned into a delay from now.
-fn parse_retry_after(v: &HeaderValue) -> Option<u64> {
+/// The longest `Retry-After` believed, waited for or passed on to a caller: an hour. A
+/// longer one (a huge number, an HTTP-date far in the future) is clamped to it, so no
+/// arithmetic on it can overflow and no caller is told to come back in a century.
+pub const MAX_RETRY_AFTER: u64 = 3600;
+
+/// `Retry-After` as seconds (at most [`MAX_RETRY_AFTER`]); HTTP-date values are turned into
+/// a delay from now.
+pub(crate) fn parse_retry_after(v: &HeaderValue) -> Option<u64> {
     let s = v.to_str().ok()?.trim();
-    if let Ok(secs) = s.parse::<u64>() {
-        return Some(secs);
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a very long time", not "no advice".
+        return Some(s.parse::<u64>().unwrap_or(u64::MAX).min(MAX_RETRY_AFTER));
     }
     let when = httpdate_to_unix(s)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some(when.saturating_sub(now))
+    Some(when.saturating_sub(now).min(MAX_RETRY_AFTER))
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds.
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to unix seconds. Every field is
+/// range-checked first (a four-digit year, a day of 1-31, a valid time), so the arithmetic
+/// below cannot overflow whatever the header says.
 fn httpdate_to_unix(s: &str) -> Option<u64> {
     let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
+    if parts.len() != 6 || parts[5] != "GMT" || parts[3].len() != 4 {
         return None;
     }
-    let day: u64 = parts[1].parse().ok()?;
+    let day: u64 = parts[1].parse().ok().filter(|d| (1..=31).contains(d))?;
     let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         .iter()
         .position(|m| *m == parts[2])? as u64
         + 1;
     let year: i64 = parts[3].parse().ok()?;
     let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    if hms.len() != 3 {
+    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm).
@@ -432,6 +441,26 @@ mod tests {
         assert_eq!(httpdate_to_unix("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
         assert_eq!(parse_retry_after(&HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT")), Some(0));
         assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
+        assert_eq!(parse_retry_after(&HeaderValue::from_static("-5")), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_clamped_never_overflow() {
+        for huge in ["99999999999999", "18446744073709551615", "99999999999999999999999999999999"] {
+            assert_eq!(parse_retry_after(&HeaderValue::from_str(huge).unwrap()), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        // Far in the future, the farthest an IMF-fixdate can say, and dates with absurd fields.
+        let far = HeaderValue::from_static("Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(parse_retry_after(&far), Some(MAX_RETRY_AFTER));
+        for bad in [
+            "Fri, 31 Dec 99999999999999999 23:59:59 GMT",
+            "Fri, 99999999999999999999 Dec 2030 23:59:59 GMT",
+            "Fri, 31 Dec 2030 99999999999999999:59:59 GMT",
+            "Fri, 31 Dec 2030 23:59:99999999999 GMT",
+            "Fri, 0 Dec 2030 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(&HeaderValue::from_str(bad).unwrap()), None, "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::anaplan::client::MAX_RETRY_AFTER;
 use crate::anaplan::{AnaplanError, AuthError};
 use crate::storage::StorageError;
 
@@ -49,9 +50,9 @@ impl Problem {
         self
     }
 
-    /// Sets `Retry-After`.
+    /// Sets `Retry-After` (at most an hour, whatever a service upstream said).
     pub fn retry_after(mut self, secs: u64) -> Self {
-        self.0.retry_after = Some(secs);
+        self.0.retry_after = Some(secs.min(MAX_RETRY_AFTER));
         self
     }
 
@@ -248,6 +249,13 @@ mod tests {
         for key in ["type", "title", "detail"] {
             assert!(body[key].is_string(), "{key}");
         }
+    }
+
+    #[test]
+    fn retry_after_passed_on_is_at_most_an_hour() {
+        let p: Problem =
+            AnaplanError::Api { status: 429, message: "slow down".into(), retry_after: Some(u64::MAX) }.into();
+        assert_eq!(p.into_response().headers()[header::RETRY_AFTER], "3600");
     }
 
     #[test]

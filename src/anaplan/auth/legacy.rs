@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::source::{SecretKind, SecretSource};
-use super::{CachedToken, DEFAULT_LIFETIME, describe_error};
+use super::{CachedToken, DEFAULT_LIFETIME, MAX_LIFETIME, describe_error};
 use crate::anaplan::error::AuthError;
 use crate::secret::Secret;
 
@@ -132,15 +132,7 @@ impl LegacySession {
         let status = resp.status();
         let text = resp.text().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
         if status.is_success() {
-            let parsed: TokenBody = serde_json::from_str(&text)
-                .map_err(|e| AuthError::Unavailable(format!("unreadable token response: {e}")))?;
-            let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-            let lifetime = parsed
-                .token_info
-                .expires_at
-                .map(|at| Duration::from_millis(at.saturating_sub(now_ms).max(0) as u64))
-                .unwrap_or(DEFAULT_LIFETIME);
-            Ok(CachedToken::new(Secret::new(parsed.token_info.token_value), lifetime))
+            token_from(&text)
         } else if status.is_client_error() {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             Err(AuthError::Rejected {
@@ -151,6 +143,23 @@ impl LegacySession {
             Err(AuthError::Unavailable(format!("token service answered {status}")))
         }
     }
+}
+
+/// A success body's token. `expiresAt` may be anything a number can be: one in the past
+/// is a lifetime of 0, one centuries ahead is clamped by [`CachedToken::new`].
+fn token_from(text: &str) -> Result<CachedToken, AuthError> {
+    let parsed: TokenBody =
+        serde_json::from_str(text).map_err(|e| AuthError::Unavailable(format!("unreadable token response: {e}")))?;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let lifetime = parsed
+        .token_info
+        .expires_at
+        .map(|at| Duration::from_millis(u64::try_from(at.saturating_sub(now_ms)).unwrap_or(0)).min(MAX_LIFETIME))
+        .unwrap_or(DEFAULT_LIFETIME);
+    Ok(CachedToken::new(Secret::new(parsed.token_info.token_value), lifetime))
 }
 
 fn sensitive(value: &str) -> reqwest::header::HeaderValue {
@@ -237,5 +246,24 @@ pub mod certificate {
             let e = sign_nonce(&bad_key).unwrap_err();
             assert!(e.contains("PKCS#8") && !e.contains("AAAA"), "{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(expires_at: &str) -> String {
+        format!(r#"{{"status":"SUCCESS","tokenInfo":{{"tokenValue":"t","expiresAt":{expires_at}}}}}"#)
+    }
+
+    #[test]
+    fn absurd_expiries_never_panic() {
+        for at in ["9223372036854775807", "-9223372036854775808", "0", "1"] {
+            let t = token_from(&body(at)).unwrap();
+            assert!(t.expires_at.duration_since(SystemTime::now()).unwrap_or_default() <= MAX_LIFETIME, "{at}");
+            assert!(t.fresh(), "{at}: used at least briefly");
+        }
+        assert!(matches!(token_from(&body("1e999")), Err(AuthError::Unavailable(_))));
     }
 }

@@ -27,6 +27,14 @@ use crate::secret::Secret;
 
 /// Anaplan access tokens live 35 minutes; this is assumed when a service does not say.
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(2100);
+/// The longest lifetime a token service is believed: a day. Anything longer (an
+/// `expires_in` of `u64::MAX`, an `expiresAt` centuries ahead) is clamped to it, so no
+/// instant or time computed from it can overflow, and a token is re-checked at least daily.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// A token is reused for at least this long, whatever its service says: a lifetime of 0 (or
+/// a past expiry) must not turn every request into a refresh. A token Anaplan refuses in the
+/// meantime is replaced at once anyway (401: one refresh and one retry).
+const MIN_REUSE: Duration = Duration::from_secs(1);
 
 /// A cached access token and when to stop using it.
 #[derive(Debug, Clone)]
@@ -40,12 +48,20 @@ pub(crate) struct CachedToken {
 }
 
 impl CachedToken {
+    /// A token its service says lives `lifetime` (any value: it is clamped to
+    /// [`MAX_LIFETIME`], and reused for at least [`MIN_REUSE`]).
     fn new(value: Secret, lifetime: Duration) -> Self {
+        let lifetime = lifetime.min(MAX_LIFETIME);
         let margin = (lifetime / 5).min(Duration::from_secs(300));
+        let refresh_in = lifetime.saturating_sub(margin).max(MIN_REUSE);
+        let now = Instant::now();
+        let wall = SystemTime::now();
         CachedToken {
             value,
-            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
-            expires_at: SystemTime::now() + lifetime,
+            // A day from now always fits an Instant and a SystemTime; the fallbacks only
+            // keep this free of any panic path.
+            refresh_at: now.checked_add(refresh_in).unwrap_or(now),
+            expires_at: wall.checked_add(lifetime).unwrap_or(wall),
         }
     }
 
@@ -138,6 +154,18 @@ mod tests {
         assert!(remaining <= Duration::from_secs(1800) && remaining > Duration::from_secs(1790));
         let short = CachedToken::new(Secret::new("b"), Duration::from_secs(2));
         assert!(short.refresh_at - Instant::now() <= Duration::from_millis(1600));
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_clamped_never_overflow() {
+        let forever = CachedToken::new(Secret::new("a"), Duration::MAX);
+        assert!(forever.refresh_at - Instant::now() <= MAX_LIFETIME);
+        let left = forever.expires_at.duration_since(SystemTime::now()).unwrap();
+        assert!(left <= MAX_LIFETIME && left > MAX_LIFETIME - Duration::from_secs(5), "{left:?}");
+        // A lifetime of 0: reused briefly rather than refreshed on every request.
+        let none = CachedToken::new(Secret::new("b"), Duration::ZERO);
+        assert!(none.fresh());
+        assert!(none.refresh_at - Instant::now() <= MIN_REUSE);
     }
 
     #[tokio::test]

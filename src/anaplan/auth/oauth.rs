@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::source::{ChainLock, SecretKind, SecretSource};
-use super::{CachedToken, DEFAULT_LIFETIME, describe_error};
+use super::{CachedToken, DEFAULT_LIFETIME, MAX_LIFETIME, describe_error};
 use crate::anaplan::error::AuthError;
 use crate::secret::Secret;
 
@@ -52,7 +52,7 @@ struct SharedToken {
 }
 
 fn unix_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
 }
 
 impl SharedToken {
@@ -66,16 +66,20 @@ impl SharedToken {
         }
     }
 
-    /// The token if it is still fresh by its own clock.
+    /// The token if it is still fresh by its own clock. Whatever another instance (or
+    /// anyone with write access to the store) put there, this never panics: times are
+    /// clamped to [`MAX_LIFETIME`] from now.
     fn into_cached(self) -> Option<CachedToken> {
         let now = unix_ms(SystemTime::now());
-        if self.refresh_at <= now {
+        if self.refresh_at <= now || self.access_token.is_empty() {
             return None;
         }
+        let refresh_in = Duration::from_millis(self.refresh_at - now).min(MAX_LIFETIME);
+        let expires_in = Duration::from_millis(self.expires_at.saturating_sub(now)).min(MAX_LIFETIME);
         Some(CachedToken {
             value: Secret::new(self.access_token),
-            refresh_at: Instant::now() + Duration::from_millis(self.refresh_at - now),
-            expires_at: UNIX_EPOCH + Duration::from_millis(self.expires_at),
+            refresh_at: Instant::now().checked_add(refresh_in)?,
+            expires_at: SystemTime::now().checked_add(expires_in)?,
         })
     }
 }
@@ -283,5 +287,14 @@ mod tests {
         assert!(delta < Duration::from_millis(50), "{delta:?}");
         let stale = SharedToken { access_token: "x".into(), refresh_at: 1, expires_at: 2 };
         assert!(stale.into_cached().is_none());
+    }
+
+    #[test]
+    fn an_absurd_shared_token_never_panics() {
+        let far = SharedToken { access_token: "x".into(), refresh_at: u64::MAX, expires_at: u64::MAX };
+        let t = far.into_cached().unwrap();
+        assert!(t.refresh_at - Instant::now() <= MAX_LIFETIME);
+        let backwards = SharedToken { access_token: "x".into(), refresh_at: u64::MAX, expires_at: 0 };
+        assert!(backwards.into_cached().is_some());
     }
 }
