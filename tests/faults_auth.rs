@@ -91,3 +91,42 @@ async fn an_absurd_retry_after_from_anaplan_is_clamped_and_never_crashes_the_han
     }
     assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "the handler still serves");
 }
+
+// ------------------------------------------------------------------ busy token services
+
+fn basic_env(env: &mut Vec<(String, String)>) {
+    env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
+    env.push(("ANAPLAN_AUTH_METHOD".into(), "basic".into()));
+    env.push(("ANAPLAN_USERNAME".into(), USER_EMAIL.into()));
+    env.push(("ANAPLAN_PASSWORD".into(), "pa55word".into()));
+}
+
+fn token_calls(fake: &Emulator, path: &str) -> usize {
+    fake.requests().iter().filter(|r| r.path == path).count()
+}
+
+#[tokio::test]
+async fn a_legacy_token_service_that_throttles_or_times_out_is_retried_not_refused() {
+    let fake = Emulator::start().await;
+    fake.set_basic_user(USER_EMAIL, "pa55word");
+    let app = App::start_against(fake.clone(), basic_env).await;
+    // A 429 and then a 408: both retried, the login succeeds.
+    fake.fail_token_requests(1, 429, Some(0));
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    assert_eq!(token_calls(&fake, "/token/authenticate"), 2);
+    fake.expire_access_tokens();
+    fake.fail_token_requests(2, 408, None);
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+
+    // Throttled for longer than the budget: 429 with Retry-After, never a 401.
+    fake.expire_access_tokens();
+    fake.fail_token_requests(100, 429, Some(1));
+    let body = problem(app.get("get-view-data", &query()).await, 429).await;
+    assert!(body["detail"].as_str().unwrap().contains("429"), "{body}");
+    // Timing out for longer: 503 with Retry-After.
+    fake.fail_token_requests(100, 408, None);
+    problem(app.get("get-view-data", &query()).await, 503).await;
+    fake.fail_token_requests(0, 429, None);
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "and it recovers");
+    assert!(!app.host.output().contains("pa55word"));
+}

@@ -80,6 +80,18 @@ pub enum AuthError {
     /// The token service could not be reached or failed.
     #[error("the Anaplan token service is unavailable: {0}")]
     Unavailable(String),
+    /// The token service throttled (429) or was briefly unavailable (408, 5xx) for this
+    /// request's whole retry budget: retrying later will help, nothing is wrong with the
+    /// credentials.
+    #[error("the Anaplan token service is busy, try again later: {detail}")]
+    Busy {
+        /// The token service's HTTP status.
+        status: u16,
+        /// What happened (never a secret value).
+        detail: String,
+        /// Seconds to wait, when the service said (already clamped).
+        retry_after: Option<u64>,
+    },
     /// The credential store (token file, vault) could not be read or written.
     #[error("the credential store is unavailable: {0}")]
     Store(String),

@@ -151,17 +151,54 @@ impl From<AnaplanError> for Problem {
                 p
             }
             AnaplanError::Auth(AuthError::Rejected { code, .. }) => {
-                Problem::new(StatusCode::UNAUTHORIZED, "anaplan-credentials-rejected", "Anaplan refused the credentials", format!(
-                    "{detail}. The configured credentials no longer work: an admin must provide new ones (for OAuth, a new refresh token)"
-                ))
+                // Say what to renew: the refresh token only when it is the one refused.
+                let advice = match code.as_str() {
+                    "invalid_grant" => {
+                        "The refresh token no longer works: an admin must run `anaplan-functions auth login` for a new one"
+                    }
+                    "invalid_client" | "unauthorized_client" => {
+                        "Anaplan does not accept the OAuth client: an admin must check its client id and client secret"
+                    }
+                    _ => "The configured credentials no longer work: an admin must provide new ones",
+                };
+                Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "anaplan-credentials-rejected",
+                    "Anaplan refused the credentials",
+                    format!("{detail}. {advice}"),
+                )
                 .with("anaplan", json!({ "status": 401, "message": code }))
+            }
+            AnaplanError::Auth(AuthError::Busy { status, retry_after, .. }) => {
+                let p = if status == 429 {
+                    Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "anaplan-auth-throttled",
+                        "Anaplan's token service is throttling requests",
+                        detail,
+                    )
+                } else {
+                    Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "anaplan-auth-unavailable",
+                        "Anaplan's token service is unavailable",
+                        detail,
+                    )
+                };
+                match retry_after {
+                    Some(s) => p.retry_after(s),
+                    None => p,
+                }
             }
             AnaplanError::Auth(AuthError::MissingCallerToken(_)) => {
                 Problem::new(StatusCode::UNAUTHORIZED, "caller-token-required", "Anaplan token required", detail)
             }
-            AnaplanError::Auth(AuthError::Unavailable(_)) => {
-                Problem::new(StatusCode::BAD_GATEWAY, "anaplan-auth-unavailable", "Anaplan's token service is unavailable", detail)
-            }
+            AnaplanError::Auth(AuthError::Unavailable(_)) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "anaplan-auth-unavailable",
+                "Anaplan's token service is unavailable",
+                detail,
+            ),
             AnaplanError::Auth(AuthError::Store(_)) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "credential-store-unavailable",
@@ -169,9 +206,12 @@ impl From<AnaplanError> for Problem {
                 detail,
             ),
             // The one remote credential store is Key Vault.
-            AnaplanError::Auth(AuthError::StoreUnreachable { .. }) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "key-vault-unavailable", "Key Vault is unavailable", detail)
-            }
+            AnaplanError::Auth(AuthError::StoreUnreachable { .. }) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "key-vault-unavailable",
+                "Key Vault is unavailable",
+                detail,
+            ),
             AnaplanError::Auth(AuthError::Missing(_)) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "credential-missing",
@@ -181,7 +221,9 @@ impl From<AnaplanError> for Problem {
             AnaplanError::Unreachable(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unreachable", "Anaplan could not be reached", detail)
             }
-            AnaplanError::Timeout(_) => Problem::new(StatusCode::GATEWAY_TIMEOUT, "anaplan-timeout", "Anaplan did not answer in time", detail),
+            AnaplanError::Timeout(_) => {
+                Problem::new(StatusCode::GATEWAY_TIMEOUT, "anaplan-timeout", "Anaplan did not answer in time", detail)
+            }
             AnaplanError::Protocol(_) => {
                 Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unexpected", "Anaplan answered unexpectedly", detail)
             }
@@ -191,7 +233,9 @@ impl From<AnaplanError> for Problem {
                 "The model is busy",
                 format!("{detail}; it stayed busy for this request's retry budget, try again later"),
             ),
-            AnaplanError::Failed(_) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail),
+            AnaplanError::Failed(_) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail)
+            }
             AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),
             AnaplanError::UnknownName { kind, name, closest } => Problem::new(
                 StatusCode::NOT_FOUND,
@@ -256,6 +300,23 @@ mod tests {
         let p: Problem =
             AnaplanError::Api { status: 429, message: "slow down".into(), retry_after: Some(u64::MAX) }.into();
         assert_eq!(p.into_response().headers()[header::RETRY_AFTER], "3600");
+    }
+
+    #[test]
+    fn a_busy_token_service_is_retryable_never_a_credentials_problem() {
+        let busy = |status| AnaplanError::Auth(AuthError::Busy { status, detail: "x".into(), retry_after: Some(9) });
+        let throttled: Problem = busy(429).into();
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.into_response().headers()[header::RETRY_AFTER], "9");
+        let timeout: Problem = busy(408).into();
+        assert_eq!(timeout.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let refused: Problem = AnaplanError::Auth(AuthError::Rejected {
+            code: "invalid_client".into(),
+            description: "Client authentication failed.".into(),
+        })
+        .into();
+        let detail = refused.body()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("client secret") && !detail.contains("refresh token"), "{detail}");
     }
 
     #[test]

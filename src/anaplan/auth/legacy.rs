@@ -11,8 +11,10 @@ use base64::engine::general_purpose::STANDARD;
 use tokio::sync::Mutex;
 use url::Url;
 
+use super::retry::{Attempt, TokenRetry, is_transient, with_retries};
 use super::source::{SecretKind, SecretSource};
 use super::{CachedToken, DEFAULT_LIFETIME, MAX_LIFETIME, describe_error};
+use crate::anaplan::client::parse_retry_after;
 use crate::anaplan::error::AuthError;
 use crate::secret::Secret;
 
@@ -32,6 +34,7 @@ pub struct LegacySession {
     login: LegacyLogin,
     secrets: Arc<dyn SecretSource>,
     http: reqwest::Client,
+    retry: TokenRetry,
     cached: Mutex<Option<CachedToken>>,
 }
 
@@ -51,7 +54,20 @@ struct TokenBody {
 impl LegacySession {
     /// A session against the token service at `auth_url`.
     pub fn new(auth_url: &Url, login: LegacyLogin, secrets: Arc<dyn SecretSource>, http: reqwest::Client) -> Self {
-        LegacySession { auth_url: auth_url.clone(), login, secrets, http, cached: Mutex::new(None) }
+        LegacySession {
+            auth_url: auth_url.clone(),
+            login,
+            secrets,
+            http,
+            retry: TokenRetry::default(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The same with other retries of a busy token service (tests).
+    pub fn with_token_retry(mut self, retry: TokenRetry) -> Self {
+        self.retry = retry;
+        self
     }
 
     pub(super) async fn access_token(&self) -> Result<Secret, AuthError> {
@@ -117,6 +133,8 @@ impl LegacySession {
         }
     }
 
+    /// One call to the token service, retried while it is busy (429, 408, 5xx, no
+    /// connection): those say "not now", never "these credentials are wrong".
     async fn call(
         &self,
         path: &str,
@@ -124,14 +142,35 @@ impl LegacySession {
         body: Option<serde_json::Value>,
     ) -> Result<CachedToken, AuthError> {
         let url = self.auth_url.join(path).expect("a base URL joins a relative path");
-        let mut req = self.http.post(url).header(reqwest::header::AUTHORIZATION, sensitive(&authorization));
+        let body = body.map(|b| b.to_string());
+        with_retries(&self.retry, "legacy token service", || self.call_once(&url, &authorization, body.as_deref()))
+            .await
+    }
+
+    async fn call_once(&self, url: &Url, authorization: &str, body: Option<&str>) -> Attempt<CachedToken> {
+        let mut req = self.http.post(url.clone()).header(reqwest::header::AUTHORIZATION, sensitive(authorization));
         if let Some(b) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.to_string());
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.to_owned());
         }
-        let resp = req.send().await.map_err(|e| AuthError::Unavailable(describe_error(&e.without_url())))?;
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => {
+                let detail = format!("could not connect: {}", describe_error(&e.without_url()));
+                return Attempt::Transient { status: 503, detail, retry_after: None };
+            }
+            Err(e) => return Attempt::Done(Err(AuthError::Unavailable(describe_error(&e.without_url())))),
+        };
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-        if status.is_success() {
+        let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(parse_retry_after);
+        if is_transient(status.as_u16()) {
+            let detail = format!("the token service answered {}", status.as_u16());
+            return Attempt::Transient { status: status.as_u16(), detail, retry_after };
+        }
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => return Attempt::Done(Err(AuthError::Unavailable(describe_error(&e.without_url())))),
+        };
+        Attempt::Done(if status.is_success() {
             token_from(&text)
         } else if status.is_client_error() {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
@@ -141,7 +180,7 @@ impl LegacySession {
             })
         } else {
             Err(AuthError::Unavailable(format!("token service answered {status}")))
-        }
+        })
     }
 }
 

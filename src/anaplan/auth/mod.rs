@@ -9,10 +9,12 @@
 //! - `caller`: the caller's own token, used as given and never refreshed.
 //!
 //! Where secrets come from is a [`SecretSource`] ([`source`]); [`env`] is the one for
-//! secrets in the environment with the chain kept in a token file.
+//! secrets in the environment with the chain kept in a token file. A busy token service is
+//! retried ([`retry`]).
 
 pub mod legacy;
 pub mod oauth;
+pub mod retry;
 pub mod source;
 
 use std::sync::Arc;
