@@ -353,3 +353,77 @@ async fn certificate_logins_need_a_signature_by_the_certificates_key() {
     nonce[0] ^= 1;
     assert_eq!(login(good, nonce).await.status(), 401);
 }
+
+/// Every refresh presented the token the previous one issued, none failed, none was
+/// presented twice, and the vault's newest version is the newest token (a write that never
+/// finished may have left a link out of the vault).
+fn assert_chain_intact(az: &Azure) {
+    let log = az.fake.refresh_log();
+    let mut expected = az.fake.initial_refresh_token();
+    let mut seen = std::collections::HashSet::new();
+    for (i, r) in log.iter().enumerate() {
+        assert_eq!(r.error, None, "refresh {i} failed: {log:?}");
+        assert!(seen.insert(r.presented.clone()), "refresh {i} reused a token");
+        assert_eq!(r.presented, expected, "refresh {i} did not present the newest token");
+        expected = r.issued.clone().expect("a rotating client issues a new token");
+    }
+    assert_eq!(az.vault.secret(REFRESH), Some(expected), "the vault holds the newest token");
+}
+
+#[tokio::test]
+async fn a_caller_gone_while_the_rotated_token_is_written_loses_nothing() {
+    let az = Azure::start(EmulatorConfig::default()).await;
+    let app = az.app().await;
+    // The vault takes three seconds to store the rotated refresh token; the caller gives up
+    // after half a second, with Anaplan's old token already spent.
+    az.vault.stall_next("PUT", REFRESH, Duration::from_secs(3));
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let cut = impatient.get(format!("{}/api/get-view-data?{}", app.host.handler_url(), query())).send().await;
+    assert!(cut.is_err_and(|e| e.is_timeout()), "the caller gave up");
+    assert_eq!(az.fake.refresh_log().len(), 1, "Anaplan rotated the chain");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while az.vault.versions(REFRESH).len() < 2 {
+        assert!(Instant::now() < deadline, "the rotated token never reached the vault");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    az.fake.expire_access_tokens();
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "the chain goes on");
+    az.assert_one_chain();
+}
+
+#[tokio::test]
+async fn a_vault_whose_write_hangs_costs_one_503_and_never_the_chain() {
+    let az = Azure::start(EmulatorConfig::default()).await;
+    let app = az.app().await;
+    az.vault.hang_next("PUT", REFRESH);
+    let started = Instant::now();
+    let body = support::app::problem(app.get("get-view-data", &query()).await, 503).await;
+    assert!(started.elapsed() < Duration::from_secs(30), "the write was bounded");
+    assert!(body["detail"].as_str().unwrap().contains("could not be saved"), "{body}");
+    assert_eq!(az.vault.versions(REFRESH).len(), 1, "the hung write stored nothing");
+    // The next request spends the successor the handler kept, and stores the one after.
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    assert_eq!(az.fake.refresh_log().len(), 2);
+    assert_chain_intact(&az);
+    az.fake.expire_access_tokens();
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    assert_chain_intact(&az);
+    assert!(!leaked(&az, &app.host.output()), "a token reached the log");
+}
+
+#[tokio::test]
+async fn a_client_secret_missing_from_the_vault_is_named() {
+    let fake = Emulator::start().await;
+    let identity = FakeIdentity::start().await;
+    let vault = FakeKeyVault::start(&identity).await;
+    vault.set_secret("anaplan-client-id", &fake.client_id());
+    vault.set_secret(REFRESH, &fake.initial_refresh_token());
+    let az = Azure { fake, identity, vault };
+    let app = az.app().await;
+    let body = support::app::problem(app.get("get-view-data", &query()).await, 503).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("anaplan-client-secret") && detail.contains(&az.vault.uri()), "{body}");
+    assert!(!detail.contains("refresh token"), "{body}");
+    assert_eq!(az.vault.versions(REFRESH).len(), 1, "nothing was spent");
+}

@@ -130,3 +130,274 @@ async fn a_legacy_token_service_that_throttles_or_times_out_is_retried_not_refus
     assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "and it recovers");
     assert!(!app.host.output().contains("pa55word"));
 }
+
+#[tokio::test]
+async fn an_oauth_token_endpoint_that_throttles_or_fails_is_retried_not_refused() {
+    let app = App::start().await;
+    app.fake.fail_token_requests(2, 503, Some(0));
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    // The refused attempts spent nothing: one refresh, the first token of the chain.
+    let log = app.fake.refresh_log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].presented, app.fake.initial_refresh_token());
+
+    app.fake.expire_access_tokens();
+    app.fake.fail_token_requests(100, 429, Some(1));
+    let resp = app.get("get-view-data", &query()).await;
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let body = problem(resp, 429).await;
+    assert_eq!(body["type"], "urn:anaplan-functions:problem:anaplan-auth-throttled", "{body}");
+    app.fake.fail_token_requests(100, 500, None);
+    problem(app.get("get-view-data", &query()).await, 503).await;
+    app.fake.fail_token_requests(0, 429, None);
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    assert_eq!(app.fake.refresh_log().len(), 2, "no refresh token was spent by the refused attempts");
+}
+
+// ------------------------------------------------------------------ a refresh cut short
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anaplan_functions::anaplan::auth::retry::TokenRetry;
+use anaplan_functions::anaplan::auth::{ChainLock, OAuthSession, SecretKind, SecretSource};
+use anaplan_functions::anaplan::client::http_client;
+use anaplan_functions::anaplan::{AuthError, Credentials};
+use anaplan_functions::secret::Secret;
+use anaplan_functions::secrets::env::NoLock;
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+/// The steps of a refresh where a request can be cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Reading the newest refresh token: nothing is spent yet.
+    ReadRefresh,
+    /// Writing the rotated refresh token: Anaplan has spent the old one.
+    WriteRefresh,
+    /// Sharing the new access token: the successor is stored.
+    WriteAccess,
+}
+
+/// A step that stops until the test lets it go on (or forever, for a store that hangs).
+struct Gate {
+    step: Step,
+    reached: Arc<Notify>,
+    open: Arc<Notify>,
+    hang: bool,
+}
+
+/// A credential store in memory whose calls can be held at one step. A write lands only
+/// when it completes, as with a slow vault.
+#[derive(Default)]
+struct SlowStore {
+    values: Mutex<HashMap<SecretKind, Vec<Secret>>>,
+    gate: Mutex<Option<Gate>>,
+}
+
+impl std::fmt::Debug for SlowStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SlowStore")
+    }
+}
+
+impl SlowStore {
+    fn for_emulator(fake: &Emulator) -> Arc<SlowStore> {
+        let store = SlowStore::default();
+        {
+            let mut v = store.values.lock().unwrap();
+            v.insert(SecretKind::ClientId, vec![Secret::new(fake.client_id())]);
+            v.insert(SecretKind::ClientSecret, vec![Secret::new(fake.client_secret())]);
+            v.insert(SecretKind::RefreshToken, vec![Secret::new(fake.initial_refresh_token())]);
+        }
+        Arc::new(store)
+    }
+
+    /// Holds the next call at `step`: returns (reached, open).
+    fn hold(&self, step: Step, hang: bool) -> (Arc<Notify>, Arc<Notify>) {
+        let (reached, open) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        *self.gate.lock().unwrap() = Some(Gate { step, reached: reached.clone(), open: open.clone(), hang });
+        (reached, open)
+    }
+
+    async fn pass(&self, step: Step) {
+        let gate = {
+            let mut g = self.gate.lock().unwrap();
+            if g.as_ref().is_some_and(|g| g.step == step) { g.take() } else { None }
+        };
+        if let Some(g) = gate {
+            g.reached.notify_one();
+            if g.hang {
+                std::future::pending::<()>().await;
+            }
+            g.open.notified().await;
+        }
+    }
+
+    fn refresh_tokens(&self) -> Vec<String> {
+        let v = self.values.lock().unwrap();
+        v.get(&SecretKind::RefreshToken).map(|t| t.iter().map(|s| s.expose().to_owned()).collect()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl SecretSource for SlowStore {
+    async fn get(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError> {
+        Ok(self.values.lock().unwrap().get(&kind).and_then(|v| v.last().cloned()))
+    }
+
+    async fn get_fresh(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError> {
+        match kind {
+            SecretKind::RefreshToken => self.pass(Step::ReadRefresh).await,
+            // No shared access token: each refresh in these tests is a real one.
+            SecretKind::AccessToken => return Ok(None),
+            _ => {}
+        }
+        self.get(kind).await
+    }
+
+    async fn set(&self, kind: SecretKind, value: &Secret) -> Result<(), AuthError> {
+        match kind {
+            SecretKind::RefreshToken => self.pass(Step::WriteRefresh).await,
+            SecretKind::AccessToken => self.pass(Step::WriteAccess).await,
+            _ => {}
+        }
+        self.values.lock().unwrap().entry(kind).or_default().push(value.clone());
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "a slow test store".into()
+    }
+}
+
+/// Credentials against `fake` with `store` and no cross-instance lock; store calls are
+/// bounded at 2 s.
+fn session(fake: &Emulator, store: Arc<SlowStore>) -> Credentials {
+    let url = url::Url::parse(&fake.base_url()).unwrap();
+    let lock: Arc<dyn ChainLock> = Arc::new(NoLock);
+    let s = OAuthSession::new(&url, store, lock, http_client(Some(Duration::from_secs(15))))
+        .with_store_timeout(Duration::from_secs(2));
+    Credentials::OAuth(Arc::new(s))
+}
+
+/// The emulator's refresh log is one chain: each refresh presented the token the previous
+/// one issued, none failed, none was presented twice; the store's newest is the newest
+/// issued.
+fn assert_chain_intact(fake: &Emulator, store: &SlowStore) {
+    let log = fake.refresh_log();
+    let mut expected = fake.initial_refresh_token();
+    let mut seen = HashSet::new();
+    for (i, r) in log.iter().enumerate() {
+        assert_eq!(r.error, None, "refresh {i} failed: {log:?}");
+        assert!(seen.insert(r.presented.clone()), "refresh {i} presented a token twice");
+        assert_eq!(r.presented, expected, "refresh {i} did not present the newest token");
+        expected = r.issued.clone().expect("a rotating client issues a new token");
+    }
+    assert_eq!(store.refresh_tokens().last(), Some(&expected), "the store holds the newest token");
+}
+
+/// A token Anaplan accepts.
+async fn works(fake: &Emulator, token: &Secret) {
+    let resp = reqwest::Client::new()
+        .get(format!("{}/2/0/users/me", fake.base_url()))
+        .header("authorization", format!("AnaplanAuthToken {}", token.expose()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// After the cut: the next request gets a working token, and a forced refresh after it
+/// continues the chain from what was kept.
+async fn chain_continues(fake: &Emulator, store: &SlowStore, creds: &Credentials) {
+    let token = creds.access_token().await.expect("the next request gets a token");
+    works(fake, &token).await;
+    assert!(creds.rejected(&token).await);
+    let next = creds.access_token().await.expect("the chain goes on");
+    works(fake, &next).await;
+    assert_chain_intact(fake, store);
+}
+
+#[tokio::test]
+async fn a_request_cut_at_each_store_step_of_a_refresh_breaks_nothing() {
+    for step in [Step::ReadRefresh, Step::WriteRefresh, Step::WriteAccess] {
+        let fake = Emulator::start().await;
+        let store = SlowStore::for_emulator(&fake);
+        let creds = session(&fake, store.clone());
+        let (reached, open) = store.hold(step, false);
+        let c = creds.clone();
+        let request = tokio::spawn(async move { c.access_token().await });
+        tokio::time::timeout(Duration::from_secs(5), reached.notified()).await.expect("the refresh reached the step");
+        // The request is dropped there (its deadline passed, its client went away)...
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        // ... and the slow step completes afterwards.
+        open.notify_one();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if step != Step::ReadRefresh {
+            assert_eq!(store.refresh_tokens().len(), 2, "{step:?}: the successor was stored although no one waited");
+        }
+        chain_continues(&fake, &store, &creds).await;
+    }
+}
+
+#[tokio::test]
+async fn a_request_cut_while_anaplans_answer_is_on_its_way_loses_nothing() {
+    let fake = Emulator::start().await;
+    let store = SlowStore::for_emulator(&fake);
+    let creds = session(&fake, store.clone());
+    // Anaplan rotates the chain, then its answer takes a second to arrive.
+    fake.delay_token_answers(1, Duration::from_secs(1));
+    let c = creds.clone();
+    let request = tokio::spawn(async move { c.access_token().await });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.refresh_log().is_empty() {
+        assert!(Instant::now() < deadline, "the refresh never reached Anaplan");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    request.abort();
+    let _ = request.await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(store.refresh_tokens().len(), 2, "the successor was stored after the answer arrived");
+    chain_continues(&fake, &store, &creds).await;
+}
+
+#[tokio::test]
+async fn a_store_whose_write_hangs_keeps_the_successor_in_memory() {
+    let fake = Emulator::start().await;
+    let store = SlowStore::for_emulator(&fake);
+    let creds = session(&fake, store.clone());
+    store.hold(Step::WriteRefresh, true);
+    let started = Instant::now();
+    let e = creds.access_token().await.expect_err("the write never finishes");
+    assert!(started.elapsed() < Duration::from_secs(5), "the write was bounded");
+    assert!(matches!(e, AuthError::Store(_)), "{e:?}");
+    assert_eq!(store.refresh_tokens().len(), 1, "nothing reached the store");
+    // The store works again: the next refresh spends the successor kept in memory.
+    let token = creds.access_token().await.expect("the next request gets a token");
+    works(&fake, &token).await;
+    let log = fake.refresh_log();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].presented, log[0].issued.clone().unwrap(), "the kept successor was spent next");
+    assert_eq!(store.refresh_tokens().last(), log[1].issued.as_ref(), "its successor is stored");
+    assert!(log.iter().all(|r| r.error.is_none()), "{log:?}");
+}
+
+#[tokio::test]
+async fn a_token_service_busy_retry_policy_is_bounded() {
+    // In process: a token service answering 429 with Retry-After far beyond the budget
+    // ends the retries at once, with the (clamped) Retry-After passed on.
+    let fake = Emulator::start().await;
+    let store = SlowStore::for_emulator(&fake);
+    let url = url::Url::parse(&fake.base_url()).unwrap();
+    let retry = TokenRetry { max_retries: 5, budget: Duration::from_secs(3), base_delay: Duration::from_millis(50) };
+    let s = OAuthSession::new(&url, store, Arc::new(NoLock), http_client(None)).with_token_retry(retry);
+    let creds = Credentials::OAuth(Arc::new(s));
+    fake.fail_token_requests(100, 429, Some(u64::MAX));
+    let started = Instant::now();
+    let e = creds.access_token().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(matches!(e, AuthError::Busy { status: 429, retry_after: Some(3600), .. }), "{e:?}");
+}

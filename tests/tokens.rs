@@ -165,3 +165,21 @@ async fn basic_auth_logs_in_with_the_legacy_token_service() {
     assert_eq!(app.get("get-view-data", &query()).await.status(), 200, "an expired token leads to a new login");
     assert!(!app.host.output().contains("pa55 word"));
 }
+
+#[tokio::test]
+async fn a_client_that_needs_its_secret_and_has_none_says_which_setting_to_set() {
+    let fake = Emulator::start().await;
+    let app = App::start_against(fake, |env| env.retain(|(k, _)| k != "ANAPLAN_CLIENT_SECRET")).await;
+    let body = problem(app.get("get-view-data", &query()).await, 503).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("ANAPLAN_CLIENT_SECRET") && detail.contains("client secret"), "{body}");
+    assert!(
+        !detail.contains("refresh token") && !detail.contains("auth login"),
+        "the refresh token is not blamed: {body}"
+    );
+    // Nothing was spent: the refused request never reached the chain.
+    let log = app.fake.refresh_log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].error.as_deref(), Some("invalid_client"));
+    assert_eq!(app.fake.refresh_log()[0].presented, app.fake.initial_refresh_token());
+}

@@ -65,6 +65,13 @@ impl SecretSource for EnvSecrets {
         }
     }
 
+    fn locate(&self, kind: SecretKind) -> String {
+        match crate::config::setting_name(kind) {
+            Some(name) => name.to_owned(),
+            None => self.describe(),
+        }
+    }
+
     fn describe(&self) -> String {
         match &self.chain {
             Some(c) => format!("the environment (refresh token chain in {})", c.path().display()),

@@ -151,4 +151,8 @@ impl SecretSource for VaultSecrets {
     fn describe(&self) -> String {
         format!("Key Vault {}", self.uri)
     }
+
+    fn locate(&self, kind: SecretKind) -> String {
+        format!("the secret {} in Key Vault {}", secret_name(kind), self.uri)
+    }
 }

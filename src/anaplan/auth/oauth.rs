@@ -7,20 +7,32 @@
 //! so N instances do not cause N refreshes. A refused refresh token is re-read once from
 //! the store before giving up, in case someone rotated it outside the lock (an admin's
 //! `auth login`).
+//!
+//! A refresh runs to completion on its own task, whatever happens to the request that
+//! needed it: a request dropped after Anaplan rotated the token (its deadline passed, its
+//! client went away) must not take the only live refresh token with it. The successor is
+//! kept in memory before it is written, and every call to the store is bounded, so a store
+//! that hangs costs one request a 503, never the chain.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
-use oauth2::{AuthType, ClientId, ClientSecret, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
 
+use super::retry::{Attempt, TokenRetry, is_transient, with_retries};
 use super::source::{ChainLock, SecretKind, SecretSource};
 use super::{CachedToken, DEFAULT_LIFETIME, MAX_LIFETIME, describe_error};
+use crate::anaplan::client::parse_retry_after;
 use crate::anaplan::error::AuthError;
 use crate::secret::Secret;
+
+/// How long one call to the credential store may take under the lock before the refresh
+/// gives up on it (the vault client retries within this itself).
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// OAuth settings and the state of one refresh-token chain.
 #[derive(Debug)]
@@ -29,14 +41,17 @@ pub struct OAuthSession {
     secrets: Arc<dyn SecretSource>,
     lock: Arc<dyn ChainLock>,
     http: reqwest::Client,
+    retry: TokenRetry,
+    store_timeout: Duration,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     cached: Option<CachedToken>,
-    /// A rotated refresh token that could not be written to the store. It is the only
-    /// live token of the chain, so it is used for the next refresh instead of the store's.
+    /// A rotated refresh token not (yet) in the store: set before the store is written and
+    /// cleared once it is. While set it is the only live token of the chain, so it is used
+    /// for the next refresh instead of the store's.
     unsaved: Option<Secret>,
     /// The access token Anaplan last refused: the shared one is not taken if it is this.
     refused: Option<Secret>,
@@ -84,9 +99,10 @@ impl SharedToken {
     }
 }
 
-/// What one grant produced.
+/// What one grant produced: the successor refresh token (kept even when the access token
+/// in the same answer is unusable) and the access token.
 struct Granted {
-    access: CachedToken,
+    access: Result<CachedToken, AuthError>,
     next_refresh: Option<Secret>,
 }
 
@@ -100,12 +116,47 @@ impl OAuthSession {
         http: reqwest::Client,
     ) -> Self {
         let token_url = oauth_url.join("oauth/token").expect("a base URL joins a relative path");
-        OAuthSession { token_url, secrets, lock, http, state: Mutex::new(State::default()) }
+        OAuthSession {
+            token_url,
+            secrets,
+            lock,
+            http,
+            retry: TokenRetry::default(),
+            store_timeout: STORE_TIMEOUT,
+            state: Mutex::new(State::default()),
+        }
     }
 
-    pub(super) async fn access_token(&self) -> Result<Secret, AuthError> {
-        // The mutex is held across the refresh: concurrent requests wait for one refresh
-        // instead of each spending the refresh token.
+    /// The same with another bound on each call to the credential store (tests).
+    pub fn with_store_timeout(mut self, timeout: Duration) -> Self {
+        self.store_timeout = timeout;
+        self
+    }
+
+    /// The same with other retries of a busy token endpoint (tests).
+    pub fn with_token_retry(mut self, retry: TokenRetry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub(super) async fn access_token(self: &Arc<Self>) -> Result<Secret, AuthError> {
+        if let Some(t) = self.state.lock().await.cached.as_ref().filter(|t| t.fresh()) {
+            return Ok(t.value.clone());
+        }
+        // The refresh runs on its own task and this request only awaits it: dropping the
+        // request (deadline, client gone) detaches the task, which still stores the
+        // successor of the token it spent.
+        let session = Arc::clone(self);
+        match tokio::spawn(async move { session.obtain().await }).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(AuthError::Unavailable("the token refresh failed unexpectedly".into())),
+            Err(_) => Err(AuthError::Unavailable("the token refresh was stopped (shutting down)".into())),
+        }
+    }
+
+    /// A valid access token, refreshed if needed. The mutex is held across the refresh:
+    /// concurrent requests wait for one refresh instead of each spending the refresh token.
+    async fn obtain(&self) -> Result<Secret, AuthError> {
         let mut state = self.state.lock().await;
         if let Some(t) = state.cached.as_ref().filter(|t| t.fresh()) {
             return Ok(t.value.clone());
@@ -133,8 +184,21 @@ impl OAuthSession {
         true
     }
 
+    /// Runs one call to the credential store, bounded by the store timeout.
+    async fn store<T>(&self, what: &str, call: impl Future<Output = Result<T, AuthError>>) -> Result<T, AuthError> {
+        match tokio::time::timeout(self.store_timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(AuthError::Store(format!(
+                "{} did not answer within {} s ({what})",
+                self.secrets.describe(),
+                self.store_timeout.as_secs_f32()
+            ))),
+        }
+    }
+
     async fn shared_token(&self, rejected: Option<&Secret>) -> Option<CachedToken> {
-        let stored = match self.secrets.get_fresh(SecretKind::AccessToken).await {
+        let read = self.store("reading the shared access token", self.secrets.get_fresh(SecretKind::AccessToken));
+        let stored = match read.await {
             Ok(Some(s)) => s,
             Ok(None) => return None,
             Err(e) => {
@@ -164,37 +228,41 @@ impl OAuthSession {
         if let Some(t) = self.shared_token(rejected).await {
             return Ok(t);
         }
-        let client_id =
-            self.secrets.get(SecretKind::ClientId).await?.ok_or_else(|| self.missing(SecretKind::ClientId))?;
-        let client_secret = self.secrets.get(SecretKind::ClientSecret).await?;
+        let client_id = self
+            .store("reading the client id", self.secrets.get(SecretKind::ClientId))
+            .await?
+            .ok_or_else(|| self.missing(SecretKind::ClientId))?;
+        let client_secret = self.store("reading the client secret", self.secrets.get(SecretKind::ClientSecret)).await?;
         let current = match state.unsaved.clone() {
             Some(t) => t,
-            None => self
-                .secrets
-                .get_fresh(SecretKind::RefreshToken)
-                .await?
-                .ok_or_else(|| self.missing(SecretKind::RefreshToken))?,
+            None => self.newest_refresh_token().await?.ok_or_else(|| self.missing(SecretKind::RefreshToken))?,
         };
-        let granted = match self.grant(&client_id, client_secret.as_ref(), &current).await {
-            Err(AuthError::Rejected { code, description }) if code == "invalid_grant" && state.unsaved.is_none() => {
-                // Someone may have rotated the chain outside the lock: try the store's
-                // newest token once before giving up.
-                match self.secrets.get_fresh(SecretKind::RefreshToken).await? {
+        let (granted, spent) = match self.grant(&client_id, client_secret.as_ref(), &current).await {
+            Err(AuthError::Rejected { code, description }) if code == "invalid_grant" => {
+                // The token presented is dead. One kept in memory was spent by someone who
+                // read it from the store after all; and someone may have rotated the chain
+                // outside the lock: try the store's newest once before giving up.
+                state.unsaved = None;
+                match self.newest_refresh_token().await? {
                     Some(latest) if latest != current => {
                         tracing::info!("refresh token refused; the store has a newer one, retrying with it");
-                        self.grant(&client_id, client_secret.as_ref(), &latest).await.map(|g| (g, latest))?
+                        let granted = self.grant(&client_id, client_secret.as_ref(), &latest).await;
+                        (self.explain(granted, client_secret.is_some())?, latest)
                     }
                     _ => return Err(AuthError::Rejected { code, description }),
                 }
             }
-            other => other.map(|g| (g, current))?,
+            other => (self.explain(other, client_secret.is_some())?, current),
         };
-        let (granted, spent) = granted;
         if let Some(next) = granted.next_refresh.filter(|n| *n != spent) {
-            // Save before use: if this fails, the new token stays in memory as the only
-            // live token of the chain, and this request fails (503) rather than lose it.
-            if let Err(e) = self.secrets.set(SecretKind::RefreshToken, &next).await {
-                state.unsaved = Some(next);
+            // Kept before it is written: if the write fails or hangs (or this task is
+            // stopped in the middle of it), the new token stays in memory as the chain's
+            // only live token, this request fails (503) rather than lose it, and the next
+            // refresh uses it.
+            state.unsaved = Some(next.clone());
+            let saved =
+                self.store("saving the rotated refresh token", self.secrets.set(SecretKind::RefreshToken, &next)).await;
+            if let Err(e) = saved {
                 return Err(AuthError::Store(format!(
                     "the rotated refresh token could not be saved to {}: {e}",
                     self.secrets.describe()
@@ -203,13 +271,37 @@ impl OAuthSession {
             state.unsaved = None;
             tracing::info!(store = %self.secrets.describe(), "refresh token rotated and saved");
         }
-        let shared = serde_json::to_string(&SharedToken::from_cached(&granted.access)).map(Secret::new);
-        if let Ok(shared) = shared
-            && let Err(e) = self.secrets.set(SecretKind::AccessToken, &shared).await
-        {
-            tracing::warn!(error = %e, "the new access token could not be shared; other instances will refresh");
+        let access = granted.access?;
+        let shared = serde_json::to_string(&SharedToken::from_cached(&access)).map(Secret::new);
+        if let Ok(shared) = shared {
+            let share = self.secrets.set(SecretKind::AccessToken, &shared);
+            if let Err(e) = self.store("sharing the access token", share).await {
+                tracing::warn!(error = %e, "the new access token could not be shared; other instances will refresh");
+            }
         }
-        Ok(granted.access)
+        Ok(access)
+    }
+
+    async fn newest_refresh_token(&self) -> Result<Option<Secret>, AuthError> {
+        self.store("reading the refresh token", self.secrets.get_fresh(SecretKind::RefreshToken)).await
+    }
+
+    /// A refused client says what to fix: a client that needs a secret and has none is told
+    /// to configure it, rather than blamed on the refresh token.
+    fn explain(&self, granted: Result<Granted, AuthError>, has_secret: bool) -> Result<Granted, AuthError> {
+        match granted {
+            Err(AuthError::Rejected { code, .. })
+                if !has_secret && (code == "invalid_client" || code == "unauthorized_client") =>
+            {
+                Err(AuthError::Missing(format!(
+                    "Anaplan refused the OAuth client ({code}) and no client secret is configured: a client made for \
+                     the authorization-code grant needs its client secret; set {} (a device-grant client needs none: \
+                     then check the client id)",
+                    self.secrets.locate(SecretKind::ClientSecret)
+                )))
+            }
+            other => other,
+        }
     }
 
     fn missing(&self, kind: SecretKind) -> AuthError {
@@ -224,52 +316,101 @@ impl OAuthSession {
         ))
     }
 
+    /// The refresh-token grant, with retries while the token endpoint is busy (429, 408,
+    /// 5xx, or no connection at all). A timeout is not retried: Anaplan may have rotated
+    /// the token before the answer was lost.
     async fn grant(
         &self,
         client_id: &Secret,
         client_secret: Option<&Secret>,
         refresh: &Secret,
     ) -> Result<Granted, AuthError> {
-        let mut client = BasicClient::new(ClientId::new(client_id.expose().to_owned()))
-            .set_token_uri(TokenUrl::from_url(self.token_url.clone()))
-            .set_auth_type(AuthType::RequestBody);
-        if let Some(secret) = client_secret {
-            client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
-        }
-        let answer = client
-            .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_owned()))
-            .request_async(&self.http)
+        with_retries(&self.retry, "OAuth token endpoint", || self.grant_once(client_id, client_secret, refresh)).await
+    }
+
+    async fn grant_once(
+        &self,
+        client_id: &Secret,
+        client_secret: Option<&Secret>,
+        refresh: &Secret,
+    ) -> Attempt<Granted> {
+        // The form oauthlib and the oauth2 crate send (Anaplan takes JSON too); the body is
+        // never part of an error.
+        let form = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "refresh_token")
+                .append_pair("refresh_token", refresh.expose())
+                .append_pair("client_id", client_id.expose());
+            if let Some(secret) = client_secret {
+                form.append_pair("client_secret", secret.expose());
+            }
+            form.finish()
+        };
+        let sent = self
+            .http
+            .post(self.token_url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(form)
+            .send()
             .await;
-        token_answer(answer)
-            .map(|(access, lifetime, next)| Granted { access: CachedToken::new(access, lifetime), next_refresh: next })
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => {
+                let detail = format!("could not connect: {}", describe_error(&e.without_url()));
+                return Attempt::Transient { status: 503, detail, retry_after: None };
+            }
+            Err(e) => return Attempt::Done(Err(AuthError::Unavailable(describe_error(&e.without_url())))),
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+        if is_transient(status) {
+            return Attempt::Transient { status, detail: format!("the token endpoint answered {status}"), retry_after };
+        }
+        match resp.bytes().await {
+            Ok(body) => Attempt::Done(token_answer(status, &body)),
+            Err(e) => Attempt::Done(Err(AuthError::Unavailable(describe_error(&e.without_url())))),
+        }
     }
 }
 
-type TokenAnswer = Result<
-    oauth2::basic::BasicTokenResponse,
-    RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>,
->;
+/// A token endpoint's answer (status and body) as a [`Granted`] or an [`AuthError`] that
+/// never carries a token. Lenient where leniency loses nothing: a successor refresh token
+/// is taken whatever else the answer holds, and `expires_in` may be any number or numeric
+/// string (negative or absurd ones are clamped by [`CachedToken::new`]).
+fn token_answer(status: u16, body: &[u8]) -> Result<Granted, AuthError> {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let field = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty());
+    if !(200..300).contains(&status) {
+        return Err(AuthError::Rejected {
+            code: field("error").map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}")),
+            description: field("error_description").map(str::to_owned).unwrap_or_default(),
+        });
+    }
+    if parsed.is_none() {
+        return Err(AuthError::Unavailable("unreadable token response: not JSON".into()));
+    }
+    let next_refresh = field("refresh_token").map(Secret::new);
+    let lifetime = lifetime(parsed.as_ref().and_then(|v| v.get("expires_in")));
+    let access = match field("access_token") {
+        Some(token) => Ok(CachedToken::new(Secret::new(token), lifetime)),
+        None => Err(AuthError::Unavailable("unreadable token response: no access_token".into())),
+    };
+    Ok(Granted { access, next_refresh })
+}
 
-/// A token endpoint's answer as (access token, lifetime, refresh token) or an
-/// [`AuthError`] that never carries a token.
-pub(crate) fn token_answer(answer: TokenAnswer) -> Result<(Secret, Duration, Option<Secret>), AuthError> {
-    match answer {
-        Ok(t) => Ok((
-            Secret::new(t.access_token().secret().clone()),
-            t.expires_in().unwrap_or(DEFAULT_LIFETIME),
-            t.refresh_token().map(|r| Secret::new(r.secret().clone())),
-        )),
-        Err(RequestTokenError::ServerResponse(e)) => {
-            let code = match e.error() {
-                BasicErrorResponseType::InvalidGrant => "invalid_grant".to_owned(),
-                BasicErrorResponseType::InvalidClient => "invalid_client".to_owned(),
-                other => other.to_string(),
-            };
-            Err(AuthError::Rejected { code, description: e.error_description().cloned().unwrap_or_default() })
-        }
-        Err(RequestTokenError::Request(e)) => Err(AuthError::Unavailable(describe_error(&e))),
-        Err(RequestTokenError::Parse(e, _)) => Err(AuthError::Unavailable(format!("unreadable token response: {e}"))),
-        Err(RequestTokenError::Other(e)) => Err(AuthError::Unavailable(e)),
+/// `expires_in` as a lifetime: absent means Anaplan's usual; numbers and numeric strings
+/// are seconds; negative, non-finite or non-numeric values count as 0.
+fn lifetime(expires_in: Option<&Value>) -> Duration {
+    let secs = match expires_in {
+        None | Some(Value::Null) => return DEFAULT_LIFETIME,
+        Some(Value::Number(n)) => n.as_u64().map(|s| s as f64).or_else(|| n.as_f64()),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    match secs {
+        Some(s) if s.is_finite() && s > 0.0 => Duration::try_from_secs_f64(s).unwrap_or(MAX_LIFETIME).min(MAX_LIFETIME),
+        _ => Duration::ZERO,
     }
 }
 
@@ -296,5 +437,50 @@ mod tests {
         assert!(t.refresh_at - Instant::now() <= MAX_LIFETIME);
         let backwards = SharedToken { access_token: "x".into(), refresh_at: u64::MAX, expires_at: 0 };
         assert!(backwards.into_cached().is_some());
+    }
+
+    fn granted(body: &str) -> Granted {
+        token_answer(200, body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn expires_in_of_any_shape_gives_a_bounded_lifetime() {
+        let life = |v: &str| {
+            let t = granted(&format!(r#"{{"access_token":"a","expires_in":{v}}}"#)).access.unwrap();
+            t.expires_at.duration_since(SystemTime::now()).unwrap_or_default()
+        };
+        assert!(life("18446744073709551615") <= MAX_LIFETIME);
+        assert!(life("1e308") <= MAX_LIFETIME);
+        assert!(life("99999999999999999999999999") <= MAX_LIFETIME);
+        assert_eq!(life("-1"), Duration::ZERO);
+        assert_eq!(life("0"), Duration::ZERO);
+        assert_eq!(life(r#""nonsense""#), Duration::ZERO);
+        let l = life(r#""2100""#);
+        assert!(l > Duration::from_secs(2090) && l <= Duration::from_secs(2100), "{l:?}");
+        let l = life("null");
+        assert!(l > Duration::from_secs(2090), "{l:?}");
+        // A negative lifetime still gives a token that is used, not a refresh per request.
+        assert!(granted(r#"{"access_token":"a","expires_in":-5}"#).access.unwrap().fresh());
+    }
+
+    #[test]
+    fn a_successor_is_kept_from_an_answer_without_a_usable_access_token() {
+        let g = granted(r#"{"refresh_token":"rt-next","expires_in":"soon"}"#);
+        assert_eq!(g.next_refresh.unwrap().expose(), "rt-next");
+        assert!(matches!(g.access, Err(AuthError::Unavailable(_))));
+    }
+
+    #[test]
+    fn refusals_carry_the_oauth_code_never_the_body() {
+        let e = token_answer(401, br#"{"error":"invalid_client","error_description":"Client authentication failed."}"#);
+        assert!(matches!(e, Err(AuthError::Rejected { ref code, .. }) if code == "invalid_client"), "{:?}", e.err());
+        let html = token_answer(403, b"<html>denied rt-secret</html>");
+        match html {
+            Err(AuthError::Rejected { code, description }) => {
+                assert_eq!(code, "HTTP 403");
+                assert!(!description.contains("rt-secret"));
+            }
+            other => panic!("{:?}", other.err()),
+        }
     }
 }

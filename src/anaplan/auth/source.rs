@@ -42,6 +42,12 @@ pub trait SecretSource: Send + Sync + std::fmt::Debug {
     async fn set(&self, kind: SecretKind, value: &Secret) -> Result<(), AuthError>;
     /// Where the values live, for messages ("Key Vault https://...", "the environment").
     fn describe(&self) -> String;
+    /// What an admin sets to provide `kind`, for messages that say what is missing
+    /// ("ANAPLAN_CLIENT_SECRET", "the secret anaplan-client-secret in Key Vault https://...").
+    fn locate(&self, kind: SecretKind) -> String {
+        let _ = kind;
+        self.describe()
+    }
 }
 
 /// Serialises refreshes of one chain across processes or instances.
