@@ -413,6 +413,39 @@ async fn a_vault_whose_write_hangs_costs_one_503_and_never_the_chain() {
 }
 
 #[tokio::test]
+async fn spent_refresh_token_versions_are_disabled_and_access_tokens_expire() {
+    let az = Azure::start(EmulatorConfig::default()).await;
+    let app = az.app().await;
+    for _ in 0..3 {
+        assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+        az.fake.expire_access_tokens();
+    }
+    az.assert_one_chain();
+    // Retiring runs in the background: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let expected = vec![false, false, false, true];
+    let mut enabled: Vec<bool> = Vec::new();
+    while Instant::now() < deadline {
+        enabled = az.vault.version_attributes(REFRESH).iter().map(|(e, _)| *e).collect();
+        if enabled == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(enabled, expected, "every spent version is disabled, the newest is live");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let access = az.vault.version_attributes("anaplan-access-token");
+    assert_eq!(access.len(), 3);
+    for (on, exp) in access {
+        let exp = exp.expect("each shared access token carries its expiry");
+        assert!(on && exp > now && exp <= now + 2100, "{exp} vs {now}");
+    }
+    // The newest version is what the app reads: it still works.
+    assert_eq!(app.get("get-view-data", &query()).await.status(), 200);
+    az.assert_one_chain();
+}
+
+#[tokio::test]
 async fn a_client_secret_missing_from_the_vault_is_named() {
     let fake = Emulator::start().await;
     let identity = FakeIdentity::start().await;

@@ -260,8 +260,9 @@ impl OAuthSession {
             // only live token, this request fails (503) rather than lose it, and the next
             // refresh uses it.
             state.unsaved = Some(next.clone());
-            let saved =
-                self.store("saving the rotated refresh token", self.secrets.set(SecretKind::RefreshToken, &next)).await;
+            let saved = self
+                .store("saving the rotated refresh token", self.secrets.rotate(SecretKind::RefreshToken, &spent, &next))
+                .await;
             if let Err(e) = saved {
                 return Err(AuthError::Store(format!(
                     "the rotated refresh token could not be saved to {}: {e}",
@@ -274,7 +275,7 @@ impl OAuthSession {
         let access = granted.access?;
         let shared = serde_json::to_string(&SharedToken::from_cached(&access)).map(Secret::new);
         if let Ok(shared) = shared {
-            let share = self.secrets.set(SecretKind::AccessToken, &shared);
+            let share = self.secrets.set_until(SecretKind::AccessToken, &shared, access.expires_at);
             if let Err(e) = self.store("sharing the access token", share).await {
                 tracing::warn!(error = %e, "the new access token could not be shared; other instances will refresh");
             }

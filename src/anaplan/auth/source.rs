@@ -3,6 +3,8 @@
 //! of one refresh-token chain (a file lock on one machine, a blob lease across instances).
 //! The Anaplan client knows these traits only; the Azure implementations live elsewhere.
 
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 
 use super::super::error::AuthError;
@@ -40,6 +42,23 @@ pub trait SecretSource: Send + Sync + std::fmt::Debug {
     async fn get_fresh(&self, kind: SecretKind) -> Result<Option<Secret>, AuthError>;
     /// Stores a new value (a new version, for a vault).
     async fn set(&self, kind: SecretKind, value: &Secret) -> Result<(), AuthError>;
+    /// Stores `next`, the successor of `spent` in a refresh-token chain: like [`set`], and a
+    /// store that keeps versions may retire the one that held `spent` (it can never work
+    /// again). Retiring is housekeeping: its failure is never this call's.
+    ///
+    /// [`set`]: SecretSource::set
+    async fn rotate(&self, kind: SecretKind, spent: &Secret, next: &Secret) -> Result<(), AuthError> {
+        let _ = spent;
+        self.set(kind, next).await
+    }
+    /// Stores a value that is worthless after `expires` (a shared access token): like
+    /// [`set`], and a store that can mark an expiry marks it.
+    ///
+    /// [`set`]: SecretSource::set
+    async fn set_until(&self, kind: SecretKind, value: &Secret, expires: SystemTime) -> Result<(), AuthError> {
+        let _ = expires;
+        self.set(kind, value).await
+    }
     /// Where the values live, for messages ("Key Vault https://...", "the environment").
     fn describe(&self) -> String;
     /// What an admin sets to provide `kind`, for messages that say what is missing
