@@ -401,3 +401,40 @@ async fn a_token_service_busy_retry_policy_is_bounded() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(matches!(e, AuthError::Busy { status: 429, retry_after: Some(3600), .. }), "{e:?}");
 }
+
+// ------------------------------------------------------------------ the refresh lease
+
+use anaplan_functions::secrets::lease::{BlobLease, LEASE_SECONDS};
+
+#[tokio::test]
+async fn the_refresh_lease_is_renewed_while_held_and_runs_out_once_dropped() {
+    let (account, container) = support::app::azurite_container().await;
+    let lease = BlobLease::new(account.clone(), &container, "locks/refresh-token-test");
+    let other = account.blob(&container, "locks/refresh-token-test").unwrap();
+    let guard = lease.lock().await.unwrap();
+    // Held past its length: without renewal another instance could take the chain now.
+    tokio::time::sleep(Duration::from_secs(LEASE_SECONDS as u64 + 4)).await;
+    let taken = other.acquire_lease(15, None).await;
+    assert_eq!(
+        taken.err().and_then(|e| e.http_status()),
+        Some(azure_core::http::StatusCode::Conflict),
+        "the lease is still held"
+    );
+    guard.release().await;
+    let again = tokio::time::timeout(Duration::from_secs(5), lease.lock()).await.expect("released at once").unwrap();
+
+    // A holder that stops without releasing (its task ended) stops renewing: the lease runs
+    // out by itself.
+    drop(again);
+    let dropped = Instant::now();
+    loop {
+        match other.acquire_lease(15, None).await {
+            Ok(_) => break,
+            Err(e) if e.http_status() == Some(azure_core::http::StatusCode::Conflict) => {
+                assert!(dropped.elapsed() < Duration::from_secs(LEASE_SECONDS as u64 + 5), "the lease never ran out");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
