@@ -121,6 +121,7 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         anaplan,
         catalog: Catalog::default(),
         caller_auth: settings.auth.method == AuthMethod::Caller,
+        caller_users: Arc::default(),
         poll_seconds: settings.poll_seconds,
         forwarded_hosts: settings.forwarded_hosts.clone().into(),
         app_storage: settings.app_storage.clone().map(Arc::new),

@@ -438,3 +438,56 @@ async fn the_refresh_lease_is_renewed_while_held_and_runs_out_once_dropped() {
         }
     }
 }
+
+// ------------------------------------------------------------------ caller mode
+
+use anaplan_functions::emulator::{BusyPolicy, EmulatorConfig};
+
+#[tokio::test]
+async fn an_idempotency_key_in_caller_mode_survives_the_callers_token_refresh() {
+    let fake =
+        Emulator::start_with(EmulatorConfig { busy_policy: BusyPolicy::Queue, ..EmulatorConfig::default() }).await;
+    let app = App::start_against(fake.clone(), |env| {
+        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
+        env.push(("ANAPLAN_AUTH_METHOD".into(), "caller".into()));
+    })
+    .await;
+    // The caller's token, then the one its refresh gave it: the same Anaplan user.
+    let (token_a, next) = grant(&fake, &fake.initial_refresh_token()).await;
+    let (token_b, _) = grant(&fake, &next).await;
+    let other_user = fake.access_token_for("user005@example.com");
+    let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&processId={PROCESS_NIGHTLY_ID}");
+    let key = format!("order-{}", uuid::Uuid::new_v4());
+    let start = |token: String| {
+        app.http
+            .post(format!("{}?{q}", app.url("run-process")))
+            .header("x-functions-key", app.host.function_key())
+            .header("authorization", format!("Bearer {token}"))
+            .header("Idempotency-Key", key.clone())
+            .json(&json!({}))
+            .send()
+    };
+    let task_of = |resp: reqwest::Response| async move {
+        assert!(matches!(resp.status().as_u16(), 200 | 202), "{}", resp.status());
+        let body: Value = resp.json().await.unwrap();
+        body["taskId"].as_str().unwrap().to_owned()
+    };
+    let first = task_of(start(token_a.clone()).await.unwrap()).await;
+    let after_refresh = task_of(start(token_b).await.unwrap()).await;
+    assert_eq!(first, after_refresh, "the caller's retry after its token refresh is the same task");
+    assert_eq!(fake.task_starts().len(), 1, "no second task in Anaplan");
+
+    // Another user with the same key is another scope: its own task.
+    let theirs = task_of(start(other_user).await.unwrap()).await;
+    assert_ne!(theirs, first);
+    assert_eq!(fake.task_starts().len(), 2);
+
+    // Who a token belongs to is asked once per token.
+    let _ = task_of(start(token_a).await.unwrap()).await;
+    let asked = fake.requests().iter().filter(|r| r.path == "/2/0/users/me").count();
+    assert_eq!(asked, 3, "users/me once for each of the three tokens");
+    let mut secrets = fake.issued_secrets();
+    secrets.retain(|s| s.starts_with("at-") || s.starts_with("rt-"));
+    let out = app.host.output();
+    assert!(!secrets.iter().any(|s| out.contains(s.as_str())), "a token reached the log");
+}

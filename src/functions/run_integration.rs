@@ -203,7 +203,10 @@ impl RunCall<'_> {
         };
         let Some(key) = idempotency::key(&self.call.headers)? else { return start().await };
         let store = self.state.state_store().await?;
-        let scope = format!("{}|{}", self.cw.credentials().identity(), self.call.function);
+        // The caller's user (asked of the Integration API, where `users/me` is), not its
+        // token: a retry after the caller refreshed its token finds the same record.
+        let who = self.state.caller_users.scope(&self.call.client(self.state)?).await?;
+        let scope = format!("{who}|{}", self.call.function);
         let name = idempotency::record_name(&scope, &key);
         let fingerprint = idempotency::fingerprint(&[(self.id_param(), self.runnable.id())]);
         // CloudWorks lists no runs by start time to recover a lost start from: say so.

@@ -206,7 +206,9 @@ impl TaskCall<'_> {
     {
         let Some(key) = idempotency::key(&self.call.headers)? else { return start().await };
         let store = self.state.state_store().await?;
-        let scope = format!("{}|{}", self.client.credentials().identity(), self.call.function);
+        // The caller's user, not its token: a retry after the caller refreshed its token
+        // finds the same record.
+        let scope = format!("{}|{}", self.state.caller_users.scope(&self.client).await?, self.call.function);
         let name = idempotency::record_name(&scope, &key);
         let a = &self.action;
         let mut parts: Vec<(&str, &str)> =

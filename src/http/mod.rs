@@ -39,6 +39,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// True when each caller must bring its own Anaplan token.
     pub caller_auth: bool,
+    /// Which Anaplan user each caller token is (scopes that outlive a token refresh).
+    pub caller_users: Arc<crate::anaplan::auth::CallerUsers>,
     /// `Retry-After` for 202 answers.
     pub poll_seconds: u64,
     /// `FORWARDED_HOSTS`: the only values of `X-Forwarded-Host` a status URL may carry.

@@ -10,8 +10,9 @@
 //!
 //! Where secrets come from is a [`SecretSource`] ([`source`]); [`env`] is the one for
 //! secrets in the environment with the chain kept in a token file. A busy token service is
-//! retried ([`retry`]).
+//! retried ([`retry`]); who a caller is, for scopes that outlive its token, is [`caller`].
 
+pub mod caller;
 pub mod legacy;
 pub mod oauth;
 pub mod retry;
@@ -20,6 +21,7 @@ pub mod source;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+pub use caller::CallerUsers;
 pub use legacy::{LegacyLogin, LegacySession};
 pub use oauth::OAuthSession;
 pub use source::{ChainLock, LockGuard, SecretKind, SecretSource};
@@ -117,10 +119,12 @@ impl Credentials {
         }
     }
 
-    /// A name for whose view of Anaplan this is, for caches and Idempotency-Key scopes:
-    /// the same for every request of a shared identity (and every instance reading the
-    /// same credential store), distinct per caller token and per store, so apps that share
-    /// a storage account never see each other's records.
+    /// A name for whose view of Anaplan this is, for caches: the same for every request of
+    /// a shared identity (and every instance reading the same credential store), distinct
+    /// per caller token and per store, so apps that share a storage account never see each
+    /// other's records. A caller's token changes when the caller refreshes it; scopes that
+    /// must outlive that (`Idempotency-Key`) use [`CallerUsers::scope`], which names the
+    /// caller's Anaplan user instead.
     pub fn identity(&self) -> String {
         match self {
             Credentials::OAuth(s) => format!("oauth:{}", s.store_fingerprint()),
