@@ -7,11 +7,13 @@
 //!   with `&after=true` the next N POSTs are carried out first, and only their answer is lost.
 //! - `/_emulator/reset-chunks?count=N`: the next N file chunk downloads break off halfway.
 //! - `/_emulator/expire-tokens`: every access token issued so far is expired.
+//! - `/_emulator/read-page-headers?layout=every|first`: large read pages from now on
+//!   all repeat the CSV preamble, or only the first page has it (the default).
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
 
 use super::util::api_error;
-use super::{Emulator, Inner};
+use super::{Emulator, Inner, ReadPageHeaders};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -158,5 +160,24 @@ pub async fn http_reset_chunks(
 /// `POST /_emulator/expire-tokens`.
 pub async fn http_expire_tokens(State(inner): State<Arc<Inner>>) -> Response {
     Emulator { inner }.expire_access_tokens();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_emulator/read-page-headers?layout=every|first`.
+pub async fn http_read_page_headers(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let layout = match q.get("layout").map(String::as_str) {
+        Some("every") => ReadPageHeaders::EveryPage,
+        Some("first") => ReadPageHeaders::FirstPage,
+        other => {
+            let shown = other.unwrap_or("");
+            let message = format!("Invalid value for parameter [layout]: {shown}; expected every or first");
+            return api_error(StatusCode::BAD_REQUEST, &message, uri.path());
+        }
+    };
+    inner.state().read_page_headers = layout;
     StatusCode::NO_CONTENT.into_response()
 }
