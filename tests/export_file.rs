@@ -128,3 +128,31 @@ async fn blob_parameters_are_checked_before_anything_runs() {
     let body = problem(done, 404).await;
     assert!(body["detail"].as_str().unwrap().contains("container"), "{body}");
 }
+
+#[tokio::test]
+async fn a_later_run_of_the_export_makes_the_earlier_task_answer_409_not_its_file() {
+    let app = App::start().await;
+    let first = app.post("export-file", &q(EXPORT_PRICE_ID), &json!({})).await;
+    assert_eq!(first.status(), 202);
+    let first_url = first.headers()["location"].to_str().unwrap().to_owned();
+    let first_task = first.json::<Value>().await.unwrap()["taskId"].as_str().unwrap().to_owned();
+    // The second start waits out the first run (the model is busy), then runs over its file.
+    let second = app.post("export-file", &q(EXPORT_PRICE_ID), &json!({})).await;
+    assert_eq!(second.status(), 202);
+    let (done, _) = follow(&app.http, second).await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(done.bytes().await.unwrap().to_vec(), expected(EXPORT_PRICE_ID), "the later run gets its file");
+    let starts = app.fake.task_starts();
+    assert_eq!(starts.len(), 2);
+    let second_task = starts[1].1.clone();
+
+    let p = problem(app.http.get(&first_url).send().await.unwrap(), 409).await;
+    assert!(p["type"].as_str().unwrap().ends_with("export-replaced"), "{p}");
+    assert_eq!(p["taskId"], first_task.as_str());
+    assert_eq!(p["laterTaskId"], second_task.as_str());
+    assert!(p["detail"].as_str().unwrap().contains("run the export again"), "{p}");
+    let later_url = p["laterStatusUrl"].as_str().unwrap();
+    assert!(later_url.contains(&format!("taskId={second_task}")), "{later_url}");
+    let again = app.http.get(later_url).send().await.unwrap();
+    assert_eq!(again.status(), 200, "the later run's status URL still gives its file");
+}

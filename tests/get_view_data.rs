@@ -3,6 +3,7 @@
 mod support;
 
 use anaplan_functions::emulator::seed::*;
+use anaplan_functions::emulator::{Emulator, EmulatorConfig, ReadPageHeaders};
 use serde_json::{Value, json};
 use support::app::{App, problem};
 
@@ -130,6 +131,57 @@ async fn views_above_a_million_cells_go_through_a_large_read_that_is_deleted() {
     let p = problem(grid, 400).await;
     assert!(p["detail"].as_str().unwrap().contains("1,000,000"), "{p}");
     assert_eq!(app.fake.read_requests_created(), 2, "no large read for a format it cannot serve");
+}
+
+/// (csv, records) of a large read of `view` under each page layout, in that order.
+async fn large_read_under_both_layouts(app: &App, view: &str, records: bool) -> Vec<(String, Option<Value>)> {
+    let mut out = Vec::new();
+    for layout in [ReadPageHeaders::FirstPage, ReadPageHeaders::EveryPage] {
+        app.fake.set_read_page_headers(layout);
+        let csv = app.get("get-view-data", &format!("{}&format=csv", ids(view))).await;
+        assert_eq!(csv.status(), 200, "{layout:?}");
+        let csv = csv.text().await.unwrap();
+        let records = if records {
+            let resp = app.get("get-view-data", &ids(view)).await;
+            assert_eq!(resp.status(), 200, "{layout:?}");
+            Some(resp.json::<Value>().await.unwrap())
+        } else {
+            None
+        };
+        out.push((csv, records));
+    }
+    out
+}
+
+#[tokio::test]
+async fn large_read_pages_with_or_without_repeated_headers_give_the_same_answers() {
+    // Nine pages, as in the report of 8 extra rows.
+    let cfg = EmulatorConfig { read_request_pages: 9, ..EmulatorConfig::default() };
+    let app = App::start_against(Emulator::start_with(cfg).await, |_| {}).await;
+    let answers = large_read_under_both_layouts(&app, VIEW_BIG_GRID_ID, true).await;
+    let (first_only, every) = (&answers[0], &answers[1]);
+    assert_eq!(first_only.0.lines().count(), 1 + BIG_GRID_ROWS);
+    assert!(first_only.0 == every.0, "the same CSV under both layouts");
+    let rows = every.1.as_ref().unwrap()["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), BIG_GRID_ROWS, "no header line became a row");
+    assert!(first_only.1 == every.1, "the same records under both layouts");
+    assert_eq!(app.fake.live_read_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_repeated_header_block_of_several_lines_is_dropped_whole() {
+    // REV01 Price Book has a page line and two column dimensions: a three-line preamble.
+    // A low direct-read limit sends it through a large read.
+    let cfg = EmulatorConfig { direct_read_cell_limit: 10, read_request_pages: 3, ..EmulatorConfig::default() };
+    let app = App::start_against(Emulator::start_with(cfg).await, |_| {}).await;
+    let answers = large_read_under_both_layouts(&app, VIEW_PRICE_BOOK_ID, false).await;
+    assert_eq!(app.fake.read_requests_created(), 2);
+    let direct = App::start().await;
+    let want = direct.get("get-view-data", &format!("{}&format=csv", ids(VIEW_PRICE_BOOK_ID))).await;
+    let want = want.text().await.unwrap();
+    assert!(want.lines().count() > 3 + 2, "a preamble of three lines and rows on every page: {want}");
+    assert_eq!(answers[0].0, want, "first page only: the pages concatenated");
+    assert_eq!(answers[1].0, want, "every page: the repeats dropped");
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::Emulator;
 use anaplan_functions::emulator::seed::*;
+use anaplan_functions::emulator::{Emulator, EmulatorConfig};
 use serde_json::{Value, json};
 use support::app::{App, follow, problem};
 
@@ -66,6 +66,24 @@ async fn a_failed_process_is_a_422_with_the_failed_step_and_its_dump() {
     assert!(whole.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     assert_eq!(whole.text().await.unwrap(), dump);
     assert_eq!(dump.lines().count(), 1 + BROKEN_LOAD_FAILED_ROWS);
+}
+
+#[tokio::test]
+async fn the_dump_head_has_whole_lines_across_small_chunks_and_reads_no_further() {
+    // 16-byte chunks: every line of the dump is cut by a chunk boundary.
+    let cfg = EmulatorConfig { dump_chunk_size: 16, ..EmulatorConfig::default() };
+    let app = App::start_against(Emulator::start_with(cfg).await, |_| {}).await;
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_BROKEN_ID), &json!({})).await;
+    let (done, _) = follow(&app.http, resp).await;
+    let body = problem(done, 422).await;
+    let dump = broken_load_dump();
+    let head: Vec<&str> = dump.lines().take(10).collect();
+    assert_eq!(body["failures"][0]["dumpHead"], json!(head), "{body}");
+    let chunk_reads =
+        app.fake.requests().iter().filter(|r| r.path.contains(&format!("/dumps/{IMPORT_REGIONS_ID}/chunks/"))).count();
+    let needed = head.iter().map(|l| l.len() + 1).sum::<usize>().div_ceil(16);
+    assert_eq!(chunk_reads, needed, "reads only the chunks that hold the first ten lines");
+    assert!(chunk_reads < dump.len().div_ceil(16));
 }
 
 #[tokio::test]

@@ -119,6 +119,19 @@ pub struct Task {
     pub state: TaskState,
     /// Anaplan's `result`, present once terminal.
     pub result: Option<Value>,
+    /// When Anaplan created it (unix milliseconds, Anaplan's clock), when it says.
+    pub created_ms: Option<u64>,
+}
+
+/// A task as an action's task list shows it.
+#[derive(Debug, Clone)]
+pub struct ListedTask {
+    /// Its id.
+    pub id: TaskId,
+    /// Its state.
+    pub state: TaskState,
+    /// When Anaplan created it (unix milliseconds), when it says.
+    pub created_ms: Option<u64>,
 }
 
 impl Task {
@@ -196,6 +209,17 @@ struct RawTask {
     task_id: String,
     task_state: String,
     result: Option<Value>,
+    #[serde(default)]
+    creation_time: Value,
+}
+
+/// `creationTime`: a number of milliseconds; tolerated as a string of digits too.
+fn millis(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
 }
 
 impl TryFrom<RawTask> for Task {
@@ -205,6 +229,7 @@ impl TryFrom<RawTask> for Task {
             id: TaskId::parse(&t.task_id).map_err(|e| AnaplanError::Protocol(format!("task id: {e}")))?,
             state: TaskState::parse(&t.task_state)?,
             result: t.result,
+            created_ms: millis(&t.creation_time),
         })
     }
 }
@@ -250,26 +275,53 @@ impl Client {
         from_ms: u64,
         to_ms: u64,
     ) -> Result<Vec<TaskId>, AnaplanError> {
+        let listed = self.action_tasks(action).await?;
+        Ok(listed
+            .into_iter()
+            .filter(|t| t.created_ms.is_some_and(|c| (from_ms..=to_ms).contains(&c)))
+            .map(|t| t.id)
+            .collect())
+    }
+
+    /// Every task of the action that Anaplan lists, with its state and creation time.
+    pub async fn action_tasks(&self, action: &ActionRef) -> Result<Vec<ListedTask>, AnaplanError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Listed {
             task_id: String,
+            task_state: String,
+            #[serde(default)]
             creation_time: Value,
         }
         let listed: Vec<Listed> = self.list(ApiRequest::get(action.segments(&["tasks"])), "tasks").await?;
-        let mut out = Vec::new();
-        for t in listed {
-            // A number of milliseconds; tolerated as a string of digits too.
-            let created = match &t.creation_time {
-                Value::Number(n) => n.as_u64(),
-                Value::String(s) => s.parse().ok(),
-                _ => None,
-            };
-            if created.is_some_and(|c| (from_ms..=to_ms).contains(&c)) {
-                out.push(TaskId::parse(&t.task_id).map_err(|e| AnaplanError::Protocol(format!("task id: {e}")))?);
-            }
-        }
-        Ok(out)
+        listed
+            .into_iter()
+            .map(|t| {
+                Ok(ListedTask {
+                    id: TaskId::parse(&t.task_id).map_err(|e| AnaplanError::Protocol(format!("task id: {e}")))?,
+                    state: TaskState::parse(&t.task_state)?,
+                    created_ms: millis(&t.creation_time),
+                })
+            })
+            .collect()
+    }
+
+    /// A task of the action created after `task` that has started (or may have: a
+    /// cancelled one cannot be told apart), so may have written over what `task` left,
+    /// e.g. an export's file. `None` also when `task`'s creation time is unknown (the
+    /// order cannot be told; logged).
+    pub async fn later_started_task(&self, action: &ActionRef, task: &Task) -> Result<Option<TaskId>, AnaplanError> {
+        let Some(created) = task.created_ms else {
+            tracing::warn!(task = %task.id, "the task has no creationTime; cannot tell whether a later run replaced its output");
+            return Ok(None);
+        };
+        let listed = self.action_tasks(action).await?;
+        // Same millisecond counts as later: ambiguous, and a wrong file is worse than a retry.
+        Ok(listed
+            .into_iter()
+            .filter(|t| t.id != task.id && t.state != TaskState::NotStarted)
+            .find(|t| t.created_ms.is_some_and(|c| c >= created))
+            .map(|t| t.id))
     }
 
     /// The task's current state.

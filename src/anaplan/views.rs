@@ -165,14 +165,46 @@ impl Client {
         }
         let pages = state.available_pages.unwrap_or(0);
         let mut csv = String::new();
+        // The end of page 0's text: its leading lines are the header block later pages
+        // may repeat.
+        let mut first_page_end = 0;
         for page in 0..pages {
             let mut segments = request_path(base, id);
             segments.extend(["pages".to_owned(), page.to_string()]);
             let text = self.text(ApiRequest::get(segments).accept("text/csv")).await?;
-            csv.push_str(&text);
+            if page == 0 {
+                csv.push_str(&text);
+                first_page_end = csv.len();
+            } else {
+                csv.push_str(without_repeated_header(&csv[..first_page_end], &text));
+            }
         }
         Ok(LargeRead { csv, pages })
     }
+}
+
+/// `page` without the leading lines that repeat the first page's, line for line.
+///
+/// Anaplan does not document whether each page of a large read starts with the CSV
+/// preamble (page line, one line per column dimension) or only the first page does, so
+/// both are accepted. Only lines equal to the first page's lines at the same position are
+/// dropped, and the comparison stops at the first difference: a data line never equals
+/// the first page's line there (its row labels differ from every other row's), so data is
+/// never dropped.
+fn without_repeated_header<'a>(first: &str, page: &'a str) -> &'a str {
+    let mut skip = 0;
+    for (theirs, ours) in page.split_inclusive('\n').zip(first.split_inclusive('\n')) {
+        if line_content(theirs) != line_content(ours) {
+            break;
+        }
+        skip += theirs.len();
+    }
+    &page[skip..]
+}
+
+/// A line without its terminator (`\n` or `\r\n`).
+fn line_content(line: &str) -> &str {
+    line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(line)
 }
 
 fn data_request(model: &ModelId, view: &ViewId, pages: &PageSelection) -> ApiRequest {
@@ -219,5 +251,28 @@ impl Drop for DeleteOnDrop {
                 rt.spawn(async move { delete_read_request(&client, path).await });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_repeated_header;
+
+    const FIRST: &str = "Jan,Jan,Feb\n,,Price,Notes\nWidget,1,ok\n";
+
+    #[test]
+    fn a_repeated_header_block_is_dropped_and_data_kept() {
+        assert_eq!(without_repeated_header(FIRST, "Jan,Jan,Feb\n,,Price,Notes\nGizmo,2,ok\n"), "Gizmo,2,ok\n");
+        assert_eq!(without_repeated_header(FIRST, "Gizmo,2,ok\n"), "Gizmo,2,ok\n", "no header on later pages");
+        assert_eq!(without_repeated_header(FIRST, "Jan,Jan,Feb\r\n,,Price,Notes\r\n"), "", "only the header");
+        assert_eq!(without_repeated_header(FIRST, ""), "");
+    }
+
+    #[test]
+    fn only_exact_lines_at_the_same_place_count() {
+        let page = "Jan,Jan,Feb \nGizmo,2,ok\n";
+        assert_eq!(without_repeated_header(FIRST, page), page, "a line that differs in one byte is data");
+        let shifted = ",,Price,Notes\nGizmo,2,ok\n";
+        assert_eq!(without_repeated_header(FIRST, shifted), shifted);
     }
 }

@@ -10,11 +10,13 @@
 //! - `/_emulator/token-fail?count=N&status=S&retryAfter=R`: the next N requests to the token
 //!   services (`/oauth/token`, `/token/authenticate`, `/token/refresh`) get status S
 //!   (defaults 1 and 429), with `Retry-After: R` when given.
+//! - `/_emulator/read-page-headers?layout=every|first`: large read pages from now on
+//!   all repeat the CSV preamble, or only the first page has it (the default).
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
 
 use super::util::api_error;
-use super::{Emulator, Inner};
+use super::{Emulator, Inner, ReadPageHeaders};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -186,5 +188,24 @@ pub async fn http_token_fail(
         return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [status]: {status}"), path);
     }
     Emulator { inner }.fail_token_requests(count, status, retry_after);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_emulator/read-page-headers?layout=every|first`.
+pub async fn http_read_page_headers(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let layout = match q.get("layout").map(String::as_str) {
+        Some("every") => ReadPageHeaders::EveryPage,
+        Some("first") => ReadPageHeaders::FirstPage,
+        other => {
+            let shown = other.unwrap_or("");
+            let message = format!("Invalid value for parameter [layout]: {shown}; expected every or first");
+            return api_error(StatusCode::BAD_REQUEST, &message, uri.path());
+        }
+    };
+    inner.state().read_page_headers = layout;
     StatusCode::NO_CONTENT.into_response()
 }

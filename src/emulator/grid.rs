@@ -121,14 +121,16 @@ pub fn csv_document(view: &View, pages: &[usize]) -> String {
 }
 
 /// Part `part` of `parts` of the document for a large read request: rows are
-/// split into consecutive ranges and only part 0 carries the preamble, so the
-/// parts concatenated in order equal [`csv_document`] for the first page items.
-pub fn csv_part(view: &View, part: usize, parts: usize) -> String {
+/// split into consecutive ranges. With `header_on_every_part` false only part 0
+/// carries the preamble, so the parts concatenated in order equal [`csv_document`]
+/// for the first page items; with it true every part starts with the preamble
+/// (Anaplan's page layout is not documented, so the emulator serves both).
+pub fn csv_part(view: &View, part: usize, parts: usize, header_on_every_part: bool) -> String {
     let pages = vec![0; view.pages.len()];
     let total = axis_len(&view.rows);
     let parts = parts.max(1);
     let range = (part * total / parts)..((part + 1) * total / parts);
-    let mut out = if part == 0 { csv_header(view, &pages) } else { String::new() };
+    let mut out = if part == 0 || header_on_every_part { csv_header(view, &pages) } else { String::new() };
     out.push_str(&csv_rows(view, &pages, range));
     out
 }

@@ -146,6 +146,17 @@ impl Default for EmulatorConfig {
     }
 }
 
+/// Which pages of a large read request carry the CSV preamble (page line and column
+/// headers). Anaplan does not document it, so the emulator serves either.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadPageHeaders {
+    /// Only page 0: the pages concatenated are the direct-read document.
+    #[default]
+    FirstPage,
+    /// Every page repeats the preamble.
+    EveryPage,
+}
+
 /// One `grant_type=refresh_token` attempt at `/oauth/token`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshRecord {
@@ -278,6 +289,8 @@ struct EmulatorState {
     token_faults: TokenFaults,
     read_requests: HashMap<String, read_requests::ReadRequest>,
     read_requests_created: usize,
+    /// Which pages of a large read start with the CSV preamble.
+    read_page_headers: ReadPageHeaders,
     basic_user: Option<(String, String)>,
     bulk: tasks::BulkState,
     cert: cert_auth::CertState,
@@ -490,6 +503,12 @@ impl Emulator {
         self.inner.state().read_requests_created
     }
 
+    /// Which pages of large read requests carry the CSV preamble from now on (default:
+    /// the first only).
+    pub fn set_read_page_headers(&self, layout: ReadPageHeaders) {
+        self.inner.state().read_page_headers = layout;
+    }
+
     /// The value of a module cell written so far (line item id, item ids in the line
     /// item's dimension order), as the emulator stored it.
     pub fn cell(&self, line_item_id: &str, item_ids: &[&str]) -> Option<String> {
@@ -570,6 +589,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
         .route("/_emulator/token-fail", post(control::http_token_fail))
+        .route("/_emulator/read-page-headers", post(control::http_read_page_headers))
         .merge(model_data::routes())
         .merge(lists::routes())
         .fallback(not_found)

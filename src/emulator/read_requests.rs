@@ -6,12 +6,16 @@
 //! Pages are only served once a poll has reported `COMPLETE`; before that no
 //! page is available, so every page is 404 (consistent with `pageNo <
 //! availablePages`). A deleted request is gone (404).
+//!
+//! Page layout: by default only page 0 starts with the CSV preamble (page line and
+//! column headers); [`Emulator::set_read_page_headers`] makes every page repeat it.
+//! Which one Anaplan does is not documented, so clients must accept both.
 
-use super::Inner;
 use super::data::View;
 use super::grid;
 use super::util::{Ids, api_error, api_status, envelope, upper_hex_id};
 use super::views::{csv_response, find_view};
+use super::{Inner, ReadPageHeaders};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -169,13 +173,17 @@ pub async fn page(
     let path = uri.path();
     let parent = (ws, m, v);
     let pages = inner.cfg.read_request_pages.max(1);
-    let ready = inner.state().read_requests.get(&id).is_some_and(|r| belongs(r, &parent) && r.complete());
+    let (ready, every) = {
+        let st = inner.state();
+        let ready = st.read_requests.get(&id).is_some_and(|r| belongs(r, &parent) && r.complete());
+        (ready, st.read_page_headers == ReadPageHeaders::EveryPage)
+    };
     let n = match n.parse::<usize>() {
         Ok(n) if ready && n < pages => n,
         _ => return api_status(StatusCode::NOT_FOUND, path),
     };
     match find_parent(&inner, &parent, path) {
-        Ok(view) => csv_response(grid::csv_part(view, n, pages)),
+        Ok(view) => csv_response(grid::csv_part(view, n, pages, every)),
         Err(resp) => resp,
     }
 }

@@ -170,6 +170,8 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
     };
     let file = export.output_file();
     let (ws, model) = (&tc.action.workspace, &tc.action.model);
+    // The file is the export's, not the task's: the latest run writes it.
+    replaced_check(tc, &task).await?;
     let chunks = tc.client.file_chunks(ws, model, &file).await?;
     match destination {
         Destination::Response => respond_with_file(tc, &file, chunks, &content_type).await,
@@ -180,6 +182,9 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
                 let bytes = tc.client.file_chunk(ws, model, &file, id).await?;
                 writer.append(bytes).await?;
             }
+            // A run that started while the chunks were read may have mixed its file in:
+            // checked again before the blob is committed.
+            replaced_check(tc, &task).await?;
             let written = writer.finish(&content_type).await?;
             tracing::info!(chunks = chunks.len(), bytes = written, "export written to blob");
             let body = json!({
@@ -193,6 +198,30 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
             Ok(resp)
         }
     }
+}
+
+/// 409 when a later task of the same export has started since `task`: the export's one
+/// output file may now hold that run's output, so it is not handed out as `task`'s.
+async fn replaced_check(tc: &TaskCall<'_>, task: &Task) -> Result<(), Problem> {
+    let Some(later) = tc.client.later_started_task(&tc.action, task).await? else {
+        return Ok(());
+    };
+    let later_url = tc.status_url(&later).ok();
+    let mut problem = Problem::new(
+        StatusCode::CONFLICT,
+        "export-replaced",
+        "A later run of the export replaced its file",
+        format!(
+            "Anaplan task {} completed, but a later run of the same export (task {later}) has started since, and each              run writes over the export's one file: it may hold that run's output. Use that run's status URL              (laterStatusUrl) or run the export again",
+            task.id
+        ),
+    )
+    .with("taskId", json!(task.id.as_str()))
+    .with("laterTaskId", json!(later.as_str()));
+    if let Some(url) = later_url {
+        problem = problem.with("laterStatusUrl", json!(url));
+    }
+    Err(problem)
 }
 
 /// The file as the answer. Anaplan's chunks have one size but the last, so after the first

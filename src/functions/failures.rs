@@ -5,6 +5,9 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::task_call::TaskCall;
+use crate::anaplan::AnaplanError;
+use crate::anaplan::files::Dump;
+use crate::anaplan::ids::ChunkId;
 use crate::anaplan::tasks::{Step, Task};
 use crate::http::Problem;
 
@@ -44,13 +47,10 @@ impl TaskCall<'_> {
             let dump = self.dump_of(&task.id, &object);
             match self.client.dump_chunks(&dump).await {
                 Ok(Some(chunks)) => {
-                    let head = match chunks.first() {
-                        Some(first) => self.client.dump_chunk(&dump, first).await.ok(),
-                        None => None,
-                    };
-                    let head: Vec<String> = head
-                        .map(|b| String::from_utf8_lossy(&b).lines().take(DUMP_HEAD_LINES).map(str::to_owned).collect())
-                        .unwrap_or_default();
+                    let (head, error) = self.dump_head(&dump, &chunks).await;
+                    if let Some(e) = error {
+                        details.push(format!("The failure dump could only be read in part: {e}"));
+                    }
                     entry["dumpHead"] = json!(head);
                     if let Ok(url) = self.status_url(&task.id) {
                         let sep = if url.contains('?') { '&' } else { '?' };
@@ -70,5 +70,83 @@ impl TaskCall<'_> {
         }
         entry["details"] = json!(details.join(" "));
         entry
+    }
+
+    /// The first [`DUMP_HEAD_LINES`] lines of a dump, whole: chunks are read in order
+    /// until that many lines are complete or the dump ends (chunk boundaries fall
+    /// anywhere, even inside a line or a character). A chunk that cannot be read ends the
+    /// head at the last whole line read, with the error.
+    async fn dump_head(&self, dump: &Dump, chunks: &[ChunkId]) -> (Vec<String>, Option<AnaplanError>) {
+        let mut head = DumpHead::default();
+        for id in chunks {
+            match self.client.dump_chunk(dump, id).await {
+                Ok(bytes) if head.push(&bytes) => return (head.lines(true), None),
+                Ok(_) => {}
+                Err(e) => return (head.lines(false), Some(e)),
+            }
+        }
+        (head.lines(true), None)
+    }
+}
+
+/// The bytes of a dump's first chunks, until they hold [`DUMP_HEAD_LINES`] whole lines.
+#[derive(Default)]
+struct DumpHead {
+    bytes: Vec<u8>,
+    complete_lines: usize,
+}
+
+impl DumpHead {
+    /// Adds a chunk; true once the head has all its lines.
+    fn push(&mut self, chunk: &[u8]) -> bool {
+        self.bytes.extend_from_slice(chunk);
+        self.complete_lines += chunk.iter().filter(|b| **b == b'\n').count();
+        self.complete_lines >= DUMP_HEAD_LINES
+    }
+
+    /// The head's lines; with `ended` false a last line without its end is left out.
+    fn lines(&self, ended: bool) -> Vec<String> {
+        let whole = match self.bytes.iter().rposition(|b| *b == b'\n') {
+            Some(last) if !ended => &self.bytes[..=last],
+            None if !ended => &[],
+            _ => &self.bytes[..],
+        };
+        String::from_utf8_lossy(whole).lines().take(DUMP_HEAD_LINES).map(str::to_owned).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DUMP_HEAD_LINES, DumpHead};
+
+    fn dump(lines: usize) -> String {
+        (0..lines).map(|i| format!("row {i},\u{e9}l\u{e8}ve {i}\n")).collect()
+    }
+
+    #[test]
+    fn the_head_spans_chunks_and_stops_at_its_lines() {
+        let text = dump(40);
+        let mut head = DumpHead::default();
+        // 5-byte chunks split lines and the two-byte characters.
+        let mut used = 0;
+        for chunk in text.as_bytes().chunks(5) {
+            used += 1;
+            if head.push(chunk) {
+                break;
+            }
+        }
+        let want: Vec<String> = text.lines().take(DUMP_HEAD_LINES).map(str::to_owned).collect();
+        assert_eq!(head.lines(true), want);
+        assert!(used < text.len().div_ceil(5), "stops before the end of the dump");
+    }
+
+    #[test]
+    fn a_short_dump_is_read_to_its_end_and_a_broken_read_keeps_whole_lines() {
+        let mut head = DumpHead::default();
+        assert!(!head.push(b"a,b\nc,"));
+        assert!(!head.push(b"d"));
+        assert_eq!(head.lines(true), ["a,b", "c,d"], "the dump's end ends its last line");
+        assert_eq!(head.lines(false), ["a,b"], "a line cut by a failed read is left out");
+        assert!(DumpHead::default().lines(false).is_empty());
     }
 }

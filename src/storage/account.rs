@@ -3,7 +3,7 @@
 //! describe an account is in `settings.rs`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, HttpClientOptions, RetryOptions, Transport};
@@ -22,15 +22,18 @@ use crate::secret::Secret;
 /// Where blobs live and how to authenticate: a blob service endpoint and either a SAS
 /// (given, or signed here from an account key) or the app's managed identity.
 ///
-/// Cheap to clone; clones share the HTTP connection pool and the cached SAS.
+/// Cheap to clone; clones share the HTTP connection pool and the cached SAS. Building one
+/// only reads and checks settings: the HTTP client is made on first use, so `serve` binds
+/// its port as fast with storage settings as without.
 #[derive(Clone)]
 pub struct BlobAccount {
     /// The blob service URL, e.g. `https://acct.blob.core.windows.net/`; no query.
     endpoint: Url,
     auth: Auth,
     /// One HTTP client for every SDK client this account hands out, so they share
-    /// connections instead of each opening its own pool.
-    transport: Transport,
+    /// connections instead of each opening its own pool; made when first needed (setting
+    /// up an HTTP client with TLS costs milliseconds the start should not wait for).
+    transport: Arc<OnceLock<Transport>>,
 }
 
 #[derive(Clone)]
@@ -114,15 +117,21 @@ impl BlobAccount {
         self.credential()
     }
 
-    /// The HTTP transport its clients share.
+    /// The HTTP transport its clients share, made on first use.
     pub(super) fn transport(&self) -> Transport {
-        self.transport.clone()
+        self.transport.get_or_init(new_transport).clone()
+    }
+
+    /// Whether the HTTP transport has been made yet.
+    #[cfg(test)]
+    fn has_transport(&self) -> bool {
+        self.transport.get().is_some()
     }
 
     /// The same account over another HTTP transport (tests: a recording fake).
     #[cfg(test)]
     fn with_transport(mut self, transport: Transport) -> BlobAccount {
-        self.transport = transport;
+        self.transport = Arc::new(OnceLock::from(transport));
         self
     }
 
@@ -161,7 +170,7 @@ impl BlobAccount {
         };
         ClientOptions {
             per_try_policies,
-            transport: Some(self.transport.clone()),
+            transport: Some(self.transport()),
             // Every storage call sits inside an HTTP request with a time budget: retry
             // briefly and let the caller answer 503, rather than the SDK's minute of retries.
             retry: RetryOptions::exponential(ExponentialRetryOptions {
@@ -176,9 +185,12 @@ impl BlobAccount {
 }
 
 fn new_account(endpoint: Url, auth: Auth) -> BlobAccount {
+    BlobAccount { endpoint, auth, transport: Arc::default() }
+}
+
+fn new_transport() -> Transport {
     // Partitioned downloads need the raw bytes, as the SDK's own default transport does.
-    let http = azure_core::http::new_http_client(Some(HttpClientOptions { automatic_decompression: false }));
-    BlobAccount { endpoint, auth, transport: Transport::new(http) }
+    Transport::new(azure_core::http::new_http_client(Some(HttpClientOptions { automatic_decompression: false })))
 }
 
 pub(super) fn with_identity(
@@ -197,10 +209,44 @@ pub(super) fn with_identity(
             ),
         ));
     }
-    let options = ManagedIdentityCredentialOptions { user_assigned_id, ..Default::default() };
-    let credential = ManagedIdentityCredential::new(Some(options))
-        .map_err(|e| setting(name, format!("the managed identity cannot be used: {}", redact(&e.to_string()))))?;
+    let credential = Arc::new(LazyIdentity { user_assigned_id, made: OnceLock::new() });
     Ok(new_account(endpoint, Auth::Identity(credential)))
+}
+
+/// The managed identity, made on its first token request: making it sets up an HTTP
+/// client, which the start should not wait for. What could make it fail is the machine
+/// (an identity source the SDK does not support), not a setting (the settings give only a
+/// client id), so nothing checkable at start is lost; such a failure is the token
+/// request's error.
+#[derive(Debug)]
+struct LazyIdentity {
+    user_assigned_id: Option<UserAssignedId>,
+    made: OnceLock<Result<Arc<ManagedIdentityCredential>, String>>,
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for LazyIdentity {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        let made = self.made.get_or_init(|| {
+            let options = ManagedIdentityCredentialOptions {
+                user_assigned_id: self.user_assigned_id.clone(),
+                ..Default::default()
+            };
+            ManagedIdentityCredential::new(Some(options))
+                .map_err(|e| format!("the managed identity cannot be used: {}", redact(&e.to_string())))
+        });
+        match made {
+            Ok(credential) => credential.get_token(scopes, options).await,
+            Err(message) => {
+                let message = message.clone();
+                Err(azure_core::Error::with_message_fn(azure_core::error::ErrorKind::Credential, move || message))
+            }
+        }
+    }
 }
 
 pub(super) fn with_sas(endpoint: Url, sas: &str, name: &'static str) -> Result<BlobAccount, StorageError> {
@@ -258,6 +304,15 @@ mod tests {
             conn("BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=1&ss=b&srt=sco&sig=TOPSECRET")
                 .unwrap();
         assert!(!format!("{a:?}").contains("TOPSECRET"));
+    }
+
+    #[test]
+    fn the_http_client_is_made_on_first_use_and_shared_by_clones() {
+        let a = conn("UseDevelopmentStorage=true").unwrap();
+        let b = a.clone();
+        assert!(!a.has_transport(), "reading the setting makes no HTTP client");
+        a.container("exports").unwrap();
+        assert!(a.has_transport() && b.has_transport(), "one transport, shared by clones");
     }
 
     #[test]
