@@ -92,18 +92,8 @@ async fn a_503_burst_is_absorbed_and_a_long_outage_is_a_5xx_that_recovers() {
     // Chunk uploads of an import are PUTs: a burst among them is retried, the bytes arrive whole.
     let csv = "Code,Name\nP1,One\nP2,Two\n";
     app.fake.fail_next(2, 503);
-    let start = app
-        .http
-        .post(format!(
-            "{}?workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&importId={IMPORT_PRODUCTS_ID}",
-            app.url("import-file")
-        ))
-        .header("x-functions-key", app.host.function_key())
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
+    let query = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&importId={IMPORT_PRODUCTS_ID}");
+    let start = app.post_bytes("import-file", &query, Some("text/csv"), csv.as_bytes().to_vec()).await;
     let (done, _) = follow(&app.http, start).await;
     assert_eq!(done.status(), 200);
     assert_eq!(app.fake.uploaded(FILE_PRODUCTS_ID).unwrap(), csv.as_bytes());

@@ -12,21 +12,7 @@ use serde_json::{Value, json};
 
 /// A refresh grant against the emulator's OAuth service: (access token, next refresh token).
 async fn grant(fake: &Emulator, refresh: &str) -> (String, String) {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", fake.base_url()))
-        .json(&json!({
-            "grant_type": "refresh_token",
-            "client_id": fake.client_id(),
-            "client_secret": fake.client_secret(),
-            "refresh_token": refresh,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (v["access_token"].as_str().unwrap().to_owned(), v["refresh_token"].as_str().unwrap().to_owned())
+    support::emulator_api::refresh_grant(fake, refresh).await
 }
 
 #[tokio::test]

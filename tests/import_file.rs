@@ -13,14 +13,7 @@ fn q(import: &str) -> String {
 }
 
 async fn post_file(app: &App, query: &str, body: Vec<u8>, content_type: &str) -> reqwest::Response {
-    app.http
-        .post(format!("{}?{query}", app.url("import-file")))
-        .header("x-functions-key", app.host.function_key())
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    app.post_bytes("import-file", query, Some(content_type), body).await
 }
 
 #[tokio::test]
@@ -81,13 +74,7 @@ async fn a_blob_is_streamed_to_anaplan() {
     let csv = "Code,Name\nP100,From blob\nP101,Also from blob\n";
     write_blob(&account.blob(&container, "in/products.csv").unwrap(), csv.as_bytes().to_vec()).await;
     let query = format!("{}&source=blob&container={container}&blobName=in/products.csv", q(IMPORT_PRODUCTS_ID));
-    let start = app
-        .http
-        .post(format!("{}?{query}", app.url("import-file")))
-        .header("x-functions-key", app.host.function_key())
-        .send()
-        .await
-        .unwrap();
+    let start = app.post_bytes("import-file", &query, None, Vec::new()).await;
     let (done, _) = follow(&app.http, start).await;
     assert_eq!(done.status(), 200);
     assert_eq!(app.fake.uploaded(FILE_PRODUCTS_ID).unwrap(), csv.as_bytes());
@@ -136,13 +123,7 @@ async fn blob_sources_outside_blob_containers_are_refused_before_anything_is_rea
     for container in ["azure-webjobs-secrets", "azure-webjobs-hosts", "app-package", "anaplan-functions-state", "other"]
     {
         let query = format!("{}&source=blob&container={container}&blobName=host.json", q(IMPORT_PRODUCTS_ID));
-        let resp = app
-            .http
-            .post(format!("{}?{query}", app.url("import-file")))
-            .header("x-functions-key", app.host.function_key())
-            .send()
-            .await
-            .unwrap();
+        let resp = app.post_bytes("import-file", &query, None, Vec::new()).await;
         let body = problem(resp, 400).await;
         let detail = body["detail"].as_str().unwrap();
         assert!(detail.contains("BLOB_CONTAINERS") && detail.contains(container), "{body}");

@@ -94,6 +94,25 @@ impl App {
             .unwrap()
     }
 
+    /// POST of a raw body (a file) with the function key in the header, and a
+    /// `Content-Type` when one is given.
+    pub async fn post_bytes(
+        &self,
+        function: &str,
+        query: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}?{query}", self.url(function)))
+            .header("x-functions-key", self.host.function_key());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.body(body).send().await.unwrap()
+    }
+
     /// POST of a JSON body with the function key in the header.
     pub async fn post(&self, function: &str, query: &str, body: &Value) -> reqwest::Response {
         self.http

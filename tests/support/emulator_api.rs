@@ -7,13 +7,18 @@ use serde_json::{Value, json};
 /// An access token from the emulator's OAuth service, by the refresh grant with the demo
 /// client and the first refresh token of its chain.
 pub async fn access_token(fake: &Emulator) -> String {
+    refresh_grant(fake, &fake.initial_refresh_token()).await.0
+}
+
+/// The refresh grant with the demo client and `refresh`: (access token, next refresh token).
+pub async fn refresh_grant(fake: &Emulator, refresh: &str) -> (String, String) {
     let grant: Value = reqwest::Client::new()
         .post(format!("{}/oauth/token", fake.base_url()))
         .json(&json!({
             "grant_type": "refresh_token",
             "client_id": fake.client_id(),
             "client_secret": fake.client_secret(),
-            "refresh_token": fake.initial_refresh_token(),
+            "refresh_token": refresh,
         }))
         .send()
         .await
@@ -21,7 +26,7 @@ pub async fn access_token(fake: &Emulator) -> String {
         .json()
         .await
         .unwrap();
-    grant["access_token"].as_str().unwrap().to_owned()
+    (grant["access_token"].as_str().unwrap().to_owned(), grant["refresh_token"].as_str().unwrap().to_owned())
 }
 
 /// A fresh emulator and a token for its Integration API.
