@@ -212,7 +212,7 @@ async fn replaced_check(tc: &TaskCall<'_>, task: &Task) -> Result<(), Problem> {
         "export-replaced",
         "A later run of the export replaced its file",
         format!(
-            "Anaplan task {} completed, but a later run of the same export (task {later}) has started since, and each              run writes over the export's one file: it may hold that run's output. Use that run's status URL              (laterStatusUrl) or run the export again",
+            "Anaplan task {} completed, but a later run of the same export (task {later}) has started since, and each run writes over the export's one file: it may hold that run's output. Use that run's status URL (laterStatusUrl) or run the export again",
             task.id
         ),
     )

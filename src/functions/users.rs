@@ -71,7 +71,7 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
     operation: Operation {
         id: "ChangeUser",
         summary: "Provision or deactivate an Anaplan user",
-        description: "provision: afterwards the user exists, is active and has exactly the given workspaces (only what                       differs is changed). deactivate: the user is inactive and has no workspace. Repeating a request                       changes nothing and answers changed: false.",
+        description: "provision: afterwards the user exists, is active and has exactly the given workspaces (only what differs is changed). deactivate: the user is inactive and has no workspace. Repeating a request changes nothing and answers changed: false.",
         important: true,
         consumes: &[],
         produces: &["application/json", "application/problem+json"],
