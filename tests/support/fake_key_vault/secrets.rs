@@ -151,6 +151,78 @@ fn bad(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "BadParameter", message)
 }
 
+/// 403 as Key Vault answers a caller without the role for `message`'s action.
+fn forbidden(message: &str) -> Response {
+    let body = json!({ "error": {
+        "code": "Forbidden",
+        "message": message,
+        "innererror": { "code": "ForbiddenByRbac" },
+    }});
+    (StatusCode::FORBIDDEN, Json(body)).into_response()
+}
+
+/// The request's JSON object (Content-Type `application/json`), with no member outside
+/// `allowed`.
+fn json_object(headers: &HeaderMap, body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, Response> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json_type {
+        return Err(bad("Content-Type must be application/json."));
+    }
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+        return Err(bad("The request body is not a valid JSON object."));
+    };
+    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(bad(&format!("Unknown property {k}.")));
+    }
+    Ok(map)
+}
+
+/// What PUT and PATCH may set besides the value, each `None` when not sent.
+struct Properties {
+    content_type: Option<String>,
+    tags: Option<Map<String, Value>>,
+    enabled: Option<bool>,
+    nbf: Option<i64>,
+    exp: Option<i64>,
+}
+
+/// The optional `contentType`, `tags` and `attributes` of a body, checked; read-only
+/// attributes the SDK never sends (created, updated, recovery*) are refused.
+fn properties(map: &Map<String, Value>) -> Result<Properties, Response> {
+    let content_type = match map.get("contentType") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(bad("Property contentType must be a string.")),
+    };
+    let tags = match map.get("tags") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(t)) if t.len() <= MAX_TAGS && t.values().all(Value::is_string) => Some(t.clone()),
+        Some(_) => return Err(bad("Property tags must be an object of at most 15 string values.")),
+    };
+    let no_attributes = Map::new();
+    let attrs = match map.get("attributes") {
+        None | Some(Value::Null) => &no_attributes,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(bad("Property attributes must be an object.")),
+    };
+    if let Some(k) = attrs.keys().find(|k| !["enabled", "nbf", "exp"].contains(&k.as_str())) {
+        return Err(bad(&format!("Property attributes.{k} cannot be set.")));
+    }
+    let enabled = match attrs.get("enabled") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => return Err(bad("Property attributes.enabled must be a boolean.")),
+    };
+    let time = |k: &str| match attrs.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(&format!("Property attributes.{k} must be unix seconds."))),
+    };
+    Ok(Properties { content_type, tags, enabled, nbf: time("nbf")?, exp: time("exp")? })
+}
+
 /// `PUT /secrets/{name}` with `{"value", "contentType"?, "tags"?, "attributes"?}` → a new version.
 pub(super) async fn set(
     State(inner): State<Arc<Inner>>,
@@ -164,49 +236,27 @@ pub(super) async fn set(
     };
     inner.stall("PUT", &key).await;
     if inner.state().deny_writes {
-        let body = json!({ "error": {
-            "code": "Forbidden",
-            "message": "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny \
-                        assignments or role definitions were changed recently, please observe propagation time.\r\n\
-                        Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'\r\nAssignment: (not found)",
-            "innererror": { "code": "ForbiddenByRbac" },
-        }});
-        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        return forbidden(
+            "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny \
+             assignments or role definitions were changed recently, please observe propagation time.\r\n\
+             Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'\r\nAssignment: (not found)",
+        );
     }
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
-    if !json_type {
-        return bad("Content-Type must be application/json.");
-    }
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) else {
-        return bad("The request body is not a valid JSON object.");
+    let map = match json_object(&headers, &body, &["value", "contentType", "tags", "attributes"]) {
+        Ok(m) => m,
+        Err(resp) => return resp,
     };
-    if let Some(k) = map.keys().find(|k| !["value", "contentType", "tags", "attributes"].contains(&k.as_str())) {
-        return bad(&format!("Unknown property {k}."));
-    }
     let Some(Value::String(value)) = map.get("value") else {
         return bad("Property value is required and must be a string.");
     };
     if value.len() > MAX_VALUE_BYTES {
         return bad("The secret value exceeds the maximum size of 25 KB.");
     }
-    let content_type = match map.get("contentType") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return bad("Property contentType must be a string."),
-    };
-    let tags = match map.get("tags") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(t)) if t.len() <= MAX_TAGS && t.values().all(Value::is_string) => Some(t.clone()),
-        Some(_) => return bad("Property tags must be an object of at most 15 string values."),
-    };
-    let attrs = match parse_attributes(map.get("attributes")) {
-        Ok(a) => a,
+    let p = match properties(&map) {
+        Ok(p) => p,
         Err(resp) => return resp,
     };
-    let v = new_version(value.clone(), content_type, tags, attrs);
+    let v = new_version(value.clone(), p.content_type, p.tags, (p.enabled.unwrap_or(true), p.nbf, p.exp));
     inner.state().secrets.entry(key).or_default().push(v.clone());
     Json(render(&inner, &name, &v, true)).into_response()
 }
@@ -224,105 +274,37 @@ pub(super) async fn update(
         Err(resp) => return resp,
     };
     if inner.state().deny_writes {
-        let body = json!({ "error": {
-            "code": "Forbidden",
-            "message": "Caller is not authorized to perform action on resource.\r\nAction: \
-                        'Microsoft.KeyVault/vaults/secrets/update/action'\r\nAssignment: (not found)",
-            "innererror": { "code": "ForbiddenByRbac" },
-        }});
-        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        return forbidden(
+            "Caller is not authorized to perform action on resource.\r\nAction: \
+             'Microsoft.KeyVault/vaults/secrets/update/action'\r\nAssignment: (not found)",
+        );
     }
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
-    if !json_type {
-        return bad("Content-Type must be application/json.");
-    }
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) else {
-        return bad("The request body is not a valid JSON object.");
+    let p = match json_object(&headers, &body, &["contentType", "tags", "attributes"]).and_then(|m| properties(&m)) {
+        Ok(p) => p,
+        Err(resp) => return resp,
     };
-    if let Some(k) = map.keys().find(|k| !["contentType", "tags", "attributes"].contains(&k.as_str())) {
-        return bad(&format!("Unknown property {k}."));
-    }
-    let content_type = match map.get("contentType") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return bad("Property contentType must be a string."),
-    };
-    let tags = match map.get("tags") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(t)) if t.len() <= MAX_TAGS && t.values().all(Value::is_string) => Some(t.clone()),
-        Some(_) => return bad("Property tags must be an object of at most 15 string values."),
-    };
-    let attrs = match map.get("attributes") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(_) => return bad("Property attributes must be an object."),
-    };
-    if let Some(k) = attrs.keys().find(|k| !["enabled", "nbf", "exp"].contains(&k.as_str())) {
-        return bad(&format!("Property attributes.{k} cannot be set."));
-    }
-    let enabled = match attrs.get("enabled") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(_) => return bad("Property attributes.enabled must be a boolean."),
-    };
-    let mut times = [None, None];
-    for (slot, k) in times.iter_mut().zip(["nbf", "exp"]) {
-        *slot = match attrs.get(k) {
-            None | Some(Value::Null) => None,
-            Some(v) => match v.as_i64() {
-                Some(t) => Some(t),
-                None => return bad(&format!("Property attributes.{k} must be unix seconds.")),
-            },
-        };
-    }
     let updated = {
         let mut st = inner.state();
         let Some(v) = st.secrets.get_mut(&key).and_then(|vs| vs.iter_mut().find(|v| v.id == version)) else {
             return not_found(&format!("{name}/{version}"));
         };
-        if let Some(ct) = content_type {
+        if let Some(ct) = p.content_type {
             v.content_type = Some(ct);
         }
-        if let Some(t) = tags {
+        if let Some(t) = p.tags {
             v.tags = Some(t);
         }
-        if let Some(e) = enabled {
+        if let Some(e) = p.enabled {
             v.enabled = e;
         }
-        if let Some(nbf) = times[0] {
+        if let Some(nbf) = p.nbf {
             v.nbf = Some(nbf);
         }
-        if let Some(exp) = times[1] {
+        if let Some(exp) = p.exp {
             v.exp = Some(exp);
         }
         v.clone()
     };
     // The service answers the secret bundle without its value.
     Json(render(&inner, &name, &updated, false)).into_response()
-}
-
-/// (enabled, nbf, exp) from the optional `attributes` object; read-only
-/// fields the SDK never sends (created, updated, recovery*) are refused.
-fn parse_attributes(attrs: Option<&Value>) -> Result<(bool, Option<i64>, Option<i64>), Response> {
-    let map = match attrs {
-        None | Some(Value::Null) => return Ok((true, None, None)),
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(bad("Property attributes must be an object.")),
-    };
-    if let Some(k) = map.keys().find(|k| !["enabled", "nbf", "exp"].contains(&k.as_str())) {
-        return Err(bad(&format!("Property attributes.{k} cannot be set.")));
-    }
-    let enabled = match map.get("enabled") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(bad("Property attributes.enabled must be a boolean.")),
-    };
-    let time = |k: &str| match map.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or_else(|| bad(&format!("Property attributes.{k} must be unix seconds."))),
-    };
-    Ok((enabled, time("nbf")?, time("exp")?))
 }
