@@ -106,6 +106,20 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+/// `count` (default 1) and `status` (default `default_status`, a valid HTTP status).
+fn count_and_status(q: &HashMap<String, String>, default_status: u16, path: &str) -> Result<(u32, u16), Response> {
+    let count = number(q, "count", 1u32, path)?;
+    let status = number(q, "status", default_status, path)?;
+    if StatusCode::from_u16(status).is_err() {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid value for parameter [status]: {status}"),
+            path,
+        ));
+    }
+    Ok((count, status))
+}
+
 /// `POST /_emulator/throttle?count=N&retryAfter=S`.
 pub async fn http_throttle(
     State(inner): State<Arc<Inner>>,
@@ -128,13 +142,10 @@ pub async fn http_fail(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let path = uri.path();
-    let (count, status) = match (number(&q, "count", 1u32, path), number(&q, "status", 500u16, path)) {
-        (Ok(c), Ok(s)) => (c, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (count, status) = match count_and_status(&q, 500, path) {
+        Ok(cs) => cs,
+        Err(r) => return r,
     };
-    if StatusCode::from_u16(status).is_err() {
-        return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [status]: {status}"), path);
-    }
     match q.get("after").map(String::as_str) {
         None | Some("false") => inner.state().failures = (count, status),
         Some("true") => inner.state().lost_answers = (count, status),
@@ -173,9 +184,9 @@ pub async fn http_token_fail(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let path = uri.path();
-    let (count, status) = match (number(&q, "count", 1u32, path), number(&q, "status", 429u16, path)) {
-        (Ok(c), Ok(s)) => (c, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (count, status) = match count_and_status(&q, 429, path) {
+        Ok(cs) => cs,
+        Err(r) => return r,
     };
     let retry_after = match q.get("retryAfter") {
         None => None,
@@ -184,9 +195,6 @@ pub async fn http_token_fail(
             Err(r) => return r,
         },
     };
-    if StatusCode::from_u16(status).is_err() {
-        return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [status]: {status}"), path);
-    }
     Emulator { inner }.fail_token_requests(count, status, retry_after);
     StatusCode::NO_CONTENT.into_response()
 }
