@@ -153,6 +153,12 @@ impl ApiRequest {
         self
     }
 
+    /// Whether sending it twice does no harm: anything but a POST, or a POST marked
+    /// [`ApiRequest::replayable`].
+    fn may_repeat(&self) -> bool {
+        self.method != Method::POST || self.replayable_post
+    }
+
     fn describe(&self, base: &Url) -> String {
         format!("{} {}{}", self.method, base.path(), self.segments.join("/"))
     }
@@ -213,7 +219,7 @@ impl Client {
     /// the part already read is dropped, so the bytes are exactly one answer's.
     pub async fn bytes(&self, req: ApiRequest) -> Result<bytes::Bytes, AnaplanError> {
         let what = req.describe(&self.api);
-        let replayable = req.method != Method::POST || req.replayable_post;
+        let replayable = req.may_repeat();
         let mut attempt = 1;
         loop {
             let resp = self.send(req.clone()).await?;
@@ -239,7 +245,7 @@ impl Client {
         let mut reauthenticated = false;
         // A POST may start something (a task, a read request, a run): it is sent again
         // only when Anaplan surely did not act on it (429, or no connection was made).
-        let replayable = req.method != Method::POST || req.replayable_post;
+        let replayable = req.may_repeat();
         loop {
             let (token, authorization) = match &self.api_key {
                 Some(key) => (None, bearer_header(key)),

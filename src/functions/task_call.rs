@@ -242,10 +242,9 @@ impl TaskCall<'_> {
             }
         };
         let start = || async {
-            let (from, to) = (0, u64::MAX);
-            let existing = self.client.tasks_created_between(&self.action, from, to).await?;
+            let existing = self.client.action_tasks(&self.action).await?;
             *before.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                existing.iter().map(|t| t.as_str().to_owned()).collect();
+                existing.iter().map(|t| t.id.as_str().to_owned()).collect();
             start().await
         };
         let recovery = idempotency::Recovery { recover, context: &context };
