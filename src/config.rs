@@ -133,8 +133,59 @@ pub struct Settings {
     pub cloudworks: CloudWorksSettings,
     /// `ANAPLAN_SCIM_URL` (default: `ANAPLAN_API_URL`); `/scim/1/0/v2` is appended by the client.
     pub scim_url: Url,
+    /// `TRANSFER_WINDOW`, `TRANSFER_LEASE_SECONDS` and `ANSWER_DEADLINE_SECONDS`.
+    pub transfers: TransferSettings,
     /// `ANAPLAN_AUDIT_URL`; `/audit/api/1` is appended by the client.
     pub audit_url: Url,
+}
+
+/// How transfers between Anaplan and Blob storage run.
+#[derive(Debug, Clone)]
+pub struct TransferSettings {
+    /// `TRANSFER_WINDOW`: chunks of one transfer in flight at once (1-16, default 4).
+    pub window: usize,
+    /// `TRANSFER_LEASE_SECONDS`: how long a transfer (or a data source's upload lock) stays
+    /// with an instance that stopped renewing it before another instance takes it over
+    /// (5-300, default 30).
+    pub lease: std::time::Duration,
+    /// `ANSWER_DEADLINE_SECONDS`: the longest one answer may take (10-105, default 105).
+    /// Shorter only for tests.
+    pub answer_deadline: std::time::Duration,
+}
+
+impl Default for TransferSettings {
+    fn default() -> Self {
+        TransferSettings {
+            window: 4,
+            lease: std::time::Duration::from_secs(30),
+            answer_deadline: crate::http::ANSWER_DEADLINE,
+        }
+    }
+}
+
+impl TransferSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &'static str, range: std::ops::RangeInclusive<u64>, default: u64| match get(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(err(
+                    name,
+                    format!("expected a whole number from {} to {}, got {v:?}", range.start(), range.end()),
+                )),
+            },
+        };
+        let default = TransferSettings::default();
+        Ok(TransferSettings {
+            window: number("TRANSFER_WINDOW", 1..=16, default.window as u64)? as usize,
+            lease: std::time::Duration::from_secs(number("TRANSFER_LEASE_SECONDS", 5..=300, default.lease.as_secs())?),
+            answer_deadline: std::time::Duration::from_secs(number(
+                "ANSWER_DEADLINE_SECONDS",
+                10..=default.answer_deadline.as_secs(),
+                default.answer_deadline.as_secs(),
+            )?),
+        })
+    }
 }
 
 /// CloudWorks: where its API is, and what the `refresh-cloudworks-sas` timer renews.
@@ -247,6 +298,7 @@ impl Settings {
             AllowedContainers::from_setting(get(crate::storage::containers::SETTING).as_deref())
                 .map_err(storage_setting(crate::storage::containers::SETTING))?;
         let cloudworks = CloudWorksSettings::from_lookup(&get)?;
+        let transfers = TransferSettings::from_lookup(&get)?;
         Ok(Settings {
             auth,
             api_url,
@@ -261,6 +313,7 @@ impl Settings {
             cloudworks,
             scim_url,
             audit_url,
+            transfers,
         })
     }
 }

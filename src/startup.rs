@@ -130,6 +130,9 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         state_store: Arc::default(),
         scim: ScimApi::new(&settings.scim_url, scim_key_source(settings)?),
         audit: AuditApi::new(&settings.audit_url),
+        transfers: settings.transfers.clone(),
+        instance: azure_core::Uuid::new_v4().to_string().into(),
+        local_records: Arc::default(),
     })
 }
 

@@ -12,11 +12,15 @@ use super::declare::{
     Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
 };
 use super::task_call::{TaskCall, TaskRequest};
-use crate::anaplan::ids::{ChunkId, ExportId, FileId};
+use super::transfers::{self, Progress, Records, Seen};
+use crate::anaplan::ids::{ChunkId, ExportId, FileId, TaskId};
 use crate::anaplan::tasks::{Action, ActionRef, Task};
-use crate::anaplan::{AnaplanError, Listing};
+use crate::anaplan::{AnaplanError, Client, Listing};
+use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem};
 use crate::storage::{BlobAccount, BlockWriter};
+use futures_util::StreamExt;
+use std::sync::Arc;
 
 /// The largest file answered directly: the Functions host's own body limit.
 pub const MAX_RESPONSE_BYTES: u64 = 100 * 1024 * 1024;
@@ -149,7 +153,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         _ => Destination::Response,
     };
     let action = ActionRef { workspace: ws, model, action: Action::Export(export) };
-    let tc = TaskCall { state, call: &call, client, action, action_name: Some(name), extra };
+    let tc = TaskCall { state, call: &call, client, action, action_name: Some(name), extra, wait: req.wait };
 
     tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(()) }, |t| finish(&tc, t, &destination)).await
 }
@@ -158,55 +162,162 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
     if task.successful() == Some(false) {
         return Err(tc.failure(&task).await);
     }
-    let meta = tc.client.action_metadata(&tc.action).await?;
-    let content_type = meta
-        .get("exportFormat")
-        .and_then(Value::as_str)
-        .filter(|f| f.contains('/') && HeaderValue::from_str(f).is_ok())
-        .unwrap_or("application/octet-stream")
-        .to_owned();
     let Action::Export(export) = &tc.action.action else {
         return Err(Problem::from(AnaplanError::Protocol("export-file runs exports only".to_owned())));
     };
     let file = export.output_file();
-    let (ws, model) = (&tc.action.workspace, &tc.action.model);
-    // The file is the export's, not the task's: the latest run writes it.
-    replaced_check(tc, &task).await?;
-    let chunks = tc.client.file_chunks(ws, model, &file).await?;
     match destination {
-        Destination::Response => respond_with_file(tc, &file, chunks, &content_type).await,
-        Destination::Blob { account, container, blob } => {
-            let client = account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
-            let mut writer = BlockWriter::new(&client);
-            for id in &chunks {
-                let bytes = tc.client.file_chunk(ws, model, &file, id).await?;
-                writer.append(bytes).await?;
-            }
-            // A run that started while the chunks were read may have mixed its file in:
-            // checked again before the blob is committed.
+        Destination::Response => {
+            let content_type = content_type(tc).await?;
+            // The file is the export's, not the task's: the latest run writes it.
             replaced_check(tc, &task).await?;
-            let written = writer.finish(&content_type).await?;
-            tracing::info!(chunks = chunks.len(), bytes = written, "export written to blob");
-            let body = json!({
-                "blobUrl": account.public_url(container, blob).as_str(),
-                "bytes": written,
-                "chunks": chunks.len(),
-                "contentType": content_type,
-            });
-            let mut resp = (StatusCode::OK, body.to_string()).into_response();
+            let (ws, model) = (&tc.action.workspace, &tc.action.model);
+            let chunks = tc.client.file_chunks(ws, model, &file).await?;
+            respond_with_file(tc, &file, chunks, &content_type).await
+        }
+        Destination::Blob { account, container, blob } => to_blob(tc, task, account, container, blob).await,
+    }
+}
+
+/// The export's content type: its format when that is a MIME type.
+async fn content_type(tc: &TaskCall<'_>) -> Result<String, Problem> {
+    let meta = tc.client.action_metadata(&tc.action).await?;
+    Ok(meta
+        .get("exportFormat")
+        .and_then(Value::as_str)
+        .filter(|f| f.contains('/') && HeaderValue::from_str(f).is_ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned())
+}
+
+/// The copy of a completed task's file to the blob, in the background of whichever
+/// instance claimed it: 202 with its progress until the blob is committed, then 200.
+async fn to_blob(
+    tc: &TaskCall<'_>,
+    task: Task,
+    account: &BlobAccount,
+    container: &str,
+    blob: &str,
+) -> Result<Response, Problem> {
+    let records = Records::of(tc.state).await?;
+    let a = &tc.action;
+    let name = transfers::record_name(
+        "transfers/export",
+        &[a.workspace.as_str(), a.model.as_str(), a.action.id(), task.id.as_str(), container, blob],
+    );
+    let seen = match transfers::look(&records, &name).await? {
+        Some((seen @ (Seen::Running(_) | Seen::Done(_)), _)) => seen,
+        _ => {
+            // Checked here, where the answer can carry the later run's status URL; the
+            // copy checks again before it commits.
+            replaced_check(tc, &task).await?;
+            let job = ExportJob {
+                client: tc.client.clone(),
+                account: account.clone(),
+                action: tc.action.clone(),
+                task: task.clone(),
+                container: container.to_owned(),
+                blob: blob.to_owned(),
+                content_type: content_type(tc).await?,
+                window: tc.state.transfers.window,
+                status_urls: Arc::new(tc.status_urls()),
+            };
+            transfers::ensure(tc.state, &records, &name, json!({}), move || {
+                Box::new(move |progress| Box::pin(copy_to_blob(job, progress)))
+            })
+            .await?
+        }
+    };
+    let until = hold_until(tc.call, tc.wait);
+    let seen = transfers::hold(&records, &name, seen, until).await?;
+    match seen {
+        Seen::Running(progress) => {
+            Ok(accepted_transfer(&tc.status_url(&task.id)?, tc.state.poll_seconds, Some(&task), progress))
+        }
+        Seen::Done(result) => {
+            let mut resp = (StatusCode::OK, result.to_string()).into_response();
             resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             Ok(resp)
         }
+        Seen::Failed(problem) => Err(problem),
     }
+}
+
+/// What the background copy of an export's file needs, owned.
+struct ExportJob {
+    client: Client,
+    account: BlobAccount,
+    action: ActionRef,
+    task: Task,
+    container: String,
+    blob: String,
+    content_type: String,
+    window: usize,
+    status_urls: Arc<dyn Fn(&TaskId) -> Option<String> + Send + Sync>,
+}
+
+/// Copies the export's chunks into blocks, `window` chunks at a time (each fetched whole,
+/// retried alone when cut midway, and staged as its own block), then commits them in
+/// chunk order, unless a later run of the export started meanwhile.
+async fn copy_to_blob(job: ExportJob, progress: Progress) -> Result<Value, Problem> {
+    let ExportJob { client, account, action, task, container, blob, content_type, window, status_urls } = job;
+    let Action::Export(export) = &action.action else {
+        return Err(Problem::from(AnaplanError::Protocol("export-file runs exports only".to_owned())));
+    };
+    let file = export.output_file();
+    let (ws, model) = (&action.workspace, &action.model);
+    let chunks = client.file_chunks(ws, model, &file).await?;
+    let target = account.blob(&container, &blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
+    let writer = BlockWriter::new(&target);
+    let total = chunks.len();
+    let (mut done, mut bytes) = (0usize, 0u64);
+    let mut empty: Vec<usize> = Vec::new();
+    progress.set(json!({"phase": "copying", "chunks": 0, "of": total, "bytes": 0}));
+    {
+        let (client, writer, file) = (&client, &writer, &file);
+        let mut staged = futures_util::stream::iter(chunks.into_iter().enumerate())
+            .map(|(i, id): (usize, ChunkId)| async move {
+                let chunk = client.file_chunk(ws, model, file, &id).await?;
+                let n = writer.stage(i, chunk).await?;
+                Ok::<_, Problem>((i, n))
+            })
+            .buffer_unordered(window);
+        while let Some(staged) = staged.next().await {
+            let (i, n) = staged?;
+            if n == 0 {
+                empty.push(i);
+            }
+            done += 1;
+            bytes += n;
+            progress.set(json!({"phase": "copying", "chunks": done, "of": total, "bytes": bytes}));
+        }
+    }
+    // A run that started while the chunks were read may have mixed its file in: checked
+    // again before the blob is committed.
+    if let Some(later) = client.later_started_task(&action, &task).await? {
+        return Err(replaced(&task, &later, status_urls(&later)));
+    }
+    progress.set(json!({"phase": "committing", "chunks": done, "of": total, "bytes": bytes}));
+    writer.commit(total, &empty, &content_type).await?;
+    tracing::info!(chunks = total, bytes, "export written to blob");
+    Ok(json!({
+        "blobUrl": account.public_url(&container, &blob).as_str(),
+        "bytes": bytes,
+        "chunks": total,
+        "contentType": content_type,
+    }))
 }
 
 /// 409 when a later task of the same export has started since `task`: the export's one
 /// output file may now hold that run's output, so it is not handed out as `task`'s.
 async fn replaced_check(tc: &TaskCall<'_>, task: &Task) -> Result<(), Problem> {
-    let Some(later) = tc.client.later_started_task(&tc.action, task).await? else {
-        return Ok(());
-    };
-    let later_url = tc.status_url(&later).ok();
+    match tc.client.later_started_task(&tc.action, task).await? {
+        Some(later) => Err(replaced(task, &later, tc.status_url(&later).ok())),
+        None => Ok(()),
+    }
+}
+
+fn replaced(task: &Task, later: &TaskId, later_url: Option<String>) -> Problem {
     let mut problem = Problem::new(
         StatusCode::CONFLICT,
         "export-replaced",
@@ -221,7 +332,7 @@ async fn replaced_check(tc: &TaskCall<'_>, task: &Task) -> Result<(), Problem> {
     if let Some(url) = later_url {
         problem = problem.with("laterStatusUrl", json!(url));
     }
-    Err(problem)
+    problem
 }
 
 /// The file as the answer. Anaplan's chunks have one size but the last, so after the first
@@ -248,35 +359,35 @@ async fn respond_with_file(
                 let client = tc.client.clone();
                 let file = file.clone();
                 let rest: Vec<ChunkId> = rest.to_vec();
-                let stream = futures_util::stream::unfold(
-                    (Some(first), rest.into_iter(), size),
-                    move |(first, mut ids, total)| {
+                // `window` chunks fetched at once, sent in chunk order.
+                let fetched = futures_util::stream::iter(rest)
+                    .map(move |id| {
                         let (client, ws, model, file) = (client.clone(), ws.clone(), model.clone(), file.clone());
-                        async move {
-                            if let Some(b) = first {
-                                return Some((Ok::<Bytes, std::io::Error>(b), (None, ids, total)));
-                            }
-                            let id = ids.next()?;
-                            match client.file_chunk(&ws, &model, &file, &id).await {
-                                Ok(b) if total + b.len() as u64 <= MAX_RESPONSE_BYTES => {
-                                    let total = total + b.len() as u64;
-                                    Some((Ok(b), (None, ids, total)))
-                                }
-                                Ok(_) => Some((
-                                    Err(std::io::Error::other("export larger than expected")),
-                                    (None, Vec::new().into_iter(), total),
-                                )),
-                                Err(e) => {
-                                    tracing::warn!(error = %e, chunk = %id, "export download failed midway");
-                                    Some((
-                                        Err(std::io::Error::other(e.to_string())),
-                                        (None, Vec::new().into_iter(), total),
-                                    ))
-                                }
-                            }
+                        async move { client.file_chunk(&ws, &model, &file, &id).await.map_err(|e| (id, e)) }
+                    })
+                    .buffered(tc.state.transfers.window);
+                let rest = fetched.scan((size, false), |(total, ended), fetched| {
+                    if *ended {
+                        return std::future::ready(None);
+                    }
+                    let item = match fetched {
+                        Ok(b) if *total + b.len() as u64 <= MAX_RESPONSE_BYTES => {
+                            *total += b.len() as u64;
+                            Ok::<Bytes, std::io::Error>(b)
                         }
-                    },
-                );
+                        Ok(_) => {
+                            *ended = true;
+                            Err(std::io::Error::other("export larger than expected"))
+                        }
+                        Err((id, e)) => {
+                            tracing::warn!(error = %e, chunk = %id, "export download failed midway");
+                            *ended = true;
+                            Err(std::io::Error::other(e.to_string()))
+                        }
+                    };
+                    std::future::ready(Some(item))
+                });
+                let stream = futures_util::stream::once(std::future::ready(Ok(first))).chain(rest);
                 Body::from_stream(stream)
             } else {
                 let mut buf = first.to_vec();

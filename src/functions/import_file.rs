@@ -109,7 +109,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let (ws, model) = state.model(&client, req.model).await?;
     let import = state.find(&client, &Listing::Imports(ws.clone(), model.clone()), req.action).await?;
     let action = ActionRef { workspace: ws, model, action: Action::Import(import.id) };
-    let tc = TaskCall { state, call: &call, client, action, action_name: import.name, extra: Vec::new() };
+    let tc =
+        TaskCall { state, call: &call, client, action, action_name: import.name, extra: Vec::new(), wait: req.wait };
 
     // The file goes into the fingerprint: the same key with another file is another request.
     let file = match &source {

@@ -37,6 +37,7 @@ pub mod router;
 pub mod run_integration;
 pub mod run_process;
 pub mod task_call;
+pub mod transfers;
 pub mod users;
 pub mod write_cells;
 

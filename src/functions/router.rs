@@ -16,7 +16,7 @@ use tracing::Level;
 
 use super::FUNCTIONS;
 use super::declare::{Function, RequestBody, Trigger};
-use crate::http::{ANSWER_DEADLINE, AppState, Call, Problem, ROUTE_PREFIX};
+use crate::http::{AppState, Call, Problem, ROUTE_PREFIX};
 
 /// The router: `GET /` for the host's readiness probe, then the declared functions.
 pub fn router(state: AppState) -> Router {
@@ -116,8 +116,10 @@ async fn dispatch(
         body,
         forwarded_hosts: state.forwarded_hosts.clone(),
         received,
+        deadline: received + state.transfers.answer_deadline,
     };
-    match tokio::time::timeout_at(received + ANSWER_DEADLINE, (function.handler)(&state, call)).await {
+    let deadline = call.deadline;
+    match tokio::time::timeout_at(deadline, (function.handler)(&state, call)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(problem)) => {
             if problem.status().is_server_error() {
@@ -129,7 +131,7 @@ async fn dispatch(
         }
         Err(_) => Problem::new(StatusCode::GATEWAY_TIMEOUT, "answer-deadline", "Took too long", format!(
             "{name} did not finish within {} s, the longest a single answer may take; Anaplan may be busy, try again later",
-            ANSWER_DEADLINE.as_secs()
+            state.transfers.answer_deadline.as_secs()
         ))
         .into_response(),
     }

@@ -49,7 +49,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let (ws, model) = state.model(&client, req.model).await?;
     let process = state.find(&client, &Listing::Processes(ws.clone(), model.clone()), req.action).await?;
     let action = ActionRef { workspace: ws, model, action: Action::Process(process.id) };
-    let tc = TaskCall { state, call: &call, client, action, action_name: process.name, extra: Vec::new() };
+    let tc =
+        TaskCall { state, call: &call, client, action, action_name: process.name, extra: Vec::new(), wait: req.wait };
 
     tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(()) }, |t| finish(&tc, t)).await
 }

@@ -66,6 +66,8 @@ pub struct TaskCall<'a> {
     pub action_name: Option<String>,
     /// Parameters the status URL must carry besides the ids (e.g. an export's destination).
     pub extra: Vec<(&'static str, String)>,
+    /// How long the caller asked the answer to be held (`wait`).
+    pub wait: Duration,
 }
 
 /// What the request asks for.
@@ -111,20 +113,42 @@ fn intent(call: &Call, params: &Params) -> Result<Intent, Problem> {
 impl TaskCall<'_> {
     /// The status URL of `task`.
     pub fn status_url(&self, task: &TaskId) -> Result<String, Problem> {
+        self.status_url_with(&[("taskId", task.as_str())])
+    }
+
+    /// The status URL with `last` after the ids (a task's, or an upload's).
+    pub fn status_url_with(&self, last: &[(&str, &str)]) -> Result<String, Problem> {
         let a = &self.action;
         let id_param = match a.action {
             Action::Process(_) => "processId",
             Action::Export(_) => "exportId",
             Action::Import(_) => "importId",
         };
-        let mut params: Vec<(&str, &str)> = vec![
-            ("workspaceId", a.workspace.as_str()),
-            ("modelId", a.model.as_str()),
-            (id_param, a.action.id()),
-            ("taskId", task.as_str()),
-        ];
+        let mut params: Vec<(&str, &str)> =
+            vec![("workspaceId", a.workspace.as_str()), ("modelId", a.model.as_str()), (id_param, a.action.id())];
+        params.extend(last.iter().copied());
         params.extend(self.extra.iter().map(|(k, v)| (*k, v.as_str())));
         status_url(self.call, self.call.function, &params)
+    }
+
+    /// A function from task id to that task's status URL, owned, for background work.
+    pub fn status_urls(&self) -> impl Fn(&TaskId) -> Option<String> + Send + Sync + 'static {
+        let template = self.status_url_with(&[("taskId", "")]).ok();
+        move |task: &TaskId| {
+            let mut url = url::Url::parse(template.as_deref()?).ok()?;
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    if k == "taskId" {
+                        (k.into_owned(), task.as_str().to_owned())
+                    } else {
+                        (k.into_owned(), v.into_owned())
+                    }
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            Some(url.to_string())
+        }
     }
 
     /// Holds for `wait`, then answers: 202 while running, 409 when cancelled, `finish`

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use url::Url;
 
-use super::{ANSWER_DEADLINE, Call, Problem, ROUTE_PREFIX};
+use super::{Call, Problem, ROUTE_PREFIX};
 use crate::anaplan::tasks::{Task, TaskState};
 
 /// Longest `wait` a caller may ask for, in seconds.
@@ -97,6 +97,30 @@ pub fn accepted(status_url: &str, retry_after: u64, task: &Task) -> Response {
     resp
 }
 
+/// 202 Accepted for a task that has finished but whose file is still being moved (or an
+/// import whose file is still being uploaded): `transfer` says how far it got.
+pub fn accepted_transfer(
+    status_url: &str,
+    retry_after: u64,
+    task: Option<&Task>,
+    transfer: serde_json::Value,
+) -> Response {
+    let body = json!({
+        "taskId": task.map(|t| t.id.as_str()),
+        "taskState": task.map(|t| t.state.as_str()).unwrap_or(TaskState::NotStarted.as_str()),
+        "statusUrl": status_url,
+        "transfer": transfer,
+    });
+    let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    if let Ok(v) = HeaderValue::from_str(status_url) {
+        h.insert(header::LOCATION, v);
+    }
+    resp
+}
+
 /// The `wait` parameter: seconds to hold a start or poll for the final answer.
 pub fn wait_param(value: Option<&str>) -> Result<Duration, Problem> {
     match value {
@@ -110,7 +134,7 @@ pub fn wait_param(value: Option<&str>) -> Result<Duration, Problem> {
     }
 }
 
-/// How long before [`ANSWER_DEADLINE`] a held answer is given at the latest: room for the
+/// How long before the answer deadline a held answer is given at the latest: room for the
 /// last status check and the answer itself.
 pub const HOLD_MARGIN: Duration = Duration::from_secs(10);
 
@@ -118,7 +142,7 @@ pub const HOLD_MARGIN: Duration = Duration::from_secs(10);
 /// the time a start already took counts), and never later than [`HOLD_MARGIN`] before
 /// the answer deadline, so a start never ends in a 504 without its task id.
 pub fn hold_until(call: &Call, wait: Duration) -> Instant {
-    let latest = call.received + ANSWER_DEADLINE.saturating_sub(HOLD_MARGIN);
+    let latest = call.deadline.checked_sub(HOLD_MARGIN).unwrap_or(call.received).max(call.received);
     (call.received + wait).min(latest)
 }
 
@@ -174,6 +198,7 @@ pub fn cancelled(task: &Task) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::ANSWER_DEADLINE;
     use axum::body::Bytes;
     use axum::http::Method;
 
@@ -192,6 +217,7 @@ mod tests {
             body: Bytes::new(),
             forwarded_hosts: vec!["myapp.azurewebsites.net".to_owned()].into(),
             received: Instant::now(),
+            deadline: Instant::now() + ANSWER_DEADLINE,
         }
     }
 

@@ -62,6 +62,12 @@ pub struct AppState {
     pub scim: crate::anaplan::scim::ScimApi,
     /// The Audit API (`audit-events`).
     pub audit: crate::anaplan::audit::AuditApi,
+    /// How transfers run, and the answer deadline.
+    pub transfers: crate::config::TransferSettings,
+    /// This process, as the owner of the transfers it runs.
+    pub instance: Arc<str>,
+    /// Transfer records when the app has no storage account (this instance only).
+    pub local_records: Arc<crate::functions::transfers::LocalRecords>,
 }
 
 /// The container that holds the handler's shared state in the app's storage account.
@@ -154,6 +160,8 @@ pub struct Call {
     pub forwarded_hosts: Arc<[String]>,
     /// When the request arrived: [`ANSWER_DEADLINE`] and `wait` count from here.
     pub received: tokio::time::Instant,
+    /// When the answer must have been given (`ANSWER_DEADLINE_SECONDS` after `received`).
+    pub deadline: tokio::time::Instant,
 }
 
 impl Call {

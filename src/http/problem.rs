@@ -17,8 +17,8 @@ pub struct Problem(Box<Inner>);
 #[derive(Debug, Clone)]
 struct Inner {
     status: StatusCode,
-    slug: &'static str,
-    title: &'static str,
+    slug: std::borrow::Cow<'static, str>,
+    title: std::borrow::Cow<'static, str>,
     detail: String,
     retry_after: Option<u64>,
     extra: Map<String, Value>,
@@ -30,7 +30,40 @@ const DEFAULT_RETRY_AFTER: u64 = 30;
 impl Problem {
     /// A problem with a status, a short stable type slug, a title and a detail.
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Problem(Box::new(Inner { status, slug, title, detail: detail.into(), retry_after: None, extra: Map::new() }))
+        Problem(Box::new(Inner {
+            status,
+            slug: slug.into(),
+            title: title.into(),
+            detail: detail.into(),
+            retry_after: None,
+            extra: Map::new(),
+        }))
+    }
+
+    /// The problem as a JSON document, to be answered later (by another instance) with
+    /// [`Problem::from_stored`].
+    pub fn stored(&self) -> Value {
+        json!({"status": self.0.status.as_u16(), "slug": self.0.slug, "title": self.0.title, "detail": self.0.detail,
+               "retryAfter": self.0.retry_after, "extra": self.0.extra})
+    }
+
+    /// A problem from [`Problem::stored`]'s document (a 500 when it is not one).
+    pub fn from_stored(doc: &Value) -> Problem {
+        let status = doc["status"].as_u64().and_then(|s| StatusCode::from_u16(s as u16).ok());
+        let text = |k: &str| doc[k].as_str().map(str::to_owned);
+        let (Some(status), Some(slug), Some(title), Some(detail)) =
+            (status, text("slug"), text("title"), text("detail"))
+        else {
+            return Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal error",
+                "a stored outcome could not be read",
+            );
+        };
+        let extra = doc["extra"].as_object().cloned().unwrap_or_default();
+        let retry_after = doc["retryAfter"].as_u64();
+        Problem(Box::new(Inner { status, slug: slug.into(), title: title.into(), detail, retry_after, extra }))
     }
 
     /// 400: a parameter is missing, malformed, or conflicts with another.

@@ -86,8 +86,40 @@ impl BlockWriter {
     /// Commits the staged blocks, in the order they were appended, as the blob's content
     /// (an empty blob when nothing was appended), replacing any blob of that name.
     /// Returns the number of bytes written.
-    pub async fn finish(self, content_type: &str) -> Result<u64, StorageError> {
-        let list = BlockLookupList { latest: Some(self.ids), ..Default::default() };
+    pub async fn finish(mut self, content_type: &str) -> Result<u64, StorageError> {
+        let ids = std::mem::take(&mut self.ids);
+        self.commit_list(ids, content_type).await?;
+        Ok(self.bytes)
+    }
+
+    /// Stages `bytes` as block `index` (from 0). Unlike [`append`](BlockWriter::append)
+    /// this takes `&self`, so several blocks can be staged at once (in any order);
+    /// [`commit`](BlockWriter::commit) then lists blocks `0..count` in order.
+    pub async fn stage(&self, index: usize, bytes: Bytes) -> Result<u64, StorageError> {
+        if index >= MAX_BLOCKS {
+            return Err(StorageError::Other(format!(
+                "{}: a block blob holds at most {MAX_BLOCKS} blocks; use larger chunks",
+                self.what
+            )));
+        }
+        let len = bytes.len() as u64;
+        if len == 0 {
+            return Ok(0);
+        }
+        let id = self.block_id(index);
+        self.blob.stage_block(&id, len, bytes.into(), None).await.map_err(|e| Self::write_error(&self.what, e))?;
+        Ok(len)
+    }
+
+    /// Commits blocks `0..count` staged with [`stage`](BlockWriter::stage), skipping the
+    /// indexes in `empty` (nothing was staged for them), as the blob's content.
+    pub async fn commit(self, count: usize, empty: &[usize], content_type: &str) -> Result<(), StorageError> {
+        let ids = (0..count).filter(|i| !empty.contains(i)).map(|i| self.block_id(i)).collect();
+        self.commit_list(ids, content_type).await
+    }
+
+    async fn commit_list(&self, ids: Vec<Vec<u8>>, content_type: &str) -> Result<(), StorageError> {
+        let list = BlockLookupList { latest: Some(ids), ..Default::default() };
         let content: RequestContent<BlockLookupList, _> =
             list.try_into().map_err(|e| StorageError::from_sdk(e, &self.what))?;
         let options = BlockBlobClientCommitBlockListOptions {
@@ -95,7 +127,7 @@ impl BlockWriter {
             ..Default::default()
         };
         self.blob.commit_block_list(content, Some(options)).await.map_err(|e| Self::write_error(&self.what, e))?;
-        Ok(self.bytes)
+        Ok(())
     }
 
     /// The number of blocks staged so far.

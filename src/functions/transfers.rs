@@ -1,0 +1,487 @@
+//! Transfers that outlive one answer: an export written to Blob storage, a blob uploaded
+//! to an import's data source. Each runs in the background of the instance that claimed
+//! it, and its record in the state store says who runs it, until when that claim holds
+//! (renewed while it runs), how far it got, and at the end its result or its problem. Any
+//! instance answers a poll from the record; a claim that lapsed (its instance stopped or
+//! was lost) is taken over by the next poll, which starts the transfer again: a transfer
+//! is reported done only by the instance that finished it.
+//!
+//! The same records serve as locks ([`DataSourceLock`]): uploads to one import data source
+//! are serialised, from the first chunk until the import that reads the file has finished.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::http::StatusCode;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::anaplan::Client;
+use crate::anaplan::ids::{ImportId, ModelId, TaskId, WorkspaceId};
+use crate::anaplan::tasks::{Action, ActionRef};
+use crate::http::{AppState, Problem};
+use crate::storage::{Created, Etag, JsonStore, StorageError};
+
+/// Milliseconds since the epoch: claims are compared across instances by wall clock.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// A record name from its parts (hashed: names stay short and carry no parameter text).
+pub fn record_name(kind: &str, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    format!("{kind}/{}.json", hex::encode(h.finalize()))
+}
+
+/// Where transfer records live: the app's storage account (shared by every instance),
+/// or, without one, this process's memory (one instance only).
+#[derive(Clone, Debug)]
+pub enum Records {
+    /// The state container of the app's storage account.
+    Shared(JsonStore),
+    /// This process only.
+    Local(Arc<LocalRecords>),
+}
+
+/// Records in memory, with the same conditional writes as the shared store.
+#[derive(Debug, Default)]
+pub struct LocalRecords {
+    map: Mutex<HashMap<String, (Value, u64)>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl LocalRecords {
+    fn etag(&self) -> (u64, Etag) {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        (n, Etag::from(n.to_string()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Value, u64)>> {
+        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Records {
+    /// The shared store when the app has a storage account, else this process's memory.
+    pub async fn of(state: &AppState) -> Result<Records, Problem> {
+        if state.app_storage.is_some() {
+            Ok(Records::Shared(state.state_store().await?.clone()))
+        } else {
+            Ok(Records::Local(state.local_records.clone()))
+        }
+    }
+
+    /// Creates `name` unless it exists.
+    pub async fn create(&self, name: &str, value: &Value) -> Result<Created, StorageError> {
+        match self {
+            Records::Shared(s) => s.create(name, value).await,
+            Records::Local(l) => {
+                let (n, etag) = l.etag();
+                let mut map = l.lock();
+                if map.contains_key(name) {
+                    return Ok(Created::Exists);
+                }
+                map.insert(name.to_owned(), (value.clone(), n));
+                Ok(Created::Created(etag))
+            }
+        }
+    }
+
+    /// Reads `name` and its ETag.
+    pub async fn read(&self, name: &str) -> Result<Option<(Value, Etag)>, StorageError> {
+        match self {
+            Records::Shared(s) => s.read(name).await,
+            Records::Local(l) => Ok(l.lock().get(name).map(|(v, n)| (v.clone(), Etag::from(n.to_string())))),
+        }
+    }
+
+    /// Replaces `name` if it still has `etag`; `None` when it changed or vanished.
+    pub async fn replace(&self, name: &str, value: &Value, etag: &Etag) -> Result<Option<Etag>, StorageError> {
+        match self {
+            Records::Shared(s) => s.replace(name, value, etag).await,
+            Records::Local(l) => {
+                let (n, new) = l.etag();
+                let mut map = l.lock();
+                match map.get_mut(name) {
+                    Some(entry) if entry.1.to_string() == etag.to_string() => {
+                        *entry = (value.clone(), n);
+                        Ok(Some(new))
+                    }
+                    _ => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Deletes `name` if it still has `etag`.
+    pub async fn delete(&self, name: &str, etag: &Etag) -> Result<(), StorageError> {
+        match self {
+            Records::Shared(s) => s.delete(name, Some(etag)).await,
+            Records::Local(l) => {
+                let mut map = l.lock();
+                match map.get(name) {
+                    Some(entry) if entry.1.to_string() == etag.to_string() => {
+                        map.remove(name);
+                        Ok(())
+                    }
+                    _ => Err(StorageError::Conflict),
+                }
+            }
+        }
+    }
+}
+
+fn unavailable(e: StorageError) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "state-storage-unavailable",
+        "State storage unavailable",
+        format!("the transfer's record in the app's storage account (AzureWebJobsStorage) could not be used: {e}"),
+    )
+    .retry_after(5)
+}
+
+/// A transfer as a poll sees it.
+#[derive(Debug)]
+pub enum Seen {
+    /// Still running (or just claimed by this poll): its progress.
+    Running(Value),
+    /// Finished: its result.
+    Done(Value),
+    /// Failed: the problem to answer (the record is removed, so the next poll starts the
+    /// transfer again, unless the problem says it must not be repeated).
+    Failed(Problem),
+}
+
+/// The work of a transfer: given a progress reporter, the result document.
+pub type Work = Box<dyn FnOnce(Progress) -> BoxFuture<'static, Result<Value, Problem>> + Send>;
+
+/// What a running transfer reports: the record's `progress` member.
+#[derive(Clone, Debug)]
+pub struct Progress(Arc<watch::Sender<Value>>);
+
+impl Progress {
+    /// Replaces the progress shown to polls (written with the next renewal, at most a
+    /// second or two later).
+    pub fn set(&self, progress: Value) {
+        self.0.send_replace(progress);
+    }
+}
+
+/// How long a running transfer's record is left unwritten at most: it is rewritten when
+/// its progress changed, and at least every third of the lease.
+const WRITE_EVERY: Duration = Duration::from_secs(1);
+
+fn running_doc(owner: &str, lease: Duration, progress: &Value, kept: &Value) -> Value {
+    json!({
+        "state": "running",
+        "owner": owner,
+        "leaseUntilMs": now_ms() + lease.as_millis() as u64,
+        "progress": progress,
+        "kept": kept,
+    })
+}
+
+/// Looks at transfer `name` and, when no live instance runs it, claims it and starts
+/// `work` in the background of this instance. `kept` is stored with the record for the
+/// transfer's whole life (e.g. the fingerprint of the request that made it).
+pub async fn ensure(
+    state: &AppState,
+    records: &Records,
+    name: &str,
+    kept: Value,
+    work: impl FnOnce() -> Work,
+) -> Result<Seen, Problem> {
+    let lease = state.transfers.lease;
+    let owner = state.instance.to_string();
+    let mut work = Some(work);
+    for _ in 0..5 {
+        let claimed = match records.read(name).await.map_err(unavailable)? {
+            None => {
+                let doc = running_doc(&owner, lease, &json!({"phase": "starting"}), &kept);
+                match records.create(name, &doc).await.map_err(unavailable)? {
+                    Created::Created(etag) => Some((etag, doc)),
+                    Created::Exists => None,
+                }
+            }
+            Some((doc, etag)) => match seen(&doc) {
+                Some(Seen::Failed(problem)) => {
+                    if !problem.body().get("notRepeated").is_some_and(|v| v == &json!(true)) {
+                        // Answered once; the next poll starts it again.
+                        let _ = records.delete(name, &etag).await;
+                    }
+                    return Ok(Seen::Failed(problem));
+                }
+                Some(other) => return Ok(other),
+                // A lapsed claim: taken over.
+                None => {
+                    tracing::warn!(record = name, "a transfer's instance stopped renewing it; starting it again here");
+                    let doc = running_doc(&owner, lease, &json!({"phase": "restarting"}), &doc["kept"]);
+                    records.replace(name, &doc, &etag).await.map_err(unavailable)?.map(|etag| (etag, doc))
+                }
+            },
+        };
+        if let Some((etag, doc)) = claimed {
+            let make = work.take().expect("claimed once");
+            let (tx, rx) = watch::channel(doc["progress"].clone());
+            let work = make()(Progress(Arc::new(tx)));
+            tokio::spawn(drive(records.clone(), name.to_owned(), owner, lease, etag, doc["kept"].clone(), work, rx));
+            return Ok(Seen::Running(doc["progress"].clone()));
+        }
+    }
+    Err(unavailable(StorageError::Other("the transfer's record kept changing while it was claimed".to_owned())))
+}
+
+/// What a record says, or `None` for a running transfer whose claim lapsed.
+fn seen(doc: &Value) -> Option<Seen> {
+    match doc["state"].as_str() {
+        Some("done") => Some(Seen::Done(doc["result"].clone())),
+        Some("failed") => Some(Seen::Failed(Problem::from_stored(&doc["problem"]))),
+        _ if doc["leaseUntilMs"].as_u64().unwrap_or(0) > now_ms() => Some(Seen::Running(doc["progress"].clone())),
+        _ => None,
+    }
+}
+
+/// Reads transfer `name` without claiming it: `None` when there is no record (or its
+/// claim lapsed, which the caller should treat as "start it again").
+pub async fn look(records: &Records, name: &str) -> Result<Option<(Seen, Value)>, Problem> {
+    Ok(records.read(name).await.map_err(unavailable)?.and_then(|(doc, _)| seen(&doc).map(|s| (s, doc["kept"].clone()))))
+}
+
+/// How often a held answer looks at a transfer's record.
+const HOLD_POLL: Duration = Duration::from_secs(1);
+
+/// Holds until the transfer is no longer running or until `until`; returns what was last
+/// seen. A record that lapsed meanwhile shows as running: the next poll takes it over.
+pub async fn hold(records: &Records, name: &str, seen: Seen, until: tokio::time::Instant) -> Result<Seen, Problem> {
+    crate::http::long_running::hold(
+        seen,
+        until,
+        HOLD_POLL,
+        |s| !matches!(s, Seen::Running(_)),
+        |_| async move {
+            Ok(look(records, name).await?.map(|(s, _)| s).unwrap_or(Seen::Running(json!({"phase": "restarting"}))))
+        },
+    )
+    .await
+}
+
+/// Runs `work`, renewing the claim and writing progress; at the end writes the result or
+/// the problem. A claim found taken over (the record changed under it) stops the work.
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    records: Records,
+    name: String,
+    owner: String,
+    lease: Duration,
+    mut etag: Etag,
+    kept: Value,
+    work: BoxFuture<'static, Result<Value, Problem>>,
+    mut rx: watch::Receiver<Value>,
+) {
+    let mut work = std::pin::pin!(work);
+    let renew_every = (lease / 3).max(WRITE_EVERY);
+    let mut last_write = tokio::time::Instant::now();
+    let mut tick = tokio::time::interval(WRITE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let outcome = loop {
+        tokio::select! {
+            out = &mut work => break out,
+            _ = tick.tick() => {
+                let changed = rx.has_changed().unwrap_or(false);
+                if !changed && last_write.elapsed() < renew_every {
+                    continue;
+                }
+                let progress = rx.borrow_and_update().clone();
+                match records.replace(&name, &running_doc(&owner, lease, &progress, &kept), &etag).await {
+                    Ok(Some(next)) => {
+                        etag = next;
+                        last_write = tokio::time::Instant::now();
+                    }
+                    Ok(None) => {
+                        tracing::warn!(record = %name, "the transfer was taken over or cancelled; stopping it here");
+                        return;
+                    }
+                    Err(e) if last_write.elapsed() >= lease => {
+                        tracing::warn!(record = %name, error = %e, "the transfer's claim could not be renewed in time; stopping it here");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(record = %name, error = %e, "could not renew the transfer's claim; trying again"),
+                }
+            }
+        }
+    };
+    let doc = match outcome {
+        Ok(result) => {
+            tracing::info!(record = %name, "transfer done");
+            json!({"state": "done", "owner": owner, "result": result, "kept": kept, "doneMs": now_ms()})
+        }
+        Err(problem) => {
+            tracing::warn!(record = %name, status = problem.status().as_u16(), detail = %problem.body()["detail"], "transfer failed");
+            json!({"state": "failed", "owner": owner, "problem": problem.stored(), "kept": kept, "doneMs": now_ms()})
+        }
+    };
+    for attempt in 0..5u32 {
+        match records.replace(&name, &doc, &etag).await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(record = %name, error = %e, attempt, "could not write the transfer's outcome; trying again");
+                tokio::time::sleep(Duration::from_millis(500) * 2u32.pow(attempt)).await;
+            }
+        }
+    }
+    tracing::error!(record = %name, "the transfer's outcome could not be written; its claim lapses and the next poll starts it again");
+}
+
+/// The lock that serialises uploads to one import data source, across instances. Held
+/// (and renewed) while the file is uploaded, then handed to the import task that reads
+/// it: until that task has finished, no other upload to the file begins.
+pub struct DataSourceLock {
+    records: Records,
+    name: String,
+    etag: Arc<tokio::sync::Mutex<Etag>>,
+    renewing: JoinHandle<()>,
+    lease: Duration,
+    owner: String,
+}
+
+/// How often a waiting upload looks at the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(500);
+
+impl DataSourceLock {
+    /// Takes the lock on the data source `file` of model `model`, waiting until `until`
+    /// for an upload or import in progress to finish. `on_wait` is told once when it has
+    /// to wait.
+    pub async fn acquire(
+        state: &AppState,
+        client: &Client,
+        records: &Records,
+        (ws, model, file): (&WorkspaceId, &ModelId, &str),
+        until: tokio::time::Instant,
+        on_wait: impl Fn(&str),
+    ) -> Result<DataSourceLock, Problem> {
+        let name = record_name("locks/data-source", &[ws.as_str(), model.as_str(), file]);
+        let owner = format!("{}/{}", state.instance, azure_core::Uuid::new_v4());
+        let lease = state.transfers.lease;
+        let mine = || json!({"owner": owner, "leaseUntilMs": now_ms() + lease.as_millis() as u64});
+        let mut told = false;
+        loop {
+            let got = match records.read(&name).await.map_err(unavailable)? {
+                None => match records.create(&name, &mine()).await.map_err(unavailable)? {
+                    Created::Created(etag) => Some(etag),
+                    Created::Exists => None,
+                },
+                Some((doc, etag)) => {
+                    let free = if doc["leaseUntilMs"].as_u64().unwrap_or(0) > now_ms() {
+                        false
+                    } else {
+                        match (doc["importId"].as_str(), doc["taskId"].as_str()) {
+                            (Some(import), Some(task)) => !task_running(client, ws, model, import, task).await?,
+                            _ => true,
+                        }
+                    };
+                    if free { records.replace(&name, &mine(), &etag).await.map_err(unavailable)? } else { None }
+                }
+            };
+            if let Some(etag) = got {
+                let etag = Arc::new(tokio::sync::Mutex::new(etag));
+                let renewing =
+                    tokio::spawn(renew_lock(records.clone(), name.clone(), owner.clone(), lease, etag.clone()));
+                return Ok(DataSourceLock { records: records.clone(), name, etag, renewing, lease, owner });
+            }
+            if !told {
+                on_wait("waiting for another upload or import of this data source to finish");
+                told = true;
+            }
+            if tokio::time::Instant::now() + LOCK_POLL >= until {
+                return Err(Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "data-source-busy",
+                    "Another import is using the data source",
+                    format!(
+                        "another upload to the import's data source file {file}, or the import that reads it, is still in progress; uploads to one file are made one at a time so they cannot mix: try again later"
+                    ),
+                )
+                .retry_after(state.poll_seconds));
+            }
+            tokio::time::sleep(LOCK_POLL).await;
+        }
+    }
+
+    /// Hands the lock to the import task that reads the uploaded file: it stays taken
+    /// until that task has finished (checked by the next upload), even if this instance
+    /// stops.
+    pub async fn hand_to_task(self, import: &ImportId, task: &TaskId) {
+        self.renewing.abort();
+        let etag = self.etag.lock().await.clone();
+        let doc = json!({"owner": self.owner, "leaseUntilMs": 0, "importId": import.as_str(), "taskId": task.as_str()});
+        let _ = self.lease;
+        if let Err(e) = self.records.replace(&self.name, &doc, &etag).await {
+            tracing::warn!(error = %e, "could not hand the data source lock to the import task; it lapses by itself");
+        }
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for DataSourceLock {
+    /// Released without a task (the upload failed): freed at once when possible, else it
+    /// lapses after its lease.
+    fn drop(&mut self) {
+        self.renewing.abort();
+        let (records, name, etag) = (self.records.clone(), self.name.clone(), self.etag.clone());
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let etag = etag.lock().await.clone();
+                let _ = records.delete(&name, &etag).await;
+            });
+        }
+    }
+}
+
+async fn renew_lock(
+    records: Records,
+    name: String,
+    owner: String,
+    lease: Duration,
+    etag: Arc<tokio::sync::Mutex<Etag>>,
+) {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let mut held = etag.lock().await;
+        let doc = json!({"owner": owner, "leaseUntilMs": now_ms() + lease.as_millis() as u64});
+        match records.replace(&name, &doc, &held).await {
+            Ok(Some(next)) => *held = next,
+            Ok(None) => {
+                tracing::warn!("the data source lock was lost");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not renew the data source lock; trying again"),
+        }
+    }
+}
+
+/// Whether import task `task` is still queued or running (so its file must not change).
+async fn task_running(
+    client: &Client,
+    ws: &WorkspaceId,
+    model: &ModelId,
+    import: &str,
+    task: &str,
+) -> Result<bool, Problem> {
+    let (Ok(import), Ok(task)) = (ImportId::parse(import), TaskId::parse(task)) else { return Ok(false) };
+    let action = ActionRef { workspace: ws.clone(), model: model.clone(), action: Action::Import(import) };
+    match client.task(&action, &task).await {
+        Ok(t) => Ok(!t.state.is_terminal()),
+        // A task Anaplan no longer knows holds nothing.
+        Err(crate::anaplan::AnaplanError::Api { status: 404, .. }) => Ok(false),
+        Err(e) => Err(Problem::from(e)),
+    }
+}
