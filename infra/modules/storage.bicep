@@ -142,6 +142,8 @@ resource platformContainers 'Microsoft.Storage/storageAccounts/blobServices/cont
 
 // Idempotency-Key records count for 24 hours (README); the platform deletes them two days
 // after their last change, so they never pile up. Lifecycle rules run about once a day.
+// Transfer records (an export's copy to Blob, a blob import's upload) and data-source
+// locks are rewritten while in use and done with long before two days.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: account
   name: 'default'
@@ -166,6 +168,8 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               ]
               prefixMatch: [
                 'anaplan-functions-state/idempotency/'
+                'anaplan-functions-state/transfers/'
+                'anaplan-functions-state/locks/data-source/'
               ]
             }
           }

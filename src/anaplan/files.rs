@@ -117,14 +117,17 @@ impl Client {
         self.bytes(req).await
     }
 
-    /// Starts an upload of unknown size to `file`. Anaplan creates a new private file when
-    /// the id does not exist, so the file must be one the model already has and the answer
-    /// must name that same file.
+    /// Starts an upload to `file` of `chunks` chunks (`None`: unknown, ended with
+    /// [`complete_upload`](Client::complete_upload); with a count, the chunks may be sent
+    /// in any order and the file is complete once all have arrived). Anaplan creates a new
+    /// private file when the id does not exist, so the file must be one the model already
+    /// has and the answer must name that same file.
     pub async fn begin_upload(
         &self,
         ws: &WorkspaceId,
         model: &ModelId,
         file: &FileId,
+        chunks: Option<usize>,
     ) -> Result<FileInfo, AnaplanError> {
         let files = self.files(ws, model).await?;
         let Some(existing) = files.into_iter().find(|f| f.id == file.as_str()) else {
@@ -134,7 +137,7 @@ impl Client {
         };
         let req = ApiRequest::get(model_segments(ws, model, &["files", file.as_str()]))
             .method(Method::POST)
-            .json(serde_json::json!({ "chunkCount": -1 }))
+            .json(serde_json::json!({ "chunkCount": chunks.map_or(-1, |n| n as i64) }))
             // Setting the same chunk count again changes nothing.
             .replayable();
         let body: FileBody = self.json(req).await?;
@@ -147,7 +150,7 @@ impl Client {
         Ok(existing)
     }
 
-    /// Uploads chunk `n` (from 0, in order).
+    /// Uploads chunk `n` (from 0; in order unless the count was given).
     pub async fn upload_chunk(
         &self,
         ws: &WorkspaceId,

@@ -32,6 +32,8 @@ pub struct FileState {
     pub uploaded: Option<Vec<u8>>,
     /// Sizes of the chunks of the most recent upload, in arrival order.
     pub chunk_sizes: Vec<usize>,
+    /// With a known chunk count, chunks that arrived before an earlier one, by index.
+    pub early_chunks: std::collections::BTreeMap<usize, Vec<u8>>,
 }
 
 /// A file id resolved in a model.
@@ -214,6 +216,8 @@ pub async fn chunk(
     headers: HeaderMap,
 ) -> Response {
     let path = uri.path();
+    let delay = inner.state().chunk_delay;
+    tokio::time::sleep(delay).await;
     let found = with_file(&inner, (&ws, &m, &id), path, |st, file| {
         let n = n.parse::<usize>().ok()?;
         find_chunk(st, &m, &id, file, n)

@@ -281,6 +281,8 @@ struct EmulatorState {
     failures: (u32, u16),
     /// The next N file chunk downloads break off halfway through their bytes.
     chunk_resets: u32,
+    /// How long each file chunk download and upload takes at least (a slow link).
+    chunk_delay: Duration,
     /// The next N `/2/0` POST requests get this status before anything is done.
     post_failures: (u32, u16),
     /// The next N `/2/0` POST requests are carried out, then answered with this status
@@ -427,6 +429,12 @@ impl Emulator {
     /// the connection breaks (a reset mid-chunk).
     pub fn reset_next_chunks(&self, n: u32) {
         self.inner.state().chunk_resets = n;
+    }
+
+    /// Every file chunk download and chunk upload takes at least `delay` from now on (a
+    /// slow link, so a transfer spans several polls).
+    pub fn set_chunk_delay(&self, delay: Duration) {
+        self.inner.state().chunk_delay = delay;
     }
 
     /// The next `n` `/2/0` POST requests get `status` without being carried out (other

@@ -2,9 +2,10 @@
 //!
 //! `POST …/files/{id}` with `{"chunkCount": N|-1}` starts a new upload and
 //! empties the file (an unknown id creates a private file named after it).
-//! Chunks are `PUT` in order 0,1,2… as `application/octet-stream`, 1 byte to
-//! `max_upload_chunk` each; with N ≥ 0 the file is complete after N chunks,
-//! with -1 after `POST …/complete`. `PUT …/files/{id}` replaces the whole
+//! Chunks are `PUT` as `application/octet-stream`, 1 byte to `max_upload_chunk`
+//! each: with -1 strictly in order 0,1,2… and complete after `POST …/complete`;
+//! with N ≥ 0 in any order (anaplan-sdk uploads them in parallel), each of
+//! 0..N, and complete when all N have arrived. A chunk PUT again replaces itself. `PUT …/files/{id}` replaces the whole
 //! content in one shot. Export output files (`116…`) cannot be uploaded (400).
 //! Gzip bodies (`application/x-gzip`) answer 415: the emulator cannot gunzip.
 //! Every upload request that changes the source file of an import task still
@@ -110,6 +111,7 @@ pub async fn set_chunk_count(
         f.chunks = Some(Vec::new());
         f.uploaded = None;
         f.chunk_sizes.clear();
+        f.early_chunks.clear();
         f.pending = Some((expected, Vec::new()));
         if expected == Some(0) {
             commit(f, Vec::new());
@@ -167,22 +169,39 @@ pub async fn put_chunk(
         Ok(b) => b,
         Err(resp) => return resp,
     };
+    let delay = inner.state().chunk_delay;
+    tokio::time::sleep(delay).await;
     let bad = |msg: String| api_error(StatusCode::BAD_REQUEST, &msg, path);
     let stored = upload(&inner, (&ws, &m, &id), path, false, |f| {
         let Some((expected, chunks)) = f.pending.as_mut() else {
             return Err(bad(format!("No upload in progress for file [{id}]; set its chunk count first")));
         };
         let next = chunks.len();
-        match n.parse::<usize>() {
-            Ok(k) if k != next => return Err(bad(format!("Chunk [{k}] is out of order; expected chunk [{next}]"))),
-            Ok(_) => {}
+        let k = match n.parse::<usize>() {
+            Ok(k) => k,
             Err(_) => return Err(bad(format!("Invalid chunk id [{n}]"))),
+        };
+        if expected.is_some_and(|e| k >= e) {
+            return Err(bad(format!("Chunk [{k}] exceeds the chunk count")));
         }
-        if expected.is_some_and(|e| next >= e) {
-            return Err(bad(format!("Chunk [{next}] exceeds the chunk count")));
+        // PUT again: the chunk is replaced (a retried PUT whose answer was lost).
+        if k < next {
+            f.chunk_sizes.push(bytes.len());
+            chunks[k] = bytes;
+            return Ok(());
+        }
+        if k > next && expected.is_none() {
+            return Err(bad(format!("Chunk [{k}] is out of order; expected chunk [{next}]")));
         }
         f.chunk_sizes.push(bytes.len());
+        if k != next {
+            f.early_chunks.insert(k, bytes);
+            return Ok(());
+        }
         chunks.push(bytes);
+        while let Some(early) = f.early_chunks.remove(&chunks.len()) {
+            chunks.push(early);
+        }
         if *expected == Some(chunks.len()) {
             let done = std::mem::take(chunks);
             commit(f, done);

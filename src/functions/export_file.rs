@@ -155,7 +155,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let action = ActionRef { workspace: ws, model, action: Action::Export(export) };
     let tc = TaskCall { state, call: &call, client, action, action_name: Some(name), extra, wait: req.wait };
 
-    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(()) }, |t| finish(&tc, t, &destination)).await
+    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(None) }, |t| finish(&tc, t, &destination)).await
 }
 
 async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) -> Result<Response, Problem> {
@@ -222,9 +222,14 @@ async fn to_blob(
                 window: tc.state.transfers.window,
                 status_urls: Arc::new(tc.status_urls()),
             };
-            transfers::ensure(tc.state, &records, &name, json!({}), move || {
-                Box::new(move |progress| Box::pin(copy_to_blob(job, progress)))
-            })
+            transfers::ensure(
+                tc.state,
+                &records,
+                &name,
+                json!({}),
+                |_| None,
+                move |_| Box::new(move |progress| Box::pin(copy_to_blob(job, progress))),
+            )
             .await?
         }
     };
@@ -243,6 +248,9 @@ async fn to_blob(
     }
 }
 
+/// A task's status URL from its id.
+type StatusUrls = dyn Fn(&TaskId) -> Option<String> + Send + Sync;
+
 /// What the background copy of an export's file needs, owned.
 struct ExportJob {
     client: Client,
@@ -253,7 +261,7 @@ struct ExportJob {
     blob: String,
     content_type: String,
     window: usize,
-    status_urls: Arc<dyn Fn(&TaskId) -> Option<String> + Send + Sync>,
+    status_urls: Arc<StatusUrls>,
 }
 
 /// Copies the export's chunks into blocks, `window` chunks at a time (each fetched whole,

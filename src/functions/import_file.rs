@@ -13,10 +13,13 @@ use super::declare::{
     TASK_RESPONSES, Trigger,
 };
 use super::task_call::{Intent, TaskCall, TaskRequest};
-use crate::anaplan::Listing;
-use crate::anaplan::ids::{FileId, ImportId};
-use crate::anaplan::tasks::{Action, ActionRef, Task};
+use super::transfers::{self, DataSourceLock, Progress, Records, Seen};
+use crate::anaplan::ids::{FileId, ImportId, TaskId};
+use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use crate::anaplan::{Client, Listing};
+use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, off_runtime};
+use std::time::Duration;
 
 /// Upload chunk size: within Anaplan's 1–50 MB, small enough to retry cheaply.
 pub const UPLOAD_CHUNK: usize = 10 * 1024 * 1024;
@@ -28,6 +31,17 @@ const SOURCE: Param = Param::choice(
     "body (the default): the file is the action's body. blob: read it from 'Blob container' / 'Blob name'.",
 )
 .default("body");
+
+/// The status URL's id of a blob upload that has not started its import yet.
+const UPLOAD_ID: Param = Param::text(
+    "uploadId",
+    "Upload ID",
+    "With source=blob: the upload's id, from the status URL, until the import has started.",
+)
+.advanced();
+
+/// How long a blob import waits for another upload or import of its data source.
+const LOCK_WAIT: Duration = Duration::from_secs(3600);
 
 /// `import-file`.
 pub const FUNCTION: Function = Function {
@@ -50,7 +64,10 @@ pub const FUNCTION: Function = Function {
     long_running: Some(LongRunning {
         noun: "import",
         action: Object::Import,
-        status_inputs: &[DUMP.help("Any value (e.g. true): answers with the import's whole failure dump as CSV.")],
+        status_inputs: &[
+            DUMP.help("Any value (e.g. true): answers with the import's whole failure dump as CSV."),
+            UPLOAD_ID,
+        ],
         status_produces: Some(TASK_RESPONSES),
     }),
     operation: Some(Operation {
@@ -112,23 +129,341 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let tc =
         TaskCall { state, call: &call, client, action, action_name: import.name, extra: Vec::new(), wait: req.wait };
 
-    // The file goes into the fingerprint: the same key with another file is another request.
-    let file = match &source {
-        Source::Blob { container, blob } => format!("blob:{container}/{blob}"),
-        Source::Body => {
-            // Up to the host's 100 MiB: hashed on a blocking thread.
-            let body = call.body.clone();
-            let digest = off_runtime(move || hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body))).await?;
-            format!("body:{digest}")
+    match (&req.intent, &source) {
+        (Intent::Upload(id), _) => return blob_upload_answer(&tc, id, None).await,
+        (Intent::CancelUpload(id), _) => return cancel_upload(&tc, id).await,
+        (Intent::Start, Source::Blob { container, blob }) => {
+            return start_blob_upload(&tc, container, blob, &req.locale).await;
         }
-    };
+        _ => {}
+    }
+
+    // The file goes into the fingerprint: the same key with another file is another request.
+    // Up to the host's 100 MiB: hashed on a blocking thread.
+    let body = call.body.clone();
+    let digest = off_runtime(move || hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body))).await?;
+    let file = format!("body:{digest}");
     let prepare = || async {
         let file = tc.client.import_source(&tc.action).await?;
-        let (bytes, chunks) = upload(&tc, &file, &source).await?;
+        // Another upload to the file (or the import reading it) is waited for while this
+        // answer may wait; then a 429, and the caller's retry tries again.
+        let records = Records::of(tc.state).await?;
+        let until = hold_until(tc.call, Duration::from_secs(crate::http::long_running::MAX_WAIT_SECONDS));
+        let (ws, model) = (&tc.action.workspace, &tc.action.model);
+        let lock =
+            DataSourceLock::acquire(tc.state, &tc.client, &records, (ws, model, file.as_str()), until, |_| {}).await?;
+        let body = tc.call.body.clone();
+        let pieces = futures_util::stream::iter(
+            (0..body.len())
+                .step_by(UPLOAD_CHUNK)
+                .map(move |at| Ok(body.slice(at..(at + UPLOAD_CHUNK).min(body.len())))),
+        );
+        let count = tc.call.body.len().div_ceil(UPLOAD_CHUNK);
+        let (bytes, chunks) =
+            upload(&tc.client, &tc.action, &file, count, pieces, tc.state.transfers.window, |_, _| {}).await?;
         tracing::info!(file = %file, bytes, chunks, "import data uploaded");
-        Ok(())
+        Ok(Some(lock))
     };
     tc.run(req.intent, req.wait, &req.locale, &[("file", &file)], prepare, |t| finish(&tc, t)).await
+}
+
+/// The record of upload `id` of this import.
+fn upload_record(tc: &TaskCall<'_>, id: &str) -> String {
+    let a = &tc.action;
+    transfers::record_name("transfers/import", &[a.workspace.as_str(), a.model.as_str(), a.action.id(), id])
+}
+
+/// Starts a blob import: its upload runs in the background (see [`transfers`]); the
+/// answer is 202 with the upload's status URL (`uploadId`) until the import has started,
+/// then the import task's.
+async fn start_blob_upload(tc: &TaskCall<'_>, container: &str, blob: &str, locale: &str) -> Result<Response, Problem> {
+    let account = blob_account(tc.state)?;
+    account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
+    // Checked now: an import that takes no file is refused before anything is uploaded.
+    let file = tc.client.import_source(&tc.action).await?;
+    let records = Records::of(tc.state).await?;
+    let a = &tc.action;
+    let fingerprint = crate::http::idempotency::fingerprint(&[
+        ("workspaceId", a.workspace.as_str()),
+        ("modelId", a.model.as_str()),
+        ("action", a.action.id()),
+        ("locale", locale),
+        ("file", &format!("blob:{container}/{blob}")),
+    ]);
+    // With Idempotency-Key the upload's id comes from the key, so a repeat finds it.
+    let id = match crate::http::idempotency::key(&tc.call.headers)? {
+        Some(key) => {
+            let scope = format!("{}|{}", tc.state.caller_users.scope(&tc.client).await?, tc.call.function);
+            let name = crate::http::idempotency::record_name(&scope, &key);
+            hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(name.as_bytes())[..16])
+        }
+        None => azure_core::Uuid::new_v4().simple().to_string(),
+    };
+    let name = upload_record(tc, &id);
+    if let Some((doc, _)) = transfers::raw(&records, &name).await?
+        && doc["kept"]["fingerprint"].as_str() != Some(fingerprint.as_str())
+    {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            "this Idempotency-Key was used for a different request; use a new key",
+        ));
+    }
+    let kept = json!({"container": container, "blobName": blob, "locale": locale, "file": file.as_str(),
+                      "fingerprint": fingerprint});
+    let seen = ensure_upload(tc, &records, &name, kept).await?;
+    blob_upload_answer(tc, &id, Some(seen)).await
+}
+
+/// Claims upload `name` when no instance runs it (see [`transfers::ensure`]), its work
+/// made from the record's `kept` parameters.
+async fn ensure_upload(tc: &TaskCall<'_>, records: &Records, name: &str, kept: Value) -> Result<Seen, Problem> {
+    let job = |kept: &Value| -> transfers::Work {
+        let text = |k: &str| kept[k].as_str().unwrap_or_default().to_owned();
+        let job = ImportJob {
+            state: tc.state.clone(),
+            client: tc.client.clone(),
+            action: tc.action.clone(),
+            records: records.clone(),
+            file: FileId::parse(&text("file")),
+            container: text("container"),
+            blob: text("blobName"),
+            locale: text("locale"),
+        };
+        Box::new(move |progress| Box::pin(upload_from_blob(job, progress)))
+    };
+    let on_lapse = |progress: &Value| {
+        (progress["phase"] == "starting").then(|| {
+            Problem::new(
+                StatusCode::CONFLICT,
+                "import-start-uncertain",
+                "The import may have started",
+                "the instance uploading the file stopped while it started the import, so the import may or may not be running: check the import's tasks in Anaplan before you start it again",
+            )
+        })
+    };
+    transfers::ensure(tc.state, records, name, kept, on_lapse, job).await
+}
+
+/// The answer for upload `id`: 202 with its progress while the file is uploaded, then
+/// what a poll of the import task answers (its status URL from then on).
+async fn blob_upload_answer(tc: &TaskCall<'_>, id: &str, seen: Option<Seen>) -> Result<Response, Problem> {
+    let records = Records::of(tc.state).await?;
+    let name = upload_record(tc, id);
+    let seen = match seen {
+        Some(seen) => seen,
+        None => match transfers::look(&records, &name).await? {
+            Some((seen @ (Seen::Running(_) | Seen::Done(_)), _)) => seen,
+            _ => {
+                let Some((doc, _)) = transfers::raw(&records, &name).await? else {
+                    return Err(Problem::new(
+                        StatusCode::NOT_FOUND,
+                        "upload-not-found",
+                        "No such upload",
+                        format!("there is no upload {id} of this import (its record is kept for two days)"),
+                    ));
+                };
+                ensure_upload(tc, &records, &name, doc["kept"].clone()).await?
+            }
+        },
+    };
+    let until = hold_until(tc.call, tc.wait);
+    match transfers::hold(&records, &name, seen, until).await? {
+        Seen::Running(progress) => {
+            Ok(accepted_transfer(&tc.status_url_with(&[("uploadId", id)])?, tc.state.poll_seconds, None, progress))
+        }
+        Seen::Done(result) => {
+            let task = result["taskId"].as_str().and_then(|t| TaskId::parse(t).ok()).ok_or_else(|| {
+                Problem::from(crate::anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned()))
+            })?;
+            let task = tc.client.task(&tc.action, &task).await?;
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            tc.answer(task, left.min(tc.wait), |t| finish(tc, t)).await
+        }
+        Seen::Failed(problem) => Err(problem),
+    }
+}
+
+/// DELETE on an upload's status URL: stops the upload (polls then answer 409), or, once
+/// the import has started, cancels it.
+async fn cancel_upload(tc: &TaskCall<'_>, id: &str) -> Result<Response, Problem> {
+    let records = Records::of(tc.state).await?;
+    let name = upload_record(tc, id);
+    let url = tc.status_url_with(&[("uploadId", id)])?;
+    for _ in 0..3 {
+        let Some((doc, etag)) = transfers::raw(&records, &name).await? else {
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "upload-not-found",
+                "No such upload",
+                format!("there is no upload {id} of this import"),
+            ));
+        };
+        match doc["state"].as_str() {
+            Some("done") => {
+                let task = doc["result"]["taskId"].as_str().and_then(|t| TaskId::parse(t).ok()).ok_or_else(|| {
+                    Problem::from(crate::anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned()))
+                })?;
+                return tc.cancel(&task).await;
+            }
+            Some("failed") => return Err(Problem::from_stored(&doc["problem"])),
+            _ if doc["progress"]["phase"] == "starting" => {
+                return Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "import-starting",
+                    "The import is being started",
+                    "the file is uploaded and the import is being started: poll the status URL for its task, then cancel that",
+                ));
+            }
+            _ => {
+                let cancelled = Problem::new(
+                    StatusCode::CONFLICT,
+                    "upload-cancelled",
+                    "Upload cancelled",
+                    format!("upload {id} was cancelled before the import started; the import did not run"),
+                )
+                .with("uploadId", json!(id));
+                if transfers::end(&records, &name, &doc, &etag, &cancelled).await? {
+                    tracing::info!(upload = id, "upload cancelled");
+                    return Ok(accepted_transfer(&url, tc.state.poll_seconds, None, json!({"phase": "cancelling"})));
+                }
+            }
+        }
+    }
+    Err(Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "upload-busy",
+        "Upload busy",
+        "the upload changed while it was being cancelled; try again",
+    )
+    .retry_after(1))
+}
+
+fn blob_account(state: &AppState) -> Result<&crate::storage::BlobAccount, Problem> {
+    state.export_storage().ok_or_else(|| Problem::bad_parameter("source=blob needs a storage account, which is not configured: set EXPORT_STORAGE_URL or AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or send the file as the request body"))
+}
+
+/// What the background upload of a blob needs, owned.
+struct ImportJob {
+    state: AppState,
+    client: Client,
+    action: ActionRef,
+    records: Records,
+    file: Result<FileId, crate::anaplan::ids::InvalidId>,
+    container: String,
+    blob: String,
+    locale: String,
+}
+
+/// Takes the data source's lock, uploads the blob in chunks, `window` at a time, starts
+/// the import and hands the lock to its task.
+async fn upload_from_blob(job: ImportJob, progress: Progress) -> Result<Value, Problem> {
+    let ImportJob { state, client, action, records, file, container, blob, locale } = job;
+    let file = file.map_err(|e| Problem::from(crate::anaplan::AnaplanError::Protocol(e.to_string())))?;
+    let Action::Import(import) = &action.action else {
+        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol("import-file runs imports only".to_owned())));
+    };
+    let (ws, model) = (&action.workspace, &action.model);
+    let until = tokio::time::Instant::now() + LOCK_WAIT;
+    let lock = DataSourceLock::acquire(&state, &client, &records, (ws, model, file.as_str()), until, |why| {
+        progress.set(json!({"phase": "waiting", "detail": why}))
+    })
+    .await?;
+    let account = blob_account(&state)?;
+    let source = account.blob(&container, &blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
+    let (length, stream) = crate::storage::read_stream(&source).await?;
+    if length == 0 {
+        return Err(Problem::bad_parameter("the blob is empty: there is nothing to import"));
+    }
+    let count = (length as usize).div_ceil(UPLOAD_CHUNK);
+    progress.set(json!({"phase": "uploading", "chunks": 0, "of": count, "bytes": 0, "totalBytes": length}));
+    let pieces = in_chunks(stream.map(|r| r.map_err(Problem::from)), UPLOAD_CHUNK);
+    let (bytes, chunks) = upload(&client, &action, &file, count, pieces, state.transfers.window, |done, bytes| {
+        progress.set(json!({"phase": "uploading", "chunks": done, "of": count, "bytes": bytes, "totalBytes": length}))
+    })
+    .await?;
+    if bytes != length {
+        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(format!(
+            "the blob was {length} bytes when the upload began, {bytes} were read"
+        ))));
+    }
+    tracing::info!(file = %file, bytes, chunks, "import data uploaded from blob");
+    // Known to any instance that takes over: from here the import may be running.
+    progress.flush(json!({"phase": "starting", "chunks": chunks, "of": count, "bytes": bytes})).await?;
+    let task = client.start_task(&action, &locale, BUSY_BUDGET).await?;
+    tracing::info!(task = %task.id, "import started after its upload");
+    lock.hand_to_task(import, &task.id).await;
+    Ok(json!({"taskId": task.id.as_str(), "bytes": bytes, "chunks": chunks}))
+}
+
+/// A stream of byte pieces cut into chunks of `size` (the last one shorter).
+fn in_chunks(
+    pieces: impl futures_util::Stream<Item = Result<Bytes, Problem>> + Send + Unpin + 'static,
+    size: usize,
+) -> impl futures_util::Stream<Item = Result<Bytes, Problem>> + Send + 'static {
+    futures_util::stream::unfold((pieces, BytesMut::new(), false), move |(mut pieces, mut pending, ended)| async move {
+        if ended {
+            return None;
+        }
+        while pending.len() < size {
+            match pieces.next().await {
+                Some(Ok(piece)) => pending.extend_from_slice(&piece),
+                Some(Err(e)) => return Some((Err(e), (pieces, pending, true))),
+                None if pending.is_empty() => return None,
+                None => {
+                    let last = pending.split().freeze();
+                    return Some((Ok(last), (pieces, pending, true)));
+                }
+            }
+        }
+        let chunk = pending.split_to(size).freeze();
+        Some((Ok(chunk), (pieces, pending, false)))
+    })
+}
+
+/// Uploads `count` chunks from `pieces` to `file`, `window` at a time (the count is given,
+/// so Anaplan takes them in any order); `on_chunk(done, bytes)` after each. Returns
+/// (bytes, chunks).
+async fn upload(
+    client: &Client,
+    action: &ActionRef,
+    file: &FileId,
+    count: usize,
+    pieces: impl futures_util::Stream<Item = Result<Bytes, Problem>> + Send,
+    window: usize,
+    on_chunk: impl Fn(usize, u64),
+) -> Result<(u64, usize), Problem> {
+    let (ws, model) = (&action.workspace, &action.model);
+    client.begin_upload(ws, model, file, Some(count)).await?;
+    let mut sent = std::pin::pin!(
+        pieces
+            .enumerate()
+            .map(|(n, piece)| async move {
+                let piece = piece?;
+                if n >= count {
+                    return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(
+                        "the file grew while it was uploaded".to_owned(),
+                    )));
+                }
+                let len = piece.len() as u64;
+                client.upload_chunk(ws, model, file, n, piece).await?;
+                Ok::<u64, Problem>(len)
+            })
+            .buffer_unordered(window)
+    );
+    let (mut total, mut n) = (0u64, 0usize);
+    while let Some(len) = sent.next().await {
+        total += len?;
+        n += 1;
+        on_chunk(n, total);
+    }
+    if n != count {
+        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(format!(
+            "{n} chunks were uploaded where {count} were announced"
+        ))));
+    }
+    Ok((total, n))
 }
 
 fn check_source(call: &Call, source: &Source, blob_params: bool) -> Result<(), Problem> {
@@ -165,60 +500,6 @@ fn check_source(call: &Call, source: &Source, blob_params: bool) -> Result<(), P
         }
     }
     Ok(())
-}
-
-/// Uploads the file in chunks of [`UPLOAD_CHUNK`]; returns (bytes, chunks).
-async fn upload(tc: &TaskCall<'_>, file: &FileId, source: &Source) -> Result<(u64, usize), Problem> {
-    let (ws, model) = (&tc.action.workspace, &tc.action.model);
-    tc.client.begin_upload(ws, model, file).await?;
-    let mut n = 0usize;
-    let mut total = 0u64;
-    match source {
-        Source::Blob { container, blob } => {
-            let account = tc
-                .state
-                .export_storage()
-                .ok_or_else(|| Problem::bad_parameter("source=blob needs a storage account, which is not configured: set EXPORT_STORAGE_URL or AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or send the file as the request body"))?;
-            let client = account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
-            let (_, stream) = crate::storage::read_stream(&client).await?;
-            let mut stream = Box::pin(stream);
-            let mut pending = BytesMut::new();
-            while let Some(piece) = stream.next().await {
-                pending.extend_from_slice(&piece?);
-                while pending.len() >= UPLOAD_CHUNK {
-                    let chunk = pending.split_to(UPLOAD_CHUNK).freeze();
-                    total += chunk.len() as u64;
-                    tc.client.upload_chunk(ws, model, file, n, chunk).await?;
-                    n += 1;
-                }
-            }
-            if !pending.is_empty() || n == 0 {
-                let chunk = pending.freeze();
-                if chunk.is_empty() {
-                    return Err(Problem::bad_parameter("the blob is empty: there is nothing to import"));
-                }
-                total += chunk.len() as u64;
-                tc.client.upload_chunk(ws, model, file, n, chunk).await?;
-                n += 1;
-            }
-        }
-        Source::Body => {
-            let body: Bytes = tc.call.body.clone();
-            for start in (0..body.len()).step_by(UPLOAD_CHUNK) {
-                let chunk = body.slice(start..(start + UPLOAD_CHUNK).min(body.len()));
-                total += chunk.len() as u64;
-                tc.client.upload_chunk(ws, model, file, n, chunk).await?;
-                n += 1;
-            }
-        }
-    }
-    let count = tc.client.complete_upload(ws, model, file).await?;
-    if count != n as i64 {
-        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(format!(
-            "Anaplan counted {count} chunks after {n} were uploaded"
-        ))));
-    }
-    Ok((total, n))
 }
 
 /// Rows processed (successful), ignored and failed, summed over the result's details.

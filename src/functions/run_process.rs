@@ -52,7 +52,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let tc =
         TaskCall { state, call: &call, client, action, action_name: process.name, extra: Vec::new(), wait: req.wait };
 
-    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(()) }, |t| finish(&tc, t)).await
+    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(None) }, |t| finish(&tc, t)).await
 }
 
 async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {

@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::declare::{LOCALE, Object};
+use super::transfers::DataSourceLock;
 use crate::anaplan::Client;
 use crate::anaplan::ids::{Id, ObjectId, TaskId};
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task, TaskState};
@@ -78,11 +79,35 @@ pub enum Intent {
     Status(TaskId, Option<ObjectId>),
     /// DELETE with `taskId`: cancel.
     Cancel(TaskId),
+    /// GET with `uploadId` (import-file): an upload that has not started its task yet.
+    Upload(String),
+    /// DELETE with `uploadId`: cancel that upload (or the task it started).
+    CancelUpload(String),
+}
+
+/// An `uploadId`: 32 lowercase hexadecimal characters.
+fn upload_id(v: &str) -> Result<String, Problem> {
+    if v.len() == 32 && v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(v.to_owned())
+    } else {
+        Err(Problem::bad_parameter("uploadId must be the 32 lowercase hexadecimal characters of a status URL"))
+    }
 }
 
 /// Works out the intent from method, `taskId` and `dump`.
 fn intent(call: &Call, params: &Params) -> Result<Intent, Problem> {
     let task = params.get("taskId").map(|t| TaskId::parse(t).map_err(|e| Problem::bad_parameter(e.to_string())));
+    if let Some(upload) = params.get("uploadId") {
+        return match (&call.method, task.is_some(), params.get("dump")) {
+            (_, true, _) => Err(Problem::bad_parameter("a status URL has taskId or uploadId, not both")),
+            (_, _, Some(_)) => Err(Problem::bad_parameter("dump goes with taskId")),
+            (&Method::GET, ..) => Ok(Intent::Upload(upload_id(upload)?)),
+            (&Method::DELETE, ..) => Ok(Intent::CancelUpload(upload_id(upload)?)),
+            (m, ..) => Err(Problem::bad_parameter(format!(
+                "{m} is not a way to reach an upload (GET checks it, DELETE cancels it)"
+            ))),
+        };
+    }
     let intent = match (&call.method, task) {
         (&Method::POST, None) => Intent::Start,
         (&Method::POST, Some(_)) => {
@@ -193,7 +218,7 @@ impl TaskCall<'_> {
     ) -> Result<Response, Problem>
     where
         P: FnOnce() -> PFut,
-        PFut: Future<Output = Result<(), Problem>>,
+        PFut: Future<Output = Result<Option<DataSourceLock>, Problem>>,
         F: FnOnce(Task) -> FFut,
         FFut: Future<Output = Result<Response, Problem>>,
     {
@@ -202,8 +227,11 @@ impl TaskCall<'_> {
                 let mut parts = vec![("locale", locale)];
                 parts.extend(fingerprint.iter().copied());
                 self.start_once(&parts, || async {
-                    prepare().await?;
+                    let lock = prepare().await?;
                     let started = self.client.start_task(&self.action, locale, BUSY_BUDGET).await?;
+                    if let (Some(lock), Action::Import(import)) = (lock, &self.action.action) {
+                        lock.hand_to_task(import, &started.id).await;
+                    }
                     tracing::info!(
                         task = %started.id,
                         action = %format!("{}/{}", self.action.action.collection(), self.action.action.id()),
@@ -216,6 +244,9 @@ impl TaskCall<'_> {
             Intent::Status(id, Some(object)) => return self.dump(&id, &object).await,
             Intent::Status(id, None) => self.client.task(&self.action, &id).await?,
             Intent::Cancel(id) => return self.cancel(&id).await,
+            Intent::Upload(_) | Intent::CancelUpload(_) => {
+                return Err(Problem::bad_parameter("uploadId belongs to import-file's status URLs"));
+            }
         };
         self.answer(task, wait, finish).await
     }

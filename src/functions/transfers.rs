@@ -156,8 +156,8 @@ pub enum Seen {
     Running(Value),
     /// Finished: its result.
     Done(Value),
-    /// Failed: the problem to answer (the record is removed, so the next poll starts the
-    /// transfer again, unless the problem says it must not be repeated).
+    /// Failed: the problem to answer. The next poll starts the transfer again, unless the
+    /// failure is final (cancelled, or a start that may have happened).
     Failed(Problem),
 }
 
@@ -166,14 +166,35 @@ pub type Work = Box<dyn FnOnce(Progress) -> BoxFuture<'static, Result<Value, Pro
 
 /// What a running transfer reports: the record's `progress` member.
 #[derive(Clone, Debug)]
-pub struct Progress(Arc<watch::Sender<Value>>);
+pub struct Progress {
+    shown: Arc<watch::Sender<Value>>,
+    flush: tokio::sync::mpsc::Sender<(Value, tokio::sync::oneshot::Sender<bool>)>,
+}
 
 impl Progress {
     /// Replaces the progress shown to polls (written with the next renewal, at most a
     /// second or two later).
     pub fn set(&self, progress: Value) {
-        self.0.send_replace(progress);
+        self.shown.send_replace(progress);
     }
+
+    /// Sets the progress and waits until the record holds it: for a step that another
+    /// instance taking over must know about (e.g. that an import is being started).
+    pub async fn flush(&self, progress: Value) -> Result<(), Problem> {
+        self.shown.send_replace(progress.clone());
+        let (ack, written) = tokio::sync::oneshot::channel();
+        let lost = || unavailable(StorageError::Other("the transfer's claim was lost".to_owned()));
+        self.flush.send((progress, ack)).await.map_err(|_| lost())?;
+        match written.await {
+            Ok(true) => Ok(()),
+            _ => Err(lost()),
+        }
+    }
+}
+
+/// A final failure: answered by every later poll, never started again.
+pub fn final_failure(problem: &Problem) -> Value {
+    json!({"state": "failed", "final": true, "problem": problem.stored(), "doneMs": now_ms()})
 }
 
 /// How long a running transfer's record is left unwritten at most: it is rewritten when
@@ -193,12 +214,18 @@ fn running_doc(owner: &str, lease: Duration, progress: &Value, kept: &Value) -> 
 /// Looks at transfer `name` and, when no live instance runs it, claims it and starts
 /// `work` in the background of this instance. `kept` is stored with the record for the
 /// transfer's whole life (e.g. the fingerprint of the request that made it).
+///
+/// A failure that is not final is answered once, and the record is left lapsed, so the
+/// next poll starts the transfer again. A lapsed claim is taken over unless `on_lapse`
+/// says, from the last progress, why it must not be (then that is the final answer).
+/// `work` makes the work from the record's `kept` document.
 pub async fn ensure(
     state: &AppState,
     records: &Records,
     name: &str,
     kept: Value,
-    work: impl FnOnce() -> Work,
+    on_lapse: impl Fn(&Value) -> Option<Problem>,
+    work: impl FnOnce(&Value) -> Work,
 ) -> Result<Seen, Problem> {
     let lease = state.transfers.lease;
     let owner = state.instance.to_string();
@@ -206,7 +233,7 @@ pub async fn ensure(
     for _ in 0..5 {
         let claimed = match records.read(name).await.map_err(unavailable)? {
             None => {
-                let doc = running_doc(&owner, lease, &json!({"phase": "starting"}), &kept);
+                let doc = running_doc(&owner, lease, &json!({"phase": "claimed"}), &kept);
                 match records.create(name, &doc).await.map_err(unavailable)? {
                     Created::Created(etag) => Some((etag, doc)),
                     Created::Exists => None,
@@ -214,16 +241,24 @@ pub async fn ensure(
             }
             Some((doc, etag)) => match seen(&doc) {
                 Some(Seen::Failed(problem)) => {
-                    if !problem.body().get("notRepeated").is_some_and(|v| v == &json!(true)) {
-                        // Answered once; the next poll starts it again.
-                        let _ = records.delete(name, &etag).await;
+                    if doc["final"] != json!(true) {
+                        // Answered once; left lapsed, so the next poll starts it again.
+                        let mut lapsed = running_doc(&owner, Duration::ZERO, &json!({"phase": "failed"}), &doc["kept"]);
+                        lapsed["leaseUntilMs"] = json!(0);
+                        let _ = records.replace(name, &lapsed, &etag).await;
                     }
                     return Ok(Seen::Failed(problem));
                 }
                 Some(other) => return Ok(other),
-                // A lapsed claim: taken over.
                 None => {
-                    tracing::warn!(record = name, "a transfer's instance stopped renewing it; starting it again here");
+                    if let Some(problem) = on_lapse(&doc["progress"]) {
+                        let mut failed = final_failure(&problem);
+                        failed["kept"] = doc["kept"].clone();
+                        let _ = records.replace(name, &failed, &etag).await.map_err(unavailable)?;
+                        return Ok(Seen::Failed(problem));
+                    }
+                    // A lapsed claim: taken over.
+                    tracing::warn!(record = name, "a transfer was not renewed by its instance; starting it again here");
                     let doc = running_doc(&owner, lease, &json!({"phase": "restarting"}), &doc["kept"]);
                     records.replace(name, &doc, &etag).await.map_err(unavailable)?.map(|etag| (etag, doc))
                 }
@@ -232,8 +267,17 @@ pub async fn ensure(
         if let Some((etag, doc)) = claimed {
             let make = work.take().expect("claimed once");
             let (tx, rx) = watch::channel(doc["progress"].clone());
-            let work = make()(Progress(Arc::new(tx)));
-            tokio::spawn(drive(records.clone(), name.to_owned(), owner, lease, etag, doc["kept"].clone(), work, rx));
+            let (flush, flushes) = tokio::sync::mpsc::channel(1);
+            let work = make(&doc["kept"])(Progress { shown: Arc::new(tx), flush });
+            let claim = Claim {
+                records: records.clone(),
+                name: name.to_owned(),
+                owner,
+                lease,
+                etag,
+                kept: doc["kept"].clone(),
+            };
+            tokio::spawn(drive(claim, work, rx, flushes));
             return Ok(Seen::Running(doc["progress"].clone()));
         }
     }
@@ -256,6 +300,19 @@ pub async fn look(records: &Records, name: &str) -> Result<Option<(Seen, Value)>
     Ok(records.read(name).await.map_err(unavailable)?.and_then(|(doc, _)| seen(&doc).map(|s| (s, doc["kept"].clone()))))
 }
 
+/// The record of transfer `name` as it is, with its ETag.
+pub async fn raw(records: &Records, name: &str) -> Result<Option<(Value, Etag)>, Problem> {
+    records.read(name).await.map_err(unavailable)
+}
+
+/// Ends transfer `name` with a final `problem` (a cancellation), unless it changed since
+/// `etag` was read: `false` then. The instance running it stops at its next write.
+pub async fn end(records: &Records, name: &str, doc: &Value, etag: &Etag, problem: &Problem) -> Result<bool, Problem> {
+    let mut failed = final_failure(problem);
+    failed["kept"] = doc["kept"].clone();
+    Ok(records.replace(name, &failed, etag).await.map_err(unavailable)?.is_some())
+}
+
 /// How often a held answer looks at a transfer's record.
 const HOLD_POLL: Duration = Duration::from_secs(1);
 
@@ -274,19 +331,25 @@ pub async fn hold(records: &Records, name: &str, seen: Seen, until: tokio::time:
     .await
 }
 
-/// Runs `work`, renewing the claim and writing progress; at the end writes the result or
-/// the problem. A claim found taken over (the record changed under it) stops the work.
-#[allow(clippy::too_many_arguments)]
-async fn drive(
+/// A claimed transfer record.
+struct Claim {
     records: Records,
     name: String,
     owner: String,
     lease: Duration,
-    mut etag: Etag,
+    etag: Etag,
     kept: Value,
+}
+
+/// Runs `work`, renewing the claim and writing progress; at the end writes the result or
+/// the problem. A claim found taken over (the record changed under it) stops the work.
+async fn drive(
+    claim: Claim,
     work: BoxFuture<'static, Result<Value, Problem>>,
     mut rx: watch::Receiver<Value>,
+    mut flushes: tokio::sync::mpsc::Receiver<(Value, tokio::sync::oneshot::Sender<bool>)>,
 ) {
+    let Claim { records, name, owner, lease, mut etag, kept } = claim;
     let mut work = std::pin::pin!(work);
     let renew_every = (lease / 3).max(WRITE_EVERY);
     let mut last_write = tokio::time::Instant::now();
@@ -295,6 +358,23 @@ async fn drive(
     let outcome = loop {
         tokio::select! {
             out = &mut work => break out,
+            Some((progress, ack)) = flushes.recv() => {
+                match records.replace(&name, &running_doc(&owner, lease, &progress, &kept), &etag).await {
+                    Ok(Some(next)) => {
+                        etag = next;
+                        last_write = tokio::time::Instant::now();
+                        let _ = ack.send(true);
+                    }
+                    Ok(None) => {
+                        tracing::warn!(record = %name, "the transfer was taken over or cancelled; stopping it here");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(record = %name, error = %e, "could not write the transfer's progress");
+                        let _ = ack.send(false);
+                    }
+                }
+            }
             _ = tick.tick() => {
                 let changed = rx.has_changed().unwrap_or(false);
                 if !changed && last_write.elapsed() < renew_every {
@@ -326,7 +406,9 @@ async fn drive(
         }
         Err(problem) => {
             tracing::warn!(record = %name, status = problem.status().as_u16(), detail = %problem.body()["detail"], "transfer failed");
-            json!({"state": "failed", "owner": owner, "problem": problem.stored(), "kept": kept, "doneMs": now_ms()})
+            // A start that may have reached Anaplan is not made again.
+            let is_final = problem.not_repeated();
+            json!({"state": "failed", "final": is_final, "owner": owner, "problem": problem.stored(), "kept": kept, "doneMs": now_ms()})
         }
     };
     for attempt in 0..5u32 {
@@ -349,8 +431,11 @@ pub struct DataSourceLock {
     name: String,
     etag: Arc<tokio::sync::Mutex<Etag>>,
     renewing: JoinHandle<()>,
-    lease: Duration,
+    /// Tells the renewer to stop between two renewals.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     owner: String,
+    /// Handed to a task: dropping it then frees nothing.
+    handed: bool,
 }
 
 /// How often a waiting upload looks at the lock again.
@@ -393,9 +478,24 @@ impl DataSourceLock {
             };
             if let Some(etag) = got {
                 let etag = Arc::new(tokio::sync::Mutex::new(etag));
-                let renewing =
-                    tokio::spawn(renew_lock(records.clone(), name.clone(), owner.clone(), lease, etag.clone()));
-                return Ok(DataSourceLock { records: records.clone(), name, etag, renewing, lease, owner });
+                let (stop, stopped) = tokio::sync::oneshot::channel();
+                let renewing = tokio::spawn(renew_lock(
+                    records.clone(),
+                    name.clone(),
+                    owner.clone(),
+                    lease,
+                    etag.clone(),
+                    stopped,
+                ));
+                return Ok(DataSourceLock {
+                    records: records.clone(),
+                    name,
+                    etag,
+                    renewing,
+                    stop: Some(stop),
+                    owner,
+                    handed: false,
+                });
             }
             if !told {
                 on_wait("waiting for another upload or import of this data source to finish");
@@ -419,15 +519,22 @@ impl DataSourceLock {
     /// Hands the lock to the import task that reads the uploaded file: it stays taken
     /// until that task has finished (checked by the next upload), even if this instance
     /// stops.
-    pub async fn hand_to_task(self, import: &ImportId, task: &TaskId) {
-        self.renewing.abort();
+    pub async fn hand_to_task(mut self, import: &ImportId, task: &TaskId) {
+        // Stopped between renewals, so the ETag below is the record's latest.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.renewing).await;
+        self.handed = true;
         let etag = self.etag.lock().await.clone();
         let doc = json!({"owner": self.owner, "leaseUntilMs": 0, "importId": import.as_str(), "taskId": task.as_str()});
-        let _ = self.lease;
-        if let Err(e) = self.records.replace(&self.name, &doc, &etag).await {
-            tracing::warn!(error = %e, "could not hand the data source lock to the import task; it lapses by itself");
+        match self.records.replace(&self.name, &doc, &etag).await {
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::warn!("the data source lock was lost before it could be handed to the import task"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand the data source lock to the import task; it lapses by itself")
+            }
         }
-        std::mem::forget(self);
     }
 }
 
@@ -436,6 +543,9 @@ impl Drop for DataSourceLock {
     /// lapses after its lease.
     fn drop(&mut self) {
         self.renewing.abort();
+        if self.handed {
+            return;
+        }
         let (records, name, etag) = (self.records.clone(), self.name.clone(), self.etag.clone());
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
@@ -452,9 +562,13 @@ async fn renew_lock(
     owner: String,
     lease: Duration,
     etag: Arc<tokio::sync::Mutex<Etag>>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     loop {
-        tokio::time::sleep(lease / 3).await;
+        tokio::select! {
+            _ = tokio::time::sleep(lease / 3) => {}
+            _ = &mut stop => return,
+        }
         let mut held = etag.lock().await;
         let doc = json!({"owner": owner, "leaseUntilMs": now_ms() + lease.as_millis() as u64});
         match records.replace(&name, &doc, &held).await {
