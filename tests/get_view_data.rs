@@ -230,6 +230,44 @@ async fn bad_input_gets_the_right_problem_and_never_reaches_anaplan_with_junk() 
 }
 
 #[tokio::test]
+async fn a_large_read_that_is_not_a_grid_is_a_502_never_a_200() {
+    let app = App::start().await;
+    // The first of the four pages has one field too many on its last line (row 500).
+    app.fake.make_read_pages_ragged(1);
+    let body = problem(app.get("get-view-data", &ids(VIEW_BIG_GRID_ID)).await, 502).await;
+    let detail = body["detail"].as_str().unwrap();
+    let line = 1 + BIG_GRID_ROWS / 4;
+    assert!(detail.contains(&format!("{} fields on line {line}", 2 + BIG_GRID_COLUMNS)), "{body}");
+    assert_eq!(app.fake.live_read_requests(), 0, "the read request is deleted all the same");
+
+    // The same grid read whole again is records, every row with every column.
+    let resp = app.get("get-view-data", &ids(VIEW_BIG_GRID_ID)).await;
+    assert_eq!(resp.status(), 200);
+    let records: Value = resp.json().await.unwrap();
+    let rows = records["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), BIG_GRID_ROWS);
+    assert!(rows.iter().all(|r| r.as_object().unwrap().len() == 1 + BIG_GRID_COLUMNS));
+}
+
+#[tokio::test]
+async fn a_resized_big_grid_reads_whole_under_both_layouts() {
+    // 3,001 rows (not a multiple of the pages) of 400 columns: 1,200,400 cells.
+    let cfg = EmulatorConfig { read_request_pages: 7, ..EmulatorConfig::default() };
+    let app = App::start_against(Emulator::start_with(cfg).await, |_| {}).await;
+    app.fake.set_big_grid_size(3001, 400).unwrap();
+    let answers = large_read_under_both_layouts(&app, VIEW_BIG_GRID_ID, true).await;
+    assert!(answers[0] == answers[1], "the same CSV and records under both layouts");
+    let records = answers[0].1.as_ref().unwrap();
+    let rows = records["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3001);
+    assert_eq!(records["columns"].as_array().unwrap().len(), 401);
+    let last = &rows[3000];
+    assert_eq!(last[DIM_CUSTOMERS_NAME], json!(customer_name(3000)));
+    let want: Value = serde_json::from_str(&big_grid_cell(3000, 399)).unwrap();
+    assert_eq!(last[month_name(399)], want);
+}
+
+#[tokio::test]
 async fn anaplan_refusals_keep_their_meaning() {
     let app = App::start().await;
     // A page dimension the view does not have: Anaplan's 400, with its message.

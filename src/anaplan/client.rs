@@ -16,6 +16,18 @@ use crate::secret::Secret;
 /// How many times a body cut off midway is asked for (see [`Client::bytes`]).
 pub const BODY_ATTEMPTS: u32 = 4;
 
+/// A response's body, read chunk by chunk into one buffer sized from Content-Length:
+/// unlike collecting the chunks first and joining them, the body is never held twice.
+async fn whole_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, reqwest::Error> {
+    // Content-Length is the sender's word: reserve no more than 64 MiB on it.
+    let reserve = resp.content_length().unwrap_or(0).min(64 * 1024 * 1024) as usize;
+    let mut buf = Vec::with_capacity(reserve);
+    while let Some(chunk) = resp.chunk().await? {
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(bytes::Bytes::from(buf))
+}
+
 /// How hard to retry transient failures (429, 5xx, connection errors).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -211,7 +223,12 @@ impl Client {
     pub async fn text(&self, req: ApiRequest) -> Result<String, AnaplanError> {
         let bytes = self.bytes(req).await?;
         // As reqwest's own text() without its charset feature: UTF-8, invalid bytes replaced.
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        // Valid UTF-8 becomes the String without a copy (a large read's CSV or a direct
+        // read's JSON is held once, not twice).
+        Ok(match String::from_utf8(Vec::from(bytes)) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
     }
 
     /// Sends `req` and returns the whole body. A body cut off midway (a reset connection)
@@ -223,7 +240,7 @@ impl Client {
         let mut attempt = 1;
         loop {
             let resp = self.send(req.clone()).await?;
-            match resp.bytes().await {
+            match whole_body(resp).await {
                 Ok(bytes) => return Ok(bytes),
                 Err(e) if replayable && attempt < BODY_ATTEMPTS => {
                     tracing::info!(request = %what, attempt, error = %transport_error(&what, e), "the answer was cut off; asking again");

@@ -12,6 +12,7 @@
 //!   (defaults 1 and 429), with `Retry-After: R` when given.
 //! - `/_emulator/read-page-headers?layout=every|first`: large read pages from now on
 //!   all repeat the CSV preamble, or only the first page has it (the default).
+//! - `/_emulator/big-grid` and `/_emulator/ragged-read-pages`: see `sized_view.rs`.
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
 
@@ -92,7 +93,7 @@ impl Emulator {
 }
 
 /// A numeric query parameter with a default; `Err` is the 400 to answer.
-fn number<T: std::str::FromStr>(
+pub(super) fn number<T: std::str::FromStr>(
     q: &HashMap<String, String>,
     name: &str,
     default: T,

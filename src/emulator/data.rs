@@ -4,6 +4,7 @@
 
 use super::bulk::{self, Bulk};
 use super::seed::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A workspace as listed by `GET /2/0/workspaces`.
 pub struct Workspace {
@@ -49,10 +50,11 @@ pub struct Dim {
     pub items: Items,
 }
 
-/// The items of a dimension: listed names or a generated numbered series.
+/// The items of a dimension: listed names or a generated numbered series (whose length a
+/// test may change while the emulator runs, see `sized_view`).
 pub enum Items {
     Named { names: &'static [&'static str], first_id: u64 },
-    Numbered { count: usize, first_id: u64, label: fn(usize) -> String },
+    Numbered { count: AtomicUsize, first_id: u64, label: fn(usize) -> String },
 }
 
 impl Dim {
@@ -64,7 +66,7 @@ impl Dim {
     pub fn len(&self) -> usize {
         match &self.items {
             Items::Named { names, .. } => names.len(),
-            Items::Numbered { count, .. } => *count,
+            Items::Numbered { count, .. } => count.load(Ordering::Relaxed),
         }
     }
 
@@ -211,12 +213,20 @@ pub fn catalog() -> Catalog {
             vec![Dim {
                 id: DIM_CUSTOMERS_ID,
                 name: DIM_CUSTOMERS_NAME,
-                items: Items::Numbered { count: BIG_GRID_ROWS, first_id: 210_000_000_001, label: customer_name },
+                items: Items::Numbered {
+                    count: AtomicUsize::new(BIG_GRID_ROWS),
+                    first_id: 210_000_000_001,
+                    label: customer_name,
+                },
             }],
             vec![Dim {
                 id: DIM_TIME_ID,
                 name: DIM_TIME_NAME,
-                items: Items::Numbered { count: BIG_GRID_COLUMNS, first_id: 300_000_100_001, label: month_name },
+                items: Items::Numbered {
+                    count: AtomicUsize::new(BIG_GRID_COLUMNS),
+                    first_id: 300_000_100_001,
+                    label: month_name,
+                },
             }],
             |_, r, c| big_grid_cell(r[0], c[0]),
         ),

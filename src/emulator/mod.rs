@@ -78,6 +78,7 @@ mod scim_filter;
 pub mod seed;
 pub mod seed_cloudworks;
 mod seed_users;
+mod sized_view;
 mod tasks;
 mod uploads;
 mod util;
@@ -293,6 +294,8 @@ struct EmulatorState {
     read_requests_created: usize,
     /// Which pages of a large read start with the CSV preamble.
     read_page_headers: ReadPageHeaders,
+    /// The next N large-read pages have one field too many on their last line.
+    ragged_read_pages: u32,
     basic_user: Option<(String, String)>,
     bulk: tasks::BulkState,
     cert: cert_auth::CertState,
@@ -598,6 +601,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
         .route("/_emulator/token-fail", post(control::http_token_fail))
         .route("/_emulator/read-page-headers", post(control::http_read_page_headers))
+        .merge(sized_view::routes())
         .merge(model_data::routes())
         .merge(lists::routes())
         .fallback(not_found)

@@ -13,6 +13,7 @@
 
 use super::data::View;
 use super::grid;
+use super::sized_view;
 use super::util::{Ids, api_error, api_status, envelope, upper_hex_id};
 use super::views::{csv_response, find_view};
 use super::{Inner, ReadPageHeaders};
@@ -183,7 +184,7 @@ pub async fn page(
         _ => return api_status(StatusCode::NOT_FOUND, path),
     };
     match find_parent(&inner, &parent, path) {
-        Ok(view) => csv_response(grid::csv_part(view, n, pages, every)),
+        Ok(view) => csv_response(sized_view::served_page(&inner, grid::csv_part(view, n, pages, every))),
         Err(resp) => resp,
     }
 }

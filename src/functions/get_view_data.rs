@@ -1,6 +1,7 @@
 //! `get-view-data`: a view's cells as records, Anaplan's JSON grid, or CSV. Views above
 //! Anaplan's direct-read limit are read through a large read request.
 
+use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -9,7 +10,7 @@ use super::records;
 use crate::anaplan::Listing;
 use crate::anaplan::ids::{PageSelection, ViewId};
 use crate::anaplan::views::DirectRead;
-use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, off_runtime};
+use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 
 const PAGES: Param = Param::text(
     "pages",
@@ -123,8 +124,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         },
         Format::Records => {
             let meta = client.view_metadata(&model, &view).await?;
-            let out = match client.view_data_json(&model, &view, &pages).await? {
-                DirectRead::Data(json) => off_runtime(move || records::from_grid_json(&meta, &json)).await?,
+            let source = match client.view_data_json(&model, &view, &pages).await? {
+                DirectRead::Data(json) => records::Source::Json(json),
                 DirectRead::TooLarge(message) if !pages.is_empty() => return Err(too_large(message)),
                 DirectRead::TooLarge(message) if !meta.pages.is_empty() => {
                     return Err(Problem::bad_parameter(format!(
@@ -139,17 +140,17 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                         bytes = read.csv.len(),
                         "view read through a large read request"
                     );
-                    off_runtime(move || records::from_grid_csv(&meta, &read.csv)).await?
+                    records::Source::Csv(read.csv)
                 }
             };
-            let out = out.map_err(|e| Problem::from(crate::anaplan::AnaplanError::Protocol(e)))?;
-            Ok(body(out, "application/json"))
+            // Checked whole, then streamed: the records are never held whole.
+            Ok(body(records::stream(meta, source).await?, "application/json"))
         }
     }
 }
 
-fn body(bytes: Vec<u8>, content_type: &'static str) -> Response {
-    let mut resp = (StatusCode::OK, bytes).into_response();
+fn body(bytes: impl Into<Body>, content_type: &'static str) -> Response {
+    let mut resp = (StatusCode::OK, bytes.into()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
