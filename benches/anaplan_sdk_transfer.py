@@ -9,7 +9,7 @@ the chunks in parallel, one thread and connection per CPU, and joins them in mem
 `import` reads PATH into memory, as `upload_and_import` needs, and uploads it in the SDK's
 25 MB chunks, then runs the import. Prints one JSON line: seconds (the whole call, task
 included, as the handler's figure), transfer seconds (download or upload only), bytes,
-sha256 of what went through, peak RSS (`ru_maxrss`) and, for imports, the SDK's gzip ratio.
+sha256 of what went through, peak RSS (`VmHWM`) and, for imports, the SDK's gzip ratio.
 
 Pointed at the emulator as `tests/sdk/anaplan_sdk_check.py` explains (a transport that sends
 *.anaplan.com to the emulator). Two things the emulator does not take are bent here, and
@@ -25,7 +25,6 @@ the report says so:
 import gzip
 import hashlib
 import json
-import resource
 import sys
 import time
 from urllib.parse import urlsplit
@@ -71,7 +70,13 @@ class ToEmulator(httpx2.HTTPTransport):
 
 
 def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak RSS (`VmHWM`). Not `ru_maxrss`: Linux carries that over fork and
+    exec, so it would report the bench process's size when it forked this one."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> int:

@@ -11,8 +11,9 @@
 //! Handler figures are wall time from the POST to the final 200, polls (their Retry-After
 //! waits) and the Anaplan task included, as a Logic App sees them; the SDK's `seconds` also
 //! include its task (the emulator runs both tasks instantly here). Memory is the handler's
-//! peak RSS during the call (VmHWM reset before it) and its growth over the RSS before; the
-//! SDK's is its process's `ru_maxrss`. MB/s are 10^6 bytes per second.
+//! peak RSS during the call (VmHWM reset before it) and its growth over the RSS before (0 when
+//! the allocator kept freed memory from an earlier call: the peak is the figure to compare);
+//! the SDK's is its process's VmHWM. MB/s are 10^6 bytes per second.
 //!
 //! The bench does not judge the targets; it fails only when bytes arrive wrong (the blob's
 //! or the emulator's upload's SHA-256 differs from the generated file, or a size or row
