@@ -84,6 +84,10 @@ struct EmulatorArgs {
     /// write credentials.json here.
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// Limit every connection to this many bytes per second in each direction, like a slow
+    /// link (0: no limit; `POST /_emulator/speed-cap?bytesPerSecond=N` changes it later).
+    #[arg(long, value_name = "BYTES_PER_SEC", default_value_t = 0)]
+    speed_cap: u64,
 }
 
 #[derive(Args)]
@@ -223,10 +227,13 @@ fn emulator(args: EmulatorArgs) -> ExitCode {
     };
     runtime.block_on(async {
         let launch = Launch { port: args.port, state_dir: args.state_dir.clone() };
-        let emulator = match Emulator::launch(EmulatorConfig::default(), &launch).await {
-            Ok(e) => e,
-            Err(e) => return fail(e.to_string()),
-        };
+        let emulator =
+            match Emulator::launch(EmulatorConfig { speed_cap: args.speed_cap, ..EmulatorConfig::default() }, &launch)
+                .await
+            {
+                Ok(e) => e,
+                Err(e) => return fail(e.to_string()),
+            };
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -126,7 +126,7 @@ pub static IMPORTS: [ImportDef; 2] = [
     },
 ];
 
-pub static EXPORTS: [ExportDef; 4] = [
+pub static EXPORTS: [ExportDef; 5] = [
     ExportDef {
         id: EXPORT_PRICE_ID,
         name: EXPORT_PRICE_NAME,
@@ -166,6 +166,21 @@ pub static EXPORTS: [ExportDef; 4] = [
             width: 64,
             rows: 1_802_239,
             row: huge_row,
+        },
+    },
+    // Served by `sized_export.rs` at the size each emulator sets; this is the default size.
+    ExportDef {
+        id: EXPORT_SIZED_ID,
+        name: EXPORT_SIZED_NAME,
+        format: "text/plain",
+        separator: "\t",
+        chunk_size: EXPORT_CHUNK_SIZE,
+        headers: &["Row Number", "Note"],
+        body: ExportBody::Lines {
+            header: super::sized_export::SIZED_EXPORT_HEADER,
+            width: super::sized_export::SIZED_EXPORT_LINE,
+            rows: super::sized_export::SIZED_EXPORT_DEFAULT_ROWS,
+            row: super::sized_export::sized_row,
         },
     },
 ];

@@ -13,6 +13,8 @@
 //! - `/_emulator/read-page-headers?layout=every|first`: large read pages from now on
 //!   all repeat the CSV preamble, or only the first page has it (the default).
 //! - `/_emulator/big-grid` and `/_emulator/ragged-read-pages`: see `sized_view.rs`.
+//! - `/_emulator/speed-cap?bytesPerSecond=N` (`speed_cap.rs`) and
+//!   `/_emulator/sized-export?bytes=N` (`sized_export.rs`): transfer benchmarks' knobs.
 //!
 //! Each answers 204; a malformed number is a 400 in Anaplan's error shape.
 

@@ -6,6 +6,7 @@ use super::actions::scope;
 use super::api::{paged, paged_chunks};
 use super::bulk::{ExportDef, FileDef};
 use super::data::Model;
+use super::sized_export;
 use super::tasks::settle;
 use super::util::{Ids, api_status, envelope};
 use super::{EmulatorState, Inner};
@@ -71,7 +72,11 @@ fn chunk_count(st: &EmulatorState, m: &str, id: &str, file: &FileRef) -> usize {
     match file {
         FileRef::Export(e) => {
             let produced = st.bulk.files.get(&(m.to_string(), id.to_string())).is_some_and(|f| f.export_produced);
-            if produced { e.chunk_count() } else { 0 }
+            match produced {
+                false => 0,
+                true if sized_export::is_sized(e.id) => sized_export::sized_export_chunk_count(sized_export::size(st)),
+                true => e.chunk_count(),
+            }
         }
         _ => stored(&st.bulk.files, m, id).len(),
     }
@@ -154,6 +159,7 @@ fn read_chunk(st: &EmulatorState, m: &str, id: &str, file: &FileRef, n: usize) -
     match find_chunk(st, m, id, file, n)? {
         Chunk::Stored(bytes) => Some(bytes),
         Chunk::Export(e, n) => e.chunk(n),
+        Chunk::Sized(total, n) => sized_export::sized_export_chunk(total, n),
     }
 }
 
@@ -162,6 +168,8 @@ enum Chunk {
     Stored(Vec<u8>),
     /// Rendered (or taken from the cache) after the lock is released.
     Export(&'static ExportDef, usize),
+    /// Chunk `n` of the sized export at this size, rendered after the lock is released.
+    Sized(u64, usize),
 }
 
 fn find_chunk(st: &EmulatorState, m: &str, id: &str, file: &FileRef, n: usize) -> Option<Chunk> {
@@ -169,6 +177,7 @@ fn find_chunk(st: &EmulatorState, m: &str, id: &str, file: &FileRef, n: usize) -
         return None;
     }
     match file {
+        FileRef::Export(e) if sized_export::is_sized(e.id) => Some(Chunk::Sized(sized_export::size(st), n)),
         FileRef::Export(e) => Some(Chunk::Export(e, n)),
         _ => stored(&st.bulk.files, m, id).into_iter().nth(n).map(Chunk::Stored),
     }
@@ -227,6 +236,10 @@ pub async fn chunk(
         Ok(Chunk::Stored(bytes)) => Bytes::from(bytes),
         Ok(Chunk::Export(e, n)) => match e.chunk_bytes(n) {
             Some(bytes) => bytes,
+            None => return api_status(StatusCode::NOT_FOUND, path),
+        },
+        Ok(Chunk::Sized(total, n)) => match sized_export::sized_export_chunk(total, n) {
+            Some(bytes) => Bytes::from(bytes),
             None => return api_status(StatusCode::NOT_FOUND, path),
         },
         Err(resp) => return resp,

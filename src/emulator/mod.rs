@@ -78,7 +78,9 @@ mod scim_filter;
 pub mod seed;
 pub mod seed_cloudworks;
 mod seed_users;
+mod sized_export;
 mod sized_view;
+mod speed_cap;
 mod tasks;
 mod uploads;
 mod util;
@@ -119,6 +121,8 @@ pub struct EmulatorConfig {
     pub dump_chunk_size: usize,
     /// Largest accepted upload chunk (and single-shot file PUT); Anaplan: 50 MB.
     pub max_upload_chunk: usize,
+    /// Bytes/s each connection may read and write (each direction); 0 = no cap (`speed_cap.rs`).
+    pub speed_cap: u64,
 }
 
 /// Answer to a task start while the model already has a task of this user
@@ -143,6 +147,7 @@ impl Default for EmulatorConfig {
             busy_policy: BusyPolicy::Conflict,
             dump_chunk_size: 64 * 1024,
             max_upload_chunk: 50 * 1024 * 1024,
+            speed_cap: 0,
         }
     }
 }
@@ -246,6 +251,7 @@ struct Inner {
     /// Where tokens are kept between runs (`None`: in memory only).
     state_dir: Option<std::path::PathBuf>,
     catalog: data::Catalog,
+    speed_cap: speed_cap::SpeedCap,
     state: Mutex<EmulatorState>,
 }
 
@@ -304,6 +310,7 @@ struct EmulatorState {
     scim: scim::ScimState,
     audit: audit::AuditState,
     model_data: lists::DataState,
+    sized_export: sized_export::Size,
 }
 
 impl Inner {
@@ -360,6 +367,7 @@ impl Emulator {
         // and the callback registered on the authorization-code client.
         state.basic_user = Some((seed::USER_EMAIL.to_string(), stored.password.clone()));
         state.flows.redirect_uris.push(oauth_flows::DEMO_REDIRECT_URI.to_string());
+        let cap = speed_cap::SpeedCap::new(cfg.speed_cap);
         let inner = Arc::new(Inner {
             cfg,
             base_url: format!("http://{addr}"),
@@ -370,6 +378,7 @@ impl Emulator {
             password: stored.password.clone(),
             state_dir: launch.state_dir.clone(),
             catalog: data::catalog(),
+            speed_cap: cap.clone(),
             state: Mutex::new(state),
         });
         if let Some(dir) = &launch.state_dir {
@@ -379,7 +388,7 @@ impl Emulator {
         let app = router(inner.clone());
         tokio::spawn(async move {
             // The server lives as long as the runtime; errors only end it.
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(speed_cap::CappedListener::new(listener, cap), app).await;
         });
         Ok(Emulator { inner })
     }
@@ -602,6 +611,8 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/token-fail", post(control::http_token_fail))
         .route("/_emulator/read-page-headers", post(control::http_read_page_headers))
         .merge(sized_view::routes())
+        .route("/_emulator/speed-cap", post(speed_cap::http_speed_cap))
+        .route("/_emulator/sized-export", post(sized_export::http_sized_export))
         .merge(model_data::routes())
         .merge(lists::routes())
         .fallback(not_found)

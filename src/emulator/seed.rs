@@ -195,6 +195,11 @@ pub const EXPORT_HUGE_ID: &str = "116000000004";
 pub const EXPORT_HUGE_NAME: &str = "Huge Export.txt";
 pub const HUGE_EXPORT_CHUNK_SIZE: usize = 10 * 1024 * 1024;
 pub const HUGE_EXPORT_CHUNKS: usize = 11;
+/// Export "Sized Export.txt" (text/plain, tab-separated, 64-byte lines, 10 MiB chunks): its
+/// size is set per emulator (`Emulator::set_sized_export_bytes`, default 64 MiB), for
+/// transfer benchmarks; see `sized_export.rs`.
+pub const EXPORT_SIZED_ID: &str = "116000000005";
+pub const EXPORT_SIZED_NAME: &str = "Sized Export.txt";
 /// Chunk size of the other exports (Anaplan's 10 MB).
 pub const EXPORT_CHUNK_SIZE: usize = 10 * 1024 * 1024;
 
@@ -242,6 +247,12 @@ pub fn broken_load_dump() -> String {
     String::from_utf8_lossy(&super::results::scripted_dump(def, BROKEN_LOAD_OK_ROWS, BROKEN_LOAD_FAILED_ROWS))
         .into_owned()
 }
+
+/// The sized export's lines and chunks, for checking what a transfer delivered.
+pub use super::sized_export::{
+    SIZED_EXPORT_DEFAULT_BYTES, SIZED_EXPORT_HEADER, SIZED_EXPORT_LINE, sized_export_chunk, sized_export_chunk_count,
+    sized_row,
+};
 
 // SCIM users and audit events: see `seed_users.rs`.
 pub use super::seed_users::*;
