@@ -276,7 +276,7 @@ fn sdk_row(what: &str, v: &Value) -> Row {
     let transfer = v["transfer_seconds"].as_f64().unwrap();
     let mut note = format!("transfer alone {transfer:.2} s");
     if let Some(r) = v["gzip_ratio"].as_f64() {
-        note.push_str(&format!(", gzip {r:.1}x (wire carried plain bytes)"));
+        note.push_str(&format!(", gzip {r:.1}x"));
     }
     Row {
         what: what.into(),

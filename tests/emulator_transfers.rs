@@ -124,3 +124,35 @@ fn the_emulator_command_takes_a_speed_cap() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("--speed-cap <BYTES_PER_SEC>"), "{help}");
 }
+
+/// Sets a chunk count on the Products source file and PUTs `body` as chunk `n` with
+/// `content_type`.
+async fn put_chunk(api: &EmulatorApi, n: usize, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let path = format!("{BULK}/files/{FILE_PRODUCTS_ID}/chunks/{n}");
+    api.send(api.req(reqwest::Method::PUT, &path).header("content-type", content_type).body(body)).await
+}
+
+#[tokio::test]
+async fn gzip_chunks_are_unpacked_and_counted_chunks_may_come_in_any_order() {
+    use std::io::Write;
+    let api = EmulatorApi::start().await;
+    let start =
+        api.req(reqwest::Method::POST, &format!("{BULK}/files/{FILE_PRODUCTS_ID}")).json(&json!({"chunkCount": 2}));
+    assert_eq!(api.send(start).await.0, 200);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"P9,Second\n").unwrap();
+    // Chunk 1 first, packed; then chunk 0 plain.
+    assert_eq!(put_chunk(&api, 1, "application/x-gzip", gz.finish().unwrap()).await.0, 204);
+    assert!(api.fake.uploaded(FILE_PRODUCTS_ID).is_none(), "not complete with one of two chunks");
+    let (status, body) = put_chunk(&api, 1, "application/x-gzip", b"not gzip at all".to_vec()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(put_chunk(&api, 0, "application/octet-stream", b"Code,Name\n".to_vec()).await.0, 204);
+    assert_eq!(api.fake.uploaded(FILE_PRODUCTS_ID).unwrap(), b"Code,Name\nP9,Second\n");
+    // With an unknown count (-1) the order is strict.
+    let start =
+        api.req(reqwest::Method::POST, &format!("{BULK}/files/{FILE_PRODUCTS_ID}")).json(&json!({"chunkCount": -1}));
+    assert_eq!(api.send(start).await.0, 200);
+    let (status, body) = put_chunk(&api, 1, "application/octet-stream", b"x\n".to_vec()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("out of order"), "{body}");
+}

@@ -99,6 +99,8 @@ pub struct ApiRequest {
 enum Body {
     Json(serde_json::Value),
     Octets(bytes::Bytes),
+    /// Bytes packed with gzip (`application/x-gzip`: upload chunks).
+    Gzip(bytes::Bytes),
     /// JSON already serialised (a batch of cells or items, built once).
     JsonBytes(bytes::Bytes),
 }
@@ -162,6 +164,12 @@ impl ApiRequest {
     /// Sends raw bytes as `application/octet-stream` (cheap to clone for retries).
     pub fn octets(mut self, body: bytes::Bytes) -> Self {
         self.body = Some(Body::Octets(body));
+        self
+    }
+
+    /// A gzip body (`Content-Type: application/x-gzip`), as Anaplan takes upload chunks.
+    pub fn gzip(mut self, body: bytes::Bytes) -> Self {
+        self.body = Some(Body::Gzip(body));
         self
     }
 
@@ -284,6 +292,7 @@ impl Client {
                 Some(Body::Octets(b)) => {
                     builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone())
                 }
+                Some(Body::Gzip(b)) => builder = builder.header(CONTENT_TYPE, "application/x-gzip").body(b.clone()),
                 None => {}
             }
             let outcome = builder.send().await;

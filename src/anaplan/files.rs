@@ -150,7 +150,8 @@ impl Client {
         Ok(existing)
     }
 
-    /// Uploads chunk `n` (from 0; in order unless the count was given).
+    /// Uploads chunk `n` (from 0; in order unless the count was given), as it is or, with
+    /// `gzipped`, packed with gzip.
     pub async fn upload_chunk(
         &self,
         ws: &WorkspaceId,
@@ -158,10 +159,11 @@ impl Client {
         file: &FileId,
         n: usize,
         bytes: bytes::Bytes,
+        gzipped: bool,
     ) -> Result<(), AnaplanError> {
         let req = ApiRequest::get(model_segments(ws, model, &["files", file.as_str(), "chunks", &n.to_string()]))
-            .method(Method::PUT)
-            .octets(bytes);
+            .method(Method::PUT);
+        let req = if gzipped { req.gzip(bytes) } else { req.octets(bytes) };
         self.send(req).await.map(|_| ())
     }
 

@@ -7,7 +7,8 @@
 //! with N ≥ 0 in any order (anaplan-sdk uploads them in parallel), each of
 //! 0..N, and complete when all N have arrived. A chunk PUT again replaces itself. `PUT …/files/{id}` replaces the whole
 //! content in one shot. Export output files (`116…`) cannot be uploaded (400).
-//! Gzip bodies (`application/x-gzip`) answer 415: the emulator cannot gunzip.
+//! Chunks may be gzip (`application/x-gzip`): unpacked, then held to the same
+//! limit; the single-shot PUT takes no gzip (415).
 //! Every upload request that changes the source file of an import task still
 //! NOT_STARTED or IN_PROGRESS is recorded (Anaplan does not lock the file).
 
@@ -128,22 +129,27 @@ pub async fn set_chunk_count(
     file_answer(&m, file)
 }
 
-/// Reads an octet-stream body of 1..=`max` bytes (413 above, 415 for other types).
+/// Reads an octet-stream body of 1..=`max` bytes (413 above, 415 for other types). A
+/// chunk (`gzip_ok`) may also be gzip (`application/x-gzip`, as Anaplan Connect and
+/// anaplan-sdk send): it is unpacked, and the unpacked chunk must fit `max` too; a body
+/// that is not gzip is a 400. The single-shot file PUT is not compressible (415).
 async fn octet_body(
     inner: &Inner,
     headers: &HeaderMap,
     body: Body,
     path: &str,
     allow_empty: bool,
+    gzip_ok: bool,
 ) -> Result<Vec<u8>, Response> {
-    match content_type(headers).as_str() {
-        "application/octet-stream" => {}
+    let gzipped = match content_type(headers).as_str() {
+        "application/octet-stream" => false,
+        "application/x-gzip" | "application/gzip" if gzip_ok => true,
         "application/x-gzip" | "application/gzip" => {
-            let msg = "Compressed (application/x-gzip) uploads are not supported by this emulator";
+            let msg = "A whole-file upload cannot be compressed; upload it in chunks";
             return Err(api_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, msg, path));
         }
         _ => return Err(api_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, path)),
-    }
+    };
     let max = inner.cfg.max_upload_chunk;
     let too_large = || {
         let msg = format!("Upload exceeds the maximum chunk size of {max} bytes");
@@ -153,7 +159,22 @@ async fn octet_body(
     if bytes.is_empty() && !allow_empty {
         return Err(api_error(StatusCode::BAD_REQUEST, "Chunk is empty", path));
     }
-    Ok(bytes.to_vec())
+    if !gzipped {
+        return Ok(bytes.to_vec());
+    }
+    let unpacked = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut out = Vec::new();
+        let read = flate2::read::GzDecoder::new(&bytes[..]).take(max as u64 + 1).read_to_end(&mut out);
+        read.map(|_| out)
+    })
+    .await;
+    match unpacked {
+        Ok(Ok(out)) if out.len() > max => Err(too_large()),
+        Ok(Ok(out)) if out.is_empty() => Err(api_error(StatusCode::BAD_REQUEST, "Chunk is empty", path)),
+        Ok(Ok(out)) => Ok(out),
+        _ => Err(api_error(StatusCode::BAD_REQUEST, "The chunk is not valid gzip data", path)),
+    }
 }
 
 /// `PUT …/files/{id}/chunks/{n}` → 204; chunk `n` must be the next one.
@@ -165,7 +186,7 @@ pub async fn put_chunk(
     body: Body,
 ) -> Response {
     let path = uri.path();
-    let bytes = match octet_body(&inner, &headers, body, path, false).await {
+    let bytes = match octet_body(&inner, &headers, body, path, false, true).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
@@ -262,7 +283,7 @@ pub async fn put_whole(
     body: Body,
 ) -> Response {
     let path = uri.path();
-    let bytes = match octet_body(&inner, &headers, body, path, true).await {
+    let bytes = match octet_body(&inner, &headers, body, path, true, false).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
