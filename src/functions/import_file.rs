@@ -148,7 +148,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         // Another upload to the file (or the import reading it) is waited for while this
         // answer may wait; then a 429, and the caller's retry tries again.
         let records = Records::of(tc.state).await?;
-        let until = hold_until(tc.call, Duration::from_secs(crate::http::long_running::MAX_WAIT_SECONDS));
+        // Half the answer's time at most, so the upload and the start still fit after it.
+        let until = tc.call.received + (tc.call.deadline - tc.call.received) / 2;
         let (ws, model) = (&tc.action.workspace, &tc.action.model);
         let lock =
             DataSourceLock::acquire(tc.state, &tc.client, &records, (ws, model, file.as_str()), until, |_| {}).await?;
@@ -193,6 +194,8 @@ async fn start_blob_upload(tc: &TaskCall<'_>, container: &str, blob: &str, local
     // With Idempotency-Key the upload's id comes from the key, so a repeat finds it.
     let id = match crate::http::idempotency::key(&tc.call.headers)? {
         Some(key) => {
+            // As for every keyed start: without the app's storage account, a 503 that says so.
+            tc.state.state_store().await?;
             let scope = format!("{}|{}", tc.state.caller_users.scope(&tc.client).await?, tc.call.function);
             let name = crate::http::idempotency::record_name(&scope, &key);
             hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(name.as_bytes())[..16])
