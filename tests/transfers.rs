@@ -36,6 +36,18 @@ fn quick(env: &mut Vec<(String, String)>) {
     env.push(("TRANSFER_LEASE_SECONDS".into(), "5".into()));
 }
 
+/// Polls `location` until the answer shows the copy to Blob under way.
+async fn until_copying(http: &reqwest::Client, location: &str) {
+    for _ in 0..50 {
+        let body: Value = http.get(location).send().await.unwrap().json().await.unwrap();
+        if body["transfer"]["phase"] == "copying" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("the copy never began");
+}
+
 /// Like `follow`, also collecting the `transfer` progress of each 202.
 async fn follow_progress(app: &App, mut resp: reqwest::Response) -> (reqwest::Response, Vec<Value>) {
     let mut seen = Vec::new();
@@ -110,16 +122,7 @@ async fn a_transfer_whose_instance_is_lost_is_taken_over_by_the_next_poll_on_ano
     assert_eq!(start.status(), 202);
     let location = start.headers()["location"].to_str().unwrap().to_owned();
     // Poll the first instance until its copy is under way, then lose it.
-    let mut copying = false;
-    for _ in 0..30 {
-        let body: Value = first.http.get(&location).send().await.unwrap().json().await.unwrap();
-        if body["transfer"]["phase"] == "copying" {
-            copying = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(copying, "the first instance began copying");
+    until_copying(&first.http, &location).await;
     first.host.kill();
     // The same status URL, on the other instance (its own host and key).
     let mut url = url::Url::parse(&location).unwrap();
@@ -156,16 +159,7 @@ async fn a_later_run_of_the_export_during_the_copy_makes_the_earlier_task_a_409_
         )
         .await;
     let location = start.headers()["location"].to_str().unwrap().to_owned();
-    let mut copying = false;
-    for _ in 0..30 {
-        let body: Value = app.http.get(&location).send().await.unwrap().json().await.unwrap();
-        if body["transfer"]["phase"] == "copying" {
-            copying = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    assert!(copying);
+    until_copying(&app.http, &location).await;
     // Another run of the same export, while the first task's file is copied.
     let later = app.post("export-file", &export_q(EXPORT_BIG_ID), &json!({})).await;
     assert_eq!(later.status(), 202);

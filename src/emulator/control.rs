@@ -109,6 +109,22 @@ pub(super) fn number<T: std::str::FromStr>(
     }
 }
 
+/// `POST /_emulator/...?count=N` (default 1): `apply(state, n)`, then 204.
+pub(super) fn set_count(
+    inner: &Inner,
+    q: &HashMap<String, String>,
+    uri: &Uri,
+    apply: impl FnOnce(&mut super::EmulatorState, u32),
+) -> Response {
+    match number(q, "count", 1u32, uri.path()) {
+        Ok(n) => {
+            apply(&mut inner.state(), n);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(resp) => resp,
+    }
+}
+
 /// `count` (default 1) and `status` (default `default_status`, a valid HTTP status).
 fn count_and_status(q: &HashMap<String, String>, default_status: u16, path: &str) -> Result<(u32, u16), Response> {
     let count = number(q, "count", 1u32, path)?;
@@ -165,13 +181,7 @@ pub async fn http_reset_chunks(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match number(&q, "count", 1u32, uri.path()) {
-        Ok(n) => {
-            inner.state().chunk_resets = n;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(r) => r,
-    }
+    set_count(&inner, &q, &uri, |st, n| st.chunk_resets = n)
 }
 
 /// `POST /_emulator/expire-tokens`.

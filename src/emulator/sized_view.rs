@@ -90,13 +90,7 @@ async fn http_ragged_read_pages(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match number(&q, "count", 1u32, uri.path()) {
-        Ok(n) => {
-            inner.state().ragged_read_pages = n;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(resp) => resp,
-    }
+    super::control::set_count(&inner, &q, &uri, |st, n| st.ragged_read_pages = n)
 }
 
 /// A large-read page as served: `page`, or, while ragged pages are pending, `page` with

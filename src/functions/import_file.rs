@@ -259,14 +259,7 @@ async fn blob_upload_answer(tc: &TaskCall<'_>, id: &str, seen: Option<Seen>) -> 
         None => match transfers::look(&records, &name).await? {
             Some((seen @ (Seen::Running(_) | Seen::Done(_)), _)) => seen,
             _ => {
-                let Some((doc, _)) = transfers::raw(&records, &name).await? else {
-                    return Err(Problem::new(
-                        StatusCode::NOT_FOUND,
-                        "upload-not-found",
-                        "No such upload",
-                        format!("there is no upload {id} of this import (its record is kept for two days)"),
-                    ));
-                };
+                let Some((doc, _)) = transfers::raw(&records, &name).await? else { return Err(no_upload(id)) };
                 ensure_upload(tc, &records, &name, doc["kept"].clone()).await?
             }
         },
@@ -277,12 +270,9 @@ async fn blob_upload_answer(tc: &TaskCall<'_>, id: &str, seen: Option<Seen>) -> 
             Ok(accepted_transfer(&tc.status_url_with(&[("uploadId", id)])?, tc.state.poll_seconds, None, progress))
         }
         Seen::Done(result) => {
-            let task = result["taskId"].as_str().and_then(|t| TaskId::parse(t).ok()).ok_or_else(|| {
-                Problem::from(crate::anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned()))
-            })?;
-            let task = tc.client.task(&tc.action, &task).await?;
-            let left = until.saturating_duration_since(tokio::time::Instant::now());
-            tc.answer(task, left.min(tc.wait), |t| finish(tc, t)).await
+            let task = tc.client.task(&tc.action, &task_of(&result)?).await?;
+            // `wait` counts from the request's arrival, as for any poll.
+            tc.answer(task, tc.wait, |t| finish(tc, t)).await
         }
         Seen::Failed(problem) => Err(problem),
     }
@@ -295,20 +285,10 @@ async fn cancel_upload(tc: &TaskCall<'_>, id: &str) -> Result<Response, Problem>
     let name = upload_record(tc, id);
     let url = tc.status_url_with(&[("uploadId", id)])?;
     for _ in 0..3 {
-        let Some((doc, etag)) = transfers::raw(&records, &name).await? else {
-            return Err(Problem::new(
-                StatusCode::NOT_FOUND,
-                "upload-not-found",
-                "No such upload",
-                format!("there is no upload {id} of this import"),
-            ));
-        };
+        let Some((doc, etag)) = transfers::raw(&records, &name).await? else { return Err(no_upload(id)) };
         match doc["state"].as_str() {
             Some("done") => {
-                let task = doc["result"]["taskId"].as_str().and_then(|t| TaskId::parse(t).ok()).ok_or_else(|| {
-                    Problem::from(crate::anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned()))
-                })?;
-                return tc.cancel(&task).await;
+                return tc.cancel(&task_of(&doc["result"])?).await;
             }
             Some("failed") => return Err(Problem::from_stored(&doc["problem"])),
             _ if doc["progress"]["phase"] == "starting" => {
@@ -341,6 +321,23 @@ async fn cancel_upload(tc: &TaskCall<'_>, id: &str) -> Result<Response, Problem>
         "the upload changed while it was being cancelled; try again",
     )
     .retry_after(1))
+}
+
+/// 404 for an upload id this import has no record of.
+fn no_upload(id: &str) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "upload-not-found",
+        "No such upload",
+        format!("there is no upload {id} of this import (records are kept for two days after their last change)"),
+    )
+}
+
+/// The import task a finished upload started.
+fn task_of(result: &Value) -> Result<TaskId, Problem> {
+    result["taskId"].as_str().and_then(|t| TaskId::parse(t).ok()).ok_or_else(|| {
+        Problem::from(crate::anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned()))
+    })
 }
 
 fn blob_account(state: &AppState) -> Result<&crate::storage::BlobAccount, Problem> {
