@@ -297,6 +297,10 @@ async fn main() {
     let app = App::start_against(Emulator::start().await, |env| {
         quiet(env);
         env.push(("RUST_LOG".into(), "warn".into()));
+        // The handler's window, when the bench is asked for another than the default.
+        if let Ok(window) = std::env::var("TRANSFER_WINDOW") {
+            env.push(("TRANSFER_WINDOW".into(), window));
+        }
     })
     .await;
     let fake = app.fake.clone();
