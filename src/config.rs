@@ -165,16 +165,7 @@ impl Default for TransferSettings {
 
 impl TransferSettings {
     fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |name: &'static str, range: std::ops::RangeInclusive<u64>, default: u64| match get(name) {
-            None => Ok(default),
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if range.contains(&n) => Ok(n),
-                _ => Err(err(
-                    name,
-                    format!("expected a whole number from {} to {}, got {v:?}", range.start(), range.end()),
-                )),
-            },
-        };
+        let number = |name, range, default| ranged(get, name, range, default, "a whole number", "");
         let default = TransferSettings::default();
         Ok(TransferSettings {
             window: number("TRANSFER_WINDOW", 1..=16, default.window as u64)? as usize,
@@ -185,6 +176,25 @@ impl TransferSettings {
                 default.answer_deadline.as_secs(),
             )?),
         })
+    }
+}
+
+/// Setting `name` as a whole number in `range` (`default` when unset); otherwise an error
+/// that says "expected `what` from <start> to <end>`why`".
+fn ranged(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    range: std::ops::RangeInclusive<u64>,
+    default: u64,
+    what: &str,
+    why: &str,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(err(name, format!("expected {what} from {} to {}{why}, got {v:?}", range.start(), range.end()))),
+        },
     }
 }
 
@@ -208,20 +218,8 @@ impl CloudWorksSettings {
                 sas_connections.push(c.to_owned());
             }
         }
-        let sas_days = match get("CLOUDWORKS_SAS_DAYS") {
-            None => 7,
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=7).contains(&n) => n,
-                _ => {
-                    return Err(err(
-                        "CLOUDWORKS_SAS_DAYS",
-                        format!(
-                            "expected whole days from 1 to 7 (a user delegation SAS cannot outlive 7 days), got {v:?}"
-                        ),
-                    ));
-                }
-            },
-        };
+        let why = " (a user delegation SAS cannot outlive 7 days)";
+        let sas_days = ranged(get, "CLOUDWORKS_SAS_DAYS", 1..=7, 7, "whole days", why)? as u32;
         if let Some(schedule) = get("CLOUDWORKS_SAS_SCHEDULE")
             && schedule.split_whitespace().count() != 6
         {
@@ -252,18 +250,7 @@ impl Settings {
         let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", "https://us1a.app.anaplan.com")?;
         let scim_url = anaplan_url(&get, "ANAPLAN_SCIM_URL", api_url.as_str())?;
         let audit_url = anaplan_url(&get, "ANAPLAN_AUDIT_URL", "https://audit.anaplan.com")?;
-        let poll_seconds = match get("ANAPLAN_POLL_SECONDS") {
-            None => 5,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if (1..=3600).contains(&n) => n,
-                _ => {
-                    return Err(err(
-                        "ANAPLAN_POLL_SECONDS",
-                        format!("expected whole seconds from 1 to 3600, got {v:?}"),
-                    ));
-                }
-            },
-        };
+        let poll_seconds = ranged(&get, "ANAPLAN_POLL_SECONDS", 1..=3600, 5, "whole seconds", "")?;
         let forwarded_hosts = forwarded_hosts(get("FORWARDED_HOSTS"))?;
         let method =
             match get("ANAPLAN_AUTH_METHOD").unwrap_or_else(|| "oauth".to_owned()).to_ascii_lowercase().as_str() {

@@ -11,35 +11,22 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::anaplan::Client;
 use crate::anaplan::ids::{ImportId, ModelId, TaskId, WorkspaceId};
 use crate::anaplan::tasks::{Action, ActionRef};
+use crate::http::idempotency::now_ms;
 use crate::http::{AppState, Problem};
 use crate::storage::{Created, Etag, JsonStore, StorageError};
 
-/// Milliseconds since the epoch: claims are compared across instances by wall clock.
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// A record name from its parts (hashed: names stay short and carry no parameter text).
-pub fn record_name(kind: &str, parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    format!("{kind}/{}.json", hex::encode(h.finalize()))
-}
+pub use crate::storage::record_name;
 
 /// Where transfer records live: the app's storage account (shared by every instance),
 /// or, without one, this process's memory (one instance only).

@@ -48,18 +48,15 @@ pub fn key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
 /// The blob name of a key's record: a hash, so the key (which may carry business data)
 /// is not stored in a name, and keys of different callers or functions never collide.
 pub fn record_name(scope: &str, key: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(scope.as_bytes());
-    h.update([0]);
-    h.update(key.as_bytes());
-    format!("idempotency/{}.json", hex::encode(h.finalize()))
+    crate::storage::record_name("idempotency", &[scope, key])
 }
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch (records are compared across instances by wall clock).
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 

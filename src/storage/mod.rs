@@ -26,7 +26,7 @@ pub use account::BlobAccount;
 pub use azure_core::http::Etag;
 pub use containers::AllowedContainers;
 pub use names::{BlobName, ContainerName};
-pub use records::{Created, JsonStore};
+pub use records::{Created, JsonStore, record_name};
 pub use transfer::{BlockWriter, read_stream};
 
 use azure_core::error::ErrorKind;

@@ -5,9 +5,23 @@
 
 use azure_core::http::{Etag, RequestContent};
 use azure_storage_blob::models::{BlobClientDeleteOptions, BlobClientUploadOptions};
+use sha2::Digest;
 
 use super::names::ContainerName;
 use super::{BlobAccount, StorageError};
+
+/// A record's name in `folder`: a hash of `parts` (separated, so no two lists of parts
+/// give the same name), so names stay short and carry no parameter or key text.
+pub fn record_name(folder: &str, parts: &[&str]) -> String {
+    let mut h = sha2::Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update([0]);
+        }
+        h.update(part.as_bytes());
+    }
+    format!("{folder}/{}.json", hex::encode(h.finalize()))
+}
 
 /// The content type records are stored with.
 const JSON: &str = "application/json";

@@ -69,17 +69,9 @@ impl BlockWriter {
         if bytes.is_empty() {
             return Ok(());
         }
-        if self.ids.len() >= MAX_BLOCKS {
-            return Err(StorageError::Other(format!(
-                "{}: a block blob holds at most {MAX_BLOCKS} blocks; append larger chunks",
-                self.what
-            )));
-        }
-        let id = self.block_id(self.ids.len());
-        let len = bytes.len() as u64;
-        self.blob.stage_block(&id, len, bytes.into(), None).await.map_err(|e| Self::write_error(&self.what, e))?;
-        self.ids.push(id);
-        self.bytes += len;
+        let index = self.ids.len();
+        self.bytes += self.stage(index, bytes).await?;
+        self.ids.push(self.block_id(index));
         Ok(())
     }
 
@@ -95,16 +87,17 @@ impl BlockWriter {
     /// Stages `bytes` as block `index` (from 0). Unlike [`append`](BlockWriter::append)
     /// this takes `&self`, so several blocks can be staged at once (in any order);
     /// [`commit`](BlockWriter::commit) then lists blocks `0..count` in order.
+    /// Empty input stages nothing (and answers 0).
     pub async fn stage(&self, index: usize, bytes: Bytes) -> Result<u64, StorageError> {
+        let len = bytes.len() as u64;
+        if len == 0 {
+            return Ok(0);
+        }
         if index >= MAX_BLOCKS {
             return Err(StorageError::Other(format!(
                 "{}: a block blob holds at most {MAX_BLOCKS} blocks; use larger chunks",
                 self.what
             )));
-        }
-        let len = bytes.len() as u64;
-        if len == 0 {
-            return Ok(0);
         }
         let id = self.block_id(index);
         self.blob.stage_block(&id, len, bytes.into(), None).await.map_err(|e| Self::write_error(&self.what, e))?;
