@@ -354,26 +354,28 @@ async fn respond_with_file(
 ) -> Result<Response, Problem> {
     let (ws, model) = (tc.action.workspace.clone(), tc.action.model.clone());
     let name = tc.action_name.clone().unwrap_or_else(|| file.to_string());
-    let body = match chunks.split_first() {
+    let n = chunks.len() as u64;
+    let client = tc.client.clone();
+    let file = file.clone();
+    // `window` chunks fetched at once from the start (the first one's size decides the
+    // answer, the others arrive meanwhile), handed on in chunk order.
+    let mut fetched = Box::pin(
+        futures_util::stream::iter(chunks)
+            .map(move |id| {
+                let (client, ws, model, file) = (client.clone(), ws.clone(), model.clone(), file.clone());
+                async move { client.file_chunk(&ws, &model, &file, &id).await.map_err(|e| (id, e)) }
+            })
+            .buffered(tc.state.transfers.window),
+    );
+    let body = match fetched.next().await {
         None => Body::empty(),
-        Some((first_id, rest)) => {
-            let first = tc.client.file_chunk(&ws, &model, file, first_id).await?;
-            let n = chunks.len() as u64;
+        Some(Err((_, e))) => return Err(e.into()),
+        Some(Ok(first)) => {
             let size = first.len() as u64;
             if n.saturating_sub(1).saturating_mul(size) >= MAX_RESPONSE_BYTES {
                 return Err(too_large(n, size));
             }
             if n.saturating_mul(size) <= MAX_RESPONSE_BYTES {
-                let client = tc.client.clone();
-                let file = file.clone();
-                let rest: Vec<ChunkId> = rest.to_vec();
-                // `window` chunks fetched at once, sent in chunk order.
-                let fetched = futures_util::stream::iter(rest)
-                    .map(move |id| {
-                        let (client, ws, model, file) = (client.clone(), ws.clone(), model.clone(), file.clone());
-                        async move { client.file_chunk(&ws, &model, &file, &id).await.map_err(|e| (id, e)) }
-                    })
-                    .buffered(tc.state.transfers.window);
                 let rest = fetched.scan((size, false), |(total, ended), fetched| {
                     if *ended {
                         return std::future::ready(None);
@@ -399,8 +401,8 @@ async fn respond_with_file(
                 Body::from_stream(stream)
             } else {
                 let mut buf = first.to_vec();
-                for id in rest {
-                    let b = tc.client.file_chunk(&ws, &model, file, id).await?;
+                while let Some(b) = fetched.next().await {
+                    let b = b.map_err(|(_, e)| e)?;
                     if (buf.len() + b.len()) as u64 > MAX_RESPONSE_BYTES {
                         return Err(too_large(n, size));
                     }

@@ -300,8 +300,9 @@ pub async fn end(records: &Records, name: &str, doc: &Value, etag: &Etag, proble
     Ok(records.replace(name, &failed, etag).await.map_err(unavailable)?.is_some())
 }
 
-/// How often a held answer looks at a transfer's record.
-const HOLD_POLL: Duration = Duration::from_secs(1);
+/// Longest pause of a held answer between looks at a transfer's record (a small read of
+/// the app's own state store, so it may look often).
+const HOLD_POLL: Duration = Duration::from_millis(500);
 
 /// Holds until the transfer is no longer running or until `until`; returns what was last
 /// seen. A record that lapsed meanwhile shows as running: the next poll takes it over.

@@ -146,9 +146,14 @@ pub fn hold_until(call: &Call, wait: Duration) -> Instant {
     (call.received + wait).min(latest)
 }
 
-/// Polls `refresh` every `interval` until `done` or `until`; returns the last state seen.
-/// A status check that fails transiently (429, 5xx) or does not finish by `until` ends the
-/// hold with the last state: the task is running, and its status URL still works, which
+/// The first pause of a hold: short, so that work which finishes within a second (a small
+/// export, a copy that is nearly done) is answered then, not a whole interval later.
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+
+/// Polls `refresh` until `done` or `until`, pausing [`FIRST_PAUSE`] first and twice as long
+/// each time after, up to `interval`; returns the last state seen. A status check that
+/// fails transiently (429, 5xx) or does not finish by `until` ends the hold with the last
+/// state: the task is running, and its status URL still works, which
 /// is worth more to the caller than an error that loses the task id.
 pub async fn hold<T, F, Fut>(
     mut item: T,
@@ -161,12 +166,14 @@ where
     F: FnMut(&T) -> Fut,
     Fut: Future<Output = Result<T, Problem>>,
 {
+    let mut pause = FIRST_PAUSE.min(interval);
     while !done(&item) {
         let now = Instant::now();
         if now >= until {
             break;
         }
-        tokio::time::sleep(interval.min(until - now)).await;
+        tokio::time::sleep(pause.min(until - now)).await;
+        pause = (pause * 2).min(interval);
         match tokio::time::timeout_at(until + HOLD_MARGIN / 2, refresh(&item)).await {
             Ok(Ok(next)) => item = next,
             Ok(Err(p)) if p.status() == StatusCode::TOO_MANY_REQUESTS || p.status().is_server_error() => {
@@ -245,7 +252,28 @@ mod tests {
         .unwrap();
         assert!(Instant::now() <= c.received + ANSWER_DEADLINE - HOLD_MARGIN / 2);
         assert_eq!(last, polls.get());
-        assert_eq!(polls.get(), 7, "35 s left, a poll every 5 s");
+        // 35 s left: pauses of 0.25, 0.5, 1, 2 and 4 s (7.75 s), then every 5 s (25 s),
+        // then the 2.25 s that remain.
+        assert_eq!(polls.get(), 11, "35 s left, pauses doubling up to 5 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn work_done_within_a_second_is_answered_within_a_second() {
+        let c = call(&[], None);
+        let started = Instant::now();
+        let finish_at = started + Duration::from_millis(600);
+        let state = hold(
+            "running",
+            hold_until(&c, Duration::from_secs(60)),
+            Duration::from_secs(5),
+            |s| *s == "done",
+            |_| async move { Ok(if Instant::now() >= finish_at { "done" } else { "running" }) },
+        )
+        .await
+        .unwrap();
+        assert_eq!(state, "done");
+        // Looked at 0.25 s and 0.75 s after the start (virtual time): not 5 s later.
+        assert_eq!(Instant::now() - started, Duration::from_millis(750));
     }
 
     #[tokio::test(start_paused = true)]
