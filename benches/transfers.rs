@@ -8,6 +8,18 @@
 //! - anaplan-sdk: the Python SDK (`benches/anaplan_sdk_transfer.py`) downloading the export
 //!   with `export_and_download`'s parallel chunks and uploading the file before the import.
 //!
+//! - azurite: the same SDK client the handler uses, staging the file's worth of 10 MiB blocks
+//!   `TRANSFER_WINDOW` (default 4) at a time, and reading the import's blob as the handler
+//!   does: the Blob side's own rate on this machine, the ceiling of the handler's blob rows.
+//!
+//! At sizes up to 100 MiB (what one answer or request body may carry through the Functions
+//! host) the handler is also measured without Blob storage: the export answered as the file
+//! (`destination=response`) and the import sent as the request body.
+//!
+//! CPU time (user and system, from `/proc`) of the handler and of Azurite is noted for each
+//! handler row, with the handler's bytes per CPU second: what the handler itself would move
+//! per core where neither Blob storage nor Anaplan is the limit.
+//!
 //! Handler figures are wall time from the POST to the final 200, polls (their Retry-After
 //! waits) and the Anaplan task included, as a Logic App sees them; the SDK's `seconds` also
 //! include its task (the emulator runs both tasks instantly here). Memory is the handler's
@@ -26,6 +38,8 @@
 //!     cargo bench --bench transfers
 //!     TRANSFER_SIZES=64M,256M TRANSFER_LINKS=capped cargo bench --bench transfers
 //!
+//! `TRANSFER_WAIT=N`: every start carries `wait=N` (the answer held until done), so the
+//! handler rows hold no poll intervals.
 //! `TRANSFER_SIZES`: comma-separated sizes with M (MiB) or G (GiB), default `64M,256M,1G`.
 //! `TRANSFER_LINKS`: `loopback`, `capped` or both (default). `TRANSFER_CAP`: bytes/s per
 //! connection on the capped link (default 40000000).
@@ -43,11 +57,14 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::app::{App, azurite_container, follow};
-use support::memory::{peak_rss, reset_peak_rss, rss};
+use support::memory::{cpu_seconds, peak_rss, pids_with, reset_peak_rss, rss};
 
 const MIB: u64 = 1024 * 1024;
 /// Chunk size of the raw upload (the handler's too, today).
 const UPLOAD_CHUNK: usize = 10 * 1024 * 1024;
+/// Largest file one answer (or one request body) may carry through the Functions host:
+/// the sizes at or under it also measure the export to `response` and the import from the body.
+const ANSWER_FILE_LIMIT: u64 = 100 * MIB;
 
 fn sizes() -> Vec<u64> {
     let spec = std::env::var("TRANSFER_SIZES").unwrap_or_else(|_| "64M,256M,1G".into());
@@ -106,7 +123,7 @@ fn print_row(size: u64, link: &str, r: &Row) {
         None => format!("{:>12}  {:>12}", "", ""),
     };
     println!(
-        "{:>8}  {:<9} {:<24} {:>8.2} s {:>8.1} MB/s  {memory}  {}",
+        "{:>8}  {:<9} {:<27} {:>8.2} s {:>8.1} MB/s  {memory}  {}",
         human(size),
         link,
         r.what,
@@ -133,26 +150,100 @@ async fn prepare(size: u64, path: &Path, blob: &azure_storage_blob::BlobClient) 
     hex::encode(hash.finalize())
 }
 
-/// Runs `call` against the handler, measuring its peak memory around it.
-async fn measured<F: std::future::Future<Output = reqwest::Response>>(
-    app: &App,
-    what: &str,
-    bytes: u64,
-    call: F,
-) -> (Row, Value) {
+/// The CPU seconds used so far by the handler and by Azurite (every process whose command
+/// line names `azurite`, 0 when none is found: an Azurite in another container).
+fn cpu_now(handler: u32, azurite: &[u32]) -> (f64, f64) {
+    (cpu_seconds(handler), azurite.iter().map(|&p| cpu_seconds(p)).sum())
+}
+
+/// What the handler and Azurite spent on one row: "cpu: handler 1.20 s (224 MB/cpu-s),
+/// azurite 6.10 s".
+fn cpu_note(before: (f64, f64), after: (f64, f64), bytes: u64) -> String {
+    let (handler, azurite) = (after.0 - before.0, after.1 - before.1);
+    let per = if handler > 0.0 { format!("{:.0}", bytes as f64 / handler / 1e6) } else { "-".to_owned() };
+    format!("cpu: handler {handler:.2} s ({per} MB/cpu-s), azurite {azurite:.2} s")
+}
+
+/// Runs `call` against the handler, measuring its peak memory and its (and Azurite's) CPU
+/// time around it; `consume` reads the final 200 (reading its body is part of the time).
+async fn measured<F, C, CF, T>(app: &App, what: &str, bytes: u64, call: F, consume: C) -> (Row, T)
+where
+    F: std::future::Future<Output = reqwest::Response>,
+    C: FnOnce(reqwest::Response) -> CF,
+    CF: std::future::Future<Output = T>,
+{
     let pid = app.host.handler_pid().expect("the handler runs");
+    let azurite = pids_with("azurite");
     let reset = reset_peak_rss(pid);
     let before = rss(pid);
+    let cpu_before = cpu_now(pid, &azurite);
     let started = Instant::now();
     let (done, polls) = follow(&app.http, call.await).await;
-    let secs = started.elapsed().as_secs_f64();
     let status = done.status();
-    let body: Value = done.json().await.unwrap_or(Value::Null);
-    assert_eq!(status, 200, "{what}: {body}");
+    if status != 200 {
+        panic!("{what}: {status} {}", done.text().await.unwrap_or_default());
+    }
+    let out = consume(done).await;
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_note(cpu_before, cpu_now(pid, &azurite), bytes);
     let peak = peak_rss(pid);
     let growth = reset.then(|| peak.saturating_sub(before));
-    let row = Row { what: what.into(), secs, bytes, memory: Some((peak, growth)), note: format!("polls: {polls}") };
-    (row, body)
+    let note = format!("polls: {polls}; {cpu}");
+    let row = Row { what: what.into(), secs, bytes, memory: Some((peak, growth)), note };
+    (row, out)
+}
+
+/// A final answer's JSON body.
+async fn json_body(resp: reqwest::Response) -> Value {
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+/// A final answer that is the file (at most 100 MiB), read whole; hashed by the caller
+/// afterwards, so the hash is not in the time (as for the raw download).
+async fn file_body(resp: reqwest::Response) -> bytes::Bytes {
+    resp.bytes().await.expect("the file arrives whole")
+}
+
+/// Azurite's own rate for what the handler's export asks of it: the file's worth of 10 MiB
+/// blocks staged `window` at a time with the same SDK client, then committed (one chunk's
+/// bytes staged again and again: the content is not what is measured).
+async fn azurite_stage(blob: &azure_storage_blob::BlobClient, size: u64, window: usize, azurite: &[u32]) -> Row {
+    let writer = anaplan_functions::storage::BlockWriter::new(blob);
+    let count = sized_export_chunk_count(size) as usize;
+    let chunk = bytes::Bytes::from(sized_export_chunk(size, 0).unwrap());
+    let before = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>();
+    let started = Instant::now();
+    let mut staged = futures_util::stream::iter(0..count)
+        .map(|i| {
+            let (writer, chunk) = (&writer, chunk.clone());
+            async move { writer.stage(i, chunk).await.unwrap() }
+        })
+        .buffer_unordered(window);
+    let mut bytes = 0;
+    while let Some(n) = staged.next().await {
+        bytes += n;
+    }
+    drop(staged);
+    writer.commit(count, &[], "text/plain").await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>() - before;
+    let what = format!("azurite stage (window {window})");
+    Row { what, secs, bytes, memory: None, note: format!("cpu: azurite {cpu:.2} s") }
+}
+
+/// Azurite's own rate for what the handler's import asks of it: the blob read as the
+/// handler reads it (`storage::read_stream`), bytes dropped.
+async fn azurite_read(blob: &azure_storage_blob::BlobClient, azurite: &[u32]) -> Row {
+    let before = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>();
+    let started = Instant::now();
+    let (_, mut stream) = anaplan_functions::storage::read_stream(blob).await.unwrap();
+    let mut bytes = 0u64;
+    while let Some(piece) = stream.next().await {
+        bytes += piece.unwrap().len() as u64;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>() - before;
+    Row { what: "azurite read".into(), secs, bytes, memory: None, note: format!("cpu: azurite {cpu:.2} s") }
 }
 
 async fn blob_sha(blob: &azure_storage_blob::BlobClient) -> (u64, String) {
@@ -311,11 +402,15 @@ async fn main() {
     let python = sdk_python();
     let token = api_token(&fake).await;
     let scratch = tempfile::tempdir().unwrap();
-    let q = |what: &str, id: &str| format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&{what}={id}");
+    // `TRANSFER_WAIT=N` passes `wait=N` on every start: the answer is held until the work is
+    // done (up to N s), so the figures hold no poll intervals. Unset, the bench polls as a
+    // Logic App does.
+    let wait = std::env::var("TRANSFER_WAIT").ok().map(|w| format!("&wait={w}")).unwrap_or_default();
+    let q = |what: &str, id: &str| format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&{what}={id}{wait}");
 
     println!("transfers: cap {:.1} MB/s per connection on the capped link; MB = 10^6 bytes", cap as f64 / 1e6);
     println!(
-        "{:>8}  {:<9} {:<24} {:>10} {:>13}  {:>12}  {:>12}  note",
+        "{:>8}  {:<9} {:<27} {:>10} {:>13}  {:>12}  {:>12}  note",
         "size", "link", "what", "time", "rate", "peak RSS", "growth"
     );
     for &size in &sizes {
@@ -332,7 +427,7 @@ async fn main() {
                 json!({"destination": "blob", "container": container, "blobName": name}),
             );
             let call = app.post("export-file", &query, &body);
-            let (row, body) = measured(&app, "handler export to blob", size, call).await;
+            let (row, body) = measured(&app, "handler export to blob", size, call, json_body).await;
             print_row(size, link, &row);
             assert_eq!(body["bytes"], size, "{body}");
             assert_eq!(blob_sha(&account.blob(&container, &name).unwrap()).await, (size, want.clone()), "export blob");
@@ -340,10 +435,38 @@ async fn main() {
             let query =
                 format!("{}&source=blob&container={container}&blobName={source}", q("importId", IMPORT_PRODUCTS_ID));
             let call = app.post_bytes("import-file", &query, None, Vec::new());
-            let (row, body) = measured(&app, "handler import from blob", size, call).await;
+            let (row, body) = measured(&app, "handler import from blob", size, call, json_body).await;
             print_row(size, link, &row);
             assert_eq!(body["rows"]["processed"], rows, "{body}");
             assert_eq!(uploaded_sha(&fake), (size, want.clone()), "handler import upload");
+
+            // The same transfers without Blob storage, where one answer may carry the file.
+            if size <= ANSWER_FILE_LIMIT {
+                let (query, body) = (q("exportId", EXPORT_SIZED_ID), json!({}));
+                let call = app.post("export-file", &query, &body);
+                let (row, got) = measured(&app, "handler export to response", size, call, file_body).await;
+                print_row(size, link, &row);
+                assert_eq!(
+                    (got.len() as u64, hex::encode(Sha256::digest(&got))),
+                    (size, want.clone()),
+                    "export to response"
+                );
+                drop(got);
+                let content = std::fs::read(&path).unwrap();
+                let query = q("importId", IMPORT_PRODUCTS_ID);
+                let call = app.post_bytes("import-file", &query, Some("text/csv"), content);
+                let (row, body) = measured(&app, "handler import from body", size, call, json_body).await;
+                print_row(size, link, &row);
+                assert_eq!(body["rows"]["processed"], rows, "{body}");
+                assert_eq!(uploaded_sha(&fake), (size, want.clone()), "handler import from body");
+            }
+
+            // Azurite's own rates for the same work: the ceiling of both handler rows above.
+            let azurite = pids_with("azurite");
+            let window = std::env::var("TRANSFER_WINDOW").ok().map_or(4, |w| w.parse().expect("TRANSFER_WINDOW"));
+            let scratch_blob = account.blob(&container, &format!("bench/stage-{}-{link}.txt", size / MIB)).unwrap();
+            print_row(size, link, &azurite_stage(&scratch_blob, size, window, &azurite).await);
+            print_row(size, link, &azurite_read(&account.blob(&container, &source).unwrap(), &azurite).await);
 
             let (row, got) = raw_download(&fake, &token, size).await;
             print_row(size, link, &row);
