@@ -206,11 +206,30 @@ impl Drop for FunctionsHost {
     }
 }
 
-/// A free TCP port on 127.0.0.1, found like `WorkerUtilities.GetUnusedTcpPort` (bind to 0,
-/// read the port, release it). The handler binds it moments later.
+/// A free TCP port on 127.0.0.1 for a handler, which binds it moments later. The host finds
+/// one like `WorkerUtilities.GetUnusedTcpPort` (bind to 0, read the port, release it); here
+/// tests run side by side in one process, and a port released that way could be handed by
+/// the kernel to another test's emulator or front (they bind to 0) before the handler binds
+/// it: that handler then fails to start while the other test's server answers its ready
+/// check. So the port is taken below Linux's ephemeral range (32768 and up), where no bind
+/// to 0 lands, and never handed out twice by this process; bound once to see it is free.
 fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    Ok(listener.local_addr()?.port())
+    const FIRST: u16 = 20_000;
+    const COUNT: u16 = 12_000;
+    static GIVEN: Mutex<std::collections::BTreeSet<u16>> = Mutex::new(std::collections::BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..COUNT {
+        let random = uuid::Uuid::new_v4().as_u128();
+        let port = FIRST + (random % u128::from(COUNT)) as u16;
+        if given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return Ok(port);
+        }
+    }
+    anyhow::bail!("no free port between {FIRST} and {}", FIRST + COUNT)
 }
 
 fn random_key() -> String {
