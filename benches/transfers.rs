@@ -6,8 +6,7 @@
 //!   connection (download: the export's 10 MiB chunks; upload: 10 MiB chunks to the import's
 //!   file), timing only the requests: the emulator's single-connection rate;
 //! - anaplan-sdk: the Python SDK (`benches/anaplan_sdk_transfer.py`) downloading the export
-//!   with `export_and_download`'s parallel chunks and uploading the file before the import.
-//!
+//!   with `export_and_download`'s parallel chunks and uploading the file before the import;
 //! - azurite: the same SDK client the handler uses, staging the file's worth of 10 MiB blocks
 //!   `TRANSFER_WINDOW` (default 4) at a time, and reading the import's blob as the handler
 //!   does: the Blob side's own rate on this machine, the ceiling of the handler's blob rows.
@@ -51,6 +50,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use anaplan_functions::config::TransferSettings;
 use anaplan_functions::emulator::Emulator;
 use anaplan_functions::emulator::seed::*;
 use futures_util::StreamExt;
@@ -150,10 +150,15 @@ async fn prepare(size: u64, path: &Path, blob: &azure_storage_blob::BlobClient) 
     hex::encode(hash.finalize())
 }
 
-/// The CPU seconds used so far by the handler and by Azurite (every process whose command
-/// line names `azurite`, 0 when none is found: an Azurite in another container).
+/// The CPU seconds Azurite has used so far: every process whose command line names
+/// `azurite` (0 when none is found: an Azurite in another container).
+fn azurite_cpu(azurite: &[u32]) -> f64 {
+    azurite.iter().map(|&p| cpu_seconds(p)).sum()
+}
+
+/// The CPU seconds used so far by the handler and by Azurite.
 fn cpu_now(handler: u32, azurite: &[u32]) -> (f64, f64) {
-    (cpu_seconds(handler), azurite.iter().map(|&p| cpu_seconds(p)).sum())
+    (cpu_seconds(handler), azurite_cpu(azurite))
 }
 
 /// What the handler and Azurite spent on one row: "cpu: handler 1.20 s (224 MB/cpu-s),
@@ -211,7 +216,7 @@ async fn azurite_stage(blob: &azure_storage_blob::BlobClient, size: u64, window:
     let writer = anaplan_functions::storage::BlockWriter::new(blob);
     let count = sized_export_chunk_count(size) as usize;
     let chunk = bytes::Bytes::from(sized_export_chunk(size, 0).unwrap());
-    let before = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>();
+    let before = azurite_cpu(azurite);
     let started = Instant::now();
     let mut staged = futures_util::stream::iter(0..count)
         .map(|i| {
@@ -226,7 +231,7 @@ async fn azurite_stage(blob: &azure_storage_blob::BlobClient, size: u64, window:
     drop(staged);
     writer.commit(count, &[], "text/plain").await.unwrap();
     let secs = started.elapsed().as_secs_f64();
-    let cpu = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>() - before;
+    let cpu = azurite_cpu(azurite) - before;
     let what = format!("azurite stage (window {window})");
     Row { what, secs, bytes, memory: None, note: format!("cpu: azurite {cpu:.2} s") }
 }
@@ -234,7 +239,7 @@ async fn azurite_stage(blob: &azure_storage_blob::BlobClient, size: u64, window:
 /// Azurite's own rate for what the handler's import asks of it: the blob read as the
 /// handler reads it (`storage::read_stream`), bytes dropped.
 async fn azurite_read(blob: &azure_storage_blob::BlobClient, azurite: &[u32]) -> Row {
-    let before = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>();
+    let before = azurite_cpu(azurite);
     let started = Instant::now();
     let (_, mut stream) = anaplan_functions::storage::read_stream(blob).await.unwrap();
     let mut bytes = 0u64;
@@ -242,7 +247,7 @@ async fn azurite_read(blob: &azure_storage_blob::BlobClient, azurite: &[u32]) ->
         bytes += piece.unwrap().len() as u64;
     }
     let secs = started.elapsed().as_secs_f64();
-    let cpu = azurite.iter().map(|&p| cpu_seconds(p)).sum::<f64>() - before;
+    let cpu = azurite_cpu(azurite) - before;
     Row { what: "azurite read".into(), secs, bytes, memory: None, note: format!("cpu: azurite {cpu:.2} s") }
 }
 
@@ -385,12 +390,17 @@ async fn main() {
     let links = links(cap);
     // The handler logs warnings only: its debug lines would bury the table (and slow it).
     let quiet = |env: &mut Vec<(String, String)>| env.retain(|(k, _)| k != "RUST_LOG");
+    // The handler's window (and the Azurite rows'), when the bench is asked for another
+    // than the handler's default.
+    let window_setting = std::env::var("TRANSFER_WINDOW").ok();
+    let window = window_setting
+        .as_deref()
+        .map_or(TransferSettings::default().window, |w| w.parse().expect("TRANSFER_WINDOW: a whole number"));
     let app = App::start_against(Emulator::start().await, |env| {
         quiet(env);
         env.push(("RUST_LOG".into(), "warn".into()));
-        // The handler's window, when the bench is asked for another than the default.
-        if let Ok(window) = std::env::var("TRANSFER_WINDOW") {
-            env.push(("TRANSFER_WINDOW".into(), window));
+        if let Some(window) = &window_setting {
+            env.push(("TRANSFER_WINDOW".into(), window.clone()));
         }
     })
     .await;
@@ -463,7 +473,6 @@ async fn main() {
 
             // Azurite's own rates for the same work: the ceiling of both handler rows above.
             let azurite = pids_with("azurite");
-            let window = std::env::var("TRANSFER_WINDOW").ok().map_or(4, |w| w.parse().expect("TRANSFER_WINDOW"));
             let scratch_blob = account.blob(&container, &format!("bench/stage-{}-{link}.txt", size / MIB)).unwrap();
             print_row(size, link, &azurite_stage(&scratch_blob, size, window, &azurite).await);
             print_row(size, link, &azurite_read(&account.blob(&container, &source).unwrap(), &azurite).await);
