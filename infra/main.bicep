@@ -84,14 +84,41 @@ param zoneRedundant bool = false
 ])
 param anaplanAuthMethod string = 'oauth'
 
-@description('ANAPLAN_API_URL: Integration API base (regional hosts such as https://us9.api.anaplan.com go here).')
-param anaplanApiUrl string = 'https://api.anaplan.com'
+@description('ANAPLAN_REGION: the Anaplan region of the tenant (us1 ... me1, or a host prefix such as au1a); sets the API, auth, OAuth, SCIM and CloudWorks hosts together. Empty: the global hosts (us1 and the other regions that share them).')
+@allowed([
+  ''
+  'us1'
+  'us2'
+  'us5'
+  'us7'
+  'us9'
+  'eu1'
+  'eu2'
+  'eu3'
+  'eu4'
+  'eu5'
+  'gb1'
+  'ap1'
+  'au1'
+  'au1a'
+  'ca1'
+  'ca1a'
+  'sg1'
+  'ae1'
+  'in1'
+  'id1'
+  'me1'
+])
+param anaplanRegion string = ''
 
-@description('ANAPLAN_AUTH_URL: legacy token service (basic, certificate).')
-param anaplanAuthUrl string = 'https://auth.anaplan.com'
+@description('ANAPLAN_API_URL: Integration API base. Empty: the region\'s (https://api.anaplan.com without a region).')
+param anaplanApiUrl string = ''
 
-@description('ANAPLAN_OAUTH_URL: Anaplan OAuth 2 service.')
-param anaplanOAuthUrl string = 'https://us1a.app.anaplan.com'
+@description('ANAPLAN_AUTH_URL: legacy token service (basic, certificate). Empty: the region\'s (https://auth.anaplan.com without a region).')
+param anaplanAuthUrl string = ''
+
+@description('ANAPLAN_OAUTH_URL: Anaplan OAuth 2 service. Empty: the region\'s (https://us1a.app.anaplan.com without a region).')
+param anaplanOAuthUrl string = ''
 
 @description('ANAPLAN_POLL_SECONDS: Retry-After sent with each 202, i.e. how often Logic Apps polls a running task.')
 @minValue(1)
@@ -105,8 +132,8 @@ param exportStorageUrl string = ''
 @description('Set KEY_VAULT_URI, so the app reads its Anaplan credentials from the vault (and writes rotated refresh tokens there). False: the app reads them from app settings (additionalAppSettings).')
 param useKeyVault bool = true
 
-@description('ANAPLAN_CLOUDWORKS_URL: CloudWorks API base (regional hosts go here; /2/0 is appended).')
-param cloudWorksUrl string = 'https://api.cloudworks.anaplan.com'
+@description('ANAPLAN_CLOUDWORKS_URL: CloudWorks API base (/2/0 is appended). Empty: the region\'s (https://api.cloudworks.anaplan.com without a region).')
+param cloudWorksUrl string = ''
 
 @description('CLOUDWORKS_SAS_CONNECTIONS: comma-separated CloudWorks connection ids or names whose Azure Blob SAS the refresh-cloudworks-sas timer renews. Empty: none.')
 param cloudWorksSasConnections string = ''
@@ -258,13 +285,17 @@ module writableSecrets 'modules/writable-secrets.bicep' = {
   }
 }
 
+// Empty host settings are left out, so the app takes them from ANAPLAN_REGION (or the global hosts).
+var hostSettings = union(
+  empty(anaplanRegion) ? {} : { ANAPLAN_REGION: anaplanRegion },
+  empty(anaplanApiUrl) ? {} : { ANAPLAN_API_URL: anaplanApiUrl },
+  empty(anaplanAuthUrl) ? {} : { ANAPLAN_AUTH_URL: anaplanAuthUrl },
+  empty(anaplanOAuthUrl) ? {} : { ANAPLAN_OAUTH_URL: anaplanOAuthUrl },
+  empty(cloudWorksUrl) ? {} : { ANAPLAN_CLOUDWORKS_URL: cloudWorksUrl }
+)
 var baseSettings = {
   ANAPLAN_AUTH_METHOD: anaplanAuthMethod
-  ANAPLAN_API_URL: anaplanApiUrl
-  ANAPLAN_AUTH_URL: anaplanAuthUrl
-  ANAPLAN_OAUTH_URL: anaplanOAuthUrl
   ANAPLAN_POLL_SECONDS: string(anaplanPollSeconds)
-  ANAPLAN_CLOUDWORKS_URL: cloudWorksUrl
   CLOUDWORKS_SAS_CONNECTIONS: cloudWorksSasConnections
   CLOUDWORKS_SAS_DAYS: string(cloudWorksSasDays)
   CLOUDWORKS_SAS_SCHEDULE: cloudWorksSasSchedule
@@ -272,7 +303,7 @@ var baseSettings = {
 }
 var vaultSettings = useKeyVault ? { KEY_VAULT_URI: vault.outputs.uri } : {}
 var exportSettings = empty(exportStorageUrl) ? {} : { EXPORT_STORAGE_URL: exportStorageUrl }
-var anaplanSettings = union(baseSettings, vaultSettings, exportSettings, additionalAppSettings)
+var anaplanSettings = union(baseSettings, hostSettings, vaultSettings, exportSettings, additionalAppSettings)
 
 module app 'modules/functionapp.bicep' = {
   name: 'functionapp'

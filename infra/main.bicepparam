@@ -20,12 +20,14 @@ param maximumInstanceCount = 40
 
 // App settings (interface section 3).
 param anaplanAuthMethod = 'oauth'
-param anaplanApiUrl = readEnvironmentVariable('ANAPLAN_API_URL', 'https://api.anaplan.com')
-param anaplanAuthUrl = readEnvironmentVariable('ANAPLAN_AUTH_URL', 'https://auth.anaplan.com')
-param anaplanOAuthUrl = readEnvironmentVariable('ANAPLAN_OAUTH_URL', 'https://us1a.app.anaplan.com')
+// ANAPLAN_REGION sets every Anaplan host; an ANAPLAN_*_URL left empty takes the region's.
+param anaplanRegion = readEnvironmentVariable('ANAPLAN_REGION', '')
+param anaplanApiUrl = readEnvironmentVariable('ANAPLAN_API_URL', '')
+param anaplanAuthUrl = readEnvironmentVariable('ANAPLAN_AUTH_URL', '')
+param anaplanOAuthUrl = readEnvironmentVariable('ANAPLAN_OAUTH_URL', '')
 param anaplanPollSeconds = int(readEnvironmentVariable('ANAPLAN_POLL_SECONDS', '5'))
 param exportStorageUrl = readEnvironmentVariable('EXPORT_STORAGE_URL', '')
-param cloudWorksUrl = readEnvironmentVariable('ANAPLAN_CLOUDWORKS_URL', 'https://api.cloudworks.anaplan.com')
+param cloudWorksUrl = readEnvironmentVariable('ANAPLAN_CLOUDWORKS_URL', '')
 param cloudWorksSasConnections = readEnvironmentVariable('CLOUDWORKS_SAS_CONNECTIONS', '')
 param cloudWorksSasDays = int(readEnvironmentVariable('CLOUDWORKS_SAS_DAYS', '7'))
 param cloudWorksSasSchedule = readEnvironmentVariable('CLOUDWORKS_SAS_SCHEDULE', '0 0 3 * * *')

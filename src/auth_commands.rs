@@ -50,7 +50,8 @@ pub type CommandError = String;
 
 fn oauth_url() -> Result<Url, CommandError> {
     let get = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    crate::config::anaplan_url(&get, "ANAPLAN_OAUTH_URL", "https://us1a.app.anaplan.com").map_err(|e| e.to_string())
+    let region = crate::config::region_hosts(&get).map_err(|e| e.to_string())?;
+    crate::config::anaplan_url(&get, "ANAPLAN_OAUTH_URL", &region.oauth).map_err(|e| e.to_string())
 }
 
 fn vault() -> Result<Option<VaultSecrets>, CommandError> {

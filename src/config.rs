@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::anaplan::auth::SecretKind;
 use crate::anaplan::auth::legacy::certificate::sign_nonce;
+use crate::anaplan::regions::{self, RegionHosts};
 use crate::anaplan::token_file;
 use crate::secret::Secret;
 use crate::storage::{AllowedContainers, BlobAccount, StorageError};
@@ -211,7 +212,7 @@ pub struct CloudWorksSettings {
 
 impl CloudWorksSettings {
     fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let url = anaplan_url(get, "ANAPLAN_CLOUDWORKS_URL", "https://api.cloudworks.anaplan.com")?;
+        let url = anaplan_url(get, "ANAPLAN_CLOUDWORKS_URL", &region_hosts(get)?.cloudworks)?;
         let mut sas_connections: Vec<String> = Vec::new();
         for c in get("CLOUDWORKS_SAS_CONNECTIONS").unwrap_or_default().split(',').map(str::trim) {
             if !c.is_empty() && !sas_connections.iter().any(|x| x == c) {
@@ -245,11 +246,12 @@ impl Settings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
-        let api_url = anaplan_url(&get, "ANAPLAN_API_URL", "https://api.anaplan.com")?;
-        let auth_url = anaplan_url(&get, "ANAPLAN_AUTH_URL", "https://auth.anaplan.com")?;
-        let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", "https://us1a.app.anaplan.com")?;
+        let hosts = region_hosts(&get)?;
+        let api_url = anaplan_url(&get, "ANAPLAN_API_URL", &hosts.api)?;
+        let auth_url = anaplan_url(&get, "ANAPLAN_AUTH_URL", &hosts.auth)?;
+        let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", &hosts.oauth)?;
         let scim_url = anaplan_url(&get, "ANAPLAN_SCIM_URL", api_url.as_str())?;
-        let audit_url = anaplan_url(&get, "ANAPLAN_AUDIT_URL", "https://audit.anaplan.com")?;
+        let audit_url = anaplan_url(&get, "ANAPLAN_AUDIT_URL", &hosts.audit)?;
         let poll_seconds = ranged(&get, "ANAPLAN_POLL_SECONDS", 1..=3600, 5, "whole seconds", "")?;
         let forwarded_hosts = forwarded_hosts(get("FORWARDED_HOSTS"))?;
         let method =
@@ -367,6 +369,17 @@ fn storage_setting(default: &'static str) -> impl Fn(StorageError) -> ConfigErro
         StorageError::Setting { name, problem } => ConfigError { name, problem },
         other => ConfigError { name: default, problem: other.to_string() },
     }
+}
+
+/// The default Anaplan hosts: those of `ANAPLAN_REGION` when set, else the global ones (us1).
+pub(crate) fn region_hosts(get: &impl Fn(&str) -> Option<String>) -> Result<RegionHosts, ConfigError> {
+    let name = get("ANAPLAN_REGION").unwrap_or_else(|| "us1".to_owned());
+    regions::hosts(&name).ok_or_else(|| {
+        err(
+            "ANAPLAN_REGION",
+            format!("unknown Anaplan region {name:?}; expected one of {}", regions::names().join(", ")),
+        )
+    })
 }
 
 /// An Anaplan base URL: https, or http only to a loopback host (tests, local fakes).
@@ -567,6 +580,44 @@ mod tests {
         assert_eq!(settings(&p).unwrap_err().name, "ANAPLAN_AUDIT_URL");
         let p = [("ANAPLAN_AUTH_METHOD", "caller"), ("ANAPLAN_SCIM_URL", "http://127.0.0.1:9")];
         assert_eq!(settings(&p).unwrap().scim_url.as_str(), "http://127.0.0.1:9/");
+    }
+
+    #[test]
+    fn a_region_sets_every_host_and_each_url_still_overrides_its_own() {
+        let mut p = OAUTH.to_vec();
+        p.push(("ANAPLAN_REGION", "eu3"));
+        let s = settings(&p).unwrap();
+        assert_eq!(s.api_url.as_str(), "https://eu3.api.anaplan.com/");
+        assert_eq!(s.auth_url.as_str(), "https://eu3.auth.anaplan.com/");
+        assert_eq!(s.oauth_url.as_str(), "https://eu3.app.anaplan.com/");
+        assert_eq!(s.scim_url.as_str(), "https://eu3.api.anaplan.com/");
+        assert_eq!(s.cloudworks.url.as_str(), "https://eu3.api.anaplan.com/cloudworks/");
+        assert_eq!(s.audit_url.as_str(), "https://audit.anaplan.com/");
+
+        p.push(("ANAPLAN_OAUTH_URL", "https://oauth.example.com"));
+        p.push(("ANAPLAN_CLOUDWORKS_URL", "https://api.cloudworks.anaplan.com"));
+        let s = settings(&p).unwrap();
+        assert_eq!(s.oauth_url.as_str(), "https://oauth.example.com/");
+        assert_eq!(s.cloudworks.url.as_str(), "https://api.cloudworks.anaplan.com/");
+        assert_eq!(s.api_url.as_str(), "https://eu3.api.anaplan.com/", "the others keep the region's");
+
+        // No region: the global hosts, as before.
+        let s = settings(&OAUTH).unwrap();
+        assert_eq!(s.oauth_url.as_str(), "https://us1a.app.anaplan.com/");
+        assert_eq!(s.cloudworks.url.as_str(), "https://api.cloudworks.anaplan.com/");
+    }
+
+    #[test]
+    fn an_unknown_region_names_the_setting_and_the_known_ones() {
+        let mut p = OAUTH.to_vec();
+        p.push(("ANAPLAN_REGION", "mars1"));
+        let e = settings(&p).unwrap_err();
+        assert_eq!(e.name, "ANAPLAN_REGION");
+        assert!(
+            e.problem.contains("mars1") && e.problem.contains("eu3") && e.problem.contains("au1a"),
+            "{}",
+            e.problem
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod files;
 pub mod ids;
 pub mod model_data;
 pub mod names;
+pub mod regions;
 pub mod scim;
 pub mod scim_filter;
 pub mod tasks;
