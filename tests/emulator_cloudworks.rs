@@ -68,12 +68,23 @@ async fn runs_move_through_time_and_cancel_only_while_running() {
     let run = body["run"]["id"].as_str().unwrap().to_owned();
     assert!(run.len() == 32 && run.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     let (_, now) = cw.get(&format!("integrations/run/{run}")).await;
-    assert!(now["run"]["endDate"].is_null() && now["run"]["success"].is_null(), "{now}");
+    // As live CloudWorks: `success` is a plain false until the run ends, no `endDate` yet.
+    assert_eq!(now["run"]["success"], false, "{now}");
+    assert!(now["run"].get("endDate").is_none(), "{now}");
+    assert_eq!(now["run"]["message"], "Running", "{now}");
+    assert_eq!(now["run"]["integrationId"], INTEGRATION_PROCESS_ID);
     assert_eq!(cw.post(&format!("integrations/{INTEGRATION_PROCESS_ID}/run"), json!({})).await.0, 409);
     tokio::time::sleep(Duration::from_millis(800)).await;
     let (_, done) = cw.get(&format!("integrations/run/{run}")).await;
     assert_eq!(done["run"]["success"], true, "{done}");
-    assert!(done["run"]["endDate"].is_string());
+    assert_eq!(done["run"]["message"], "Success");
+    // ISO 8601 UTC with milliseconds, as the description records them.
+    for key in ["startDate", "endDate", "creationDate", "modificationDate"] {
+        let date = done["run"][key].as_str().unwrap();
+        assert!(date.len() == 24 && date.ends_with('Z') && date.as_bytes()[19] == b'.', "{key}: {date}");
+    }
+    let trace = done["run"]["traceId"].as_str().unwrap();
+    assert!(trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     let (status, body) = cw.post(&format!("integrations/{INTEGRATION_PROCESS_ID}/cancel"), json!({})).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(cw.get(&format!("integrations/runerror/{run}")).await.1["runs"], json!({}));
@@ -88,6 +99,9 @@ async fn runs_move_through_time_and_cancel_only_while_running() {
     assert_eq!(cw.post(&format!("integrationflows/{FLOW_NIGHTLY_ID}/cancel"), json!({})).await.0, 200);
     let (_, done) = cw.get(&format!("integrations/run/{run}")).await;
     assert_eq!(done["run"]["success"], false, "{done}");
+    assert!(done["run"]["endDate"].is_string(), "a cancelled run has ended: {done}");
+    assert_eq!(done["run"]["message"], "Cancelled", "{done}");
+    assert_eq!(done["run"]["flowGroupId"], FLOW_NIGHTLY_ID);
     assert_eq!(cw.fake.cloudworks_cancels(), 1);
 }
 

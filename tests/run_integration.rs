@@ -82,6 +82,23 @@ async fn a_failed_flow_reports_its_failed_step() {
 }
 
 #[tokio::test]
+async fn a_run_that_is_still_running_polls_as_running_never_as_failed() {
+    let fake = Emulator::start().await;
+    fake.set_cloudworks_run_time(Duration::from_secs(60));
+    let app = App::start_against(fake, |_| {}).await;
+    let resp = app.post("run-integration", &format!("integrationId={INTEGRATION_IMPORT_ID}"), &json!({})).await;
+    assert_eq!(resp.status(), 202);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    // CloudWorks says `success: false` (and no `endDate`) for a run that has not ended.
+    for _ in 0..2 {
+        let poll = app.http.get(&location).send().await.unwrap();
+        assert_eq!(poll.status(), 202);
+        let body: Value = poll.json().await.unwrap();
+        assert_eq!(body["taskState"], "RUNNING", "{body}");
+    }
+}
+
+#[tokio::test]
 async fn delete_on_the_location_cancels_and_polling_ends_in_409() {
     let fake = Emulator::start().await;
     fake.set_cloudworks_run_time(Duration::from_secs(60));

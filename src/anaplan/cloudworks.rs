@@ -53,13 +53,14 @@ impl Runnable {
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunState {
-    /// Not finished (no `endDate`, no `success` yet).
+    /// Not ended: no `endDate` yet (`success` is `false`, or absent, until then).
     Running,
-    /// Finished with `success: true`.
+    /// Ended with `success: true`.
     Succeeded,
-    /// Finished without success.
+    /// Ended without success.
     Failed,
-    /// Cancelled (finished without success, with a message that says so).
+    /// Ended without success with the message `Cancelled`, a value the description
+    /// documents for a run's `message`.
     Cancelled,
 }
 
@@ -90,30 +91,38 @@ pub struct Run {
     pub end_date: Option<String>,
 }
 
+/// The `message` CloudWorks documents for a cancelled run (`RunRecord.message` and
+/// `latestRun.message`: "Success", "Cancelled", "Process failed", ...).
+const CANCELLED: &str = "Cancelled";
+
 impl Run {
-    /// Reads `run` of `GET /integrations/run/{runId}`. Running = no `endDate` and no
-    /// `success`; CloudWorks has no cancelled state of its own (~): a run that ended
-    /// without success with a message mentioning cancellation counts as cancelled.
+    /// Reads `run` of `GET /integrations/run/{runId}` (the description's `RunStatus`).
+    ///
+    /// `success` is a plain boolean there, `false` until the run ends well, so it cannot
+    /// tell a running run from a failed one: only `endDate` says that a run ended. A run
+    /// without `endDate` is running whatever `success` says (`false`, `null` or absent),
+    /// except `success: true`, which only a run that ended well has. An ended run without
+    /// success is cancelled when its message is exactly `Cancelled` (documented), failed
+    /// otherwise. CloudWorks documents no status field of its own for a run.
     fn from_json(id: RunId, v: &Value) -> Run {
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let success = v.get("success").and_then(Value::as_bool);
+        let success = v.get("success").and_then(Value::as_bool) == Some(true);
         let end_date = match v.get("endDate") {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         };
         let message = text("message").filter(|m| !m.is_empty());
         let state = match (success, &end_date) {
-            (Some(true), _) => RunState::Succeeded,
-            (Some(false), _) | (None, Some(_)) => {
-                if message.as_deref().is_some_and(|m| m.to_ascii_lowercase().contains("cancel")) {
-                    RunState::Cancelled
-                } else {
-                    RunState::Failed
-                }
+            (true, _) => RunState::Succeeded,
+            (false, None) => RunState::Running,
+            (false, Some(_)) if message.as_deref().is_some_and(|m| m.trim().eq_ignore_ascii_case(CANCELLED)) => {
+                RunState::Cancelled
             }
-            (None, None) => RunState::Running,
+            (false, Some(_)) => RunState::Failed,
         };
+        // While it runs, CloudWorks' message only says so ("Running"); it is no outcome.
+        let message = if state == RunState::Running { None } else { message };
         Run { id, state, message, start_date: text("startDate"), end_date }
     }
 }
@@ -370,13 +379,32 @@ mod tests {
     }
 
     #[test]
-    fn run_states_read_both_ways() {
+    fn a_run_without_an_end_date_is_running_whatever_success_says() {
+        // Live CloudWorks: `success` is false until the run ends well.
+        let running = json!({"startDate": "2026-08-11T18:07:06.000Z", "success": false, "message": "Running"});
+        assert_eq!(run(running.clone()), RunState::Running);
+        let read = Run::from_json(RunId::parse("0123456789abcdef0123456789abcdef").unwrap(), &running);
+        assert_eq!(read.message, None, "a running run's message is no outcome");
+        // Tolerated: `success` null or absent, `endDate` null or empty.
         assert_eq!(run(json!({"endDate": null, "success": null})), RunState::Running);
+        assert_eq!(run(json!({"endDate": "", "success": false})), RunState::Running);
         assert_eq!(run(json!({})), RunState::Running);
-        assert_eq!(run(json!({"endDate": "x", "success": true})), RunState::Succeeded);
-        assert_eq!(run(json!({"endDate": "x", "success": false, "message": "failed"})), RunState::Failed);
-        assert_eq!(run(json!({"endDate": "x"})), RunState::Failed);
-        assert_eq!(run(json!({"success": false, "message": "Run Cancelled by user"})), RunState::Cancelled);
+    }
+
+    #[test]
+    fn only_an_end_date_ends_a_run() {
+        let ended = |success: Value, message: &str| {
+            run(json!({"endDate": "2026-08-11T18:07:51.000Z", "success": success, "message": message}))
+        };
+        assert_eq!(ended(json!(true), "Success"), RunState::Succeeded);
+        assert_eq!(ended(json!(false), "Process failed"), RunState::Failed);
+        assert_eq!(ended(json!(null), "Anaplan model was deleted"), RunState::Failed);
+        assert_eq!(run(json!({"endDate": "2026-08-11T18:07:51.000Z"})), RunState::Failed);
+        assert_eq!(ended(json!(false), "Cancelled"), RunState::Cancelled);
+        // Only the documented message counts, not any wording that mentions cancelling.
+        assert_eq!(ended(json!(false), "Run Cancelled by user"), RunState::Failed);
+        // `success: true` is only ever sent for a run that ended well.
+        assert_eq!(run(json!({"success": true, "message": "Success"})), RunState::Succeeded);
     }
 
     #[test]

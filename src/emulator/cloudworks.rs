@@ -7,7 +7,9 @@
 //!   `GET /integrations/{id}`, `GET /integrationflows/{id}`.
 //! - `POST /integrations/{id}/run`, `POST /integrationflows/{id}/run` (JSON body, `{}` or
 //!   an object) → `{"run":{"id"}}`; a second run while one is running is a 409.
-//! - `GET /integrations/run/{runId}`: `endDate` and `success` are null until the run ends.
+//! - `GET /integrations/run/{runId}` (the description's `RunStatus`): `success` is `false`
+//!   and `endDate` absent until the run ends (as live CloudWorks answers); `message` is
+//!   `Running`, then `Success`, `Process failed` or `Cancelled`; dates in milliseconds.
 //! - `GET /integrations/runerror/{runId}`: `{"runs":[...]}` for a failed run, `{"runs":{}}` else.
 //! - `GET /integrations/run/{runId}/process/import/{actionId}/dumps` (CSV) and
 //!   `GET /integrations/run/{runId}/dumps` (CSV; 404 for a run without errors).
@@ -42,8 +44,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The message of a cancelled run.
-pub const CANCELLED_MESSAGE: &str = "Integration run was cancelled";
+/// The message of a cancelled run (a value the description documents for `message`).
+pub const CANCELLED_MESSAGE: &str = "Cancelled";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -136,7 +138,6 @@ struct Run {
     /// The integration or flow.
     of: &'static str,
     flow: bool,
-    started: Instant,
     start_date: String,
     ends_at: Instant,
     fails: bool,
@@ -385,7 +386,6 @@ fn start_run(inner: &Inner, of: &'static str, flow: bool, fails: bool, path: &st
     let run = Run {
         of,
         flow,
-        started: now,
         start_date: iso_timestamp_now(),
         ends_at: now + cw.run_time,
         fails,
@@ -468,34 +468,57 @@ fn find_run(inner: &Inner, id: &str, path: &str) -> Result<Run, Response> {
     Ok(run.clone())
 }
 
+/// An emulator timestamp (nanoseconds) as CloudWorks writes run dates:
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`.
+fn run_date(iso: &str) -> String {
+    match iso.find('.') {
+        Some(dot) if iso.len() > dot + 4 => format!("{}Z", &iso[..dot + 4]),
+        _ => iso.to_owned(),
+    }
+}
+
+/// `GET /integrations/run/{runId}`: the description's `RunStatus`, with `success: false`
+/// and no `endDate` while the run runs.
 async fn run_status(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
     let run = match find_run(&inner, &id, uri.path()) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
     let message = match run.success() {
-        None => Value::Null,
-        Some(true) => json!("Integration run completed successfully"),
-        Some(false) if run.cancelled => json!(CANCELLED_MESSAGE),
-        Some(false) => json!("Integration run failed: 1 action failed"),
+        // What live CloudWorks shows (`latestRun.message`) while a run runs.
+        None => "Running",
+        Some(true) => "Success",
+        Some(false) if run.cancelled => CANCELLED_MESSAGE,
+        Some(false) => "Process failed",
     };
-    let mut body = json!({
-        "id": id,
-        "integrationId": if run.flow { Value::Null } else { json!(run.of) },
-        "flowGroupId": if run.flow { json!(run.of) } else { Value::Null },
-        "traceId": uuid::Uuid::new_v4().to_string(),
-        "creationDate": run.start_date,
-        "startDate": run.start_date,
-        "endDate": run.end_date,
-        "success": run.success(),
-        "message": message,
-        "executionErrorCode": if run.failed() { json!(39) } else { Value::Null },
-        "triggerSource": "manual",
-    });
-    if let Some(o) = body.as_object_mut() {
-        o.insert("elapsedMs".into(), json!(run.started.elapsed().as_millis() as u64));
+    let user = format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME);
+    let start = run_date(&run.start_date);
+    let end = run.end_date.as_deref().map(run_date);
+    let mut body = serde_json::Map::new();
+    body.insert("id".into(), json!(id));
+    // A flow's run names the flow in `flowGroupId`; which integration id live CloudWorks
+    // gives it is not documented, so the key is left out rather than sent as null.
+    if !run.flow {
+        body.insert("integrationId".into(), json!(run.of));
     }
-    ok(serde_json::Map::from_iter([("run".to_owned(), body)]))
+    body.insert("traceId".into(), json!(uuid::Uuid::new_v4().simple().to_string()));
+    body.insert("startDate".into(), json!(start));
+    if let Some(end) = &end {
+        body.insert("endDate".into(), json!(end));
+    }
+    body.insert("success".into(), json!(run.success() == Some(true)));
+    body.insert("message".into(), json!(message));
+    body.insert("creationDate".into(), json!(start));
+    body.insert("modificationDate".into(), json!(end.as_deref().unwrap_or(&start)));
+    body.insert("createdBy".into(), json!(user));
+    body.insert("modifiedBy".into(), json!(user));
+    body.insert("executionErrorCode".into(), if run.failed() { json!(39) } else { Value::Null });
+    body.insert("flowGroupId".into(), if run.flow { json!(run.of) } else { Value::Null });
+    body.insert("triggerSource".into(), json!("manual"));
+    let mut answer = serde_json::Map::from_iter([("run".to_owned(), Value::Object(body))]);
+    answer
+        .insert("meta".into(), json!({ "schema": "https://api.cloudworks.anaplan.com/1/0/integrations/objects/run" }));
+    ok(answer)
 }
 
 async fn run_errors(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
