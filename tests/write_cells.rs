@@ -203,3 +203,48 @@ async fn a_key_given_twice_anywhere_in_the_body_is_a_400_naming_it_and_writes_no
     assert_eq!(app.fake.cells_written(), 0);
     assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
 }
+
+/// One Comment cell (Products × Regions) as Anaplan's JSON, `text` as its value.
+fn comment_cell(text: &str) -> Value {
+    json!({"lineItemId": LINE_COMMENT_ID, "dimensions": [
+        {"dimensionId": DIM_PRODUCTS_ID, "itemId": WIDGET},
+        {"dimensionId": DIM_REGIONS_ID, "itemId": REGIONS_FIRST_ID},
+    ], "value": text})
+}
+
+const REGIONS_FIRST_ID: &str = "203000000001";
+
+#[tokio::test]
+async fn a_write_above_15_000_000_bytes_is_refused_even_under_15_mib() {
+    // Anaplan's limit is "15 MB"; the emulator takes the stricter reading.
+    let api = support::emulator_api::EmulatorApi::start().await;
+    let path = format!("models/{MODEL_REVENUE_ID}/modules/{MODULE_SALES_INPUT_ID}/data");
+    let cell = comment_cell(&"y".repeat(1_834));
+    let one = serde_json::to_vec(&cell).unwrap().len();
+    // 15,200,000 bytes or so: above 15,000,000, below 15 MiB (15,728,640).
+    let n = 15_200_000 / (one + 1);
+    let body = serde_json::to_vec(&Value::Array(vec![cell; n])).unwrap();
+    assert!(body.len() > 15_000_000 && body.len() < 15 * 1024 * 1024, "{}", body.len());
+    let (status, answer) =
+        api.send(api.req(reqwest::Method::POST, &path).header("content-type", "application/json").body(body)).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(api.fake.cells_written(), 0);
+}
+
+#[tokio::test]
+async fn batches_stay_under_15_000_000_bytes() {
+    let app = App::start().await;
+    // 30,000 cells of 512 bytes each in Anaplan's JSON: 15,360,000 bytes, under 15 MiB but
+    // over 15,000,000, so they need two batches.
+    let text = "z".repeat(512 - 1 - serde_json::to_vec(&comment_cell("")).unwrap().len());
+    let rows: Vec<Value> =
+        (0..30_000).map(|i| json!({"Products": PRODUCTS[i % 3], "Regions": REGIONS[i % 2], "Comment": text})).collect();
+    let resp = app.post("write-cells", &scope(), &json!({ "rows": rows })).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["cellsChanged"], 30_000, "{body}");
+    assert_eq!(body["batches"], 2, "{body}");
+    let writes = app.fake.cell_writes();
+    assert_eq!(writes.iter().sum::<usize>(), 30_000);
+    assert!(writes[0] <= 15_000_000 / 512, "{writes:?}");
+}

@@ -15,8 +15,9 @@ use super::ids::{LineItemId, ListId, ModelId, ModuleId, TaskId, WorkspaceId};
 
 /// Anaplan's limits of one module write: 100,000 cells or 15 MB, whichever is lower.
 pub const MAX_CELLS_PER_WRITE: usize = 100_000;
-/// The 15 MB of a module write's body.
-pub const MAX_WRITE_BYTES: usize = 15 * 1024 * 1024;
+/// The 15 MB of a module write's body, read as 15,000,000 bytes: Anaplan does not say
+/// whether its "MB" is 10^6 or 2^20 bytes, so batches stay under the smaller reading.
+pub const MAX_WRITE_BYTES: usize = 15_000_000;
 /// Items per list change call.
 pub const MAX_ITEMS_PER_CALL: usize = 100_000;
 

@@ -11,9 +11,10 @@
 //!   dimensions:[{dimensionId|dimensionName, itemId|itemName|itemCode}], value}]` →
 //!   `{numberOfCellsChanged, failures[{requestIndex, failureType, failureMessageDetails}]}`
 //!   (`failures` only when there are some). Refused whole with 400: no JSON Content-Type,
-//!   not a JSON array, more than 100,000 cells or a body above 15 MB. Per cell (a failure,
-//!   the other cells are written): unknown line item, dimensions that are not exactly the
-//!   line item's, unknown item, aggregate item, calculated line item, wrong value type.
+//!   not a JSON array, more than 100,000 cells or a body above 15 MB (15,000,000 bytes,
+//!   the stricter reading of Anaplan's unit). Per cell (a failure, the other cells are
+//!   written): unknown line item, dimensions that are not exactly the line item's, unknown
+//!   item, aggregate item, calculated line item, wrong value type.
 
 use super::Inner;
 use super::api::{find_model, paged};
@@ -31,7 +32,10 @@ use std::sync::Arc;
 
 /// Anaplan's limits of one module write.
 pub const MAX_CELLS_PER_WRITE: usize = 100_000;
-pub const MAX_WRITE_BYTES: usize = 15 * 1024 * 1024;
+/// Anaplan's "15 MB" at its stricter reading, 15,000,000 bytes (not 15 MiB): the unit is
+/// not documented, so the emulator refuses what the smaller reading would, and the client
+/// is tested against it.
+pub const MAX_WRITE_BYTES: usize = 15_000_000;
 
 /// A line item's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,7 +314,7 @@ async fn write_cells(
         return bad("Content-Type must be application/json");
     }
     if body.len() > MAX_WRITE_BYTES {
-        return bad("The request body exceeds the limit of 15 MB for this call");
+        return bad("The request body exceeds the limit of 15 MB (15,000,000 bytes) for this call");
     }
     let Ok(Value::Array(cells)) = serde_json::from_slice::<Value>(&body) else {
         return bad("Malformed JSON request body: expected an array of cells");

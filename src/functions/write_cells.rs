@@ -1,8 +1,9 @@
 //! `write-cells`: writes values into a module's cells, from tidy rows (dimension names and
 //! line item names as keys, the shape a SQL table or a `get-view-data` record list has) or
 //! from Anaplan's own cell list. The whole request is checked before the first write, then
-//! cells go to Anaplan in order, in batches of at most 100,000 cells and 15 MB; only one
-//! batch body is held at a time.
+//! cells go to Anaplan in order, in batches of at most 100,000 cells and 15 MB (read as
+//! 15,000,000 bytes, the smaller reading of Anaplan's unit); only one batch body is held
+//! at a time.
 
 use std::collections::HashMap;
 
