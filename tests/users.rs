@@ -293,3 +293,47 @@ async fn a_workspace_name_longer_than_any_anaplan_name_is_a_400() {
     assert!(p["detail"].as_str().unwrap().contains("workspaces[1] is 1025 characters long"), "{p}");
     assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
 }
+
+#[tokio::test]
+async fn scim_writes_go_as_application_scim_json() {
+    let app = App::start().await;
+    let joiner = json!({"userName": "media@example.com", "givenName": "Ada", "familyName": "Byron",
+        "workspaces": [WS_FPA_NAME]});
+    ok_json(app.post("users", "action=provision", &joiner).await).await;
+    let mover = json!({"userName": "media@example.com", "givenName": "Ada", "familyName": "Lovelace",
+        "workspaces": [WS_SALES_NAME]});
+    ok_json(app.post("users", "action=provision", &mover).await).await;
+    // A create and a PATCH, both as SCIM's media type (RFC 7644; the description's only one).
+    assert_eq!(app.fake.scim_write_media_types(), ["application/scim+json", "application/scim+json"]);
+}
+
+#[tokio::test]
+async fn the_emulator_takes_scim_json_and_plain_json_and_refuses_other_media_types() {
+    let fake = Emulator::start().await;
+    let token = support::emulator_api::access_token(&fake).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/scim/1/0/v2/Users", fake.base_url());
+    let user = |name: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "active": true,
+            "name": {"givenName": "A", "familyName": "B"}, "entitlements": []})
+    };
+    let post = |media: &'static str, body: Value| {
+        http.post(&url)
+            .header("authorization", format!("AnaplanAuthToken {token}"))
+            .header("content-type", media)
+            .body(body.to_string())
+            .send()
+    };
+    for media in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
+        let resp = post(media, user("refused@example.com")).await.unwrap();
+        assert_eq!(resp.status(), 400, "{media}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]), "{body}");
+        assert_eq!(body["status"], "400");
+    }
+    assert!(fake.scim_user_by_name("refused@example.com").is_none());
+    assert_eq!(post("application/scim+json", user("scim@example.com")).await.unwrap().status(), 201);
+    // Unverified whether live Anaplan refuses plain JSON: tolerated, and recorded as such.
+    assert_eq!(post("application/json; charset=utf-8", user("plain@example.com")).await.unwrap().status(), 201);
+    assert_eq!(fake.scim_write_media_types(), ["application/scim+json", "application/json"]);
+}

@@ -103,6 +103,8 @@ enum Body {
     Gzip(bytes::Bytes),
     /// JSON already serialised (a batch of cells or items, built once).
     JsonBytes(bytes::Bytes),
+    /// JSON sent under another media type (SCIM's `application/scim+json`).
+    JsonAs(serde_json::Value, &'static str),
 }
 
 impl ApiRequest {
@@ -152,6 +154,13 @@ impl ApiRequest {
     /// Sends a JSON body.
     pub fn json(mut self, body: serde_json::Value) -> Self {
         self.body = Some(Body::Json(body));
+        self
+    }
+
+    /// Sends a JSON body with `Content-Type: media` (a JSON media type such as SCIM's
+    /// `application/scim+json`) instead of `application/json`.
+    pub fn json_as(mut self, body: serde_json::Value, media: &'static str) -> Self {
+        self.body = Some(Body::JsonAs(body, media));
         self
     }
 
@@ -289,6 +298,7 @@ impl Client {
             match &req.body {
                 Some(Body::Json(v)) => builder = builder.header(CONTENT_TYPE, "application/json").body(v.to_string()),
                 Some(Body::JsonBytes(b)) => builder = builder.header(CONTENT_TYPE, "application/json").body(b.clone()),
+                Some(Body::JsonAs(v, media)) => builder = builder.header(CONTENT_TYPE, *media).body(v.to_string()),
                 Some(Body::Octets(b)) => {
                     builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone())
                 }

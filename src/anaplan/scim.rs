@@ -25,6 +25,9 @@ const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ALL_WORKSPACES: &str = "entitlements[type eq \"WORKSPACE\"]";
 /// SCIM answers `application/scim+json`; plain JSON is accepted too.
 const ACCEPT: &str = "application/scim+json, application/json";
+/// SCIM's media type (RFC 7644 §3.1), the one the description documents for every SCIM
+/// request body: POST, PUT and PATCH bodies go as this, never as `application/json`.
+const SCIM_JSON: &str = "application/scim+json";
 
 /// Where SCIM is and how to authenticate to it; built once and shared.
 #[derive(Clone, Debug)]
@@ -345,7 +348,7 @@ impl Scim {
         if let Some(e) = &want.external_id {
             body["externalId"] = json!(e);
         }
-        let req = ApiRequest::get(["Users"]).method(Method::POST).accept(ACCEPT).json(body);
+        let req = ApiRequest::get(["Users"]).method(Method::POST).accept(ACCEPT).json_as(body, SCIM_JSON);
         self.client.json(req).await.map_err(scim_error)
     }
 
@@ -355,7 +358,7 @@ impl Scim {
             "schemas": [PATCH_SCHEMA],
             "Operations": ops.iter().map(PatchOp::to_json).collect::<Vec<_>>(),
         });
-        let req = ApiRequest::get(["Users", id.as_str()]).method(Method::PATCH).accept(ACCEPT).json(body);
+        let req = ApiRequest::get(["Users", id.as_str()]).method(Method::PATCH).accept(ACCEPT).json_as(body, SCIM_JSON);
         let resp = self.client.send(req).await.map_err(scim_error)?;
         let status = resp.status().as_u16();
         let text =
