@@ -301,9 +301,11 @@ var baseSettings = {
   CLOUDWORKS_SAS_SCHEDULE: cloudWorksSasSchedule
   BLOB_CONTAINERS: join(blobContainerNames, ',')
 }
+// The timer grants a SAS only on the containers the identity has roles on.
+var sasContainerSettings = empty(cloudWorksContainerNames) ? {} : { CLOUDWORKS_SAS_CONTAINERS: join(cloudWorksContainerNames, ',') }
 var vaultSettings = useKeyVault ? { KEY_VAULT_URI: vault.outputs.uri } : {}
 var exportSettings = empty(exportStorageUrl) ? {} : { EXPORT_STORAGE_URL: exportStorageUrl }
-var anaplanSettings = union(baseSettings, hostSettings, vaultSettings, exportSettings, additionalAppSettings)
+var anaplanSettings = union(baseSettings, hostSettings, sasContainerSettings, vaultSettings, exportSettings, additionalAppSettings)
 
 module app 'modules/functionapp.bicep' = {
   name: 'functionapp'

@@ -199,6 +199,9 @@ fn ranged(
     }
 }
 
+/// The setting that names the containers `refresh-cloudworks-sas` may grant.
+pub const SAS_CONTAINERS: &str = "CLOUDWORKS_SAS_CONTAINERS";
+
 /// CloudWorks: where its API is, and what the `refresh-cloudworks-sas` timer renews.
 #[derive(Debug, Clone)]
 pub struct CloudWorksSettings {
@@ -208,6 +211,9 @@ pub struct CloudWorksSettings {
     pub sas_connections: Vec<String>,
     /// `CLOUDWORKS_SAS_DAYS` (1-7).
     pub sas_days: u32,
+    /// `CLOUDWORKS_SAS_CONTAINERS`: the containers the timer may grant CloudWorks; `None`
+    /// when unset, and then `BLOB_CONTAINERS` decides. Reserved containers never qualify.
+    pub sas_containers: Option<AllowedContainers>,
 }
 
 impl CloudWorksSettings {
@@ -231,7 +237,17 @@ impl CloudWorksSettings {
                 ),
             ));
         }
-        Ok(CloudWorksSettings { url, sas_connections, sas_days })
+        let sas_containers = match get(SAS_CONTAINERS) {
+            None => None,
+            Some(v) => {
+                let (allowed, _reserved) = AllowedContainers::from_setting(Some(&v)).map_err(|e| match e {
+                    StorageError::Setting { problem, .. } => err(SAS_CONTAINERS, problem),
+                    other => err(SAS_CONTAINERS, other.to_string()),
+                })?;
+                Some(allowed)
+            }
+        };
+        Ok(CloudWorksSettings { url, sas_connections, sas_days, sas_containers })
     }
 }
 

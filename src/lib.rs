@@ -20,7 +20,8 @@
 //! - [`emulator`]: a strict local Anaplan with a seeded demo tenant (`emulator`, `demo`,
 //!   and the project's own tests).
 //! - [`package`]: stages `dist/functionapp/` for `func start` and deployment.
-//! - [`secret`]: the type that keeps secrets out of logs.
+//! - [`secret`]: the type that keeps secrets out of logs; [`untrusted`]: outside text is
+//!   quoted, cut short, in problems and logs.
 //! - [`secrets`]: Anaplan credentials in Key Vault, and the blob lease that serialises
 //!   refresh-token rotation across instances.
 //! - [`storage`]: Azure Blob storage for exports, imports and state shared between
@@ -43,3 +44,4 @@ pub mod shutdown;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod untrusted;

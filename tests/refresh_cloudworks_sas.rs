@@ -22,12 +22,16 @@ async fn app_with(connections: &str, days: Option<&str>) -> App {
     App::start_against(fake, move |env| {
         env.push(("CLOUDWORKS_SAS_CONNECTIONS".into(), connections));
         env.push(("CLOUDWORKS_SAS_SCHEDULE".into(), "0 0 3 * * *".into()));
+        env.push(("CLOUDWORKS_SAS_CONTAINERS".into(), SAS_CONTAINERS.into()));
         if let Some(d) = days {
             env.push(("CLOUDWORKS_SAS_DAYS".into(), d));
         }
     })
     .await
 }
+
+/// The containers of the seeded connections, which the timer may grant.
+const SAS_CONTAINERS: &str = "cloudworks-sales,cloudworks-finance,partner-drop";
 
 fn sas_fields(sas: &str) -> HashMap<String, String> {
     url::form_urlencoded::parse(sas.as_bytes()).into_owned().collect()
@@ -111,6 +115,7 @@ async fn an_update_cloudworks_keeps_refusing_fails_the_invocation_without_the_sa
     let app = App::start_against(fake, |env| {
         env.push(("CLOUDWORKS_SAS_CONNECTIONS".into(), format!("{CONNECTION_FINANCE_NAME},{CONNECTION_SALES_NAME}")));
         env.push(("CLOUDWORKS_SAS_SCHEDULE".into(), "0 0 3 * * *".into()));
+        env.push(("CLOUDWORKS_SAS_CONTAINERS".into(), SAS_CONTAINERS.into()));
     })
     .await;
     let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
@@ -121,4 +126,37 @@ async fn an_update_cloudworks_keeps_refusing_fails_the_invocation_without_the_sa
     assert!(output.contains("CloudWorks refused the update"), "{output}");
     assert_no_sas_in(&output, &app);
     assert!(!run.body.contains("sig="), "no SAS in the invocation answer");
+}
+
+#[tokio::test]
+async fn the_timer_grants_only_allowed_containers_and_never_a_reserved_one() {
+    // The deployment package's container: a CloudWorks user pointed the connection at it.
+    let fake = Emulator::start().await;
+    fake.repoint_cloudworks_connection(CONNECTION_FINANCE_ID, "app-package-anaplan-1f2e");
+    let app = App::start_against(fake, |env| {
+        env.push(("CLOUDWORKS_SAS_CONNECTIONS".into(), format!("{CONNECTION_FINANCE_NAME},{CONNECTION_SALES_NAME}")));
+        env.push(("CLOUDWORKS_SAS_SCHEDULE".into(), "0 0 3 * * *".into()));
+        // Even listed, a reserved container is never granted.
+        env.push(("CLOUDWORKS_SAS_CONTAINERS".into(), "cloudworks-sales,app-package-anaplan-1f2e".into()));
+    })
+    .await;
+    let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
+    assert!(!run.succeeded && run.status == 500, "{run:?}");
+    assert_eq!(app.fake.cloudworks_connection(CONNECTION_FINANCE_ID).unwrap().updates, 0, "nothing written for it");
+    assert_eq!(app.fake.cloudworks_connection(CONNECTION_SALES_ID).unwrap().updates, 1, "the others still renewed");
+    let output = app.host.output();
+    assert!(output.contains("the deployment package") && output.contains("NOT renewed"), "{output}");
+
+    // Without its own setting the timer follows BLOB_CONTAINERS (the harness's test containers).
+    let fake = Emulator::start().await;
+    let app = App::start_against(fake, |env| {
+        env.push(("CLOUDWORKS_SAS_CONNECTIONS".into(), CONNECTION_SALES_ID.into()));
+        env.push(("CLOUDWORKS_SAS_SCHEDULE".into(), "0 0 3 * * *".into()));
+    })
+    .await;
+    let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
+    assert!(!run.succeeded, "{run:?}");
+    assert_eq!(app.fake.cloudworks_connection(CONNECTION_SALES_ID).unwrap().updates, 0);
+    let output = app.host.output();
+    assert!(output.contains("cloudworks-sales\\\" is not one BLOB_CONTAINERS allows"), "{output}");
 }

@@ -14,6 +14,14 @@ pub struct Filter(String);
 #[error("unsupported SCIM filter: {0}")]
 pub struct FilterError(pub String);
 
+/// Parentheses nest at most this deep. The parser is recursive, and a request must never
+/// be able to exhaust a thread's stack (that would end every request of the instance).
+pub const MAX_DEPTH: usize = 32;
+
+/// At most this many comparisons in one filter: far beyond any real filter, and it keeps
+/// the work one filter asks for small.
+pub const MAX_TERMS: usize = 200;
+
 /// The attributes Anaplan filters on.
 pub const ATTRIBUTES: [&str; 6] = ["userName", "active", "id", "externalId", "name.givenName", "name.familyName"];
 
@@ -24,7 +32,7 @@ impl Filter {
         if toks.is_empty() {
             return Err(FilterError("the filter is empty".into()));
         }
-        let mut p = Parser { toks: &toks, at: 0 };
+        let mut p = Parser { toks: &toks, at: 0, depth: 0, terms: 0 };
         p.or()?;
         if let Some(t) = toks.get(p.at) {
             return Err(FilterError(format!("unexpected {t}")));
@@ -144,6 +152,10 @@ fn tokens(text: &str) -> Result<Vec<Token>, FilterError> {
 struct Parser<'a> {
     toks: &'a [Token],
     at: usize,
+    /// Open parentheses around the current position.
+    depth: usize,
+    /// Comparisons read so far.
+    terms: usize,
 }
 
 impl Parser<'_> {
@@ -173,8 +185,13 @@ impl Parser<'_> {
         let err = |m: String| Err(FilterError(m));
         match self.toks.get(self.at) {
             Some(Token::Open) => {
+                if self.depth == MAX_DEPTH {
+                    return err(format!("parentheses nest more than {MAX_DEPTH} deep"));
+                }
                 self.at += 1;
+                self.depth += 1;
                 self.or()?;
+                self.depth -= 1;
                 if self.toks.get(self.at) != Some(&Token::Close) {
                     return err("a \"(\" is not closed".into());
                 }
@@ -183,6 +200,10 @@ impl Parser<'_> {
             }
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("not") => err("not is not supported by Anaplan".into()),
             Some(Token::Word(w)) => {
+                self.terms += 1;
+                if self.terms > MAX_TERMS {
+                    return err(format!("more than {MAX_TERMS} comparisons"));
+                }
                 let Some(attr) = ATTRIBUTES.iter().find(|a| a.eq_ignore_ascii_case(w)) else {
                     return err(format!("Anaplan filters on {} only, not on {w:?}", ATTRIBUTES.join(", ")));
                 };
@@ -241,6 +262,21 @@ mod tests {
             let e = Filter::parse(bad).unwrap_err();
             assert!(e.to_string().contains(why), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn deep_or_long_filters_are_refused_not_a_stack_overflow() {
+        let nested = |n: usize| format!("{}active pr{}", "(".repeat(n), ")".repeat(n));
+        assert!(Filter::parse(&nested(MAX_DEPTH)).is_ok());
+        let e = Filter::parse(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert!(e.to_string().contains("nest more than"), "{e}");
+        // Far deeper than any stack holds: refused at the limit, never recursed into.
+        assert!(Filter::parse(&nested(1_000_000)).is_err());
+
+        let chain = |n: usize| vec!["active pr"; n].join(" and ");
+        assert!(Filter::parse(&chain(MAX_TERMS)).is_ok());
+        let e = Filter::parse(&chain(MAX_TERMS + 1)).unwrap_err();
+        assert!(e.to_string().contains("comparisons"), "{e}");
     }
 
     #[test]

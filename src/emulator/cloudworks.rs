@@ -253,6 +253,13 @@ impl Emulator {
     pub fn fail_cloudworks_connection_updates(&self, id: &str, n: u32) {
         self.inner.state().cloudworks.fail_updates.insert(id.to_owned(), n);
     }
+
+    /// Points connection `id` at another container, as a CloudWorks user editing it would.
+    pub fn repoint_cloudworks_connection(&self, id: &str, container: &str) {
+        if let Some(c) = self.inner.state().cloudworks.connections.get_mut(id) {
+            c.container = container.to_owned();
+        }
+    }
 }
 
 /// CloudWorks' routes.

@@ -90,7 +90,7 @@ pub fn parse(text: &str) -> Result<Filter, String> {
     if toks.is_empty() {
         return Err("empty filter".into());
     }
-    let mut p = Parser { toks, at: 0 };
+    let mut p = Parser { toks, at: 0, depth: 0, terms: 0 };
     let f = p.or()?;
     if p.at != p.toks.len() {
         return Err(format!("unexpected {:?}", p.toks[p.at]));
@@ -98,9 +98,17 @@ pub fn parse(text: &str) -> Result<Filter, String> {
     Ok(f)
 }
 
+/// Nesting and length bounds, so no filter can exhaust the stack: the parser recurses on
+/// parentheses, and `and`/`or` chains build a tree that matching and dropping walk
+/// recursively. Anaplan documents no bound; these are far beyond any real filter.
+const MAX_DEPTH: usize = 32;
+const MAX_TERMS: usize = 200;
+
 struct Parser {
     toks: Vec<Token>,
     at: usize,
+    depth: usize,
+    terms: usize,
 }
 
 impl Parser {
@@ -129,8 +137,13 @@ impl Parser {
     fn atom(&mut self) -> Result<Filter, String> {
         match self.toks.get(self.at).cloned() {
             Some(Token::Open) => {
+                if self.depth == MAX_DEPTH {
+                    return Err("parentheses nest too deep".into());
+                }
                 self.at += 1;
+                self.depth += 1;
                 let f = self.or()?;
+                self.depth -= 1;
                 if self.toks.get(self.at) != Some(&Token::Close) {
                     return Err("missing )".into());
                 }
@@ -139,6 +152,10 @@ impl Parser {
             }
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("not") => Err("not is not supported".into()),
             Some(Token::Word(w)) => {
+                self.terms += 1;
+                if self.terms > MAX_TERMS {
+                    return Err("too many comparisons".into());
+                }
                 let attr = ATTRIBUTES
                     .iter()
                     .copied()
@@ -259,5 +276,16 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn deep_or_long_filters_are_refused_before_they_can_overflow_the_stack() {
+        let nested = |n: usize| format!("{}active pr{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        assert!(parse(&nested(MAX_DEPTH + 1)).is_err());
+        assert!(parse(&nested(1_000_000)).is_err());
+        let chain = |n: usize| vec!["active pr"; n].join(" or ");
+        assert!(parse(&chain(MAX_TERMS)).is_ok());
+        assert!(parse(&chain(MAX_TERMS + 1)).is_err());
     }
 }

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use super::declare::{Function, Trigger};
 use crate::anaplan::catalog::{Named, pick};
 use crate::anaplan::cloudworks::{self, BlobConnection};
+use crate::config::SAS_CONTAINERS;
 use crate::http::{AppState, Call, Problem};
+use crate::storage::containers::reserved;
 use crate::storage::grant::cloudworks_grant;
 
 /// `refresh-cloudworks-sas`.
@@ -95,6 +97,7 @@ async fn renew(state: &AppState, all: &[BlobConnection], wanted: &str, days: u32
         }
     };
     let label = format!("connection {:?} ({})", conn.name, conn.id.as_str());
+    grantable(state, &conn.container).map_err(|why| format!("{label}: NOT renewed: {why}"))?;
     let Some(app) = state.app_storage.as_deref() else {
         return Err(format!("{label}: NOT renewed: no storage account to sign with (set AzureWebJobsStorage)"));
     };
@@ -108,6 +111,27 @@ async fn renew(state: &AppState, all: &[BlobConnection], wanted: &str, days: u32
         "{label}: renewed with a {} for {}/{} (read, write, list), valid until {}",
         grant.kind, conn.storage_account, conn.container, grant.expires
     ))
+}
+
+/// Whether the timer may grant CloudWorks `container`: a SAS is signed with the app's own
+/// storage credentials, so a connection (which anyone with CloudWorks rights can point at
+/// any container) must not turn the timer into a key to the host's, the deployment's or
+/// the app's state containers, nor to any container the admin did not list.
+fn grantable(state: &AppState, container: &str) -> Result<(), String> {
+    let (allowed, setting) = match &state.cloudworks_settings.sas_containers {
+        Some(own) => (own, SAS_CONTAINERS),
+        None => (state.blob_containers.as_ref(), crate::storage::containers::SETTING),
+    };
+    let shown = crate::untrusted::quote(container);
+    if let Some(why) = reserved(container) {
+        return Err(format!("its container {shown} holds {why}; no SAS is ever granted for it"));
+    }
+    allowed.check(container).map_err(|_| {
+        format!(
+            "its container {shown} is not one {setting} allows ({}); an admin can add it there",
+            allowed.names().join(", ")
+        )
+    })
 }
 
 fn closest(e: &crate::anaplan::AnaplanError) -> String {
