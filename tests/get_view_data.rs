@@ -276,6 +276,11 @@ async fn anaplan_refusals_keep_their_meaning() {
             .await;
     assert_eq!(body["anaplan"]["status"], 400);
     assert!(body["anaplan"]["message"].as_str().unwrap().contains("Invalid page selector"), "{body}");
+    // With pages, Anaplan's 400 may also mean a view above 1,000,000 cells (its wording is
+    // not documented): both are named, and no large read is tried.
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("page axis") && detail.contains("1,000,000"), "{body}");
+    assert_eq!(app.fake.read_requests_created(), 0);
     // An id that does not exist: 404.
     let body = problem(app.get("get-view-data", &ids("102999999999")).await, 404).await;
     assert_eq!(body["anaplan"]["status"], 404);

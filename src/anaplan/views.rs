@@ -40,14 +40,17 @@ struct MetadataBody {
     pages: Vec<Named>,
 }
 
-/// The outcome of a direct read: the data, or Anaplan's refusal because the view is above
-/// the direct-read cell limit.
+/// The outcome of a direct read: the data, or Anaplan's 400.
 #[derive(Debug)]
 pub enum DirectRead<T> {
     /// The data.
     Data(T),
-    /// The view has too many cells for a direct read; Anaplan's message.
-    TooLarge(String),
+    /// Anaplan refused the read with a 400; its message, which is passed on but never
+    /// read. The description documents two 400s for this call: a view above 1,000,000
+    /// cells, and a page selector that is not on the view's page axis. Without page
+    /// selectors only the first can apply, so the caller falls back to a large read
+    /// whatever the wording; with page selectors the two cannot be told apart.
+    Refused(String),
 }
 
 /// What a large read produced.
@@ -100,7 +103,7 @@ impl Client {
         pages: &PageSelection,
     ) -> Result<DirectRead<String>, AnaplanError> {
         let req = data_request(model, view, pages).query("format", "v1").accept("application/json");
-        too_large_or(self.text(req).await)
+        refused_or(self.text(req).await)
     }
 
     /// The view's cells as Anaplan's CSV grid.
@@ -110,7 +113,7 @@ impl Client {
         view: &ViewId,
         pages: &PageSelection,
     ) -> Result<DirectRead<String>, AnaplanError> {
-        too_large_or(self.text(data_request(model, view, pages).accept("text/csv")).await)
+        refused_or(self.text(data_request(model, view, pages).accept("text/csv")).await)
     }
 
     /// Reads a whole view through a large read request (CSV, `GRID_ALL_PAGES`), page by
@@ -212,14 +215,12 @@ fn data_request(model: &ModelId, view: &ViewId, pages: &PageSelection) -> ApiReq
     if pages.is_empty() { req } else { req.query("pages", pages.to_query()) }
 }
 
-/// Anaplan refuses direct reads of views above 1,000,000 cells with a 400 that speaks of
-/// cells (the exact wording is not documented, so only the word is relied on).
-fn too_large_or<T>(r: Result<T, AnaplanError>) -> Result<DirectRead<T>, AnaplanError> {
+/// A 400 to a direct read is [`DirectRead::Refused`]; its wording is not documented, so it
+/// is not looked at.
+fn refused_or<T>(r: Result<T, AnaplanError>) -> Result<DirectRead<T>, AnaplanError> {
     match r {
         Ok(v) => Ok(DirectRead::Data(v)),
-        Err(AnaplanError::Api { status: 400, message, .. }) if message.to_lowercase().contains("cells") => {
-            Ok(DirectRead::TooLarge(message))
-        }
+        Err(AnaplanError::Api { status: 400, message, .. }) => Ok(DirectRead::Refused(message)),
         Err(e) => Err(e),
     }
 }

@@ -91,10 +91,10 @@ pub async fn data(
     let limit = inner.cfg.direct_read_cell_limit;
     if cells > limit {
         let message = format!(
-            "The view contains {} cells, which exceeds the limit of {} cells for this call. \
-             Use a large read request.",
-            thousands(cells),
-            thousands(limit)
+            // Anaplan does not document this message's wording; the client must not need it.
+            "Request exceeds the limit of {} for this call ({} requested). Use a large read request.",
+            thousands(limit),
+            thousands(cells)
         );
         return api_error(StatusCode::BAD_REQUEST, &message, path);
     }
