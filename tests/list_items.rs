@@ -29,10 +29,20 @@ async fn every_item_comes_with_code_parent_properties_and_subsets() {
     let resp = app.get("list-items", &format!("{}&format=csv", scope())).await;
     assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
     let text = resp.text().await.unwrap();
-    assert!(
-        text.starts_with("id,name,code,parent,Owner\n209000000001,Finance Ops,CC100,All Cost Centres,Ada\n"),
-        "{text}"
+    // Anaplan's own CSV, every column it gives: parentId, listId, listName, subsets, properties.
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,name,code,parent,parentId,listId,listName,Active,Owner"), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some("209000000001,Finance Ops,CC100,All Cost Centres,209000000000,101000000050,Cost Centres,true,Ada")
     );
+    assert_eq!(lines.count(), COST_CENTRES.len() - 1);
+    // Asked of Anaplan as CSV (one items read, with includeAll), not rebuilt from JSON.
+    let items_path =
+        format!("/2/0/workspaces/{WS_FPA_ID}/models/{MODEL_REVENUE_ID}/lists/{LIST_COST_CENTRES_ID}/items");
+    let reads: Vec<String> =
+        app.fake.requests().into_iter().filter(|r| r.path == items_path).map(|r| r.query).collect();
+    assert_eq!(reads, ["includeAll=true", "includeAll=true"], "one JSON read, one CSV read");
 
     let by_id = app
         .get("list-items", &format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId={LIST_COST_CENTRES_ID}"))
@@ -65,6 +75,16 @@ async fn a_list_above_a_million_items_is_read_through_a_large_read_deleted_after
     assert_eq!(lines.clone().count(), TRANSACTIONS_COUNT);
     assert_eq!(lines.next(), Some("250000000001,T0000001,T0000001,"));
     assert_eq!(app.fake.list_reads(), (0, 1), "created once and deleted");
+    // Decided from the list's itemCount: no direct read was tried (the emulator's refusal
+    // of one is worded unlike anything the client could look for).
+    let list_path = format!("/2/0/models/{MODEL_REVENUE_ID}/lists/{LIST_TRANSACTIONS_ID}");
+    let requests = app.fake.requests();
+    assert!(requests.iter().any(|r| r.method == "GET" && r.path == list_path), "the metadata was read");
+    assert!(
+        !requests.iter().any(|r| r.path.ends_with(&format!("/lists/{LIST_TRANSACTIONS_ID}/items"))),
+        "no direct read"
+    );
+
     let pages = app
         .fake
         .requests()
@@ -215,4 +235,34 @@ async fn a_key_given_twice_in_an_item_is_a_400_naming_it_and_changes_nothing() {
     assert!(app.fake.list_changes().is_empty(), "nothing was sent");
     assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID).len(), COST_CENTRES.len());
     assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
+}
+
+#[tokio::test]
+async fn the_emulator_answers_list_items_as_csv_for_text_csv_and_refuses_what_it_does_not_serve() {
+    let api = support::emulator_api::EmulatorApi::start().await;
+    let path = format!("workspaces/{WS_FPA_ID}/models/{MODEL_REVENUE_ID}/lists/{LIST_COST_CENTRES_ID}/items");
+    let get = |query: &str, accept: &'static str| {
+        api.req(reqwest::Method::GET, &format!("{path}{query}")).header("accept", accept).send()
+    };
+    // Without includeAll: the default fields only.
+    let resp = get("", "text/csv").await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/csv");
+    let text = resp.text().await.unwrap();
+    assert_eq!(text.lines().next(), Some("id,name,code,parent,parentId,listId,listName"), "{text}");
+    assert_eq!(text.lines().count(), 1 + COST_CENTRES.len());
+    // With includeAll: subsets, then properties.
+    let text = get("?includeAll=true", "text/csv").await.unwrap().text().await.unwrap();
+    assert_eq!(text.lines().next(), Some("id,name,code,parent,parentId,listId,listName,Active,Owner"), "{text}");
+    // JSON for application/json or */*; 406 in Anaplan's shape for what it does not serve.
+    for accept in ["application/json", "*/*"] {
+        let resp = get("", accept).await.unwrap();
+        assert_eq!(resp.status(), 200, "{accept}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["listItems"].as_array().unwrap().len(), COST_CENTRES.len(), "{accept}");
+    }
+    let resp = get("", "application/xml").await.unwrap();
+    assert_eq!(resp.status(), 406);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"]["code"], 406, "{body}");
 }

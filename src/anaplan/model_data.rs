@@ -1,5 +1,7 @@
 //! The transactional API: module metadata (line items, their dimensions, dimension items),
-//! module cell writes, and list items (reads, large list reads, add, update, delete).
+//! module cell writes, and list items (reads as JSON or Anaplan's CSV, large list reads,
+//! add, update, delete). Whether a list is read directly or through a large list read is
+//! decided from its `itemCount`, never from the wording of an error.
 //! Callers build and batch the bodies; this module sends one batch per call.
 
 use std::time::Duration;
@@ -20,6 +22,9 @@ pub const MAX_CELLS_PER_WRITE: usize = 100_000;
 pub const MAX_WRITE_BYTES: usize = 15_000_000;
 /// Items per list change call.
 pub const MAX_ITEMS_PER_CALL: usize = 100_000;
+/// Anaplan's limit of a direct list item read: lists with more items are read through a
+/// large list read request.
+pub const DIRECT_READ_ITEMS: u64 = 1_000_000;
 
 fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Value::deserialize(d)? {
@@ -133,13 +138,24 @@ pub enum ItemAction {
     Delete,
 }
 
-/// A direct list read, or Anaplan's refusal because the list is above the direct-read limit.
+/// A direct list read, or why the list must be read through a large list read request.
 #[derive(Debug)]
-pub enum ListRead {
-    /// The items, as Anaplan sent them (`listItems`).
-    Items(Vec<Value>),
-    /// The list has too many items; Anaplan's message.
-    TooLarge(String),
+pub enum ListRead<T> {
+    /// The direct read's answer.
+    Direct(T),
+    /// Too many items for a direct read.
+    Large(TooLarge),
+}
+
+/// Why a list is read through a large list read request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TooLarge {
+    /// The list's metadata gives an `itemCount` above [`DIRECT_READ_ITEMS`]: no direct read
+    /// was tried.
+    ItemCount(u64),
+    /// The metadata gave no `itemCount` and Anaplan answered the direct read with a 400
+    /// (its message; the wording is not documented and not looked at).
+    Refused(String),
 }
 
 #[derive(Deserialize)]
@@ -159,6 +175,13 @@ struct ListReadRequest {
 
 fn list_path(ws: &WorkspaceId, model: &ModelId, list: &ListId) -> Vec<String> {
     ["workspaces", ws.as_str(), "models", model.as_str(), "lists", list.as_str()].map(str::to_owned).to_vec()
+}
+
+/// `GET …/lists/{l}/items?includeAll=true`.
+fn items_request(ws: &WorkspaceId, model: &ModelId, list: &ListId) -> ApiRequest {
+    let mut path = list_path(ws, model, list);
+    path.push("items".into());
+    ApiRequest::get(path).query("includeAll", "true")
 }
 
 impl Client {
@@ -211,20 +234,65 @@ impl Client {
         self.json(req).await
     }
 
-    /// Every item of a list with its properties and subsets (`includeAll=true`).
-    pub async fn list_items(&self, ws: &WorkspaceId, model: &ModelId, list: &ListId) -> Result<ListRead, AnaplanError> {
-        let mut path = list_path(ws, model, list);
-        path.push("items".into());
-        match self.json::<Value>(ApiRequest::get(path).query("includeAll", "true")).await {
-            Ok(mut body) => match body.get_mut("listItems").map(Value::take) {
-                Some(Value::Array(items)) => Ok(ListRead::Items(items)),
+    /// A list's `itemCount`, from its metadata (`GET /models/{m}/lists/{l}`); `None` when
+    /// the metadata does not give it as a whole number.
+    pub async fn list_item_count(&self, model: &ModelId, list: &ListId) -> Result<Option<u64>, AnaplanError> {
+        let body: Value = self.json(ApiRequest::get(["models", model.as_str(), "lists", list.as_str()])).await?;
+        Ok(body.pointer("/metadata/itemCount").and_then(Value::as_u64))
+    }
+
+    /// Every item of a list with its properties and subsets (`includeAll=true`), as JSON
+    /// (`listItems`), or why it must be read through a large list read ([`ListRead`]).
+    pub async fn list_items(
+        &self,
+        ws: &WorkspaceId,
+        model: &ModelId,
+        list: &ListId,
+    ) -> Result<ListRead<Vec<Value>>, AnaplanError> {
+        let req = items_request(ws, model, list);
+        self.direct_list_read(model, list, async {
+            let mut body: Value = self.json(req).await?;
+            match body.get_mut("listItems").map(Value::take) {
+                Some(Value::Array(items)) => Ok(items),
                 Some(other) => Err(AnaplanError::Protocol(format!("listItems is not an array: {other}"))),
-                None => Ok(ListRead::Items(Vec::new())),
-            },
-            // Anaplan refuses lists above 1,000,000 items with a 400 that speaks of items
-            // (the wording is not documented, so only the word is relied on).
-            Err(AnaplanError::Api { status: 400, message, .. }) if message.to_lowercase().contains("item") => {
-                Ok(ListRead::TooLarge(message))
+                // An empty list omits the key.
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    /// Every item of a list as Anaplan's own CSV (`Accept: text/csv`, `includeAll=true`:
+    /// the default columns, then subsets and properties), unchanged; or why it must be
+    /// read through a large list read ([`ListRead`]).
+    pub async fn list_items_csv(
+        &self,
+        ws: &WorkspaceId,
+        model: &ModelId,
+        list: &ListId,
+    ) -> Result<ListRead<String>, AnaplanError> {
+        let req = items_request(ws, model, list).accept("text/csv");
+        self.direct_list_read(model, list, self.text(req)).await
+    }
+
+    /// Decides from documented facts whether a direct read can serve `list`: its
+    /// `itemCount` against [`DIRECT_READ_ITEMS`]. Only when the metadata lacks the count is
+    /// the direct read tried blind, and a 400 to it (the description gives no other 400 for
+    /// this call) taken to mean the list is too large, whatever its wording.
+    async fn direct_list_read<T>(
+        &self,
+        model: &ModelId,
+        list: &ListId,
+        read: impl Future<Output = Result<T, AnaplanError>>,
+    ) -> Result<ListRead<T>, AnaplanError> {
+        let count = self.list_item_count(model, list).await?;
+        if let Some(n) = count.filter(|n| *n > DIRECT_READ_ITEMS) {
+            return Ok(ListRead::Large(TooLarge::ItemCount(n)));
+        }
+        match read.await {
+            Ok(v) => Ok(ListRead::Direct(v)),
+            Err(AnaplanError::Api { status: 400, message, .. }) if count.is_none() => {
+                Ok(ListRead::Large(TooLarge::Refused(message)))
             }
             Err(e) => Err(e),
         }
@@ -318,5 +386,114 @@ impl Client {
             ItemAction::Update => ApiRequest::get(path).method(Method::PUT),
         };
         self.json(req.json_bytes(batch)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Which way a list is read, against a minimal stand-in for Anaplan whose list
+    //! metadata may lack `itemCount` and whose direct read may refuse with any wording.
+
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::{Request, State};
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use serde_json::json;
+
+    use super::*;
+    use crate::anaplan::auth::Credentials;
+    use crate::anaplan::client::RetryPolicy;
+    use crate::secret::Secret;
+
+    const WS: &str = "8a81b09d599f3c6e0159f605560c2630";
+    const MODEL: &str = "75A40874E6B64FA3AE0743278996850F";
+    const LIST: &str = "101000000007";
+    const READ: &str = "0123456789ABCDEF0123456789ABCDEF";
+
+    /// The stand-in: what its metadata says, whether a direct read is refused, and every
+    /// request it saw (`METHOD path`).
+    struct Fake {
+        item_count: Option<Value>,
+        refuse: bool,
+        seen: Mutex<Vec<String>>,
+    }
+
+    async fn answer(State(fake): State<Arc<Fake>>, req: Request) -> Response {
+        let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
+        fake.seen.lock().unwrap().push(format!("{method} {path}"));
+        let list = format!("/2/0/workspaces/{WS}/models/{MODEL}/lists/{LIST}");
+        let ok = |v: Value| (StatusCode::OK, axum::Json(v)).into_response();
+        match (method.as_str(), path.as_str()) {
+            ("GET", p) if p == format!("/2/0/models/{MODEL}/lists/{LIST}") => {
+                let mut metadata = json!({"id": LIST, "name": "Accounts"});
+                if let Some(n) = &fake.item_count {
+                    metadata["itemCount"] = n.clone();
+                }
+                ok(json!({ "metadata": metadata }))
+            }
+            ("GET", p) if p == format!("{list}/items") && fake.refuse => {
+                let body = json!({"status": {"code": 400, "message": "Something went wrong"}});
+                (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+            }
+            ("GET", p) if p == format!("{list}/items") => ok(json!({"listItems": [{"id": "1", "name": "a"}]})),
+            ("POST", p) if p == format!("{list}/readRequests") => ok(json!({"listReadRequest": {
+                "requestId": READ, "requestState": "COMPLETE", "availablePages": 1, "successful": true}})),
+            ("GET", p) if p == format!("{list}/readRequests/{READ}/pages/0") => "id,name\n1,a\n".into_response(),
+            ("DELETE", p) if p == format!("{list}/readRequests/{READ}") => ok(json!({})),
+            _ => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+
+    /// Reads the list as JSON the way `list-items` does; returns how, and the requests.
+    async fn read_with(item_count: Option<Value>, refuse: bool) -> (Result<ListRead<Vec<Value>>, String>, Vec<String>) {
+        let fake = Arc::new(Fake { item_count, refuse, seen: Mutex::new(Vec::new()) });
+        let app = Router::new().fallback(answer).with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client =
+            Client::new(reqwest::Client::new(), &url, Credentials::Caller(Secret::new("t")), RetryPolicy::default());
+        let (ws, model, list) =
+            (WorkspaceId::parse(WS).unwrap(), ModelId::parse(MODEL).unwrap(), ListId::parse(LIST).unwrap());
+        let read = client.list_items(&ws, &model, &list).await.map_err(|e| e.to_string());
+        let seen = fake.seen.lock().unwrap().clone();
+        (read, seen)
+    }
+
+    fn direct_reads(seen: &[String]) -> usize {
+        seen.iter().filter(|r| r.starts_with("GET ") && r.ends_with("/items")).count()
+    }
+
+    #[tokio::test]
+    async fn an_item_count_above_the_limit_skips_the_direct_read() {
+        let (read, seen) = read_with(Some(json!(1_000_001)), false).await;
+        assert!(matches!(read, Ok(ListRead::Large(TooLarge::ItemCount(1_000_001)))), "{read:?}");
+        assert_eq!(direct_reads(&seen), 0, "{seen:?}");
+    }
+
+    #[tokio::test]
+    async fn a_400_without_an_item_count_falls_back_whatever_its_wording() {
+        // No itemCount: the direct read is tried, and its 400 (in words Anaplan does not
+        // document) means a large read.
+        let (read, seen) = read_with(None, true).await;
+        match read {
+            Ok(ListRead::Large(TooLarge::Refused(message))) => assert_eq!(message, "Something went wrong"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(direct_reads(&seen), 1, "{seen:?}");
+        // An itemCount that is not a whole number is no fact either.
+        let (read, _) = read_with(Some(json!("many")), true).await;
+        assert!(matches!(read, Ok(ListRead::Large(TooLarge::Refused(_)))), "{read:?}");
+    }
+
+    #[tokio::test]
+    async fn a_400_to_a_list_within_the_limit_is_an_error_not_a_large_read() {
+        let (read, seen) = read_with(Some(json!(5)), true).await;
+        assert!(read.as_ref().is_err_and(|e| e.contains("400")), "{read:?}");
+        assert!(!seen.iter().any(|r| r.contains("readRequests")), "{seen:?}");
+        let (read, _) = read_with(Some(json!(1_000_000)), false).await;
+        assert!(matches!(read, Ok(ListRead::Direct(ref items)) if items.len() == 1), "{read:?}");
     }
 }

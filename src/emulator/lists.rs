@@ -5,8 +5,9 @@
 //!   `metadata{id,name,properties[],subsets[],itemCount,…}`.
 //! - `GET /2/0/workspaces/{ws}/models/{m}/lists/{l}/items[?includeAll=true]` → `listItems`
 //!   (`id,name,code,parent,parentId,listId,listName,subsets{},properties{}` with
-//!   includeAll; `id,name,code` without). Above 1,000,000 items → 400 "…use a large list
-//!   read request". An empty list omits the key.
+//!   includeAll; `id,name,code` without). Above 1,000,000 items → 400 (its wording is not
+//!   Anaplan's, which is undocumented). An empty list omits the key. `Accept: text/csv`
+//!   answers CSV ([`items_csv`]); an `Accept` it serves neither way is a 406.
 //! - `POST …/items?action=add` `{"items":[{name,code,parent,properties,subsets}]}` →
 //!   `{added,ignored,total,failures?}`; `?action=delete` `{"items":[{id}|{code}]}` →
 //!   `{deleted,failures?}`; `PUT …/items` `{"items":[{id|code|name,…}]}` →
@@ -29,7 +30,7 @@ use super::util::{Ids, api_error, api_status, envelope, push_csv_line, upper_hex
 use super::views::csv_response;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -304,8 +305,64 @@ fn item_json(list: &ListState, item: &ListItem, all: bool) -> Value {
     o
 }
 
-/// `GET …/lists/{l}/items[?includeAll=true]`.
-async fn read_items(State(inner): State<Arc<Inner>>, Ids(ids): Ids<(String, String, String)>, uri: Uri) -> Response {
+/// What a list item read answers: JSON (`Accept: application/json`, `*/*` or none) or
+/// CSV (`Accept: text/csv`, as Anaplan Connect asks for it).
+enum ItemsRepr {
+    Json,
+    Csv,
+}
+
+/// The first media range of `Accept` that a list item read serves; `None` when none is.
+fn items_repr(headers: &HeaderMap) -> Option<ItemsRepr> {
+    let accept = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    if accept.trim().is_empty() {
+        return Some(ItemsRepr::Json);
+    }
+    accept.split(',').find_map(|range| {
+        let media = range.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match media.as_str() {
+            "application/json" | "application/*" | "*/*" => Some(ItemsRepr::Json),
+            "text/csv" | "text/*" => Some(ItemsRepr::Csv),
+            _ => None,
+        }
+    })
+}
+
+/// The items as Anaplan's CSV: the default fields `id,name,code,parent,parentId,listId,
+/// listName` (the description's "always display" set), then with `includeAll` one column
+/// per subset (`true`/`false`) and one per property, named as in the list. This is the
+/// layout of the list item CSVs in Anaplan Connect's own test data; the description
+/// documents only the JSON answer.
+fn items_csv(list: &ListState, all: bool) -> String {
+    let mut out = String::new();
+    let mut header = vec!["id", "name", "code", "parent", "parentId", "listId", "listName"];
+    if all {
+        header.extend(list.subsets.iter().copied());
+        header.extend(list.properties.iter().copied());
+    }
+    push_csv_line(&mut out, header.iter().copied());
+    for item in &list.items {
+        let full = item_json(list, item, true);
+        let text = |k: &str| full.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        let mut fields: Vec<String> =
+            ["id", "name", "code", "parent", "parentId", "listId", "listName"].iter().map(|k| text(k)).collect();
+        if all {
+            fields.extend(list.subsets.iter().map(|s| item.subsets.get(*s).copied().unwrap_or(false).to_string()));
+            fields.extend(list.properties.iter().map(|p| item.properties.get(*p).cloned().unwrap_or_default()));
+        }
+        push_csv_line(&mut out, fields.iter().map(String::as_str));
+    }
+    out
+}
+
+/// `GET …/lists/{l}/items[?includeAll=true]`: JSON, or CSV for `Accept: text/csv`; any
+/// other `Accept` is a 406.
+async fn read_items(
+    State(inner): State<Arc<Inner>>,
+    Ids(ids): Ids<(String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path();
     let st = inner.state();
     let list = match find_list(&inner, &st, &ids, path) {
@@ -316,13 +373,19 @@ async fn read_items(State(inner): State<Arc<Inner>>, Ids(ids): Ids<(String, Stri
         return api_error(
             StatusCode::BAD_REQUEST,
             &format!(
-                "The list has {} items, which exceeds the limit of 1,000,000 items for this call. Use a large list read request.",
+                // Anaplan does not document this message's wording; the client must not need it.
+                "Request exceeds the limit of 1,000,000 for this call ({} requested). Use a large list read request.",
                 list.len()
             ),
             path,
         );
     }
     let all = uri.query().unwrap_or("").split('&').any(|p| p.eq_ignore_ascii_case("includeAll=true"));
+    match items_repr(&headers) {
+        Some(ItemsRepr::Json) => {}
+        Some(ItemsRepr::Csv) => return csv_response(items_csv(list, all)),
+        None => return api_status(StatusCode::NOT_ACCEPTABLE, path),
+    }
     let mut body = envelope("objects/listItem");
     if list.len() > 0 {
         let items: Vec<Value> = list.items.iter().map(|i| item_json(list, i, all)).collect();

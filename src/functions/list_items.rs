@@ -1,7 +1,8 @@
-//! `list-items`: reads a list's items (GET; lists above 1,000,000 items through a large
-//! list read request, deleted afterwards) and changes them (POST `action=add|update|
-//! upsert|delete`, in batches of at most 100,000 items, in order). `upsert` adds the
-//! items whose code is new and updates the rest, which is what a sync job needs.
+//! `list-items`: reads a list's items (GET, as JSON or as Anaplan's own CSV; lists whose
+//! `itemCount` is above 1,000,000 through a large list read request, deleted afterwards)
+//! and changes them (POST `action=add|update|upsert|delete`, in batches of at most 100,000
+//! items, in order). `upsert` adds the items whose code is new and updates the rest, which
+//! is what a sync job needs.
 
 use std::collections::HashSet;
 
@@ -12,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::data_body;
 use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::ids::{ListId, ModelId, WorkspaceId};
-use crate::anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL};
+use crate::anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL, TooLarge};
 use crate::anaplan::{AnaplanError, Client, Listing};
 use crate::http::{AppState, Call, ModelRef, Problem};
 
@@ -331,10 +332,11 @@ async fn change_items(
 
 async fn current_codes(client: &Client, (ws, model, list): ListScope<'_>) -> Result<HashSet<String>, Problem> {
     Ok(match client.list_items(ws, model, list).await? {
-        ListRead::Items(items) => {
+        ListRead::Direct(items) => {
             items.iter().filter_map(|i| i.get("code").and_then(Value::as_str)).map(str::to_owned).collect()
         }
-        ListRead::TooLarge(_) => {
+        ListRead::Large(why) => {
+            log_large(&why);
             let (csv, _) = client.large_list_read_csv(ws, model, list).await?;
             items_from_csv(&csv)?.iter().filter_map(|i| i["code"].as_str()).map(str::to_owned).collect()
         }
@@ -380,51 +382,41 @@ fn shaped(item: &Value) -> Value {
     })
 }
 
-fn to_csv(items: &[Value]) -> Result<Vec<u8>, Problem> {
-    let mut props: Vec<String> = Vec::new();
-    for i in items {
-        if let Some(p) = i["properties"].as_object() {
-            for k in p.keys() {
-                if !props.contains(k) {
-                    props.push(k.clone());
-                }
-            }
+/// Why a list goes through a large list read, in the log.
+fn log_large(why: &TooLarge) {
+    match why {
+        TooLarge::ItemCount(n) => tracing::info!(items = n, "the list is above the direct-read limit"),
+        TooLarge::Refused(message) => {
+            tracing::info!(anaplan = %message, "no itemCount, and Anaplan refused a direct read: reading it whole")
         }
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| Problem::from(AnaplanError::Protocol(e.to_string()));
-    let mut header: Vec<&str> = vec!["id", "name", "code", "parent"];
-    header.extend(props.iter().map(String::as_str));
-    w.write_record(&header).map_err(fail)?;
-    for i in items {
-        let mut rec: Vec<String> =
-            ["id", "name", "code", "parent"].iter().map(|k| i[*k].as_str().unwrap_or("").to_owned()).collect();
-        rec.extend(props.iter().map(|p| match &i["properties"][p] {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }));
-        w.write_record(&rec).map_err(fail)?;
-    }
-    w.into_inner().map_err(|e| Problem::from(AnaplanError::Protocol(e.to_string())))
 }
 
 async fn read(client: &Client, scope: ListScope<'_>, name: &str, csv: bool) -> Result<Response, Problem> {
     let (ws, model, list) = scope;
+    if csv {
+        // Anaplan's own CSV, passed on unchanged: every column it gives (parentId, listId,
+        // listName, subsets, properties), none rebuilt here.
+        let text = match client.list_items_csv(ws, model, list).await? {
+            ListRead::Direct(text) => text,
+            ListRead::Large(why) => {
+                log_large(&why);
+                let (text, pages) = client.large_list_read_csv(ws, model, list).await?;
+                tracing::info!(pages, bytes = text.len(), "list read through a large list read request");
+                text
+            }
+        };
+        return Ok(json_response(text.into_bytes(), "text/csv; charset=utf-8"));
+    }
     let items: Vec<Value> = match client.list_items(ws, model, list).await? {
-        ListRead::Items(items) => items.iter().map(shaped).collect(),
-        ListRead::TooLarge(_) => {
+        ListRead::Direct(items) => items.iter().map(shaped).collect(),
+        ListRead::Large(why) => {
+            log_large(&why);
             let (text, pages) = client.large_list_read_csv(ws, model, list).await?;
             tracing::info!(pages, bytes = text.len(), "list read through a large list read request");
-            if csv {
-                return Ok(json_response(text.into_bytes(), "text/csv; charset=utf-8"));
-            }
             items_from_csv(&text)?
         }
     };
-    if csv {
-        return Ok(json_response(to_csv(&items)?, "text/csv; charset=utf-8"));
-    }
     let body = json!({ "list": { "id": list.as_str(), "name": name }, "items": items });
     Ok(json_response(body.to_string().into_bytes(), "application/json"))
 }
