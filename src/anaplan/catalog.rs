@@ -196,6 +196,7 @@ pub fn pick(kind: &'static str, items: &[Named], name: &str) -> Result<Named, An
             kind,
             name: name.to_owned(),
             closest: names::closest(items.iter().map(|n| n.name.as_str()), name),
+            listed: items.len(),
         }),
         many => Err(AnaplanError::AmbiguousName {
             kind,

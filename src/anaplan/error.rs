@@ -41,7 +41,7 @@ pub enum AnaplanError {
     #[error("{0}")]
     Cancelled(String),
     /// No object of that kind has that name; `closest` are the nearest names that exist.
-    #[error("no {kind} is named {name:?}")]
+    #[error("no {kind} is named {}", crate::untrusted::quote(.name))]
     UnknownName {
         /// "workspace", "model", "view", ...
         kind: &'static str,
@@ -49,6 +49,8 @@ pub enum AnaplanError {
         name: String,
         /// Up to five existing names, most similar first.
         closest: Vec<String>,
+        /// How many objects of that kind the identity sees (none: maybe a missing right).
+        listed: usize,
     },
     /// More than one object of that kind has that name.
     #[error("{} {kind}s are named {name:?}: {}; name it by id instead", ids.len(), ids.join(", "))]

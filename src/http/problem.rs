@@ -270,17 +270,17 @@ impl From<AnaplanError> for Problem {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail)
             }
             AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),
-            AnaplanError::UnknownName { kind, name, closest } => Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown-name",
-                "No object with that name",
-                if closest.is_empty() {
-                    format!("no {kind} is named {name:?} (none are visible to this identity)")
-                } else {
-                    format!("no {kind} is named {name:?}; closest names: {}", quoted(&closest))
-                },
-            )
-            .with("closestNames", json!(closest)),
+            AnaplanError::UnknownName { kind, name, closest, listed } => {
+                Problem::new(StatusCode::NOT_FOUND, "unknown-name", "No object with that name", {
+                    let name = crate::untrusted::quote(&name);
+                    match (listed, closest.is_empty()) {
+                        (0, _) => format!("no {kind} is named {name} (none are visible to this identity)"),
+                        (n, true) => format!("no {kind} is named {name}, and none of the {n} visible is close to it"),
+                        _ => format!("no {kind} is named {name}; closest names: {}", quoted(&closest)),
+                    }
+                })
+                .with("closestNames", json!(closest))
+            }
             AnaplanError::AmbiguousName { name, ids, .. } => {
                 // The closest names are the exact ones: each with its id, to tell them apart.
                 let closest: Vec<String> = ids.iter().map(|id| format!("{name} ({id})")).collect();
@@ -299,6 +299,31 @@ fn quoted(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_name_says_none_are_visible_only_when_the_listing_is_empty() {
+        let unknown = |listed: usize, closest: &[&str]| {
+            let e = AnaplanError::UnknownName {
+                kind: "model",
+                name: "Revenu Plan".into(),
+                closest: closest.iter().map(|c| c.to_string()).collect(),
+                listed,
+            };
+            Problem::from(e).body()["detail"].as_str().unwrap().to_owned()
+        };
+        assert!(unknown(0, &[]).contains("none are visible to this identity"));
+        let far = unknown(12, &[]);
+        assert!(!far.contains("visible to this identity") && far.contains("none of the 12 visible"), "{far}");
+        assert!(unknown(3, &["Revenue Plan"]).contains("closest names: \"Revenue Plan\""));
+        let long = Problem::from(AnaplanError::UnknownName {
+            kind: "view",
+            name: "v".repeat(1024),
+            closest: vec![],
+            listed: 1,
+        });
+        let detail = long.body()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.len() < 400 && detail.contains("(1024 characters)"), "{detail}");
+    }
 
     #[test]
     fn throttling_is_429_with_anaplans_retry_after() {

@@ -288,18 +288,21 @@ impl OAuthSession {
     }
 
     /// A refused client says what to fix: a client that needs a secret and has none is told
-    /// to configure it, rather than blamed on the refresh token.
+    /// to configure it, rather than blamed on the refresh token. It stays a refusal (401):
+    /// retrying cannot add a setting, so it must not look transient to Logic Apps.
     fn explain(&self, granted: Result<Granted, AuthError>, has_secret: bool) -> Result<Granted, AuthError> {
         match granted {
             Err(AuthError::Rejected { code, .. })
                 if !has_secret && (code == "invalid_client" || code == "unauthorized_client") =>
             {
-                Err(AuthError::Missing(format!(
-                    "Anaplan refused the OAuth client ({code}) and no client secret is configured: a client made for \
-                     the authorization-code grant needs its client secret; set {} (a device-grant client needs none: \
-                     then check the client id)",
-                    self.secrets.locate(SecretKind::ClientSecret)
-                )))
+                Err(AuthError::Rejected {
+                    description: format!(
+                        "no client secret is configured, and a client made for the authorization-code grant needs \
+                         its client secret: set {} (a device-grant client needs none: then check the client id)",
+                        self.secrets.locate(SecretKind::ClientSecret)
+                    ),
+                    code,
+                })
             }
             other => other,
         }
