@@ -130,6 +130,25 @@ async fn blob_parameters_are_checked_before_anything_runs() {
 }
 
 #[tokio::test]
+async fn without_storage_blob_transfers_say_so_before_anything_about_the_container() {
+    // As in `demo`: no AzureWebJobsStorage, no EXPORT_STORAGE_URL.
+    let fake = anaplan_functions::emulator::Emulator::start().await;
+    let app = App::start_against(fake, |env| env.retain(|(k, _)| k != "AzureWebJobsStorage")).await;
+    for container in ["anaplan-exports", "not-listed"] {
+        let body = json!({"destination": "blob", "container": container});
+        let answer = problem(app.post("export-file", &q(EXPORT_PRICE_ID), &body).await, 400).await;
+        assert!(answer["detail"].as_str().unwrap().contains("needs a storage account"), "{answer}");
+        let query = format!(
+            "workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&importId={IMPORT_PRODUCTS_ID}\
+             &source=blob&container={container}&blobName=a.csv"
+        );
+        let answer = problem(app.post_bytes("import-file", &query, None, Vec::new()).await, 400).await;
+        assert!(answer["detail"].as_str().unwrap().contains("needs a storage account"), "{answer}");
+    }
+    assert!(app.fake.task_starts().is_empty());
+}
+
+#[tokio::test]
 async fn a_later_run_of_the_export_makes_the_earlier_task_answer_409_not_its_file() {
     let app = App::start().await;
     let first = app.post("export-file", &q(EXPORT_PRICE_ID), &json!({})).await;

@@ -113,15 +113,17 @@ enum Destination<'a> {
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let ExportFileRequest { task: req, target } = ExportFileRequest::parse(&call, &call.params()?)?;
-    if let Target::Blob { container, .. } = &target {
-        state.transfer_container(container)?;
-    }
-    let account = match target {
-        Target::Blob { .. } => Some(state.export_storage().ok_or_else(|| {
-            Problem::bad_parameter(
-                "destination=blob needs a storage account, which is not configured: set EXPORT_STORAGE_URL or AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or use destination=response",
-            )
-        })?),
+    // No storage at all is what to fix first (e.g. `demo`); then which container.
+    let account = match &target {
+        Target::Blob { container, .. } => {
+            let account = state.export_storage().ok_or_else(|| {
+                Problem::bad_parameter(
+                    "destination=blob needs a storage account, which is not configured: set EXPORT_STORAGE_URL or AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or use destination=response",
+                )
+            })?;
+            state.transfer_container(container)?;
+            Some(account)
+        }
         Target::Response => None,
     };
     let client = call.client(state)?;

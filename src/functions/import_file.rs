@@ -120,6 +120,8 @@ impl ImportFileRequest {
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let ImportFileRequest { task: req, source } = ImportFileRequest::parse(&call, &call.params()?)?;
     if let Source::Blob { container, .. } = &source {
+        // No storage at all is what to fix first (e.g. `demo`); then which container.
+        blob_account(state)?;
         state.transfer_container(container)?;
     }
     let client = call.client(state)?;
