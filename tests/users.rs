@@ -19,8 +19,13 @@ fn scim_requests(app: &App) -> Vec<anaplan_functions::emulator::RecordedRequest>
 /// The workspace ids the emulator holds for a user.
 fn workspaces_of(app: &App, user_name: &str) -> Vec<String> {
     let u = app.fake.scim_user_by_name(user_name).expect("the user exists");
-    let mut ids: Vec<String> =
-        u["entitlements"].as_array().unwrap().iter().map(|e| e["value"].as_str().unwrap().to_owned()).collect();
+    let mut ids: Vec<String> = u["entitlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "WORKSPACE")
+        .map(|e| e["value"].as_str().unwrap().to_owned())
+        .collect();
     ids.sort();
     ids
 }

@@ -68,9 +68,11 @@ impl AuditApi {
             let got = events.len();
             for e in events {
                 let inside = event_millis(&e).is_none_or(|at| at >= window.from && at < window.to);
-                let fresh = match e.get("id").and_then(Value::as_str) {
-                    Some(id) => seen.insert(id.to_owned()),
-                    None => true,
+                // `id` is an integer live; a string id is read the same way.
+                let fresh = match e.get("id") {
+                    Some(Value::Number(n)) => seen.insert(n.to_string()),
+                    Some(Value::String(id)) => seen.insert(id.clone()),
+                    _ => true,
                 };
                 if inside && fresh {
                     out.push(e);

@@ -219,21 +219,15 @@ pub async fn integrations(cw: &Client) -> Result<Vec<Named>, AnaplanError> {
         .collect())
 }
 
-/// Every integration flow, as id and name. The list's key is `integrationFlows` in the
-/// emulator; `flows` and `integrations` are accepted too (the real key is unconfirmed ~).
+/// Every integration flow, as id and name: `integrationFlows[{id, name, ...}]` (the key and
+/// `id` are live-confirmed; `flowId`/`integrationFlowId` are still accepted as the id).
 pub async fn flows(cw: &Client) -> Result<Vec<Named>, AnaplanError> {
-    let mut items: Vec<Value> = Vec::new();
-    for key in ["integrationFlows", "flows", "integrations"] {
-        items = cw.list(ApiRequest::get(["integrationflows"]), key).await?;
-        if !items.is_empty() {
-            break;
-        }
-    }
+    let items: Vec<Value> = cw.list(ApiRequest::get(["integrationflows"]), "integrationFlows").await?;
     Ok(items
         .iter()
         .filter_map(|v| {
             Some(Named {
-                id: listed_id(v, &["id", "flowId", "integrationFlowId", "integrationId"])?,
+                id: listed_id(v, &["id", "flowId", "integrationFlowId"])?,
                 name: field(v, &["name"]).unwrap_or_default(),
             })
         })

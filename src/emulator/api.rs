@@ -144,9 +144,10 @@ fn model_details(uri: &Uri) -> bool {
 /// (fixed values: the seed does not change).
 fn model_json(inner: &Inner, m: &Model, details: bool) -> Value {
     let ws_name = inner.catalog.workspace(m.workspace_id).map(|w| w.name).unwrap_or_default();
+    let state = super::tasks::active_state(&inner.state(), m);
     let mut model = json!({
         "id": m.id,
-        "activeState": m.active_state,
+        "activeState": state,
         "name": m.name,
         "currentWorkspaceId": m.workspace_id,
         "currentWorkspaceName": ws_name,
@@ -158,7 +159,8 @@ fn model_json(inner: &Inner, m: &Model, details: bool) -> Value {
     });
     if details && let Some(o) = model.as_object_mut() {
         o.insert("memoryUsage".into(), json!(48_234_496));
-        o.insert("lastSavedSerialNumber".into(), json!(2_000_417));
+        // A string in the description's Model schema.
+        o.insert("lastSavedSerialNumber".into(), json!("2000417"));
         o.insert("lastModifiedByUserGuid".into(), json!(super::seed::USER_ID));
         o.insert("isoCreationDate".into(), json!("2025-01-06T09:12:44.000+0000"));
         o.insert("lastModified".into(), json!("2026-06-30T17:45:02.000+0000"));
@@ -211,8 +213,7 @@ pub async fn modules(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: 
         Ok(model) => model,
         Err(resp) => return resp,
     };
-    let writable = super::model_data::modules_of(&m);
-    let items = model.modules.iter().chain(writable).map(|(id, name)| json!({ "id": id, "name": name })).collect();
+    let items = model.modules.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect();
     paged(&inner, &uri, "modules", "objects/module", items)
 }
 

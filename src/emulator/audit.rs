@@ -1,11 +1,16 @@
-//! Anaplan's Audit API (`/audit/api/1/events`): the tenant's events, newest first, with
-//! `type` (`all` and the categories in [`AUDIT_TYPES`]), `dateFrom`/`dateTo` in epoch
-//! milliseconds (both ends inclusive; more than 30 days apart, or from after to, is a 400)
-//! or `intervalInHours` (at most 720), and `limit`/`offset` paging (`limit` capped at
-//! [`AUDIT_PAGE_CAP`]) answered in `meta.paging` (`currentPageSize`, `totalSize`,
-//! `offSet`, and `nextOffset`/`nextUrl` while more remain). Only JSON is served: CEF
-//! (`Accept: text/plain`) is a 406 here. Auth: a live Anaplan access token
-//! (`AnaplanAuthToken` or `Bearer`); a SCIM API key does not open it.
+//! Anaplan's Audit API (`/audit/api/1/events`), as the live-tested description has it: the
+//! tenant's events, newest first, with `type` (`all`, or a category in [`super::seed_users::AUDIT_TYPES`]
+//! selecting an `eventTypeId` prefix; any other value counts as `all`, as live),
+//! `dateFrom`/`dateTo` in epoch milliseconds (both ends inclusive; more than 30 days apart,
+//! or from after to, is a 400) or `intervalInHours` (1 to 720), the previous 30 days when
+//! neither is given, and `limit`/`offset` paging answered in `meta.paging`
+//! (`currentPageSize`, `totalSize`, `offSet`, `nextOffset`/`nextUrl` while more remain,
+//! `previousUrl` past the first page). `limit` is capped at [`AUDIT_PAGE_CAP`] so that
+//! clients page (live Anaplan honours larger limits). `Accept: text/plain` answers every
+//! matching event in CEF, one per line, unpaged. Events carry an integer `id`, a numeric
+//! string `checksum` and `errorNumber` (a string) only on failures. Errors are the Audit
+//! API's `{"status": "FAILURE_…", "statusMessage"}`. Auth: a live Anaplan access token under
+//! `AnaplanAuthToken` only (`Bearer` is a 401, as live); a SCIM API key does not open it.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,9 +25,9 @@ use serde_json::{Value, json};
 
 use super::seed::{CUSTOMER_ID, USER_ID};
 use super::seed_users::{
-    AUDIT_EVENT_DAYS, AUDIT_EVENT_SPACING_MS, AUDIT_PAGE_CAP, AUDIT_TYPES, audit_event_type, scim_user,
+    AUDIT_EVENT_DAYS, AUDIT_EVENT_SPACING_MS, AUDIT_PAGE_CAP, audit_event_type, audit_type_prefix, scim_user,
 };
-use super::util::{api_error, now_millis, query_get, query_pairs};
+use super::util::{now_millis, query_get, query_pairs};
 use super::{Emulator, Inner};
 
 const PATH: &str = "/audit/api/1/events";
@@ -47,51 +52,46 @@ fn event_count() -> usize {
     (AUDIT_EVENT_DAYS * DAY_MS / AUDIT_EVENT_SPACING_MS) as usize
 }
 
-/// Seeded event `i` (0 = the newest) and its `type` category.
-fn event(newest: u64, i: usize) -> (&'static str, Value) {
-    let (category, event_type) = audit_event_type(i);
+/// Seeded event `i` (0 = the newest).
+fn event(newest: u64, i: usize) -> Value {
+    let (_, event_type, message) = audit_event_type(i);
     let at = newest - i as u64 * AUDIT_EVENT_SPACING_MS;
     let user = scim_user(i % 20);
     let user_id = if i.is_multiple_of(20) { USER_ID.to_owned() } else { user.id.clone() };
-    let id = format!("{:032x}", 0xa0d1_0000_0000_0000_0000u128 + i as u128);
-    let message = match event_type {
-        "user.login.success" => format!("User {} signed in", user.user_name),
-        "user.logout" => format!("User {} signed out", user.user_name),
-        "workspace.user.added" => format!("User {} was added to workspace FP&A Planning", user.user_name),
-        "integration.process.run" => "Process Nightly Load was run through the Integration API".to_owned(),
-        _ => "CloudWorks connection blob-exports was updated".to_owned(),
-    };
-    let v = json!({
+    let success = !i.is_multiple_of(17);
+    // Ids grow with time, like the live ones (`2598676438`).
+    let id = 2_598_000_000u64 + (event_count() - i) as u64;
+    let mut v = json!({
         "id": id,
         "eventTypeId": event_type,
         "userId": user_id,
         "tenantId": CUSTOMER_ID,
         "objectId": user.id,
-        "objectTypeId": "user",
         "objectTenantId": CUSTOMER_ID,
         "message": message,
-        "success": !i.is_multiple_of(17),
-        "errorNumber": if i.is_multiple_of(17) { json!(401) } else { Value::Null },
+        "success": success,
         "ipAddress": format!("203.0.113.{}", i % 250 + 1),
         "userAgent": "Mozilla/5.0",
-        "sessionId": format!("{:032x}", 0x5e55_0000u128 + (i / 4) as u128),
         "hostName": "us1a.app.anaplan.com",
-        "serviceVersion": "1.0",
         "eventDate": at,
-        "eventTimeZone": "GMT",
+        "eventTimeZone": "UTC",
         "createdDate": at + 1000,
-        "createdTimeZone": "GMT",
-        "checksum": format!("{:064x}", (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
-        "additionalAttributes": { "category": category },
+        "createdTimeZone": "UTC",
+        // A short numeric string, as live (not a hash).
+        "checksum": ((i as u64).wrapping_mul(2_654_435_761) % 4_000_000_000).to_string(),
+        "additionalAttributes": if event_type.starts_with("USR-") { json!({ "clientName": "Anaplan Functions" }) } else { json!({}) },
     });
-    (category, v)
+    if !success {
+        v["errorNumber"] = json!("401");
+    }
+    v
 }
 
 impl Emulator {
     /// Every seeded audit event, newest first.
     pub fn audit_events(&self) -> Vec<Value> {
         let newest = self.inner.state().audit.newest;
-        (0..event_count()).map(|i| event(newest, i).1).collect()
+        (0..event_count()).map(|i| event(newest, i)).collect()
     }
 }
 
@@ -100,19 +100,31 @@ pub fn routes() -> Router<Arc<Inner>> {
     Router::new().route(PATH, get(events))
 }
 
-/// True when the request carries a live Anaplan access token (either scheme).
+/// True when the request carries a live Anaplan access token as `AnaplanAuthToken` (the
+/// audit host refuses `Bearer`, live-confirmed).
 pub fn auth_ok(inner: &Inner, headers: &HeaderMap) -> bool {
     let Some((scheme, token)) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.split_once(' '))
     else {
         return false;
     };
-    matches!(scheme, "AnaplanAuthToken" | "Bearer")
+    scheme == "AnaplanAuthToken"
         && inner.state().access_tokens.get(token.trim()).is_some_and(|t| Instant::now() < t.expires_at)
 }
 
+/// The Audit API's error body: `{"status": "FAILURE_…", "statusMessage"}`.
+fn audit_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "status": code, "statusMessage": message }))).into_response()
+}
+
+/// The 401 of a request without a live `AnaplanAuthToken` (the live message for a Bearer
+/// header; the `status` word is the emulator's).
+pub fn unauthorized() -> Response {
+    audit_error(StatusCode::UNAUTHORIZED, "FAILURE_BAD_HEADER", "No valid token header found for the request")
+}
+
 fn bad(message: String) -> Response {
-    api_error(StatusCode::BAD_REQUEST, &message, PATH)
+    audit_error(StatusCode::BAD_REQUEST, "FAILURE_BAD_REQUEST", &message)
 }
 
 fn number(pairs: &[(String, String)], key: &str) -> Result<Option<u64>, Response> {
@@ -124,18 +136,14 @@ fn number(pairs: &[(String, String)], key: &str) -> Result<Option<u64>, Response
 
 async fn events(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("*/*");
-    if accept.contains("text/plain") && !accept.contains("json") {
-        return api_error(StatusCode::NOT_ACCEPTABLE, "CEF output is not emulated", PATH);
-    }
+    let cef = accept.contains("text/plain") && !accept.contains("json");
     let pairs = query_pairs(uri.query());
     let known = ["type", "dateFrom", "dateTo", "intervalInHours", "limit", "offset"];
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         return bad(format!("Unknown parameter [{k}]"));
     }
-    let kind = query_get(&pairs, "type").unwrap_or("all");
-    if !AUDIT_TYPES.contains(&kind) {
-        return bad(format!("Invalid value for parameter [type]: {kind}"));
-    }
+    // An unrecognised `type` is `all` (live: not rejected).
+    let prefix = audit_type_prefix(query_get(&pairs, "type").unwrap_or("all"));
     let (from, to, interval, limit, offset) = match (|| {
         Ok::<_, Response>((
             number(&pairs, "dateFrom")?,
@@ -159,38 +167,86 @@ async fn events(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: axum::
         (None, None, Some(h)) => (now.saturating_sub(h * 3600 * 1000), now),
         (Some(f), Some(t), None) => (f, t),
         (Some(f), None, None) => (f, now),
-        (None, Some(t), None) => (t.saturating_sub(DAY_MS), t),
-        (None, None, None) => (now.saturating_sub(DAY_MS), now),
+        (None, Some(t), None) => (t.saturating_sub(MAX_WINDOW_MS), t),
+        (None, None, None) => (now.saturating_sub(MAX_WINDOW_MS), now),
     };
     if from > to {
         return bad("dateFrom must not be after dateTo".into());
     }
     if to - from > MAX_WINDOW_MS {
-        return bad("The date range must not exceed 30 days".into());
+        return bad("Date range cannot exceed 30 days".into());
     }
-    let limit = limit.unwrap_or(AUDIT_PAGE_CAP as u64).clamp(1, AUDIT_PAGE_CAP as u64) as usize;
-    let offset = offset.unwrap_or(0) as usize;
     let newest = inner.state().audit.newest;
     let matched: Vec<Value> = (0..event_count())
         .map(|i| event(newest, i))
-        .filter(|(category, e)| {
+        .filter(|e| {
             let at = e["eventDate"].as_u64().unwrap_or(0);
-            (kind == "all" || *category == kind) && at >= from && at <= to
+            let kind_ok = prefix.is_none_or(|p| e["eventTypeId"].as_str().is_some_and(|t| t.starts_with(p)));
+            kind_ok && at >= from && at <= to
         })
-        .map(|(_, e)| e)
         .collect();
+    if cef {
+        let mut resp = matched.iter().map(cef_line).collect::<String>().into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/plain"));
+        return resp;
+    }
+    let limit = limit.unwrap_or(AUDIT_PAGE_CAP as u64).clamp(1, AUDIT_PAGE_CAP as u64) as usize;
+    let offset = offset.unwrap_or(0) as usize;
     let total = matched.len();
     let page: Vec<Value> = matched.into_iter().skip(offset).take(limit).collect();
     let mut paging = json!({ "currentPageSize": page.len(), "totalSize": total, "offSet": offset });
-    let next = offset + page.len();
-    if next < total {
-        paging["nextOffset"] = json!(next);
+    let link = |off: usize| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.iter().filter(|(k, _)| k != "offset") {
             q.append_pair(k, v);
         }
-        q.append_pair("offset", &next.to_string());
-        paging["nextUrl"] = json!(format!("{}{PATH}?{}", inner.base_url, q.finish()));
+        q.append_pair("offset", &off.to_string());
+        format!("{}{PATH}?{}", inner.base_url, q.finish())
+    };
+    let next = offset + page.len();
+    if next < total {
+        paging["nextOffset"] = json!(next);
+        paging["nextUrl"] = json!(link(next));
+    }
+    if offset > 0 {
+        paging["previousUrl"] = json!(link(offset.saturating_sub(limit)));
     }
     (StatusCode::OK, Json(json!({ "meta": { "paging": paging }, "response": page }))).into_response()
+}
+
+/// One event in Anaplan's CEF line: `<ISO timestamp>  CEF:0|Anaplan, Inc.||null|<eventTypeId>|
+/// <message>|key=value ...` (no severity field, as live).
+fn cef_line(e: &Value) -> String {
+    let text = |k: &str| match &e[k] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let at = e["eventDate"].as_u64().unwrap_or(0);
+    let iso = iso_millis(at);
+    let mut ext: Vec<String> = Vec::new();
+    for k in [
+        "id",
+        "userId",
+        "tenantId",
+        "eventTimeZone",
+        "createdDate",
+        "createdTimeZone",
+        "success",
+        "objectId",
+        "additionalAttributes",
+        "ipAddress",
+        "userAgent",
+    ] {
+        ext.push(format!("{k}={}", text(k)));
+    }
+    format!("{iso}  CEF:0|Anaplan, Inc.||null|{}|{}|{}\n", text("eventTypeId"), text("message"), ext.join(" "))
+}
+
+/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.sssZ`.
+fn iso_millis(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = super::util::civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, (rem / 60) % 60, rem % 60, ms % 1000)
 }

@@ -3,8 +3,13 @@
 //! runs that move through time, run errors and import dumps, cancellation, and Azure Blob
 //! connections whose SAS is checked like CloudWorks checks credentials.
 //!
-//! - `GET /integrations`, `GET /integrationflows` (paged like the rest, `limit` capped),
-//!   `GET /integrations/{id}`, `GET /integrationflows/{id}`.
+//! - `GET /integrations`, `GET /integrationflows`, `GET /integrations/connections`:
+//!   `meta.paging` `{currentPageSize, totalSize, offset}` (`limit` capped like the rest, 25
+//!   by default), the array present even when empty; the description's summaries (no
+//!   `processId` but on a process integration, `latestRun` only once it ran, never null).
+//!   `GET /integrations/{id}` adds `version` and `jobs`; `GET /integrationflows/{id}` adds
+//!   `version` and `steps` (each with its integration's `type`; `dependsOn` holds the
+//!   referrer ids of the steps it waits for).
 //! - `POST /integrations/{id}/run`, `POST /integrationflows/{id}/run` (JSON body, `{}` or
 //!   an object) → `{"run":{"id"}}`; a second run while one is running is a 409.
 //! - `GET /integrations/run/{runId}` (the description's `RunStatus`): `success` is `false`
@@ -28,7 +33,6 @@
 //! Ids in paths must be 32 lowercase hex, else 404; unknown ids are 404.
 
 use super::Inner;
-use super::api::paged;
 use super::seed_cloudworks::*;
 use super::util::{Ids, api_error, api_status, iso_timestamp_now, query_pairs};
 use super::{Emulator, seed};
@@ -303,61 +307,225 @@ fn flow(id: &str) -> Option<&'static FlowDef> {
     is_cw_id(id).then(|| FLOWS.iter().find(|f| f.id == id)).flatten()
 }
 
-fn integration_json(i: &IntegrationDef) -> Value {
-    let kind = match i.kind {
+/// The word for an integration's type (`integrationType`, a flow step's `type`).
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
         Kind::Import => "Import",
         Kind::Export => "Export",
         Kind::Process => "Process",
+    }
+}
+
+/// When the seed's integrations and flows were made and last changed (fixed).
+const SEED_DATE: &str = "2025-01-06T09:00:00.000Z";
+/// The same instant as flow steps write it (`YYYY-MM-DD HH:MM:SS.uuuuuu+00:00`).
+const SEED_STEP_DATE: &str = "2025-01-06 09:00:00.000000+00:00";
+
+/// The notification configuration CloudWorks made with an integration (32 lowercase hex).
+fn notification_id(integration_id: &str) -> String {
+    format!("a0f1{}", &integration_id[4..])
+}
+
+/// The description's `latestRun` of the integration or flow `of`: its newest run, absent
+/// when it never ran. Messages as the run status gives them.
+fn latest_run(inner: &Inner, of: &str) -> Option<Value> {
+    let now = Instant::now();
+    let mut st = inner.state();
+    let runs = &mut st.cloudworks.runs;
+    for r in runs.values_mut() {
+        r.settle(now);
+    }
+    let run = runs.values().filter(|r| r.of == of).max_by(|a, b| a.start_date.cmp(&b.start_date))?;
+    let message = match run.success() {
+        None => "Running",
+        Some(true) => "Success",
+        Some(false) if run.cancelled => CANCELLED_MESSAGE,
+        Some(false) => "Process failed",
     };
-    json!({
+    let mut v = json!({
+        "triggeredBy": format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME),
+        "startDate": run_date(&run.start_date),
+        "success": run.success() == Some(true),
+        "message": message,
+        "executionErrorCode": if run.failed() { json!(39) } else { Value::Null },
+        "triggerSource": "manual",
+    });
+    if let Some(end) = &run.end_date {
+        v["endDate"] = json!(run_date(end));
+    }
+    Some(v)
+}
+
+/// The description's `IntegrationSummary`: `processId` only for a process integration,
+/// `latestRun` only once it ran (omitted, never null).
+fn integration_json(inner: &Inner, i: &IntegrationDef) -> Value {
+    let user = format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME);
+    let mut v = json!({
         "integrationId": i.id,
         "name": i.name,
-        "integrationType": kind,
-        "processId": i.process_id,
+        "integrationType": kind_word(i.kind),
         "workspaceId": seed::WS_FPA_ID,
         "modelId": seed::MODEL_REVENUE_ID,
+        "createdBy": user,
+        "creationDate": SEED_DATE,
+        "modificationDate": SEED_DATE,
+        "modifiedBy": user,
+        "notificationId": notification_id(i.id),
         "nuxVisible": false,
-        "notificationId": Value::Null,
-    })
+    });
+    if let Some(p) = i.process_id {
+        v["processId"] = json!(p);
+    }
+    if let Some(run) = latest_run(inner, i.id) {
+        v["latestRun"] = run;
+    }
+    v
+}
+
+/// One page of a CloudWorks collection: `meta.paging` `{currentPageSize, totalSize,
+/// offset}` and `meta.schema`, the array always present (an empty list is `[]` in
+/// CloudWorks, as its README records), `limit` capped like the Integration API's lists.
+fn cw_paged(
+    inner: &Inner,
+    uri: &Uri,
+    key: &str,
+    mut meta: serde_json::Map<String, Value>,
+    items: Vec<Value>,
+) -> Response {
+    let path = uri.path();
+    let pairs = query_pairs(uri.query());
+    let number = |k: &str, default: usize| -> Result<usize, Response> {
+        match pairs.iter().find(|(n, _)| n == k) {
+            None => Ok(default),
+            Some((_, v)) => v
+                .parse::<usize>()
+                .map_err(|_| api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [{k}]"), path)),
+        }
+    };
+    let (offset, limit) = match (number("offset", 0), number("limit", 25)) {
+        (Ok(o), Ok(l)) => (o, l.clamp(1, inner.cfg.page_size_cap.max(1))),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    meta.insert("paging".into(), json!({ "currentPageSize": page.len(), "totalSize": total, "offset": offset }));
+    meta.insert("schema".into(), json!(format!("https://api.cloudworks.anaplan.com/2/0/integrations/objects/{key}")));
+    let mut body = serde_json::Map::new();
+    body.insert(key.into(), Value::Array(page));
+    body.insert("meta".into(), Value::Object(meta));
+    ok(body)
 }
 
 async fn list_integrations(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
-    let items = INTEGRATIONS.iter().map(integration_json).collect();
-    paged(&inner, &uri, "integrations", "integrations", items)
+    let items: Vec<Value> = INTEGRATIONS.iter().map(|i| integration_json(&inner, i)).collect();
+    let mut meta = serde_json::Map::new();
+    meta.insert("tenantCurrentCount".into(), json!(items.len()));
+    meta.insert("tenantMaxAllowed".into(), json!(1000));
+    cw_paged(&inner, &uri, "integrations", meta, items)
 }
 
-async fn get_integration(Ids(id): Ids<String>, uri: Uri) -> Response {
+/// The job of an integration (the description's `Job`): which connection and which
+/// Anaplan action it moves data between.
+fn jobs(inner: &Inner, i: &IntegrationDef) -> Value {
+    let st = inner.state();
+    let conn = |id: &'static str, file: &str| {
+        let name = st.cloudworks.connections.get(id).map(|c| c.name.clone()).unwrap_or_default();
+        json!({ "type": "AzureBlob", "connectionId": id, "connectionName": name, "isConnectionDeleted": false, "file": file })
+    };
+    let anaplan = |action: &str| json!({ "type": "Anaplan", "actionId": action });
+    let (kind, source, target) = match i.kind {
+        Kind::Import | Kind::Process if i.fails => {
+            ("AzureBlobToAnaplan", conn(CONNECTION_PARTNER_ID, "regions.csv"), anaplan(seed::IMPORT_REGIONS_ID))
+        }
+        Kind::Import | Kind::Process => {
+            ("AzureBlobToAnaplan", conn(CONNECTION_SALES_ID, "products.csv"), anaplan(seed::IMPORT_PRODUCTS_ID))
+        }
+        Kind::Export => {
+            let mut target = conn(CONNECTION_FINANCE_ID, "price-export.csv");
+            target["overwrite"] = json!(true);
+            ("AnaplanToAzureBlob", anaplan(seed::EXPORT_PRICE_ID), target)
+        }
+    };
+    json!([{ "type": kind, "sources": [source], "targets": [target] }])
+}
+
+/// `GET /integrations/{id}`: the description's `IntegrationDetail` (the summary, `version`
+/// and `jobs`).
+async fn get_integration(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
     match integration(&id) {
         Some(i) => {
-            let mut v = integration_json(i);
-            if let Some(o) = v.as_object_mut() {
-                o.remove("integrationType");
-                o.insert("jobs".into(), json!([]));
-            }
+            let mut v = integration_json(&inner, i);
+            v["version"] = json!("2.0");
+            v["jobs"] = jobs(&inner, i);
             ok(serde_json::Map::from_iter([("integration".to_owned(), v)]))
         }
         None => api_status(StatusCode::NOT_FOUND, uri.path()),
     }
 }
 
-fn flow_json(f: &FlowDef) -> Value {
+/// The description's `IntegrationFlowSummary` (`id`, `name`, `stepsCount`...).
+fn flow_summary(inner: &Inner, f: &FlowDef) -> Value {
+    let user = format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME);
+    let mut v = json!({
+        "id": f.id,
+        "name": f.name,
+        "createdBy": user,
+        "creationDate": SEED_DATE,
+        "modificationDate": SEED_DATE,
+        "modifiedBy": user,
+        "nuxVisible": false,
+        "stepsCount": f.steps.len(),
+    });
+    if let Some(run) = latest_run(inner, f.id) {
+        v["latestRun"] = run;
+    }
+    v
+}
+
+/// The description's `IntegrationFlowDetail`: the summary, `version` and `steps`, each
+/// step with its integration's name and `type`, and `dependsOn` the referrer ids of the
+/// steps before it (strings).
+fn flow_detail(inner: &Inner, f: &FlowDef) -> Value {
+    let user = format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME);
     let steps: Vec<Value> = f
         .steps
         .iter()
         .enumerate()
-        .map(|(n, s)| json!({"type": "Integration", "referrer": s, "dependsOn": if n == 0 { json!([]) } else { json!([n - 1]) }, "isSkipped": false}))
+        .map(|(n, s)| {
+            let i = integration(s);
+            json!({
+                "referrer": s,
+                "name": i.map(|i| i.name).unwrap_or_default(),
+                "type": i.map(|i| kind_word(i.kind)).unwrap_or("Process"),
+                "createdBy": user,
+                "createdDate": SEED_STEP_DATE,
+                "modifiedDate": SEED_STEP_DATE,
+                "modifiedBy": Value::Null,
+                "modelId": seed::MODEL_REVENUE_ID,
+                "workspaceId": seed::WS_FPA_ID,
+                "dependsOn": f.steps[..n].last().map(|prev| vec![*prev]).unwrap_or_default(),
+                "isSkipped": false,
+                "exceptionBehavior": [
+                    { "type": "failure", "strategy": "stop" },
+                    { "type": "partial_success", "strategy": "continue" },
+                ],
+            })
+        })
         .collect();
-    json!({ "id": f.id, "name": f.name, "type": "IntegrationFlow", "version": "2.0", "steps": steps })
+    let mut v = flow_summary(inner, f);
+    v["version"] = json!("2.0");
+    v["steps"] = json!(steps);
+    v
 }
 
 async fn list_flows(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
-    let items = FLOWS.iter().map(flow_json).collect();
-    paged(&inner, &uri, "integrationFlows", "integrationflows", items)
+    let items = FLOWS.iter().map(|f| flow_summary(&inner, f)).collect();
+    cw_paged(&inner, &uri, "integrationFlows", serde_json::Map::new(), items)
 }
 
-async fn get_flow(Ids(id): Ids<String>, uri: Uri) -> Response {
+async fn get_flow(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
     match flow(&id) {
-        Some(f) => ok(serde_json::Map::from_iter([("integrationFlow".to_owned(), flow_json(f))])),
+        Some(f) => ok(serde_json::Map::from_iter([("integrationFlow".to_owned(), flow_detail(&inner, f))])),
         None => api_status(StatusCode::NOT_FOUND, uri.path()),
     }
 }
@@ -596,7 +764,10 @@ fn connection_json(id: &str, c: &Connection) -> Value {
         "integrationErrorCode": if c.sas_expiry > unix_now() { Value::Null } else { json!(35) },
         "workspaceId": seed::WS_FPA_ID,
         "authMethod": "SAS-based",
-        "creationDate": c.created,
+        "creationDate": run_date(&c.created),
+        "modificationDate": run_date(&c.created),
+        "createdBy": format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME),
+        "modifiedBy": format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME),
     })
 }
 
@@ -606,7 +777,7 @@ async fn list_connections(State(inner): State<Arc<Inner>>, uri: Uri) -> Response
         st.cloudworks.connections.iter().map(|(id, c)| (id.to_string(), connection_json(id, c))).collect()
     };
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    paged(&inner, &uri, "connections", "connections", items.into_iter().map(|(_, v)| v).collect())
+    cw_paged(&inner, &uri, "connections", serde_json::Map::new(), items.into_iter().map(|(_, v)| v).collect())
 }
 
 async fn get_connection(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
@@ -667,7 +838,8 @@ async fn put_connection(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, u
     c.sas = sas.trim_start_matches('?').to_owned();
     c.sas_expiry = expiry;
     c.updates += 1;
-    ok(serde_json::Map::from_iter([("connection".to_owned(), json!({ "connectionId": id }))]))
+    // The description's SuccessStatus: `{"status": {"code": 200, "message": "Success"}}`.
+    ok(serde_json::Map::new())
 }
 
 /// Checks a SAS as CloudWorks needs it; the expiry (unix seconds) when it will do.

@@ -12,6 +12,12 @@
 //!   (defaults 1 and 429), with `Retry-After: R` when given.
 //! - `/_emulator/read-page-headers?layout=every|first`: large read pages from now on
 //!   all repeat the CSV preamble, or only the first page has it (the default).
+//! - `/_emulator/model-state?modelId=M&activeState=S`: model M reports `activeState` S from
+//!   now on (`UNLOCKED`, `PRODUCTION`, `LOCKED`, `ARCHIVED`, `MAINTENANCE`,
+//!   `PRODUCTION_MAINTENANCE`, `OFFLINE`, or any other name of letters, digits and `_`, as a
+//!   state Anaplan may add), and task starts and data reads answer as for that state
+//!   (`LOCKED`: task starts 423; `ARCHIVED`: task starts and view data reads 422; see
+//!   `tasks::state_refusal`). An unknown model is a 404.
 //! - `/_emulator/big-grid` and `/_emulator/ragged-read-pages`: see `sized_view.rs`.
 //! - `/_emulator/speed-cap?bytesPerSecond=N` (`speed_cap.rs`) and
 //!   `/_emulator/sized-export?bytes=N` (`sized_export.rs`): transfer benchmarks' knobs.
@@ -40,6 +46,15 @@ impl Emulator {
     pub fn make_model_busy(&self, model_id: &str, for_: Duration) {
         let now = Instant::now();
         self.inner.state().bulk.busy.insert(model_id.to_string(), (now, now + for_));
+    }
+
+    /// Model `model_id` reports `activeState` `state` from now on, and its task starts and
+    /// data reads answer as for that state (see the module docs). Panics for a model the
+    /// seed does not have or a state that is not a name (a test bug).
+    pub fn set_model_state(&self, model_id: &str, state: &str) {
+        assert!(self.inner.catalog.model(model_id).is_some(), "set_model_state: no model {model_id}");
+        assert!(valid_state(state), "set_model_state: {state:?} is not a state name");
+        self.inner.state().bulk.model_states.insert(model_id.to_owned(), state.to_owned());
     }
 
     /// Every accepted task start, in order: (action id, task id).
@@ -92,6 +107,30 @@ impl Emulator {
             }
         }
     }
+}
+
+/// A state name: 1 to 40 ASCII letters, digits and `_`.
+fn valid_state(s: &str) -> bool {
+    (1..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `POST /_emulator/model-state?modelId=M&activeState=S`.
+pub async fn http_model_state(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path();
+    let Some(model) = q.get("modelId").filter(|m| inner.catalog.model(m).is_some()) else {
+        return api_error(StatusCode::NOT_FOUND, "Invalid value for parameter [modelId]: no such model", path);
+    };
+    let state = q.get("activeState").map(String::as_str).unwrap_or("");
+    if !valid_state(state) {
+        let message = format!("Invalid value for parameter [activeState]: {state:?}; expected a state name");
+        return api_error(StatusCode::BAD_REQUEST, &message, path);
+    }
+    inner.state().bulk.model_states.insert(model.clone(), state.to_owned());
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// A numeric query parameter with a default; `Err` is the 400 to answer.

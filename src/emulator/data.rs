@@ -36,7 +36,10 @@ pub struct View {
     pub name: &'static str,
     pub module_id: &'static str,
     /// Default views are listed always; saved ones only with `includesubsidiaryviews=true`.
+    /// A module's default view has the module's id (integration README, "ID Format").
     pub is_default: bool,
+    /// Cells come from what module writes stored (REV10 Sales Input), not from `cell`.
+    pub stored: bool,
     pub pages: Vec<Dim>,
     pub rows: Vec<Dim>,
     pub columns: Vec<Dim>,
@@ -173,7 +176,28 @@ fn view(
     columns: Vec<Dim>,
     cell: CellFn,
 ) -> View {
-    View { id, name, module_id: id, is_default: true, pages, rows, columns, cell }
+    View { id, name, module_id: id, is_default: true, stored: false, pages, rows, columns, cell }
+}
+
+/// The default view of REV10 Sales Input, the writable module (`model_data`): Versions on
+/// pages, Products × Regions on rows, the twelve months × the module's line items on
+/// columns, the cells being what module writes stored (a line item with fewer dimensions
+/// shows its value on every cell of the dimensions it lacks). Items added to the lists
+/// later are not on its axes: it shows the seeded items.
+fn sales_input() -> View {
+    let mut v = view(
+        MODULE_SALES_INPUT_ID,
+        MODULE_SALES_INPUT_NAME,
+        vec![versions()],
+        vec![products(), regions()],
+        vec![
+            Dim::named(DIM_TIME_ID, DIM_TIME_NAME, &MONTHS_26, 300_000_000_001),
+            line_items(&SALES_INPUT_LINE_ITEMS, 206_000_000_001),
+        ],
+        |_, _, _| String::new(),
+    );
+    v.stored = true;
+    v
 }
 
 /// Builds the fixed data set described in `seed`.
@@ -258,6 +282,7 @@ pub fn catalog() -> Catalog {
             |_, r, _| ((r[0] + 1) * 100).to_string(),
         ),
         saved,
+        sales_input(),
     ];
 
     let staff = view(

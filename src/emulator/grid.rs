@@ -7,6 +7,10 @@ use super::util::push_csv_line;
 use serde_json::{Value, json};
 use std::ops::Range;
 
+/// Computes one cell from the item index chosen on each page, row and column dimension:
+/// the view's own formula ([`View::cell`]) or, for a view of stored cells, a lookup.
+pub type CellOf<'a> = &'a dyn Fn(&[usize], &[usize], &[usize]) -> String;
+
 /// Resolves `pages=` selectors to one item index per page dimension.
 ///
 /// Each selector is `dimId:itemId`; values may be comma-separated and the
@@ -52,7 +56,7 @@ fn axis_labels(dims: &[super::data::Dim]) -> Vec<Vec<String>> {
 }
 
 /// The `format=v1` JSON body: `pages`, `columnCoordinates`, `rows` (cells are strings).
-pub fn json_v1(view: &View, pages: &[usize]) -> Value {
+pub fn json_v1(view: &View, pages: &[usize], cell: CellOf) -> Value {
     let n_cols = axis_len(&view.columns);
     let mut row_idx = Vec::new();
     let mut col_idx = Vec::new();
@@ -63,7 +67,7 @@ pub fn json_v1(view: &View, pages: &[usize]) -> Value {
             let cells: Vec<String> = (0..n_cols)
                 .map(|c| {
                     decode(&view.columns, c, &mut col_idx);
-                    (view.cell)(pages, &row_idx, &col_idx)
+                    cell(pages, &row_idx, &col_idx)
                 })
                 .collect();
             json!({ "rowCoordinates": coords, "cells": cells })
@@ -94,7 +98,7 @@ pub fn csv_header(view: &View, pages: &[usize]) -> String {
 }
 
 /// CSV data lines for the row combinations in `range`: row item names, then cells.
-pub fn csv_rows(view: &View, pages: &[usize], range: Range<usize>) -> String {
+pub fn csv_rows(view: &View, pages: &[usize], range: Range<usize>, cell: CellOf) -> String {
     let n_cols = axis_len(&view.columns);
     let mut out = String::new();
     let mut row_idx = Vec::new();
@@ -106,7 +110,7 @@ pub fn csv_rows(view: &View, pages: &[usize], range: Range<usize>) -> String {
         fields.extend(view.rows.iter().zip(&row_idx).map(|(d, &i)| d.item_name(i)));
         for c in 0..n_cols {
             decode(&view.columns, c, &mut col_idx);
-            fields.push((view.cell)(pages, &row_idx, &col_idx));
+            fields.push(cell(pages, &row_idx, &col_idx));
         }
         push_csv_line(&mut out, fields.iter().map(String::as_str));
     }
@@ -114,9 +118,9 @@ pub fn csv_rows(view: &View, pages: &[usize], range: Range<usize>) -> String {
 }
 
 /// The whole direct-read CSV document for one page selection.
-pub fn csv_document(view: &View, pages: &[usize]) -> String {
+pub fn csv_document(view: &View, pages: &[usize], cell: CellOf) -> String {
     let mut doc = csv_header(view, pages);
-    doc.push_str(&csv_rows(view, pages, 0..axis_len(&view.rows)));
+    doc.push_str(&csv_rows(view, pages, 0..axis_len(&view.rows), cell));
     doc
 }
 
@@ -125,12 +129,12 @@ pub fn csv_document(view: &View, pages: &[usize]) -> String {
 /// carries the preamble, so the parts concatenated in order equal [`csv_document`]
 /// for the first page items; with it true every part starts with the preamble
 /// (Anaplan's page layout is not documented, so the emulator serves both).
-pub fn csv_part(view: &View, part: usize, parts: usize, header_on_every_part: bool) -> String {
+pub fn csv_part(view: &View, part: usize, parts: usize, header_on_every_part: bool, cell: CellOf) -> String {
     let pages = vec![0; view.pages.len()];
     let total = axis_len(&view.rows);
     let parts = parts.max(1);
     let range = (part * total / parts)..((part + 1) * total / parts);
     let mut out = if part == 0 || header_on_every_part { csv_header(view, &pages) } else { String::new() };
-    out.push_str(&csv_rows(view, &pages, range));
+    out.push_str(&csv_rows(view, &pages, range, cell));
     out
 }

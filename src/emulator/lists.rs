@@ -252,24 +252,36 @@ async fn list_metadata(State(inner): State<Arc<Inner>>, Ids((m, l)): Ids<(String
         return api_status(StatusCode::NOT_FOUND, uri.path());
     };
     let mut body = envelope("objects/list");
-    body.insert(
-        "metadata".into(),
-        json!({
-            "id": list.id,
-            "name": list.name,
-            "hasSelectiveAccess": false,
-            "properties": list.properties.iter().map(|p| json!({ "name": p })).collect::<Vec<_>>(),
-            "subsets": list.subsets.iter().map(|s| json!({ "name": s })).collect::<Vec<_>>(),
-            "topLevelItem": list.top.as_ref().map(|t| t.1.clone()).unwrap_or_default(),
-            "itemCount": list.len(),
-            "productionData": false,
-            "managedBy": "",
-            "numberedList": false,
-            "useTopLevelAsPageDefault": false,
-            "nextItemIndex": list.len(),
-            "permittedItems": list.len(),
-        }),
-    );
+    // The description's ListMetadata: entries not set for a list (no top level, the next
+    // index of a list that is not numbered) are omitted, never empty or null.
+    let mut metadata = json!({
+        "id": list.id,
+        "name": list.name,
+        "hasSelectiveAccess": false,
+        "properties": list
+            .properties
+            .iter()
+            .map(|p| json!({ "name": p, "format": "TEXT", "notes": "", "referencedBy": "" }))
+            .collect::<Vec<_>>(),
+        "subsets": list
+            .subsets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| json!({ "id": format!("{}", 110_000_000_001u64 + i as u64), "name": s }))
+            .collect::<Vec<_>>(),
+        "itemCount": list.len(),
+        "productionData": false,
+        "managedBy": "",
+        "numberedList": false,
+        "useTopLevelAsPageDefault": false,
+        "workflowEnabled": false,
+        // How many more items the list takes (Anaplan's list limit, 999,999,999).
+        "permittedItems": 999_999_999usize.saturating_sub(list.len()),
+    });
+    if let Some((id, name, _)) = &list.top {
+        metadata["topLevelItem"] = json!({ "id": id, "name": name });
+    }
+    body.insert("metadata".into(), metadata);
     Json(Value::Object(body)).into_response()
 }
 

@@ -185,6 +185,10 @@ pub struct RecordedRequest {
     /// "Basic"…). `Some("")` when the header has no space (it might be a bare
     /// secret, so it is not recorded); `None` when the header is absent.
     pub authorization_scheme: Option<String>,
+    /// The `Content-Type` header as sent (`None` when absent).
+    pub content_type: Option<String>,
+    /// The `Accept` header as sent (`None` when absent).
+    pub accept: Option<String>,
 }
 
 /// How [`Emulator::launch`] serves.
@@ -574,6 +578,15 @@ impl Emulator {
 /// All routes. Paths not listed answer Anaplan's 404 body; a known path with
 /// the wrong method answers 405 (as the real API does).
 fn router(inner: Arc<Inner>) -> Router {
+    routes()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(inner.clone(), gate))
+        .with_state(inner)
+}
+
+/// Every route, without the fallbacks and the gate (also read by [`Emulator::route_table`]).
+fn routes() -> Router<Arc<Inner>> {
     const RR: &str = "/2/0/workspaces/{ws}/models/{m}/views/{v}/readRequests";
     Router::new()
         .route("/oauth/token", post(auth::oauth_token))
@@ -610,15 +623,60 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
         .route("/_emulator/token-fail", post(control::http_token_fail))
         .route("/_emulator/read-page-headers", post(control::http_read_page_headers))
+        .route("/_emulator/model-state", post(control::http_model_state))
         .merge(sized_view::routes())
         .route("/_emulator/speed-cap", post(speed_cap::http_speed_cap))
         .route("/_emulator/sized-export", post(sized_export::http_sized_export))
         .merge(model_data::routes())
         .merge(lists::routes())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(inner.clone(), gate))
-        .with_state(inner)
+}
+
+impl Emulator {
+    /// Every route the emulator serves, as (methods, path template), e.g.
+    /// `(["GET", "HEAD", "PUT"], "/2/0/workspaces/{ws}/models/{m}/files/{f}")`; methods are
+    /// `["*"]` for a route that takes any method. Read from the router itself (its debug
+    /// form), so a route added anywhere shows up here: the conformance test compares this
+    /// with its table of documented shapes.
+    pub fn route_table() -> Vec<(Vec<String>, String)> {
+        parse_route_table(&format!("{:?}", routes()))
+    }
+}
+
+/// Reads `RouteId(n): MethodRouter(… allow_header: Bytes(b"GET,HEAD") …)` and the node's
+/// `paths: {RouteId(n): "/path", …}` out of axum's debug form of a router.
+fn parse_route_table(debug: &str) -> Vec<(Vec<String>, String)> {
+    // The fallback router comes after the routes; only the routes are wanted.
+    let debug = debug.split("fallback_router").next().unwrap_or(debug);
+    let id_at = |s: &str| -> Option<(String, usize)> {
+        let start = s.find("RouteId(")? + "RouteId(".len();
+        let end = start + s[start..].find(')')?;
+        Some((s[start..end].to_owned(), end))
+    };
+    let (routes_part, paths_part) = debug.split_once("paths: {").unwrap_or((debug, ""));
+    let mut methods: HashMap<String, Vec<String>> = HashMap::new();
+    let mut rest = routes_part;
+    while let Some((id, end)) = id_at(rest) {
+        rest = &rest[end..];
+        let next = rest.find("RouteId(").unwrap_or(rest.len());
+        let entry = &rest[..next];
+        let allowed = match entry.split_once("allow_header: Bytes(b\"") {
+            Some((_, tail)) => tail.split('"').next().unwrap_or("").split(',').map(str::to_owned).collect(),
+            None => vec!["*".to_owned()],
+        };
+        methods.insert(id, allowed);
+    }
+    let mut out = Vec::new();
+    let mut rest = paths_part;
+    while let Some((id, end)) = id_at(rest) {
+        rest = &rest[end..];
+        let Some(open) = rest.find('"') else { break };
+        let Some(close) = rest[open + 1..].find('"') else { break };
+        let path = rest[open + 1..open + 1 + close].to_owned();
+        rest = &rest[open + 2 + close..];
+        out.push((methods.remove(&id).unwrap_or_else(|| vec!["*".to_owned()]), path));
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
 }
 
 async fn not_found(req: Request) -> Response {
@@ -638,12 +696,19 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         let s = String::from_utf8_lossy(v.as_bytes());
         s.split_once(' ').map(|(scheme, _)| scheme.to_string()).unwrap_or_default()
     });
-    inner.state().requests.push(RecordedRequest {
-        method: req.method().to_string(),
-        path: path.clone(),
-        query: req.uri().query().unwrap_or("").to_string(),
-        authorization_scheme: scheme,
-    });
+    let recorded = {
+        let header_text =
+            |name| req.headers().get(name).map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        RecordedRequest {
+            method: req.method().to_string(),
+            path: path.clone(),
+            query: req.uri().query().unwrap_or("").to_string(),
+            authorization_scheme: scheme,
+            content_type: header_text(header::CONTENT_TYPE),
+            accept: header_text(header::ACCEPT),
+        }
+    };
+    inner.state().requests.push(recorded);
     if path == "/2/0" || path.starts_with("/2/0/") {
         if !auth::api_token_ok(&inner, req.headers()) {
             return util::api_status(StatusCode::UNAUTHORIZED, &path);
@@ -657,7 +722,7 @@ async fn gate(State(inner): State<Arc<Inner>>, req: Request, next: Next) -> Resp
         return scim::error(StatusCode::UNAUTHORIZED, None, "Unauthorized");
     }
     if (path == "/audit" || path.starts_with("/audit/")) && !audit::auth_ok(&inner, req.headers()) {
-        return util::api_status(StatusCode::UNAUTHORIZED, &path);
+        return audit::unauthorized();
     }
     let token_service = path.starts_with("/oauth/") || path.starts_with("/token/");
     if matches!(path.as_str(), "/oauth/token" | "/token/authenticate" | "/token/refresh")

@@ -31,6 +31,17 @@ pub const LINE_LEAD_REGION_NAME: &str = "Lead Region";
 pub const LINE_TOTAL_UNITS_ID: &str = "206000000007";
 pub const LINE_TOTAL_UNITS_NAME: &str = "Total Units";
 
+/// The line items of REV10 Sales Input in module order: the columns of its default view.
+pub const SALES_INPUT_LINE_ITEMS: [&str; 7] = [
+    LINE_UNITS_NAME,
+    LINE_PRICE_NAME,
+    LINE_COMMENT_NAME,
+    LINE_ACTIVE_NAME,
+    LINE_LAUNCH_DATE_NAME,
+    LINE_LEAD_REGION_NAME,
+    LINE_TOTAL_UNITS_NAME,
+];
+
 /// List "Cost Centres": starts with [`COST_CENTRES`], has property `Owner` and subset
 /// `Active`; the list the list-items tests change.
 pub const LIST_COST_CENTRES_ID: &str = "101000000050";

@@ -15,7 +15,7 @@ use super::data::View;
 use super::grid;
 use super::sized_view;
 use super::util::{Ids, api_error, api_status, envelope, upper_hex_id};
-use super::views::{csv_response, find_view};
+use super::views::{csv_response, find_view, with_cells};
 use super::{Inner, ReadPageHeaders};
 use axum::Json;
 use axum::body::Bytes;
@@ -82,6 +82,9 @@ pub async fn create(
     let path = uri.path();
     if let Err(resp) = find_parent(&inner, &parent, path) {
         return resp;
+    }
+    if let Some(refusal) = super::views::model_refusal(&inner, &parent.1, path) {
+        return refusal;
     }
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -184,7 +187,10 @@ pub async fn page(
         _ => return api_status(StatusCode::NOT_FOUND, path),
     };
     match find_parent(&inner, &parent, path) {
-        Ok(view) => csv_response(sized_view::served_page(&inner, grid::csv_part(view, n, pages, every))),
+        Ok(view) => {
+            let part = with_cells(&inner, view, |cell| grid::csv_part(view, n, pages, every, cell));
+            csv_response(sized_view::served_page(&inner, part))
+        }
         Err(resp) => resp,
     }
 }

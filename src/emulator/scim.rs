@@ -163,6 +163,17 @@ fn render(inner: &Inner, u: &User) -> Value {
             json!({ "value": w, "display": name, "type": "WORKSPACE" })
         })
         .collect();
+    // Live answers add the same set twice more: ids and names, comma-delimited.
+    let mut entitlements = entitlements;
+    if !u.workspaces.is_empty() {
+        let names: Vec<String> = u
+            .workspaces
+            .iter()
+            .map(|w| format!("\"{}\"", inner.catalog.workspace(w).map(|ws| ws.name).unwrap_or_default()))
+            .collect();
+        entitlements.push(json!({ "value": u.workspaces.join(","), "type": "WORKSPACE_IDS" }));
+        entitlements.push(json!({ "value": names.join(","), "type": "WORKSPACE_NAMES" }));
+    }
     let mut v = json!({
         "schemas": [USER_SCHEMA],
         "id": u.id,

@@ -75,15 +75,33 @@ pub fn scim_user(n: usize) -> SeedUser {
     }
 }
 
-/// The event type category (`type=` of the audit API) and `eventTypeId` of seeded event
-/// `i` (0 = the newest): user_activity, access_control, int and conn_mgmt in turn.
-pub fn audit_event_type(i: usize) -> (&'static str, &'static str) {
+/// The `type` category, `eventTypeId` and message of seeded event `i`. Ids follow the
+/// live prefixes (`USR-*` user activity, `AUTHZ-*` access control, `INT-*` integrations,
+/// `CONN-*` connection management); `USR-8` "User login success" is live-observed, the
+/// other numbers are the emulator's.
+pub fn audit_event_type(i: usize) -> (&'static str, &'static str, &'static str) {
     match i % 6 {
-        0 | 3 => ("user_activity", "user.login.success"),
-        1 => ("access_control", "workspace.user.added"),
-        2 => ("int", "integration.process.run"),
-        4 => ("user_activity", "user.logout"),
-        _ => ("conn_mgmt", "connection.updated"),
+        0 | 3 => ("user_activity", "USR-8", "User login success"),
+        1 => ("access_control", "AUTHZ-3", "User added to workspace"),
+        2 => ("int", "INT-1", "Process run through the Integration API"),
+        4 => ("user_activity", "USR-9", "User logout"),
+        _ => ("conn_mgmt", "CONN-2", "Connection updated"),
+    }
+}
+
+/// The `eventTypeId` prefix a `type` value selects (`None`: every event, as for `all` and
+/// for any value Anaplan does not recognise, which live Anaplan treats as `all`).
+pub fn audit_type_prefix(kind: &str) -> Option<&'static str> {
+    match kind {
+        "user_activity" => Some("USR-"),
+        "access_control" => Some("AUTHZ-"),
+        "int" => Some("INT-"),
+        "conn_mgmt" => Some("CONN-"),
+        "comment" => Some("COMMENT-"),
+        "byok" => Some("BYOK-"),
+        "plan_iq" => Some("PLANIQ-"),
+        "forecaster" => Some("FORECASTER-"),
+        _ => None,
     }
 }
 

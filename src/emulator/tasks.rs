@@ -100,6 +100,26 @@ pub struct BulkState {
     pub cancel_requests: usize,
     /// (file id, task id): uploads touching the source of a non-terminal import.
     pub uploads_during_import: Vec<(String, String)>,
+    /// Model id → `activeState` set by a test or the HTTP control (else the seed's).
+    pub model_states: HashMap<String, String>,
+}
+
+/// A model's `activeState`: the one set with `Emulator::set_model_state`, else the seed's.
+pub fn active_state(st: &EmulatorState, model: &super::data::Model) -> String {
+    st.bulk.model_states.get(model.id).cloned().unwrap_or_else(|| model.active_state.to_owned())
+}
+
+/// What a model in `state` refuses, in the emulator's choice where the description is
+/// silent: `LOCKED` refuses what changes the model (task starts: 423 "Model locked"),
+/// `ARCHIVED` refuses task starts and data reads alike (422 "Model archived": an archived
+/// model cannot be opened). Every other state, the maintenance ones and offline included,
+/// serves the integration user (a workspace administrator) as usual.
+pub fn state_refusal(state: &str, changes: bool, path: &str) -> Option<Response> {
+    match state {
+        "LOCKED" if changes => Some(api_error(StatusCode::LOCKED, "Model locked", path)),
+        "ARCHIVED" => Some(api_error(StatusCode::UNPROCESSABLE_ENTITY, "Model archived", path)),
+        _ => None,
+    }
 }
 
 /// Brings every task up to `now` (see the module docs).
@@ -248,13 +268,11 @@ pub async fn start(
     if let Err(resp) = check_start_body(&headers, &body, path) {
         return resp;
     }
-    match model.active_state {
-        "LOCKED" => return api_error(StatusCode::LOCKED, "Model locked", path),
-        "ARCHIVED" => return api_error(StatusCode::UNPROCESSABLE_ENTITY, "Model archived", path),
-        _ => {}
-    }
     let now = Instant::now();
     let mut st = inner.state();
+    if let Some(refusal) = state_refusal(&active_state(&st, model), true, path) {
+        return refusal;
+    }
     settle(&mut st, now);
     let busy_elsewhere = st.bulk.busy.get(&m).is_some_and(|(_, until)| now < *until);
     let busy_here = st.bulk.tasks.iter().any(|t| t.model_id == m && t.active(now));

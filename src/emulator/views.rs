@@ -39,6 +39,13 @@ pub async fn metadata(State(inner): State<Arc<Inner>>, Ids((m, v)): Ids<(String,
     Json(Value::Object(body)).into_response()
 }
 
+/// The refusal of a data read for the model's state (`tasks::state_refusal`), if any.
+pub(super) fn model_refusal(inner: &Inner, model_id: &str, path: &str) -> Option<Response> {
+    let model = inner.catalog.model(model_id)?;
+    let state = super::tasks::active_state(&inner.state(), model);
+    super::tasks::state_refusal(&state, false, path)
+}
+
 /// The representation a `/data` request negotiated.
 enum Repr {
     Json,
@@ -76,6 +83,9 @@ pub async fn data(
         Ok(view) => view,
         Err(resp) => return resp,
     };
+    if let Some(refusal) = model_refusal(&inner, &m, path) {
+        return refusal;
+    }
     let pairs = query_pairs(uri.query());
     let Some(repr) = negotiate(&headers, query_get(&pairs, "format")) else {
         return api_status(StatusCode::NOT_ACCEPTABLE, path);
@@ -98,10 +108,55 @@ pub async fn data(
         );
         return api_error(StatusCode::BAD_REQUEST, &message, path);
     }
-    match repr {
-        Repr::Json => Json(grid::json_v1(view, &pages)).into_response(),
-        Repr::Csv => csv_response(grid::csv_document(view, &pages)),
+    with_cells(&inner, view, |cell| match repr {
+        Repr::Json => Json(grid::json_v1(view, &pages, cell)).into_response(),
+        Repr::Csv => csv_response(grid::csv_document(view, &pages, cell)),
+    })
+}
+
+/// Runs `render` with the view's cells: its formula, or for a view of stored cells (the
+/// writable module's default view) what module writes stored, read under the state lock
+/// (such a view is small). A cell never written shows Anaplan's blank: `0` for a number,
+/// `false` for a boolean, empty otherwise; the calculated Total Units sums Units.
+pub(super) fn with_cells<R>(inner: &Inner, view: &View, render: impl FnOnce(grid::CellOf) -> R) -> R {
+    if !view.stored {
+        let formula = view.cell;
+        return render(&|p: &[usize], r: &[usize], c: &[usize]| formula(p, r, c));
     }
+    let st = inner.state();
+    let cells = &st.model_data.cells;
+    let line_items = super::model_data::line_items(super::seed::MODEL_REVENUE_ID, view.module_id).unwrap_or(&[]);
+    // The item id a dimension of the line item takes at a coordinate of the view.
+    let coordinate = |dim: &str, p: &[usize], r: &[usize], c: &[usize]| -> String {
+        let axes = [(&view.pages, p), (&view.rows, r), (&view.columns, c)];
+        axes.iter()
+            .find_map(|(dims, idx)| dims.iter().position(|d| d.id == dim).map(|k| dims[k].item_id(idx[k])))
+            .unwrap_or_default()
+    };
+    let units_total = |product: &str| -> String {
+        let sum: f64 = cells
+            .iter()
+            .filter(|((li, ids), _)| li == super::seed::LINE_UNITS_ID && ids.first().is_some_and(|p| p == product))
+            .filter_map(|(_, v)| v.parse::<f64>().ok())
+            .sum();
+        sum.to_string()
+    };
+    let cell = |p: &[usize], r: &[usize], c: &[usize]| -> String {
+        let Some(li) = c.last().and_then(|&k| line_items.get(k)) else { return String::new() };
+        let ids: Vec<String> = li.dims.iter().map(|d| coordinate(d, p, r, c)).collect();
+        if li.calculated {
+            return units_total(ids.first().map(String::as_str).unwrap_or(""));
+        }
+        match cells.get(&(li.id.to_owned(), ids)) {
+            Some(v) => v.clone(),
+            None => match li.format {
+                super::model_data::Format::Number => "0".to_owned(),
+                super::model_data::Format::Boolean => "false".to_owned(),
+                _ => String::new(),
+            },
+        }
+    };
+    render(&cell)
 }
 
 /// A `text/csv` answer.
