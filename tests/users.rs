@@ -175,6 +175,28 @@ async fn a_leaver_is_deactivated_once_and_an_unknown_user_is_404() {
 }
 
 #[tokio::test]
+async fn a_long_workspace_list_is_bounded_and_repeats_are_one_workspace() {
+    let app = App::start().await;
+    // The same two workspaces, by name and by id, thousands of times: two workspaces.
+    let mut many: Vec<&str> = Vec::new();
+    for _ in 0..1_250 {
+        many.extend([WS_FPA_NAME, WS_FPA_ID, WS_SALES_NAME, WS_SALES_ID]);
+    }
+    let body = json!({"userName": "many@example.com", "givenName": "M", "familyName": "N", "workspaces": many});
+    let out = ok_json(app.post("users", "action=provision", &body).await).await;
+    assert_eq!(out["workspaces"].as_array().unwrap().len(), 2, "{out}");
+    assert_eq!(workspaces_of(&app, "many@example.com").len(), 2);
+
+    // One more than the bound: refused before anything is read.
+    let before = app.fake.requests().len();
+    let too_many: Vec<String> = (0..5_001).map(|i| format!("Workspace {i}")).collect();
+    let body = json!({"userName": "more@example.com", "givenName": "M", "familyName": "N", "workspaces": too_many});
+    let answer = problem(app.post("users", "action=provision", &body).await, 400).await;
+    assert!(answer["detail"].as_str().unwrap().contains("at most 5000"), "{answer}");
+    assert_eq!(app.fake.requests().len(), before, "Anaplan was not called");
+}
+
+#[tokio::test]
 async fn bad_requests_and_unknown_workspaces_write_nothing() {
     let app = App::start().await;
     let body = problem(

@@ -3,6 +3,7 @@
 //! into the fewest calls (at most 50 workspace entitlements per call). Authentication is the
 //! identity's Anaplan token, or a SCIM API key sent as `Bearer` (SCIM only).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -242,15 +243,17 @@ pub fn plan(current: Option<&ScimUser>, want: &DesiredUser) -> Plan {
             {
                 attributes.push(PatchOp::ExternalId(e.clone()));
             }
-            let have: Vec<&str> = u.workspaces().map(|e| e.value.as_str()).collect();
-            want.workspaces.iter().filter(|w| !have.contains(&w.id.as_str())).cloned().collect()
+            let have: HashSet<&str> = u.workspaces().map(|e| e.value.as_str()).collect();
+            want.workspaces.iter().filter(|w| !have.contains(w.id.as_str())).cloned().collect()
         }
     };
+    // Sets, not scans: both lists come from outside and may be long.
+    let wanted: HashSet<&str> = want.workspaces.iter().map(|w| w.id.as_str()).collect();
     let to_remove: Vec<Workspace> = match current {
         None => Vec::new(),
         Some(u) => u
             .workspaces()
-            .filter(|e| !want.workspaces.iter().any(|w| w.id == e.value))
+            .filter(|e| !wanted.contains(e.value.as_str()))
             .map(|e| Workspace { id: e.value.clone(), name: e.display.clone().unwrap_or_default() })
             .collect(),
     };

@@ -4,6 +4,8 @@
 //! makes one inactive with no workspace. Only what differs is written, so repeating a
 //! request changes nothing and says `changed: false`.
 
+use std::collections::{HashMap, HashSet};
+
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -11,10 +13,14 @@ use serde_json::{Value, json};
 
 use super::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::Listing;
-use crate::anaplan::catalog::pick;
+use crate::anaplan::catalog::{Named, pick};
 use crate::anaplan::names::MAX_NAME_CHARS;
 use crate::anaplan::scim::{self, DesiredUser, Filter, Scim, ScimUser, UserId, Workspace};
 use crate::http::{AppState, Call, Params, Problem, strict_json};
+
+/// Workspaces one provision may list: far more than a tenant usually has, and a bound on
+/// the work a request can ask for before anything is read.
+pub const MAX_WORKSPACES: usize = 5_000;
 
 const USER_NAME: Param = Param::text(
     "userName",
@@ -230,7 +236,14 @@ impl ChangeRequest {
                          must have ([] for none)",
                     )
                 })?;
+                if workspaces.len() > MAX_WORKSPACES {
+                    return Err(Problem::bad_parameter(format!(
+                        "workspaces lists {} entries; at most {MAX_WORKSPACES} are taken in one request",
+                        workspaces.len()
+                    )));
+                }
                 let mut list: Vec<String> = Vec::new();
+                let mut seen: HashSet<String> = HashSet::new();
                 for (i, w) in workspaces.into_iter().enumerate() {
                     let w = w.trim().to_owned();
                     if w.is_empty() {
@@ -242,7 +255,7 @@ impl ChangeRequest {
                             "workspaces[{i}] is {chars} characters long; an Anaplan name has at most {MAX_NAME_CHARS}"
                         )));
                     }
-                    if !list.contains(&w) {
+                    if seen.insert(w.clone()) {
                         list.push(w);
                     }
                 }
@@ -267,7 +280,10 @@ impl ChangeRequest {
                 }
                 Ok(ChangeRequest::Deactivate { user_name })
             }
-            other => Err(Problem::bad_parameter(format!("action must be provision or deactivate; got {other:?}"))),
+            other => Err(Problem::bad_parameter(format!(
+                "action must be provision or deactivate; got {}",
+                crate::untrusted::quote(other)
+            ))),
         }
     }
 }
@@ -279,12 +295,22 @@ async fn change(state: &AppState, call: Call) -> Result<Response, Problem> {
         ChangeRequest::Provision { mut user, workspaces } => {
             // Every workspace is resolved before anything is written.
             let listing = state.catalog.list(&client, &Listing::Workspaces).await?;
+            // One pass over the listing, then a lookup per workspace asked for: linear
+            // whatever the two lengths.
+            let mut by_id: HashMap<&str, &Named> = HashMap::new();
+            let mut by_name: HashMap<&str, Vec<&Named>> = HashMap::new();
+            for n in listing.iter() {
+                by_id.insert(n.id.as_str(), n);
+                by_name.entry(n.name.as_str()).or_default().push(n);
+            }
+            let mut added: HashSet<String> = HashSet::new();
             for w in &workspaces {
-                let found = match listing.iter().find(|n| n.id == *w) {
-                    Some(n) => n.clone(),
-                    None => pick("workspace", &listing, w)?,
+                let found = match (by_id.get(w.as_str()), by_name.get(w.as_str()).map(Vec::as_slice)) {
+                    (Some(n), _) | (None, Some([n])) => (*n).clone(),
+                    // None or several by that name: the error names the closest or their ids.
+                    _ => pick("workspace", &listing, w)?,
                 };
-                if !user.workspaces.iter().any(|x| x.id == found.id) {
+                if added.insert(found.id.clone()) {
                     user.workspaces.push(Workspace { id: found.id, name: found.name });
                 }
             }
