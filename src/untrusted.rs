@@ -14,6 +14,15 @@ pub fn quote(text: &str) -> String {
     }
 }
 
+/// `text` cut to its first [`SHOWN_CHARS`] characters (no quotes), saying how long it was
+/// when cut: for a message kept as a field (Anaplan's `status.message`).
+pub fn cut(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,5 +37,7 @@ mod tests {
         let q = quote(&long);
         assert!(q.len() < SHOWN_CHARS + 40, "{}", q.len());
         assert!(q.ends_with("… (1000000 characters)"), "{q}");
+        assert_eq!(cut("short"), "short");
+        assert_eq!(cut(&long), format!("{}… (1000000 characters)", "x".repeat(SHOWN_CHARS)));
     }
 }

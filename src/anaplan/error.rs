@@ -121,12 +121,14 @@ impl AnaplanError {
                 v.pointer("/status/message")
                     .or_else(|| v.get("statusMessage"))
                     .or_else(|| v.get("message"))
+                    // SCIM's error body (RFC 7644 section 3.12).
+                    .or_else(|| v.get("detail"))
                     .and_then(|m| m.as_str())
-                    .map(str::to_owned)
+                    .map(crate::untrusted::cut)
             })
             .unwrap_or_else(|| {
-                let t: String = body.trim().chars().take(300).collect();
-                if t.is_empty() { default_reason(status).to_owned() } else { t }
+                let t = body.trim();
+                if t.is_empty() { default_reason(status).to_owned() } else { crate::untrusted::cut(t) }
             });
         AnaplanError::Api { status, message, retry_after }
     }
@@ -153,6 +155,16 @@ mod tests {
                 assert_eq!(message, "Invalid page selector [1:2]");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_long_message_or_body_is_kept_cut_short_with_its_length() {
+        let long = "m".repeat(50_000);
+        let body = format!(r#"{{"status":{{"code":400,"message":"{long}"}}}}"#);
+        for text in [body.as_str(), long.as_str()] {
+            let AnaplanError::Api { message, .. } = AnaplanError::from_body(400, text, None) else { panic!() };
+            assert!(message.len() < 300 && message.ends_with("characters)"), "{message}");
         }
     }
 
