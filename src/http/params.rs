@@ -185,7 +185,8 @@ impl Params {
                 let essence = ct.split(';').next().unwrap_or("").trim();
                 if essence != "application/json" && !essence.ends_with("+json") {
                     return Err(Problem::bad_parameter(format!(
-                        "the body must be a JSON object of parameters (Content-Type: application/json), got Content-Type {essence:?}"
+                        "the body must be a JSON object of parameters (Content-Type: application/json), got Content-Type {}",
+                        crate::untrusted::quote(essence)
                     )));
                 }
             }
@@ -249,7 +250,11 @@ impl Params {
             }
             None => Ok(param.default),
             Some(v) => choices.iter().copied().find(|c| *c == v).map(Some).ok_or_else(|| {
-                Problem::bad_parameter(format!("{name} must be one of {}; got {v:?}", choices.join(", ")))
+                Problem::bad_parameter(format!(
+                    "{name} must be one of {}; got {}",
+                    choices.join(", "),
+                    crate::untrusted::quote(v)
+                ))
             }),
         }
     }
