@@ -3,8 +3,10 @@
 //! One runtime serves both: the emulator on a free port with its seeded demo tenant, and
 //! the handler on `--port`, wired to it with the OAuth client and first refresh token the
 //! emulator issued (rotation on; the rotated token is kept in a temporary file that is
-//! removed on exit). No storage account is configured, so `Idempotency-Key` and Blob
-//! transfers answer a problem that says how to add one.
+//! removed on exit), or with `--auth certificate` with the emulator's demo certificate user
+//! (a `v2` certificate login at the legacy token service). No storage account is
+//! configured, so `Idempotency-Key` and Blob transfers answer a problem that says how to
+//! add one.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -36,23 +38,46 @@ pub enum DemoError {
     Setup(String),
 }
 
-/// The settings that wire the handler to `emulator`: what a `local.settings.json` for
-/// `func start` against the emulator holds, minus storage.
-pub fn settings_for(emulator: &Emulator, token_file: &std::path::Path) -> HashMap<&'static str, String> {
+/// How the demo's handler logs in to the emulator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoAuth {
+    /// The OAuth client and first refresh token the emulator issued (rotation on).
+    #[default]
+    Oauth,
+    /// The emulator's demo certificate user (certificate and key from `credentials.json`).
+    Certificate,
+}
+
+/// The settings that wire the handler to `emulator` with `auth`: what a
+/// `local.settings.json` for `func start` against the emulator holds, minus storage.
+/// `token_file` keeps the rotated refresh token (OAuth only).
+pub fn settings_for(
+    emulator: &Emulator,
+    token_file: &std::path::Path,
+    auth: DemoAuth,
+) -> HashMap<&'static str, String> {
     let c = emulator.credentials();
-    HashMap::from([
-        ("ANAPLAN_AUTH_METHOD", "oauth".to_owned()),
+    let mut settings = HashMap::from([
         ("ANAPLAN_API_URL", emulator.base_url()),
         ("ANAPLAN_AUTH_URL", emulator.base_url()),
         ("ANAPLAN_OAUTH_URL", emulator.base_url()),
         ("ANAPLAN_CLOUDWORKS_URL", emulator.base_url()),
         ("ANAPLAN_AUDIT_URL", emulator.base_url()),
-        ("ANAPLAN_CLIENT_ID", c.client_id),
-        ("ANAPLAN_CLIENT_SECRET", c.client_secret),
-        ("ANAPLAN_REFRESH_TOKEN", c.refresh_token),
-        ("ANAPLAN_TOKEN_FILE", token_file.display().to_string()),
         ("ANAPLAN_POLL_SECONDS", "1".to_owned()),
-    ])
+    ]);
+    match auth {
+        DemoAuth::Oauth => settings.extend([
+            ("ANAPLAN_AUTH_METHOD", "oauth".to_owned()),
+            ("ANAPLAN_CLIENT_ID", c.client_id),
+            ("ANAPLAN_CLIENT_SECRET", c.client_secret),
+            ("ANAPLAN_REFRESH_TOKEN", c.refresh_token),
+            ("ANAPLAN_TOKEN_FILE", token_file.display().to_string()),
+        ]),
+        DemoAuth::Certificate => {
+            settings.extend([("ANAPLAN_AUTH_METHOD", "certificate".to_owned()), ("ANAPLAN_CERTIFICATE", c.certificate)])
+        }
+    }
+    settings
 }
 
 /// One ready-to-paste `curl` line per function, for a handler at `base`
@@ -175,11 +200,11 @@ impl Drop for TempDir {
 }
 
 /// Runs the demo until SIGINT or SIGTERM: prints where both servers are and the curl
-/// lines to `out`, then serves.
-pub async fn run(port: u16, out: &mut (dyn Write + Send)) -> Result<(), DemoError> {
+/// lines to `out`, then serves, logging in with `auth`.
+pub async fn run(port: u16, auth: DemoAuth, out: &mut (dyn Write + Send)) -> Result<(), DemoError> {
     let emulator = Emulator::launch(EmulatorConfig::default(), &Launch::default()).await?;
     let temp = TempDir::new()?;
-    let values = settings_for(&emulator, &temp.0.join("refresh-token"));
+    let values = settings_for(&emulator, &temp.0.join("refresh-token"), auth);
     let settings = Settings::from_lookup(|k| values.get(k).cloned()).map_err(|e| DemoError::Setup(e.to_string()))?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| DemoError::Bind { addr, source })?;
@@ -189,7 +214,7 @@ pub async fn run(port: u16, out: &mut (dyn Write + Send)) -> Result<(), DemoErro
     let mut server = tokio::spawn(crate::startup::serve_on(settings, listener, async {
         let _ = stop_rx.await;
     }));
-    print_intro(out, &emulator, &base).map_err(|e| DemoError::Setup(format!("cannot write to stdout: {e}")))?;
+    print_intro(out, &emulator, &base, auth).map_err(|e| DemoError::Setup(format!("cannot write to stdout: {e}")))?;
     let ended = tokio::select! {
         () = crate::shutdown::signal() => {
             let _ = stop_tx.send(());
@@ -202,14 +227,14 @@ pub async fn run(port: u16, out: &mut (dyn Write + Send)) -> Result<(), DemoErro
     Ok(())
 }
 
-fn print_intro(out: &mut (dyn Write + Send), emulator: &Emulator, base: &str) -> std::io::Result<()> {
+fn print_intro(out: &mut (dyn Write + Send), emulator: &Emulator, base: &str, auth: DemoAuth) -> std::io::Result<()> {
+    let login = match auth {
+        DemoAuth::Oauth => "OAuth, rotating refresh tokens",
+        DemoAuth::Certificate => "certificate login (v2) as the demo certificate user",
+    };
     writeln!(out, "READY {base}")?;
     writeln!(out, "  functions  {base}/api/<function>  (no function key needed: there is no Functions host)")?;
-    writeln!(
-        out,
-        "  emulator   {}  (a local Anaplan with the demo tenant; OAuth, rotating refresh tokens)",
-        emulator.base_url()
-    )?;
+    writeln!(out, "  emulator   {}  (a local Anaplan with the demo tenant; {login})", emulator.base_url())?;
     writeln!(out, "  no storage account: Idempotency-Key and Blob transfers answer a problem saying how to add one")?;
     writeln!(out)?;
     writeln!(out, "Try each function (paste a line):")?;

@@ -68,8 +68,10 @@ const DEMO_ABOUT: &str = "The main job with no tenant and no Azure.
 
 Starts the emulator (see `anaplan-functions emulator --help`) on a free port and `serve` on \
 --port, wired to it with OAuth (the client and first refresh token the emulator issued, \
-rotation on; the rotated token lives in a temporary file removed on exit). Prints one \
-ready-to-paste curl line per function, then serves until Ctrl-C or SIGTERM, which stops both.
+rotation on; the rotated token lives in a temporary file removed on exit), or with \
+`--auth certificate` with the emulator's demo certificate user (a v2 certificate login). \
+Prints one ready-to-paste curl line per function, then serves until Ctrl-C or SIGTERM, which \
+stops both.
 
 Needs no settings, no Azurite and no `func`. No storage account is configured, so \
 Idempotency-Key and Blob transfers (destination=blob, source=blob) answer a problem that says \
@@ -95,6 +97,10 @@ struct DemoArgs {
     /// Port of the functions on 127.0.0.1.
     #[arg(long, default_value_t = 7071)]
     port: u16,
+    /// How the functions log in to the emulator: `oauth` (its OAuth client and refresh
+    /// token) or `certificate` (its demo certificate user).
+    #[arg(long, value_enum, default_value_t = anaplan_functions::demo::DemoAuth::Oauth)]
+    auth: anaplan_functions::demo::DemoAuth,
 }
 
 #[derive(Subcommand)]
@@ -259,7 +265,7 @@ fn demo(args: DemoArgs) -> ExitCode {
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
     let mut out = std::io::stdout();
-    match runtime.block_on(anaplan_functions::demo::run(args.port, &mut out)) {
+    match runtime.block_on(anaplan_functions::demo::run(args.port, args.auth, &mut out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e.to_string()),
     }

@@ -27,7 +27,7 @@ fn help_says_what_emulator_demo_and_serve_do() {
         assert!(emulator.contains(needle), "emulator --help lacks {needle:?}:\n{emulator}");
     }
     let demo = text(&run(&["demo", "--help"], &[]));
-    for needle in ["curl", "no Azurite", "Idempotency-Key", "--port", "7071"] {
+    for needle in ["curl", "no Azurite", "Idempotency-Key", "--port", "7071", "--auth", "certificate"] {
         assert!(demo.contains(needle), "demo --help lacks {needle:?}:\n{demo}");
     }
     let serve = text(&run(&["serve", "--help"], &[]));

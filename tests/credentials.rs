@@ -311,7 +311,7 @@ async fn a_pasted_address_from_another_login_is_refused() {
     assert_eq!(az.vault.versions(REFRESH).len(), 1, "nothing stored");
 }
 
-/// The emulator checks certificate logins for real: the nonce must be signed by the
+/// The emulator checks certificate logins for real: the payload must be signed by the
 /// certificate's own key, and our signer (ring, RSASSA-PKCS1-v1_5 SHA-512) passes.
 #[tokio::test]
 async fn certificate_logins_need_a_signature_by_the_certificates_key() {
@@ -330,6 +330,7 @@ async fn certificate_logins_need_a_signature_by_the_certificates_key() {
                 .post(url)
                 .header("authorization", format!("CACertificate {}", signed.header))
                 .json(&serde_json::json!({
+                    "encodedDataFormat": "v2",
                     "encodedData": STANDARD.encode(&nonce),
                     "encodedSignedData": STANDARD.encode(&signed.signature),
                 }))
@@ -454,7 +455,8 @@ async fn a_client_secret_missing_from_the_vault_is_named() {
     vault.set_secret(REFRESH, &fake.initial_refresh_token());
     let az = Azure { fake, identity, vault };
     let app = az.app().await;
-    let body = support::app::problem(app.get("get-view-data", &query()).await, 503).await;
+    // A refused credential (401), not a passing outage: no retry makes the secret appear.
+    let body = support::app::problem(app.get("get-view-data", &query()).await, 401).await;
     let detail = body["detail"].as_str().unwrap();
     assert!(detail.contains("anaplan-client-secret") && detail.contains(&az.vault.uri()), "{body}");
     assert!(!detail.contains("refresh token"), "{body}");

@@ -101,41 +101,84 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-#[tokio::test]
-async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
+/// A demo started with `args`, its intro read up to the "Ctrl-C" line.
+struct Started {
+    demo: Running,
+    port: u16,
+    emulator_port: Option<u16>,
+    /// Every intro line.
+    intro: Vec<String>,
+    /// The function of each curl line, in order.
+    functions: Vec<String>,
+    calls: Vec<Call>,
+}
+
+fn start_demo(args: &[&str]) -> Started {
     let port = free_port();
     let mut demo = Running(
         Command::new(env!("CARGO_BIN_EXE_anaplan-functions"))
             .args(["demo", "--port", &port.to_string()])
+            .args(args)
             .env_remove("AzureWebJobsStorage")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap(),
     );
-    let child = &mut demo.0;
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(demo.0.stdout.take().unwrap()).lines();
     let ready = lines.next().expect("a first line").unwrap();
     assert_eq!(ready, format!("READY http://127.0.0.1:{port}"));
-    let mut emulator_port = None;
-    let mut calls = Vec::new();
-    let mut functions = Vec::new();
+    let mut started =
+        Started { demo, port, emulator_port: None, intro: Vec::new(), functions: Vec::new(), calls: Vec::new() };
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.trim().strip_prefix("emulator") {
             let url = rest.split_whitespace().next().unwrap();
-            emulator_port = Some(url.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+            started.emulator_port = Some(url.rsplit(':').next().unwrap().parse::<u16>().unwrap());
         }
         if let Some(comment) = line.strip_prefix("# ") {
-            functions.push(comment.split(':').next().unwrap().to_owned());
+            started.functions.push(comment.split(':').next().unwrap().to_owned());
         }
         if line.starts_with("curl ") || line.starts_with("printf ") {
-            calls.push(parse(&line));
+            started.calls.push(parse(&line));
         }
-        if line.starts_with("Ctrl-C") {
+        let end = line.starts_with("Ctrl-C");
+        started.intro.push(line);
+        if end {
             break;
         }
     }
+    started
+}
+
+/// Each call made for real; every one must answer 200. (content type, body) of each.
+async fn call_each(calls: &[Call]) -> Vec<(String, bytes::Bytes)> {
+    let http = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for call in calls {
+        let mut req = http.request(call.method.parse().unwrap(), &call.url).timeout(Duration::from_secs(60));
+        for (k, v) in &call.headers {
+            req = req.header(k, v);
+        }
+        if let Some(b) = &call.body {
+            req = req.body(b.clone());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let content_type =
+            resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let body = resp.bytes().await.unwrap();
+        assert_eq!(status, 200, "{call:?} answered {status}: {}", String::from_utf8_lossy(&body));
+        answers.push((content_type, body));
+    }
+    answers
+}
+
+#[tokio::test]
+async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
+    let Started { mut demo, port, emulator_port, intro, functions, calls } = start_demo(&[]);
+    let child = &mut demo.0;
+    assert!(intro.iter().any(|l| l.contains("OAuth, rotating refresh tokens")), "{intro:?}");
     assert_eq!(
         functions,
         [
@@ -154,23 +197,7 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     assert_eq!(calls.len(), functions.len(), "one curl line per function");
 
     let http = reqwest::Client::new();
-    let mut answers = Vec::new();
-    for call in &calls {
-        let mut req = http.request(call.method.parse().unwrap(), &call.url).timeout(Duration::from_secs(60));
-        for (k, v) in &call.headers {
-            req = req.header(k, v);
-        }
-        if let Some(b) = &call.body {
-            req = req.body(b.clone());
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let content_type =
-            resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        let body = resp.bytes().await.unwrap();
-        assert_eq!(status, 200, "{call:?} answered {status}: {}", String::from_utf8_lossy(&body));
-        answers.push((content_type, body));
-    }
+    let answers = call_each(&calls).await;
     let json = |i: usize| -> Value { serde_json::from_slice(&answers[i].1).unwrap() };
     let view = json(0);
     assert_eq!(view["view"]["name"], "REV01 Price Book");
@@ -246,6 +273,21 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     for p in [port, emulator_port] {
         assert!(std::net::TcpStream::connect(("127.0.0.1", p)).is_err(), "port {p} still accepts connections");
     }
+}
+
+/// `demo --auth certificate`: the functions log in as the emulator's demo certificate user,
+/// and every printed line still answers.
+#[tokio::test]
+async fn demo_with_certificate_auth_answers_every_curl_line() {
+    let started = start_demo(&["--auth", "certificate"]);
+    let intro = &started.intro;
+    assert!(intro.iter().any(|l| l.contains("certificate login (v2)")), "{intro:?}");
+    assert_eq!(started.calls.len(), 10, "{intro:?}");
+    let answers = call_each(&started.calls).await;
+    let view: Value = serde_json::from_slice(&answers[0].1).unwrap();
+    assert_eq!(view["view"]["name"], "REV01 Price Book", "{view}");
+    let users: Value = serde_json::from_slice(&answers[8].1).unwrap();
+    assert_eq!(users[0]["userName"], "user001@example.com", "{users}");
 }
 
 #[test]

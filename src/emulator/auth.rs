@@ -357,6 +357,25 @@ pub(super) fn legacy_body(
     body
 }
 
+/// The body of a token answer (`/token/authenticate`, `/token/refresh`): [`legacy_body`]
+/// with a new `refreshToken` in `tokenInfo`. Anaplan's "API updates" page adds this
+/// optional field to token answers without saying where, nor how to use it; the emulator
+/// sends one so clients show they tolerate it, and accepts it nowhere.
+pub(super) fn legacy_token_answer(
+    inner: &Inner,
+    st: &mut EmulatorState,
+    token: &str,
+    message: &str,
+) -> serde_json::Map<String, Value> {
+    let mut body = legacy_body(inner, st, token, message);
+    if let Some(Value::Object(info)) = body.get_mut("tokenInfo") {
+        let refresh = format!("lrt-{}", uuid::Uuid::new_v4().simple());
+        info.insert("refreshToken".into(), json!(refresh));
+        st.issued_secrets.push(refresh);
+    }
+    body
+}
+
 /// `POST /token/authenticate` with `Authorization: Basic base64(user:pass)` → 201.
 /// A missing or undecodable header is 400 FAILURE_BAD_HEADER; wrong credentials,
 /// or no user configured, 401. `CACertificate` is handled in `cert_auth.rs`.
@@ -382,7 +401,7 @@ pub async fn legacy_authenticate(State(inner): State<Arc<Inner>>, headers: Heade
         return bad_credential("Invalid username or password.");
     }
     let token = issue_access_token(&inner, &mut st);
-    let body = legacy_body(&inner, &st, &token, "Login successful");
+    let body = legacy_token_answer(&inner, &mut st, &token, "Login successful");
     (StatusCode::CREATED, Json(Value::Object(body))).into_response()
 }
 
@@ -408,7 +427,7 @@ pub async fn legacy_refresh(State(inner): State<Arc<Inner>>, headers: HeaderMap)
         t.expires_at = Instant::now() + inner.cfg.access_token_ttl;
         t.refresh_token_id = uuid::Uuid::new_v4().hyphenated().to_string();
     }
-    Json(Value::Object(legacy_body(&inner, &st, &token, "Token refreshed"))).into_response()
+    Json(Value::Object(legacy_token_answer(&inner, &mut st, &token, "Token refreshed"))).into_response()
 }
 
 /// `GET /token/validate` → 200 with `tokenInfo` and `userInfo`.

@@ -12,6 +12,9 @@
 //!   (defaults 1 and 429), with `Retry-After: R` when given.
 //! - `/_emulator/read-page-headers?layout=every|first`: large read pages from now on
 //!   all repeat the CSV preamble, or only the first page has it (the default).
+//! - `/_emulator/cert-format?accept=v1|v2`: certificate logins in the old `v1` format (no
+//!   `encodedDataFormat`, no timestamp) are accepted as well as `v2`, or only `v2` (the
+//!   default); see `cert_auth.rs`.
 //! - `/_emulator/model-state?modelId=M&activeState=S`: model M reports `activeState` S from
 //!   now on (`UNLOCKED`, `PRODUCTION`, `LOCKED`, `ARCHIVED`, `MAINTENANCE`,
 //!   `PRODUCTION_MAINTENANCE`, `OFFLINE`, or any other name of letters, digits and `_`, as a

@@ -33,7 +33,9 @@
 //!   grant → 400 `unsupported_grant_type`.
 //! - `/token/*`: missing/undecodable header or non-`Basic`/`AnaplanAuthToken` scheme → 400
 //!   `FAILURE_BAD_HEADER`; wrong user/password or dead token → 401 `FAILURE_BAD_CREDENTIAL`.
-//!   Certificate auth: see `cert_auth.rs`; device and authorization-code grants: `oauth_flows.rs`.
+//!   Certificate auth (`v2` payloads by default, the demo certificate user of
+//!   `demo_cert.rs`): see `cert_auth.rs`; device and authorization-code grants:
+//!   `oauth_flows.rs`.
 //! - `/2/0`: no live `AnaplanAuthToken` → 401; unknown id or route → 404 "Not Found"; wrong
 //!   method → 405; bad `offset`/`limit` → 400 "Invalid value for parameter [..]"; view data
 //!   Accept/format mismatch → 406; bad selector → 400 "Invalid page selector [..]"; too many
@@ -62,6 +64,7 @@ mod cert_auth;
 mod cloudworks;
 mod control;
 mod data;
+mod demo_cert;
 mod dumps;
 mod files;
 mod grid;
@@ -86,6 +89,7 @@ mod uploads;
 mod util;
 mod views;
 
+pub use cert_auth::CertificateLogin;
 pub use cloudworks::ConnectionView;
 pub use lists::ItemView;
 pub use oauth_flows::{DEMO_REDIRECT_URI, FlowError};
@@ -233,6 +237,9 @@ pub struct DemoCredentials {
     pub password: String,
     /// The tenant's SCIM API key (`Authorization: Bearer <key>`, SCIM only).
     pub scim_api_key: String,
+    /// The demo user's certificate for certificate auth, issued by a demo CA, then its
+    /// RSA private key (PEM each): the value `ANAPLAN_CERTIFICATE` takes.
+    pub certificate: String,
 }
 
 /// Handle to a running emulator; cheap to clone.
@@ -252,6 +259,8 @@ struct Inner {
     initial_refresh_token: String,
     /// The demo user's basic-auth password.
     password: String,
+    /// The demo user's certificate and key, registered for certificate auth.
+    demo_certificate: demo_cert::DemoCertificate,
     /// Where tokens are kept between runs (`None`: in memory only).
     state_dir: Option<std::path::PathBuf>,
     catalog: data::Catalog,
@@ -370,6 +379,14 @@ impl Emulator {
         // The demo user for legacy basic auth (tests set their own with `set_basic_user`),
         // and the callback registered on the authorization-code client.
         state.basic_user = Some((seed::USER_EMAIL.to_string(), stored.password.clone()));
+        // The demo certificate user: the stored certificate while it has a day left, else a
+        // new one.
+        let demo_certificate = match stored.demo_certificate.clone().filter(demo_cert::DemoCertificate::usable) {
+            Some(c) => c,
+            None => demo_cert::mint().map_err(LaunchError::State)?,
+        };
+        cert_auth::register(&mut state, &demo_certificate.certificate).map_err(LaunchError::State)?;
+        state.issued_secrets.push(demo_certificate.private_key.clone());
         state.flows.redirect_uris.push(oauth_flows::DEMO_REDIRECT_URI.to_string());
         let cap = speed_cap::SpeedCap::new(cfg.speed_cap);
         let inner = Arc::new(Inner {
@@ -380,6 +397,7 @@ impl Emulator {
             device_client_id: stored.device_client_id.clone(),
             initial_refresh_token: stored.initial_refresh_token.clone(),
             password: stored.password.clone(),
+            demo_certificate,
             state_dir: launch.state_dir.clone(),
             catalog: data::catalog(),
             speed_cap: cap.clone(),
@@ -398,7 +416,8 @@ impl Emulator {
     }
 
     /// What a client of the demo tenant needs: the OAuth client, the first refresh token of
-    /// its rotating chain, and the basic-auth user. This is `credentials.json`.
+    /// its rotating chain, the basic-auth user and the certificate user. This is
+    /// `credentials.json`.
     pub fn credentials(&self) -> DemoCredentials {
         DemoCredentials {
             client_id: self.client_id(),
@@ -407,6 +426,7 @@ impl Emulator {
             username: seed::USER_EMAIL.to_string(),
             password: self.inner.password.clone(),
             scim_api_key: self.scim_api_key(),
+            certificate: self.inner.demo_certificate.pem(),
         }
     }
 
@@ -624,6 +644,7 @@ fn routes() -> Router<Arc<Inner>> {
         .route("/_emulator/token-fail", post(control::http_token_fail))
         .route("/_emulator/read-page-headers", post(control::http_read_page_headers))
         .route("/_emulator/model-state", post(control::http_model_state))
+        .merge(cert_auth::routes())
         .merge(sized_view::routes())
         .route("/_emulator/speed-cap", post(speed_cap::http_speed_cap))
         .route("/_emulator/sized-export", post(sized_export::http_sized_export))

@@ -1,6 +1,6 @@
-//! What `--state-dir` keeps between runs: the OAuth clients, the demo user's password and
-//! every live token (`state.json`), plus `credentials.json` for the user. Both files are
-//! private (mode 0600): they hold secrets.
+//! What `--state-dir` keeps between runs: the OAuth clients, the demo user's password, the
+//! demo certificate and its key, and every live token (`state.json`), plus
+//! `credentials.json` for the user. Both files are private (mode 0600): they hold secrets.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -33,6 +33,10 @@ pub struct Stored {
     /// The tenant's SCIM API key (a fresh one when absent).
     #[serde(default)]
     pub scim_api_key: Option<String>,
+    /// The demo certificate user's certificate and key (a fresh one when absent or about to
+    /// expire).
+    #[serde(default)]
+    pub demo_certificate: Option<super::demo_cert::DemoCertificate>,
     /// True when read from disk.
     #[serde(skip)]
     pub restored: bool,
@@ -50,6 +54,7 @@ impl Stored {
             live_refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
             scim_api_key: None,
+            demo_certificate: None,
             restored: false,
         }
     }
@@ -123,6 +128,7 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
         live_refresh_tokens,
         scim_api_key,
         access_tokens,
+        demo_certificate: Some(inner.demo_certificate.clone()),
         restored: false,
     };
     let text = serde_json::to_string_pretty(&stored).map_err(|e| LaunchError::State(e.to_string()))?;

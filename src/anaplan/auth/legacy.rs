@@ -1,7 +1,9 @@
 //! Anaplan's legacy token service (the auth URL): basic authentication, or CA
-//! certificate authentication (the certificate in the `CACertificate` header and a random
-//! nonce signed with its private key, RSASSA-PKCS1-v1_5 with SHA-512). Tokens last 35
-//! minutes and are extended with `/token/refresh` before they run out.
+//! certificate authentication (the certificate in the `CACertificate` header and a fresh
+//! payload signed with its private key, RSASSA-PKCS1-v1_5 with SHA-512, in the `v2` format:
+//! see [`certificate`]). Tokens last 35 minutes and are extended with `/token/refresh`
+//! before they run out. A token answer may carry fields this client does not use (Anaplan
+//! adds an optional `refreshToken`): they are ignored.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -123,12 +125,10 @@ impl LegacySession {
             }
             LegacyLogin::Certificate => {
                 let pem = self.required(SecretKind::Certificate, "certificate (PEM with the private key)").await?;
+                // A fresh payload for every login: v2 payloads carry their time and are
+                // refused once used or once stale.
                 let signed = certificate::sign_nonce(pem.expose()).map_err(AuthError::Missing)?;
-                let body = serde_json::json!({
-                    "encodedData": STANDARD.encode(&signed.nonce),
-                    "encodedSignedData": STANDARD.encode(&signed.signature),
-                });
-                self.call("token/authenticate", format!("CACertificate {}", signed.header), Some(body)).await
+                self.call("token/authenticate", format!("CACertificate {}", signed.header), Some(signed.body())).await
             }
         }
     }
@@ -208,21 +208,50 @@ fn sensitive(value: &str) -> reqwest::header::HeaderValue {
     v
 }
 
-/// Certificate auth: the header value and a signed nonce.
+/// Certificate auth: the header value and a signed payload.
+///
+/// Anaplan's `v2` format (help page "API updates", effective 19 June 2026): the body is
+/// `{"encodedDataFormat": "v2", "encodedData": base64(data), "encodedSignedData":
+/// base64(signature of data)}`, where `data` starts with an 8-byte timestamp. This client
+/// writes it as whole seconds since the Unix epoch, big-endian (the help page's example
+/// `AAAAAGhaH7pe…` reads as 1,750,736,826 s, June 2025, that way), followed by
+/// [`RANDOM_BYTES`] random bytes (the `v1` rule of at least 100 random bytes, kept). Every
+/// login makes a new payload: Anaplan refuses one it has seen, or one whose time is stale.
 pub mod certificate {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use ring::rand::SystemRandom;
     use ring::signature::{RSA_PKCS1_SHA512, RsaKeyPair};
 
+    /// The value of `encodedDataFormat` this client sends.
+    pub const FORMAT: &str = "v2";
+    /// Length of the timestamp that starts a `v2` payload.
+    pub const TIMESTAMP_BYTES: usize = 8;
+    /// Random bytes after the timestamp.
+    pub const RANDOM_BYTES: usize = 100;
+
     /// What a certificate login sends.
     pub struct Signed {
         /// `base64(PEM of the certificate)`, the `CACertificate` header value.
         pub header: String,
-        /// The random bytes.
+        /// The signed bytes (`encodedData` before base64): for [`sign_nonce`], a `v2`
+        /// payload.
         pub nonce: Vec<u8>,
         /// Their signature.
         pub signature: Vec<u8>,
+    }
+
+    impl Signed {
+        /// The request body of a `v2` login with these bytes.
+        pub fn body(&self) -> serde_json::Value {
+            serde_json::json!({
+                "encodedDataFormat": FORMAT,
+                "encodedData": STANDARD.encode(&self.nonce),
+                "encodedSignedData": STANDARD.encode(&self.signature),
+            })
+        }
     }
 
     impl std::fmt::Debug for Signed {
@@ -246,10 +275,27 @@ pub mod certificate {
         STANDARD.decode(body).ok()
     }
 
-    /// Signs 150 random bytes with the PEM's private key (RSASSA-PKCS1-v1_5 with SHA-512,
-    /// by `ring`, whose RSA is constant-time; the `rsa` crate and its timing advisory are
-    /// not used). Errors say what is missing from the PEM, never its content.
+    /// A `v2` payload for the instant `unix_seconds`: the seconds as an 8-byte big-endian
+    /// number, then [`RANDOM_BYTES`] random bytes.
+    pub fn v2_payload(unix_seconds: u64) -> Result<Vec<u8>, String> {
+        let mut data = vec![0u8; TIMESTAMP_BYTES + RANDOM_BYTES];
+        data[..TIMESTAMP_BYTES].copy_from_slice(&unix_seconds.to_be_bytes());
+        getrandom::getrandom(&mut data[TIMESTAMP_BYTES..])
+            .map_err(|e| format!("no randomness for the payload: {e}"))?;
+        Ok(data)
+    }
+
+    /// Signs a fresh `v2` payload (now, then random bytes) with the PEM's private key.
+    /// Errors say what is missing from the PEM, never its content.
     pub fn sign_nonce(pem: &str) -> Result<Signed, String> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        sign_payload(pem, v2_payload(now)?)
+    }
+
+    /// Signs `data` with the PEM's private key (RSASSA-PKCS1-v1_5 with SHA-512, by `ring`,
+    /// whose RSA is constant-time; the `rsa` crate and its timing advisory are not used).
+    /// Errors say what is missing from the PEM, never its content.
+    pub fn sign_payload(pem: &str, data: Vec<u8>) -> Result<Signed, String> {
         let cert = block(pem, "CERTIFICATE").ok_or("the certificate secret has no CERTIFICATE block")?;
         let key = if let Some(k) = block(pem, "PRIVATE KEY") {
             der(k)
@@ -262,14 +308,12 @@ pub mod certificate {
         } else {
             return Err("the certificate secret has no (unencrypted) PRIVATE KEY block".to_owned());
         };
-        let mut nonce = vec![0u8; 150];
-        getrandom::getrandom(&mut nonce).map_err(|e| format!("no randomness for the nonce: {e}"))?;
         let mut signature = vec![0u8; key.public().modulus_len()];
-        key.sign(&RSA_PKCS1_SHA512, &SystemRandom::new(), &nonce, &mut signature)
-            .map_err(|_| "the private key could not sign the nonce")?;
+        key.sign(&RSA_PKCS1_SHA512, &SystemRandom::new(), &data, &mut signature)
+            .map_err(|_| "the private key could not sign the payload")?;
         // Anaplan takes the PEM text of the certificate, base64-encoded once more.
         let header = STANDARD.encode(format!("{}\n", cert.trim()));
-        Ok(Signed { header, nonce, signature })
+        Ok(Signed { header, nonce: data, signature })
     }
 
     #[cfg(test)]
@@ -284,6 +328,20 @@ pub mod certificate {
             let bad_key = format!("{only_cert}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
             let e = sign_nonce(&bad_key).unwrap_err();
             assert!(e.contains("PKCS#8") && !e.contains("AAAA"), "{e}");
+        }
+
+        #[test]
+        fn a_v2_payload_is_the_big_endian_seconds_then_fresh_random_bytes() {
+            // The help page's example starts AAAAAGhaH7pe: 00 00 00 00 68 5a 1f ba.
+            let example = STANDARD.decode("AAAAAGhaH7pe").unwrap();
+            let read = u64::from_be_bytes(example[..8].try_into().unwrap());
+            assert_eq!(read, 1_750_736_826, "June 2025 in seconds");
+            let a = v2_payload(read).unwrap();
+            let b = v2_payload(read).unwrap();
+            assert_eq!(a.len(), TIMESTAMP_BYTES + RANDOM_BYTES);
+            assert_eq!(&a[..8], &example[..8]);
+            assert_eq!(&a[..8], &b[..8]);
+            assert_ne!(&a[8..], &b[8..], "the random part differs each time");
         }
     }
 }
@@ -304,5 +362,18 @@ mod tests {
             assert!(t.fresh(), "{at}: used at least briefly");
         }
         assert!(matches!(token_from(&body("1e999")), Err(AuthError::Unavailable(_))));
+    }
+
+    #[test]
+    fn an_optional_refresh_token_and_other_new_fields_are_ignored() {
+        // Anaplan's "API updates" page adds an optional `refreshToken` to token answers
+        // without saying where: wherever it is, the token is read as before.
+        for text in [
+            r#"{"status":"SUCCESS","refreshToken":"r1","tokenInfo":{"tokenValue":"t","expiresAt":1}}"#,
+            r#"{"status":"SUCCESS","tokenInfo":{"tokenValue":"t","refreshToken":"r1","refreshTokenId":"x","somethingNew":{"a":[1]}}}"#,
+        ] {
+            let t = token_from(text).unwrap();
+            assert_eq!(t.value.expose(), "t", "{text}");
+        }
     }
 }
