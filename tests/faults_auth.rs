@@ -477,18 +477,3 @@ async fn an_idempotency_key_in_caller_mode_survives_the_callers_token_refresh() 
     let out = app.host.output();
     assert!(!secrets.iter().any(|s| out.contains(s.as_str())), "a token reached the log");
 }
-
-#[tokio::test]
-async fn a_code_grant_client_without_its_secret_is_a_401_naming_the_setting_not_a_retry() {
-    let fake = Emulator::start().await;
-    let app = App::start_against(fake, |env| env.retain(|(k, _)| k != "ANAPLAN_CLIENT_SECRET")).await;
-    let resp = app.get("get-view-data", &query()).await;
-    assert!(resp.headers().get("retry-after").is_none(), "nothing to wait for");
-    let body = problem(resp, 401).await;
-    let detail = body["detail"].as_str().unwrap();
-    assert!(detail.contains("ANAPLAN_CLIENT_SECRET") && detail.contains("no client secret"), "{body}");
-    // One refused attempt, and it spent nothing: no token was issued, so no retry follows.
-    let log = app.fake.refresh_log();
-    assert_eq!(log.len(), 1, "{log:?}");
-    assert!(log[0].issued.is_none() && log[0].error.as_deref() == Some("invalid_client"), "{log:?}");
-}

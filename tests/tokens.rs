@@ -170,7 +170,10 @@ async fn basic_auth_logs_in_with_the_legacy_token_service() {
 async fn a_client_that_needs_its_secret_and_has_none_says_which_setting_to_set() {
     let fake = Emulator::start().await;
     let app = App::start_against(fake, |env| env.retain(|(k, _)| k != "ANAPLAN_CLIENT_SECRET")).await;
-    let body = problem(app.get("get-view-data", &query()).await, 503).await;
+    // A refusal, not a 503: retrying cannot add a setting, so Logic Apps must not retry it.
+    let resp = app.get("get-view-data", &query()).await;
+    assert!(resp.headers().get("retry-after").is_none(), "nothing to wait for");
+    let body = problem(resp, 401).await;
     let detail = body["detail"].as_str().unwrap();
     assert!(detail.contains("ANAPLAN_CLIENT_SECRET") && detail.contains("client secret"), "{body}");
     assert!(

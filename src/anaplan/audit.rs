@@ -108,7 +108,7 @@ pub fn event_millis(e: &Value) -> Option<i64> {
 /// Parses an RFC 3339 timestamp (`2026-12-01T08:30:00Z`, `...T08:30:00.5+01:00`) into epoch
 /// milliseconds.
 pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
-    let bad = || format!("{s:?} is not an RFC 3339 timestamp such as 2026-12-01T08:30:00Z");
+    let bad = || format!("{} is not an RFC 3339 timestamp such as 2026-12-01T08:30:00Z", crate::untrusted::quote(s));
     let b = s.trim().as_bytes();
     if b.len() < 20 {
         return Err(bad());

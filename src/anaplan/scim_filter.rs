@@ -91,7 +91,7 @@ enum Token {
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Token::Word(w) => write!(f, "{w:?}"),
+            Token::Word(w) => f.write_str(&crate::untrusted::quote(w)),
             Token::Str => f.write_str("a string"),
             Token::Open => f.write_str("\"(\""),
             Token::Close => f.write_str("\")\""),
@@ -205,7 +205,11 @@ impl Parser<'_> {
                     return err(format!("more than {MAX_TERMS} comparisons"));
                 }
                 let Some(attr) = ATTRIBUTES.iter().find(|a| a.eq_ignore_ascii_case(w)) else {
-                    return err(format!("Anaplan filters on {} only, not on {w:?}", ATTRIBUTES.join(", ")));
+                    return err(format!(
+                        "Anaplan filters on {} only, not on {}",
+                        ATTRIBUTES.join(", "),
+                        crate::untrusted::quote(w)
+                    ));
                 };
                 self.at += 1;
                 let op = match self.toks.get(self.at) {
@@ -217,7 +221,7 @@ impl Parser<'_> {
                     "pr" => return Ok(()),
                     "eq" | "ne" | "gt" | "ge" | "lt" | "le" => {}
                     "co" | "sw" | "ew" => return err(format!("{op} is not supported by Anaplan")),
-                    other => return err(format!("unknown operator {other:?}")),
+                    other => return err(format!("unknown operator {}", crate::untrusted::quote(other))),
                 }
                 match self.toks.get(self.at) {
                     Some(Token::Str) => {}

@@ -108,9 +108,7 @@ fn listing_filter(params: &Params) -> Result<Option<Filter>, Problem> {
     let base = match (params.get(USER_NAME.name), params.get(FILTER.name)) {
         (Some(_), Some(_)) => return Err(Problem::bad_parameter("give either userName or filter, not both")),
         (Some(name), None) => Some(Filter::user_name_eq(name)),
-        (None, Some(f)) => Some(
-            Filter::parse(f).map_err(|e| Problem::bad_parameter(format!("filter: {e}")).with("filter", json!(f)))?,
-        ),
+        (None, Some(f)) => Some(Filter::parse(f).map_err(|e| Problem::bad_parameter(format!("filter: {e}")))?),
         (None, None) => None,
     };
     let active = params.choice(&ACTIVE)?.map(|a| Filter::active_eq(a == "true"));

@@ -128,7 +128,8 @@ pub fn wait_param(value: Option<&str>) -> Result<Duration, Problem> {
         Some(v) => match v.parse::<u64>() {
             Ok(n) if n <= MAX_WAIT_SECONDS => Ok(Duration::from_secs(n)),
             _ => Err(Problem::bad_parameter(format!(
-                "wait must be whole seconds from 0 to {MAX_WAIT_SECONDS}; got {v:?}"
+                "wait must be whole seconds from 0 to {MAX_WAIT_SECONDS}; got {}",
+                crate::untrusted::quote(v)
             ))),
         },
     }
