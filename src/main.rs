@@ -59,7 +59,8 @@ request).
 
 Once it answers it prints `READY http://127.0.0.1:<port>` on stdout. Without --state-dir the \
 next line is the demo credentials as JSON ({\"clientId\", \"clientSecret\", \"refreshToken\", \
-\"username\", \"password\"}); with --state-dir they are written to DIR/credentials.json, and \
+\"username\", \"password\", \"scimApiKey\", \"certificate\"}: the certificate user's PEM \
+certificate and key, as ANAPLAN_CERTIFICATE takes them); with --state-dir they are written to DIR/credentials.json, and \
 the OAuth client and the live tokens are kept in DIR, so restarting with the same DIR keeps \
 a running `serve` or `func start` working. The README lists the tenant's workspaces, models, \
 views, processes, exports and imports. Stops on Ctrl-C or SIGTERM.";
