@@ -188,9 +188,9 @@ impl Client {
         }
     }
 
-    /// One chunk of a failure dump.
+    /// One chunk of a failure dump (`text/plain`, as the live-tested description has it).
     pub async fn dump_chunk(&self, dump: &Dump, chunk: &ChunkId) -> Result<bytes::Bytes, AnaplanError> {
-        self.bytes(ApiRequest::get(dump.segments(&["chunks", chunk.as_str()])).accept("application/octet-stream")).await
+        self.bytes(ApiRequest::get(dump.segments(&["chunks", chunk.as_str()])).accept("text/plain")).await
     }
 
     /// The data source file of an import. An import that reads from a model or list has

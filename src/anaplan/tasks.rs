@@ -198,19 +198,37 @@ impl Step {
     }
 }
 
+/// A task answer: `{"task": {...}}` as the help pages and live samples show it, or the bare
+/// task object the live-tested description's schema (`TaskWithUrl`) gives for a task start.
 #[derive(Deserialize)]
-struct TaskBody {
-    task: RawTask,
+#[serde(untagged)]
+enum TaskBody {
+    Wrapped { task: RawTask },
+    Bare(RawTask),
+}
+
+impl TaskBody {
+    fn task(self) -> RawTask {
+        match self {
+            TaskBody::Wrapped { task } | TaskBody::Bare(task) => task,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawTask {
     task_id: String,
+    /// Absent from the description's example of a task start: a task just started has not.
+    #[serde(default = "not_started")]
     task_state: String,
     result: Option<Value>,
     #[serde(default)]
     creation_time: Value,
+}
+
+fn not_started() -> String {
+    "NOT_STARTED".to_owned()
 }
 
 /// `creationTime`: a number of milliseconds; tolerated as a string of digits too.
@@ -253,7 +271,7 @@ impl Client {
                 .method(Method::POST)
                 .json(serde_json::json!({ "localeName": locale }));
             match self.json::<TaskBody>(req).await {
-                Ok(body) => return body.task.try_into(),
+                Ok(body) => return body.task().try_into(),
                 Err(AnaplanError::Api { status: 409, message, .. }) => {
                     if started.elapsed() + wait > busy_budget {
                         return Err(AnaplanError::Busy(message));
@@ -327,13 +345,31 @@ impl Client {
     /// The task's current state.
     pub async fn task(&self, action: &ActionRef, task: &TaskId) -> Result<Task, AnaplanError> {
         let body: TaskBody = self.json(ApiRequest::get(action.segments(&["tasks", task.as_str()]))).await?;
-        body.task.try_into()
+        body.task().try_into()
     }
 
     /// Asks Anaplan to cancel the task (best effort; it moves through CANCELLING).
     pub async fn cancel_task(&self, action: &ActionRef, task: &TaskId) -> Result<Task, AnaplanError> {
         let req = ApiRequest::get(action.segments(&["tasks", task.as_str()])).method(Method::DELETE);
         let body: TaskBody = self.json(req).await?;
-        body.task.try_into()
+        body.task().try_into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_answer_reads_wrapped_or_bare() {
+        let id = "16605AE88D1D46EDB88FD12DFBA867A9";
+        let wrapped: TaskBody =
+            serde_json::from_value(serde_json::json!({"task": {"taskId": id, "taskState": "IN_PROGRESS"}})).unwrap();
+        let t: Task = wrapped.task().try_into().unwrap();
+        assert_eq!((t.id.as_str(), t.state), (id, TaskState::InProgress));
+        // The description's example of a task start: the bare object, no state yet.
+        let bare: TaskBody = serde_json::from_value(serde_json::json!({"taskId": id})).unwrap();
+        let t: Task = bare.task().try_into().unwrap();
+        assert_eq!((t.id.as_str(), t.state), (id, TaskState::NotStarted));
     }
 }

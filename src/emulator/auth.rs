@@ -438,6 +438,11 @@ pub async fn legacy_validate(State(inner): State<Arc<Inner>>, headers: HeaderMap
         Err(resp) => return resp,
     };
     let mut body = legacy_body(&inner, &st, token, "Token validated");
+    // The live-tested description's validate answer names the token by `tokenId` and
+    // `expiresAt` only: no token value or refresh id.
+    if let Some(info) = body.get_mut("tokenInfo").and_then(Value::as_object_mut) {
+        info.retain(|k, _| k == "tokenId" || k == "expiresAt");
+    }
     let user = super::seed::scim_user(st.access_tokens.get(token).map(|t| t.user).unwrap_or(0));
     body.insert(
         "userInfo".into(),

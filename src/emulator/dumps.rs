@@ -6,18 +6,19 @@
 //! the task resolves under that action, is COMPLETE, and its dump is still
 //! live: a newer run of the same action, `expire_dumps`, or the data set's
 //! Stale Dump process make it 404 although the task still says
-//! `failureDumpAvailable: true`. Chunks are `dump_chunk_size` bytes.
+//! `failureDumpAvailable: true`. Chunks are `dump_chunk_size` bytes. The whole dump and its
+//! chunks are `text/plain`, as the live-tested description has the import dump (the
+//! process dump, which it does not describe, answers the same way).
 
 use super::Inner;
 use super::actions::scope;
 use super::bulk::Kind;
-use super::files::{chunk_list, octets};
+use super::files::chunk_list;
 use super::tasks::{TaskState, find, settle};
 use super::util::{Ids, api_status};
-use super::views::csv_response;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -43,9 +44,16 @@ fn chunk_size(inner: &Inner) -> usize {
     inner.cfg.dump_chunk_size.max(1)
 }
 
+/// A `text/plain` answer.
+fn text(bytes: Vec<u8>) -> Response {
+    let mut resp = bytes.into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    resp
+}
+
 fn whole_answer(found: Result<Vec<u8>, Response>) -> Response {
     match found {
-        Ok(bytes) => csv_response(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(bytes) => text(bytes),
         Err(resp) => resp,
     }
 }
@@ -63,12 +71,12 @@ fn chunk_answer(inner: &Inner, path: &str, n: &str, found: Result<Vec<u8>, Respo
         Err(resp) => return resp,
     };
     match n.parse::<usize>().ok().and_then(|n| bytes.chunks(chunk_size(inner)).nth(n)) {
-        Some(part) => octets(part.to_vec()),
+        Some(part) => text(part.to_vec()),
         None => api_status(StatusCode::NOT_FOUND, path),
     }
 }
 
-/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}` → whole dump, `text/csv`.
+/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}` → whole dump, `text/plain`.
 pub async fn process_whole(
     State(inner): State<Arc<Inner>>,
     Ids((ws, m, p, t, o)): Ids<(String, String, String, String, String)>,
@@ -87,7 +95,7 @@ pub async fn process_chunks(
     chunks_answer(&inner, &uri, &m, found)
 }
 
-/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}/chunks/{n}` → octet-stream.
+/// `GET …/processes/{p}/tasks/{t}/dumps/{objectId}/chunks/{n}` → `text/plain`.
 pub async fn process_chunk(
     State(inner): State<Arc<Inner>>,
     Ids((ws, m, p, t, o, n)): Ids<(String, String, String, String, String, String)>,
@@ -97,7 +105,7 @@ pub async fn process_chunk(
     chunk_answer(&inner, uri.path(), &n, found)
 }
 
-/// `GET …/imports/{i}/tasks/{t}/dump` → whole dump, `text/csv`.
+/// `GET …/imports/{i}/tasks/{t}/dump` → whole dump, `text/plain`.
 pub async fn import_whole(
     State(inner): State<Arc<Inner>>,
     Ids((ws, m, i, t)): Ids<(String, String, String, String)>,
@@ -116,7 +124,7 @@ pub async fn import_chunks(
     chunks_answer(&inner, &uri, &m, found)
 }
 
-/// `GET …/imports/{i}/tasks/{t}/dump/chunks/{n}` → octet-stream.
+/// `GET …/imports/{i}/tasks/{t}/dump/chunks/{n}` → `text/plain`.
 pub async fn import_chunk(
     State(inner): State<Arc<Inner>>,
     Ids((ws, m, i, t, n)): Ids<(String, String, String, String, String)>,

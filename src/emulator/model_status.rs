@@ -2,13 +2,13 @@
 //! running task of this user or another user's (`make_model_busy`).
 
 use super::tasks::{TaskState, settle};
-use super::util::{Ids, api_status, envelope, now_millis, upper_hex_id};
+use super::util::{Ids, api_status, now_millis, upper_hex_id};
 use super::{Inner, seed};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,9 +22,9 @@ fn tooltip(label: &str, user: &str, started_ms: u64) -> String {
     )
 }
 
-/// `GET /2/0/models/{m}/status`: bare `requestStatus` when idle (as
-/// `model-status-idle.json`); with the envelope and a tooltip while a task is
-/// IN_PROGRESS or another user holds the model (`make_model_busy`).
+/// `GET /2/0/models/{m}/status`: the bare `requestStatus` (no envelope, as the live-tested
+/// description has it), with a task id and a tooltip while a task is IN_PROGRESS or another
+/// user holds the model (`make_model_busy`).
 pub async fn model_status(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: Uri) -> Response {
     if inner.catalog.model(&m).is_none() {
         return api_status(StatusCode::NOT_FOUND, uri.path());
@@ -50,17 +50,15 @@ pub async fn model_status(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, 
         let idle = json!({ "currentStep": "Open", "progress": -1.0, "creationTime": now_millis() });
         return Json(json!({ "requestStatus": idle })).into_response();
     };
-    let mut body = envelope("objects/dimension");
-    body.insert(
-        "requestStatus".into(),
-        json!({
-            "exportTaskType": null,
-            "taskId": task_id,
-            "currentStep": "Processing ...",
-            "tooltip": tip,
-            "progress": progress,
-            "creationTime": now_millis(),
-        }),
-    );
-    Json(Value::Object(body)).into_response()
+    // The bare `requestStatus`, busy or not: the live-tested description's one answer without
+    // an envelope (the help page's busy example, for a POST, has one).
+    let busy = json!({
+        "exportTaskType": null,
+        "taskId": task_id,
+        "currentStep": "Processing ...",
+        "tooltip": tip,
+        "progress": progress,
+        "creationTime": now_millis(),
+    });
+    Json(json!({ "requestStatus": busy })).into_response()
 }
