@@ -222,17 +222,26 @@ prefixed_id!(
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageSelection(Vec<(DimensionId, ItemId)>);
 
+/// Page selectors one read may give: a view has far fewer page dimensions (a module has
+/// a few dozen dimensions at most in practice; Anaplan documents no limit).
+pub const MAX_PAGE_SELECTORS: usize = 100;
+
 impl PageSelection {
-    /// Parses `dimensionId:itemId[,dimensionId:itemId...]`. Empty input is no selection.
+    /// Parses `dimensionId:itemId[,dimensionId:itemId...]`. Empty input is no selection;
+    /// more than [`MAX_PAGE_SELECTORS`] pairs are refused before any is parsed.
     pub fn parse(s: &str) -> Result<Self, InvalidId> {
+        if s.split(',').filter(|p| !p.trim().is_empty()).nth(MAX_PAGE_SELECTORS).is_some() {
+            return Err(invalid("pages", "at most 100 dimensionId:itemId pairs", s));
+        }
         let mut pairs: Vec<(DimensionId, ItemId)> = Vec::new();
+        let mut dims = std::collections::HashSet::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((dim, item)) = part.split_once(':') else {
                 return Err(invalid("pages", "dimensionId:itemId pairs separated by commas", part));
             };
             let dim = DimensionId::parse(dim.trim())?;
             let item = ItemId::parse(item.trim())?;
-            if pairs.iter().any(|(d, _)| *d == dim) {
+            if !dims.insert(dim.clone()) {
                 return Err(invalid("pages", "at most one item per dimension", part));
             }
             pairs.push((dim, item));
@@ -311,5 +320,16 @@ mod tests {
         assert!(PageSelection::parse("2000:abc").is_err());
         assert!(PageSelection::parse("1:2,1:3").is_err());
         assert!(PageSelection::parse("1:2&x=1").is_err());
+    }
+
+    #[test]
+    fn page_selection_is_bounded_before_it_is_parsed() {
+        let pairs = |n: usize| (0..n).map(|i| format!("{}:1", 100 + i)).collect::<Vec<_>>().join(",");
+        assert_eq!(PageSelection::parse(&pairs(MAX_PAGE_SELECTORS)).unwrap().0.len(), MAX_PAGE_SELECTORS);
+        let e = PageSelection::parse(&pairs(MAX_PAGE_SELECTORS + 1)).unwrap_err();
+        assert!(e.to_string().contains("at most 100"), "{e}");
+        // Even when every pair is malformed: counted first, so no work is done on them.
+        let e = PageSelection::parse(&"x,".repeat(1_000_000)).unwrap_err();
+        assert!(e.to_string().contains("at most 100") && e.got.chars().count() <= 65, "{e}");
     }
 }

@@ -299,7 +299,9 @@ impl Client {
     }
 
     /// Reads a whole list through a large list read request, page by page (CSV). The
-    /// request is deleted afterwards, whether the read succeeded or not.
+    /// request is deleted afterwards whether the read succeeded, failed, or was abandoned
+    /// (a dropped future, e.g. a caller that went away or an answer deadline, deletes it in
+    /// the background).
     pub async fn large_list_read_csv(
         &self,
         ws: &WorkspaceId,
@@ -314,9 +316,12 @@ impl Client {
             .map_err(|e| AnaplanError::Protocol(format!("list read request id: {e}")))?;
         let mut path = base.clone();
         path.push(id.to_string());
+        let mut guard = DeleteOnDrop { client: Some(self.clone()), path: path.clone() };
         let outcome = self.finish_list_read(&path, started.list_read_request).await;
-        if let Err(e) = self.send(ApiRequest::get(path).method(Method::DELETE)).await {
-            tracing::warn!(error = %e, "could not delete a large list read request; Anaplan reclaims it after 30 minutes idle");
+        // Deleted here so that the answer follows the deletion; the guard is the safety net
+        // for a read abandoned midway.
+        if let Some(client) = guard.client.take() {
+            delete_list_read(&client, path).await;
         }
         outcome
     }
@@ -386,6 +391,33 @@ impl Client {
             ItemAction::Update => ApiRequest::get(path).method(Method::PUT),
         };
         self.json(req.json_bytes(batch)).await
+    }
+}
+
+async fn delete_list_read(client: &Client, path: Vec<String>) {
+    match client.send(ApiRequest::get(path).method(Method::DELETE)).await {
+        Ok(_) => tracing::debug!("large list read request deleted"),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "could not delete a large list read request; Anaplan reclaims it after 30 minutes idle"
+        ),
+    }
+}
+
+/// Deletes a large list read request in the background if the read is abandoned midway.
+struct DeleteOnDrop {
+    client: Option<Client>,
+    path: Vec<String>,
+}
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let path = std::mem::take(&mut self.path);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move { delete_list_read(&client, path).await });
+            }
+        }
     }
 }
 

@@ -4,18 +4,20 @@
 //! items, in order). `upsert` adds the items whose code is new and updates the rest, which
 //! is what a sync job needs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::data_body;
+use super::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
 use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::ids::{ListId, ModelId, WorkspaceId};
 use crate::anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL, TooLarge};
 use crate::anaplan::{AnaplanError, Client, Listing};
-use crate::http::{AppState, Call, ModelRef, Problem};
+use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
+use crate::untrusted::quote;
 
 const FORMAT: Param =
     Param::choice("format", &["json", "csv"], "Format", "GET: json (the default) or csv.").default("json").advanced();
@@ -91,8 +93,8 @@ pub const CHANGE_OPERATION: (Operation, &[Input]) = (
 );
 
 /// Handles one call.
-pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let (params, mut data) = data_body::split(&call, &["items"]).await?;
+pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Problem> {
+    let (params, body) = data_body::split(&mut call, &[DataKey::Items]).await?;
     let model = ModelRef::parse(&params)?;
     let list = params.object::<ListId>("list")?;
     let is_post = call.method == Method::POST;
@@ -104,15 +106,16 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     }
     let change = if is_post {
         let action = params.choice(&ACTION.required())?.unwrap_or("add");
-        let items = match data.remove("items") {
-            Some(Value::Array(items)) => items,
-            Some(_) => return Err(Problem::bad_parameter("items must be a JSON array")),
-            None => return Err(Problem::bad_parameter("the body needs items (a JSON array)")),
-        };
-        for (i, item) in items.iter().enumerate() {
-            check_item(action, i, item)?;
-        }
-        Some((action, items))
+        let Body { text, keys, items, .. } = body;
+        let items = items.ok_or_else(|| Problem::bad_parameter("the body needs items (a JSON array)"))?;
+        let request = Arc::new(Request { text, keys, items });
+        // Checked whole before anything is sent, off the runtime threads.
+        off_runtime({
+            let request = request.clone();
+            move || request.check(action)
+        })
+        .await??;
+        Some((action, request))
     } else {
         None
     };
@@ -122,7 +125,10 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let found = state.find(&client, &Listing::Lists(model.clone()), list).await?;
     let list = found.id;
     match change {
-        Some((action, items)) => change_items(&client, (&ws, &model, &list), action, items).await,
+        Some((action, request)) => {
+            let change = Change { client: &client, scope: (&ws, &model, &list), request };
+            change.run(action).await
+        }
         None => {
             let name = match found.name {
                 Some(n) => n,
@@ -138,67 +144,136 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     }
 }
 
-const FIELDS: [&str; 6] = ["id", "code", "name", "parent", "properties", "subsets"];
+/// The items of a change, as read from the body.
+struct Request {
+    text: Text,
+    keys: Vec<Box<str>>,
+    items: Items,
+}
 
-/// Checks one item of a change before anything is sent.
-fn check_item(action: &str, i: usize, item: &Value) -> Result<(), Problem> {
-    let bad = |what: String| Problem::bad_parameter(format!("items[{i}]: {what}"));
-    let obj = item.as_object().ok_or_else(|| bad("must be a JSON object".into()))?;
-    if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(bad(format!("unknown field {k:?}; an item has {}", FIELDS.join(", "))));
+impl Request {
+    fn len(&self) -> usize {
+        self.items.items.len()
     }
-    let text = |k: &str| match obj.get(k) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.as_str())),
-        Some(Value::Number(_)) if k == "id" => Ok(Some("")),
-        Some(other) => Err(bad(format!("{k} must be non-empty text; got {other}"))),
-    };
-    let (id, code, name) = (text("id")?, text("code")?, text("name")?);
-    text("parent").or_else(|e| if obj.get("parent") == Some(&json!("")) { Ok(None) } else { Err(e) })?;
-    match action {
-        "add" if name.is_none() => return Err(bad("add needs a name".into())),
-        "add" if id.is_some() => return Err(bad("add takes no id (Anaplan gives it)".into())),
-        "update" | "upsert" | "delete" if code.is_none() && id.is_none() => {
-            return Err(bad(format!("{action} needs a code (or an id)")));
+
+    fn item(&self, i: usize) -> &ItemIn {
+        &self.items.items[i]
+    }
+
+    fn code(&self, i: usize) -> Option<&str> {
+        self.item(i).code.map(|c| self.text.get(c))
+    }
+
+    /// Checks every item for `action` before anything is sent (the shape of each was
+    /// checked as the body was read).
+    fn check(&self, action: &str) -> Result<(), Problem> {
+        for (i, item) in self.items.items.iter().enumerate() {
+            let bad = |what: &str| Err(Problem::bad_parameter(format!("items[{i}]: {what}")));
+            match action {
+                "add" if item.name.is_none() => return bad("add needs a name"),
+                "add" if item.id.is_some() => return bad("add takes no id (Anaplan gives it)"),
+                "update" | "upsert" | "delete" if item.code.is_none() && item.id.is_none() => {
+                    return bad(&format!("{action} needs a code (or an id)"));
+                }
+                _ => {}
+            }
         }
-        _ => {}
+        Ok(())
     }
-    if let Some(p) = obj.get("properties").filter(|p| !p.is_null()) {
-        let ok = p.as_object().is_some_and(|m| m.values().all(|v| !v.is_array() && !v.is_object()));
-        if !ok {
-            return Err(bad("properties must be an object of property names to values".into()));
+
+    /// `{"items": [...]}` of the items at `indexes`, each with only the fields `action`
+    /// sends (see [`Request::write_item`]).
+    fn batch(&self, action: ItemAction, indexes: &[usize]) -> Vec<u8> {
+        let mut out = b"{\"items\":[".to_vec();
+        for (k, &i) in indexes.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            self.write_item(self.item(i), action, &mut out);
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+
+    /// The item as sent to Anaplan: only the fields it has; a delete names it by id, else
+    /// by code; an add sends no id.
+    fn write_item(&self, item: &ItemIn, action: ItemAction, out: &mut Vec<u8>) {
+        let text = &self.text;
+        let mut first = true;
+        let mut key = |out: &mut Vec<u8>, name: &str| {
+            out.push(if std::mem::take(&mut first) { b'{' } else { b',' });
+            write_json(out, name);
+            out.push(b':');
+        };
+        let delete = action == ItemAction::Delete;
+        if let Some(id) = item.id.filter(|_| action != ItemAction::Add) {
+            key(out, "id");
+            id.write_json(text, out);
+        }
+        if let Some(code) = item.code.filter(|_| !delete || item.id.is_none()) {
+            key(out, "code");
+            write_json(out, text.get(code));
+        }
+        if !delete {
+            for (name, v) in [("name", item.name), ("parent", item.parent)] {
+                if let Some(v) = v {
+                    key(out, name);
+                    write_json(out, text.get(v));
+                }
+            }
+            if let Some((start, end)) = item.properties {
+                key(out, "properties");
+                let mut sep = b'{';
+                for (k, v) in &self.items.properties[start as usize..end as usize] {
+                    out.push(std::mem::replace(&mut sep, b','));
+                    write_json(out, &*self.keys[*k as usize]);
+                    out.push(b':');
+                    v.write_json(text, out);
+                }
+                out.extend_from_slice(if sep == b'{' { b"{}" } else { b"}" });
+            }
+            if let Some((start, end)) = item.subsets {
+                key(out, "subsets");
+                let mut sep = b'{';
+                for (k, v) in &self.items.subsets[start as usize..end as usize] {
+                    out.push(std::mem::replace(&mut sep, b','));
+                    write_json(out, &*self.keys[*k as usize]);
+                    out.extend_from_slice(if *v { b":true" } else { b":false" });
+                }
+                out.extend_from_slice(if sep == b'{' { b"{}" } else { b"}" });
+            }
+        }
+        if first {
+            out.push(b'{');
+        }
+        out.push(b'}');
+    }
+
+    /// Whether the list, as it is now, shows item `i`'s `action` carried out: an added
+    /// item is there (by code with its name; by name when it has no code), a deleted one
+    /// is gone (by id, else by code).
+    fn shows(&self, i: usize, action: ItemAction, list: &Present) -> bool {
+        let item = self.item(i);
+        let text = &self.text;
+        match action {
+            ItemAction::Add => {
+                let name = item.name.map(|n| text.get(n)).unwrap_or("");
+                match self.code(i) {
+                    Some(code) => list.codes.get(code).is_some_and(|n| n == name),
+                    None => list.names.contains(name),
+                }
+            }
+            ItemAction::Delete => match (item.id, self.code(i)) {
+                (Some(id), _) => !list.ids.contains(&*id.to_text(text)),
+                (None, Some(code)) => !list.codes.contains_key(code),
+                (None, None) => false,
+            },
+            ItemAction::Update => false,
         }
     }
-    if let Some(s) = obj.get("subsets").filter(|s| !s.is_null())
-        && !s.as_object().is_some_and(|m| m.values().all(Value::is_boolean))
-    {
-        return Err(bad("subsets must be an object of subset names to true or false".into()));
-    }
-    Ok(())
 }
 
 type ListScope<'a> = (&'a WorkspaceId, &'a ModelId, &'a ListId);
-
-/// The item as sent to Anaplan: only the fields it has, nulls dropped.
-fn outgoing(item: &Value, action: ItemAction) -> Value {
-    let mut out = Map::new();
-    if let Some(obj) = item.as_object() {
-        for (k, v) in obj {
-            if v.is_null() {
-                continue;
-            }
-            let keep = match action {
-                ItemAction::Delete => k == "id" || (k == "code" && !obj.contains_key("id")),
-                ItemAction::Add => k != "id",
-                ItemAction::Update => true,
-            };
-            if keep {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    Value::Object(out)
-}
 
 /// Totals over the batches.
 #[derive(Default)]
@@ -212,135 +287,317 @@ struct Totals {
 }
 
 impl Totals {
-    fn take(&mut self, answer: ItemChange, sent: &[usize], items: &[Value]) {
+    fn take(&mut self, answer: ItemChange, sent: &[usize], request: &Request) {
         self.added += answer.added;
         self.updated += answer.updated;
         self.deleted += answer.deleted;
         self.ignored += answer.ignored;
         for f in answer.failures {
             let index = sent.get(f.request_index).copied();
-            let code = index.and_then(|i| items[i].get("code")).cloned().unwrap_or(Value::Null);
+            let code = index.and_then(|i| request.code(i)).map_or(Value::Null, |c| json!(c));
             self.failures.push(json!({ "index": index, "code": code, "reason": f.reason() }));
+        }
+    }
+
+    /// `n` items of `action` that the list shows carried out, though Anaplan's answer was
+    /// lost.
+    fn carried_out(&mut self, action: ItemAction, n: usize) {
+        match action {
+            ItemAction::Add => self.added += n,
+            ItemAction::Delete => self.deleted += n,
+            ItemAction::Update => self.updated += n,
+        }
+    }
+
+    /// A problem with the counts so far.
+    fn with_counts(&self, p: Problem) -> Problem {
+        p.with("added", json!(self.added)).with("updated", json!(self.updated)).with("deleted", json!(self.deleted))
+    }
+}
+
+/// A failure that does not tell whether Anaplan carried the change out: a lost answer (a
+/// timeout, a 5xx, a cut connection, which the client does not repeat for a POST), or an
+/// answer that could not be read.
+fn may_have_acted(e: &AnaplanError) -> bool {
+    matches!(e, AnaplanError::NotRepeated(_) | AnaplanError::Protocol(_))
+}
+
+/// How long to leave Anaplan to finish a change whose answer was lost before the list is
+/// read to find out what happened.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn verb(action: ItemAction) -> &'static str {
+    match action {
+        ItemAction::Add => "added",
+        ItemAction::Update => "updated",
+        ItemAction::Delete => "deleted",
+    }
+}
+
+/// One change request against one list.
+struct Change<'a> {
+    client: &'a Client,
+    scope: ListScope<'a>,
+    request: Arc<Request>,
+}
+
+impl Change<'_> {
+    async fn run(&self, action: &str) -> Result<Response, Problem> {
+        let request = &self.request;
+        let mut totals = Totals::default();
+        // upsert: whether each item is an add (its code is new to the list, and not added
+        // by an earlier item of this request) or an update.
+        let adds: Vec<bool> = if action == "upsert" {
+            let existing = self.present().await?.codes;
+            let request = self.request.clone();
+            off_runtime(move || upsert_adds(&request, &existing)).await??
+        } else {
+            Vec::new()
+        };
+        let indexes: Vec<usize> = (0..request.len()).collect();
+        for chunk in indexes.chunks(MAX_ITEMS_PER_CALL) {
+            match action {
+                "add" => self.send(ItemAction::Add, chunk.to_vec(), &mut totals).await?,
+                "update" => self.send(ItemAction::Update, chunk.to_vec(), &mut totals).await?,
+                "delete" => self.send(ItemAction::Delete, chunk.to_vec(), &mut totals).await?,
+                _ => {
+                    let (added, updated): (Vec<usize>, Vec<usize>) = chunk.iter().partition(|&&i| adds[i]);
+                    self.send(ItemAction::Add, added, &mut totals).await?;
+                    self.send(ItemAction::Update, updated, &mut totals).await?;
+                }
+            }
+        }
+        let Totals { added, updated, deleted, ignored, failures, batches } = totals;
+        tracing::info!(action, items = request.len(), batches, "list items changed");
+        let mut body = Map::new();
+        for (k, v) in [
+            ("added", added),
+            ("updated", updated),
+            ("deleted", deleted),
+            ("ignored", ignored),
+            ("total", request.len()),
+        ] {
+            body.insert(k.into(), json!(v));
+        }
+        if failures.is_empty() {
+            body.insert("failures".into(), json!([]));
+            return Ok(json_response(Value::Object(body).to_string().into_bytes(), "application/json"));
+        }
+        let detail = format!(
+            "Anaplan refused {} of the {} items; the first: index {}, code {}: {}",
+            failures.len(),
+            request.len(),
+            failures[0]["index"],
+            failures[0]["code"].as_str().map_or("none".into(), quote),
+            quote(failures[0]["reason"].as_str().unwrap_or(""))
+        );
+        let mut p =
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "items-refused", "Anaplan refused some list items", detail);
+        for (k, v) in body {
+            p = p.with(&k, v);
+        }
+        Err(p.with("failures", Value::Array(failures)))
+    }
+
+    /// Sends the items at `sent` as one call. An add or delete whose answer is lost is not
+    /// simply repeated, nor answered with a status a caller retries by default: the list is
+    /// read to find out which items it shows changed (counted as Anaplan would have
+    /// counted them), and only the others, surely unchanged, are sent again, once.
+    async fn send(&self, action: ItemAction, sent: Vec<usize>, totals: &mut Totals) -> Result<(), Problem> {
+        let mut sent = sent;
+        for attempt in 0..2 {
+            if sent.is_empty() {
+                return Ok(());
+            }
+            let request = self.request.clone();
+            let (body, back) = off_runtime(move || (request.batch(action, &sent), sent)).await?;
+            sent = back;
+            let (ws, model, list) = self.scope;
+            let lost = match self.client.change_list_items(ws, model, list, action, bytes::Bytes::from(body)).await {
+                Ok(answer) => {
+                    totals.batches += 1;
+                    totals.take(answer, &sent, &self.request);
+                    return Ok(());
+                }
+                Err(e) if action != ItemAction::Update && may_have_acted(&e) => e,
+                Err(e) => return Err(totals.with_counts(Problem::from(e))),
+            };
+            tracing::warn!(
+                error = %lost,
+                items = sent.len(),
+                action = verb(action),
+                "Anaplan's answer to a list change was lost; reading the list to find out what happened"
+            );
+            tokio::time::sleep(SETTLE).await;
+            let now = match self.present().await {
+                Ok(now) => now,
+                Err(read) => return Err(totals.with_counts(unconfirmed(action, &sent, &lost, &read))),
+            };
+            let request = self.request.clone();
+            let (done, rest) = off_runtime(move || {
+                let (done, rest): (Vec<usize>, Vec<usize>) =
+                    sent.iter().partition(|&&i| request.shows(i, action, &now));
+                (done, rest)
+            })
+            .await?;
+            if !done.is_empty() {
+                totals.batches += 1;
+                totals.carried_out(action, done.len());
+            }
+            tracing::info!(carried_out = done.len(), not_carried_out = rest.len(), "the list shows the change");
+            if rest.is_empty() {
+                return Ok(());
+            }
+            if attempt == 1 {
+                // Failed twice, and the list shows these unchanged.
+                if totals.added + totals.deleted == 0 {
+                    // Nothing was added or deleted: the whole request can be sent again.
+                    let inner = match lost {
+                        AnaplanError::NotRepeated(inner) => *inner,
+                        other => other,
+                    };
+                    return Err(totals.with_counts(Problem::from(inner)).with(
+                        "listChecked",
+                        json!("the list shows that nothing was added or deleted: the request can be sent again"),
+                    ));
+                }
+                return Err(totals.with_counts(not_carried_out(action, &rest, &lost)));
+            }
+            // The items the list shows unchanged were not carried out (or Anaplan refused
+            // them): sending them again is safe, and gives Anaplan's reasons for any refused.
+            sent = rest;
+        }
+        Ok(())
+    }
+
+    /// The list's items as they are now: ids, codes (with names) and names.
+    async fn present(&self) -> Result<Present, AnaplanError> {
+        let (ws, model, list) = self.scope;
+        match self.client.list_items(ws, model, list).await? {
+            ListRead::Direct(items) => {
+                let text = |v: Option<&Value>| match v {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                let mut out = Present::default();
+                for item in &items {
+                    let (id, name, code) = (text(item.get("id")), text(item.get("name")), text(item.get("code")));
+                    out.add(id, name, code);
+                }
+                Ok(out)
+            }
+            ListRead::Large(why) => {
+                log_large(&why);
+                let (csv, _) = self.client.large_list_read_csv(ws, model, list).await?;
+                off_runtime(move || Present::from_csv(&csv))
+                    .await
+                    .map_err(|_| AnaplanError::Protocol("the list's CSV could not be read".into()))?
+            }
         }
     }
 }
 
-async fn send(
-    client: &Client,
-    (ws, model, list): ListScope<'_>,
-    action: ItemAction,
-    items: &[Value],
-    sent: &[usize],
-    totals: &mut Totals,
-) -> Result<(), Problem> {
-    if sent.is_empty() {
-        return Ok(());
-    }
-    let batch: Vec<Value> = sent.iter().map(|&i| outgoing(&items[i], action)).collect();
-    let body = serde_json::to_vec(&json!({ "items": batch })).map_err(|e| AnaplanError::Protocol(e.to_string()))?;
-    drop(batch);
-    let answer = client.change_list_items(ws, model, list, action, bytes::Bytes::from(body)).await.map_err(|e| {
-        Problem::from(e)
-            .with("added", json!(totals.added))
-            .with("updated", json!(totals.updated))
-            .with("deleted", json!(totals.deleted))
-    })?;
-    totals.batches += 1;
-    totals.take(answer, sent, items);
-    Ok(())
-}
-
-async fn change_items(
-    client: &Client,
-    scope: ListScope<'_>,
-    action: &str,
-    items: Vec<Value>,
-) -> Result<Response, Problem> {
-    let mut totals = Totals::default();
-    // upsert needs the codes the list has; a code added by an earlier item of this
-    // request is an update the next time it appears.
-    let mut existing: HashSet<String> = HashSet::new();
-    if action == "upsert" {
-        existing = current_codes(client, scope).await?;
-        // A new code is an add, which needs a name: refuse before anything is sent (a
-        // code repeated later in the request is an update by then).
-        let mut seen: HashSet<&str> = HashSet::new();
-        let nameless = items.iter().position(|i| {
-            let code = i.get("code").and_then(Value::as_str).filter(|_| i.get("id").is_none());
-            let named = i.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-            match code {
-                Some(c) if !existing.contains(c) && seen.insert(c) => !named,
-                _ => false,
-            }
-        });
-        if let Some(i) = nameless {
+/// upsert: for each item, whether it is an add: its code is not in `existing` and no
+/// earlier item of the request had it. A new code needs a name: refused before anything is
+/// sent.
+fn upsert_adds(request: &Request, existing: &HashMap<String, String>) -> Result<Vec<bool>, Problem> {
+    let mut added: HashSet<&str> = HashSet::new();
+    let mut adds = Vec::with_capacity(request.len());
+    for (i, item) in request.items.items.iter().enumerate() {
+        let new = match request.code(i) {
+            Some(code) if item.id.is_none() => !existing.contains_key(code) && added.insert(code),
+            _ => false,
+        };
+        if new && item.name.is_none() {
             return Err(Problem::bad_parameter(format!(
                 "items[{i}]: its code is new to the list, so upsert adds it, which needs a name"
             )));
         }
+        adds.push(new);
     }
-    let indexes: Vec<usize> = (0..items.len()).collect();
-    for chunk in indexes.chunks(MAX_ITEMS_PER_CALL) {
-        match action {
-            "add" => send(client, scope, ItemAction::Add, &items, chunk, &mut totals).await?,
-            "update" => send(client, scope, ItemAction::Update, &items, chunk, &mut totals).await?,
-            "delete" => send(client, scope, ItemAction::Delete, &items, chunk, &mut totals).await?,
-            _ => {
-                let (mut adds, mut updates) = (Vec::new(), Vec::new());
-                for &i in chunk {
-                    let code = items[i].get("code").and_then(Value::as_str);
-                    match code {
-                        Some(c) if items[i].get("id").is_none() && !existing.contains(c) => {
-                            existing.insert(c.to_owned());
-                            adds.push(i);
-                        }
-                        _ => updates.push(i),
-                    }
-                }
-                send(client, scope, ItemAction::Add, &items, &adds, &mut totals).await?;
-                send(client, scope, ItemAction::Update, &items, &updates, &mut totals).await?;
-            }
-        }
-    }
-    let Totals { added, updated, deleted, ignored, failures, batches } = totals;
-    tracing::info!(action, items = items.len(), batches, "list items changed");
-    let mut body = Map::new();
-    for (k, v) in
-        [("added", added), ("updated", updated), ("deleted", deleted), ("ignored", ignored), ("total", items.len())]
-    {
-        body.insert(k.into(), json!(v));
-    }
-    if failures.is_empty() {
-        body.insert("failures".into(), json!([]));
-        return Ok(json_response(Value::Object(body).to_string().into_bytes(), "application/json"));
-    }
-    let detail = format!(
-        "Anaplan refused {} of the {} items; the first: index {}, code {}: {}",
-        failures.len(),
-        items.len(),
-        failures[0]["index"],
-        failures[0]["code"],
-        failures[0]["reason"].as_str().unwrap_or("")
-    );
-    let mut p =
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "items-refused", "Anaplan refused some list items", detail);
-    for (k, v) in body {
-        p = p.with(&k, v);
-    }
-    Err(p.with("failures", Value::Array(failures)))
+    Ok(adds)
 }
 
-async fn current_codes(client: &Client, (ws, model, list): ListScope<'_>) -> Result<HashSet<String>, Problem> {
-    Ok(match client.list_items(ws, model, list).await? {
-        ListRead::Direct(items) => {
-            items.iter().filter_map(|i| i.get("code").and_then(Value::as_str)).map(str::to_owned).collect()
+/// A list's items as they are: what a lost answer is checked against.
+#[derive(Debug, Default)]
+struct Present {
+    ids: HashSet<String>,
+    /// Code → name.
+    codes: HashMap<String, String>,
+    names: HashSet<String>,
+}
+
+impl Present {
+    fn add(&mut self, id: Option<String>, name: Option<String>, code: Option<String>) {
+        if let Some(id) = id.filter(|s| !s.is_empty()) {
+            self.ids.insert(id);
         }
-        ListRead::Large(why) => {
-            log_large(&why);
-            let (csv, _) = client.large_list_read_csv(ws, model, list).await?;
-            items_from_csv(&csv)?.iter().filter_map(|i| i["code"].as_str()).map(str::to_owned).collect()
+        let name = name.unwrap_or_default();
+        if let Some(code) = code.filter(|s| !s.is_empty()) {
+            self.codes.insert(code, name.clone());
         }
-    })
+        if !name.is_empty() {
+            self.names.insert(name);
+        }
+    }
+
+    /// From a large list read's CSV: the `id`, `name` and `code` columns (any case).
+    fn from_csv(csv_text: &str) -> Result<Present, AnaplanError> {
+        let unreadable = |e: csv::Error| AnaplanError::Protocol(format!("the list's CSV could not be read: {e}"));
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv_text.as_bytes());
+        let headers = reader.headers().map_err(unreadable)?.clone();
+        let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let (id, name, code) = (column("id"), column("name"), column("code"));
+        let mut out = Present::default();
+        for record in reader.records() {
+            let record = record.map_err(unreadable)?;
+            let field = |at: Option<usize>| at.and_then(|k| record.get(k)).map(str::to_owned);
+            out.add(field(id), field(name), field(code));
+        }
+        Ok(out)
+    }
+}
+
+/// 409: Anaplan's answer to an add or delete was lost, and the list could not be read to
+/// find out what happened. A 4xx, so that no caller repeats it by default: the change may
+/// have been made.
+fn unconfirmed(action: ItemAction, sent: &[usize], lost: &AnaplanError, read: &AnaplanError) -> Problem {
+    let first = sent.first().copied().unwrap_or(0);
+    Problem::new(
+        StatusCode::CONFLICT,
+        "change-unconfirmed",
+        "The change may have been made",
+        format!(
+            "Anaplan's answer to {} items to be {} (from items[{first}]) was lost ({lost}), and the list could not be \
+             read to find out what happened ({read}): they may or may not have been {}. Read the list (GET \
+             list-items) and send only what is missing; the items before them were handled as counted here",
+            sent.len(),
+            verb(action),
+            verb(action)
+        ),
+    )
+    .with("unconfirmed", json!({ "firstIndex": first, "count": sent.len() }))
+}
+
+/// 409: Anaplan failed twice on the same items, and the list shows them unchanged, while
+/// earlier items of the request were changed: sending the whole request again would repeat
+/// those.
+fn not_carried_out(action: ItemAction, rest: &[usize], lost: &AnaplanError) -> Problem {
+    let first = rest.first().copied().unwrap_or(0);
+    Problem::new(
+        StatusCode::CONFLICT,
+        "change-incomplete",
+        "Part of the change was made",
+        format!(
+            "Anaplan failed twice on {} items to be {} ({lost}); the list shows them (from items[{first}]) not {}, \
+             while earlier items were: send those items again, not the whole request",
+            rest.len(),
+            verb(action),
+            verb(action)
+        ),
+    )
+    .with("notChanged", json!({ "firstIndex": first, "count": rest.len() }))
 }
 
 /// Items from a large list read's CSV: `id`, `name`, `code`, `parent` columns (any case),

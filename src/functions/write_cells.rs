@@ -3,21 +3,24 @@
 //! from Anaplan's own cell list. The whole request is checked before the first write, then
 //! cells go to Anaplan in order, in batches of at most 100,000 cells and 15 MB (read as
 //! 15,000,000 bytes, the smaller reading of Anaplan's unit); only one batch body is held
-//! at a time.
+//! at a time. The body is read into compact typed rows (see [`super::data_body`]); the
+//! parse, the check and the building of each batch run off the runtime threads, and every
+//! lookup (a key, an item name, code or id, a line item) is a hash lookup.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::data_body;
-use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
-use crate::anaplan::catalog::pick;
+use super::data_body::{self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, write_json};
+use super::declare::{Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::ids::{LineItemId, ModelId, ModuleId};
 use crate::anaplan::model_data::{MAX_CELLS_PER_WRITE, MAX_WRITE_BYTES};
-use crate::anaplan::{AnaplanError, Client, Listing, Named};
-use crate::http::{AppState, Call, ModelRef, Problem};
+use crate::anaplan::{AnaplanError, Client, Listing, Named, names};
+use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
+use crate::untrusted::quote;
 
 const BODY: Param = Param::text(
     "body",
@@ -33,10 +36,10 @@ pub const FUNCTION: Function = Function {
     name: "write-cells",
     trigger: Trigger::Http { methods: &[Method::POST], body: RequestBody::Data },
     inputs: &[
-        Input::Object(Object::Workspace),
-        Input::Object(Object::Model),
-        Input::Object(Object::Module),
-        Input::Param(BODY),
+        Declared::Object(Object::Workspace),
+        Declared::Object(Object::Model),
+        Declared::Object(Object::Module),
+        Declared::Param(BODY),
     ],
     long_running: None,
     operation: Some(Operation {
@@ -60,20 +63,39 @@ pub const FUNCTION: Function = Function {
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
-/// What is written: tidy rows or Anaplan's cells.
-enum Cells {
-    Rows(Vec<Value>),
-    Cells(Vec<Value>),
+/// What is written: tidy rows or Anaplan's cells, as read from the body.
+enum Input {
+    Rows(Rows),
+    Cells(Cells),
 }
 
-/// A dimension of the module, with its items (loaded when a written line item needs it).
+/// The request's data, with the body's strings and keys.
+struct Request {
+    text: Text,
+    keys: Vec<Box<str>>,
+    input: Input,
+}
+
+impl Request {
+    /// Rows or cells.
+    fn len(&self) -> usize {
+        match &self.input {
+            Input::Rows(rows) => rows.len(),
+            Input::Cells(cells) => cells.cells.len(),
+        }
+    }
+}
+
+/// A dimension of the module, with its items (loaded when the request names it).
 struct Dimension {
     id: String,
     name: String,
-    /// Item name or code → id (names first).
-    items: HashMap<String, String>,
     /// The items as id and name, for closest-name messages.
     named: Vec<Named>,
+    /// Item name or code → index into `named` (names win over codes).
+    by_text: HashMap<String, u32>,
+    /// Item id → index into `named`.
+    by_id: HashMap<String, u32>,
 }
 
 /// A line item of the module.
@@ -85,76 +107,85 @@ struct LineItem {
     dims: Vec<usize>,
 }
 
-/// What a write needs to know about the module.
+/// What a row key names.
+#[derive(Clone, Copy)]
+enum Column {
+    Dimension(usize),
+    LineItem(usize),
+    Unknown,
+}
+
+/// What a write needs to know about the module, with maps for every lookup a row or cell
+/// makes.
 struct Module {
     line_items: Vec<LineItem>,
     dimensions: Vec<Dimension>,
+    line_by_id: HashMap<String, usize>,
+    line_by_name: HashMap<String, usize>,
+    dim_by_name: HashMap<String, usize>,
+    /// What each of the request's row keys names.
+    columns: Vec<Column>,
 }
 
 /// One resolved cell.
-struct Cell {
+struct Cell<'a> {
     /// Index in `rows` or `cells`.
     row: usize,
     /// Index into [`Module::line_items`].
     line_item: usize,
     /// (dimension index, item id), in the line item's order.
-    items: Vec<(usize, String)>,
-    value: Value,
+    items: Vec<(usize, &'a str)>,
+    value: Scalar,
+}
+
+/// A checked request and the module it writes to.
+struct Plan {
+    module: Module,
+    request: Request,
 }
 
 /// Handles one call.
-pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let (params, mut data) = data_body::split(&call, &["rows", "cells"]).await?;
+pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Problem> {
+    let (params, body) = data_body::split(&mut call, &[DataKey::Rows, DataKey::Cells]).await?;
     let model = ModelRef::parse(&params)?;
     let module = params.object::<ModuleId>("module")?;
-    let input = match (data.remove("rows"), data.remove("cells")) {
-        (Some(Value::Array(rows)), None) => Cells::Rows(rows),
-        (None, Some(Value::Array(cells))) => Cells::Cells(cells),
+    let Body { text, keys, rows, cells, .. } = body;
+    let input = match (rows, cells) {
+        (Some(rows), None) => Input::Rows(rows),
+        (None, Some(cells)) => Input::Cells(cells),
         (Some(_), Some(_)) => return Err(Problem::bad_parameter("give exactly one of rows and cells, not both")),
         (None, None) => return Err(Problem::bad_parameter("the body needs rows or cells (a JSON array)")),
-        _ => return Err(Problem::bad_parameter("rows and cells must be JSON arrays")),
     };
+    let request = Request { text, keys, input };
     let client = call.client(state)?;
     let (_, model) = state.model(&client, model).await?;
     let module = state.find(&client, &Listing::Modules(model.clone()), module).await?.id;
-    let schema = Module::load(&client, &model, &module, &input).await?;
+    let plan = Arc::new(Module::load(&client, &model, &module, request).await?);
 
-    // Everything is checked before the first write: a malformed request writes nothing.
-    let count = match &input {
-        Cells::Rows(rows) => rows.iter().enumerate().try_fold(0usize, |n, (i, r)| {
-            let mut k = 0;
-            schema.resolve_row(i, r, &mut |_| k += 1)?;
-            Ok::<_, Problem>(n + k)
-        })?,
-        Cells::Cells(cells) => {
-            for (i, c) in cells.iter().enumerate() {
-                schema.resolve_cell(i, c)?;
-            }
-            cells.len()
-        }
-    };
+    // Everything is checked before the first write, off the runtime threads: a malformed
+    // request writes nothing.
+    let count = off_runtime({
+        let plan = plan.clone();
+        move || plan.check()
+    })
+    .await??;
     tracing::info!(cells = count, "write-cells checked; writing");
 
-    let mut writer = Writer::new(&client, &model, &module, &schema);
-    match &input {
-        Cells::Rows(rows) => {
-            for (i, r) in rows.iter().enumerate() {
-                let mut out = Vec::new();
-                schema.resolve_row(i, r, &mut |c| out.push(c))?;
-                for c in out {
-                    writer.push(c).await?;
-                }
-            }
-        }
-        Cells::Cells(cells) => {
-            for (i, c) in cells.iter().enumerate() {
-                if let Some(cell) = schema.resolve_cell(i, c)? {
-                    writer.push(cell).await?;
-                }
-            }
+    let mut writer = Writer::new(&client, &model, &module, &plan.module);
+    let mut cursor = Cursor::default();
+    loop {
+        let p = plan.clone();
+        let (batch, next) = off_runtime(move || {
+            let mut c = cursor;
+            (p.next_batch(&mut c), c)
+        })
+        .await?;
+        cursor = next;
+        match batch? {
+            Some(batch) => writer.send(batch).await?,
+            None => break,
         }
     }
-    writer.flush().await?;
     let Writer { changed, batches, failures, .. } = writer;
     let mut body = Map::new();
     body.insert("cellsChanged".into(), json!(changed));
@@ -170,8 +201,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         failures.len(),
         changed,
         failures[0]["row"],
-        failures[0]["lineItem"].as_str().unwrap_or(""),
-        failures[0]["reason"].as_str().unwrap_or("")
+        quote(failures[0]["lineItem"].as_str().unwrap_or("")),
+        quote(failures[0]["reason"].as_str().unwrap_or(""))
     );
     Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "cells-refused", "Anaplan refused some cells", detail)
         .with("cellsChanged", json!(changed))
@@ -180,199 +211,269 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
 }
 
 /// A 400 naming the closest of `candidates` to `name`.
-fn unknown(what: &'static str, name: &str, candidates: &[Named], detail: String) -> Problem {
-    let closest = match pick(what, candidates, name) {
-        Err(AnaplanError::UnknownName { closest, .. }) => closest,
-        _ => Vec::new(),
-    };
+fn unknown<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, detail: String) -> Problem {
+    let closest = names::closest(candidates, name);
     let shown = if closest.is_empty() { String::new() } else { format!("; closest names: {}", closest.join(", ")) };
     Problem::bad_parameter(format!("{detail}{shown}")).with("closestNames", json!(closest))
 }
 
-fn named(id: &str, name: &str) -> Named {
-    Named { id: id.to_owned(), name: name.to_owned() }
-}
-
 impl Module {
-    /// The module's line items, the dimensions of each, and the items of the dimensions
-    /// of the line items `input` writes.
-    async fn load(client: &Client, model: &ModelId, module: &ModuleId, input: &Cells) -> Result<Module, Problem> {
+    /// The module's line items and the dimensions of each; then, off the runtime threads,
+    /// which dimensions the request names (as a row key, or through a line item it
+    /// writes); then the items of those dimensions.
+    async fn load(client: &Client, model: &ModelId, module: &ModuleId, request: Request) -> Result<Plan, Problem> {
         let items = client.module_line_items(model, module).await?;
         let mut dimensions: Vec<Dimension> = Vec::new();
+        let mut dim_by_id: HashMap<String, usize> = HashMap::new();
         let mut line_items = Vec::new();
         for li in items {
             let id = LineItemId::parse(&li.id).map_err(|e| Problem::from(AnaplanError::Protocol(e.to_string())))?;
             let mut dims = Vec::new();
             for d in client.line_item_dimensions(model, &id).await? {
-                let at = match dimensions.iter().position(|x| x.id == d.id) {
-                    Some(at) => at,
-                    None => {
-                        dimensions.push(Dimension { id: d.id, name: d.name, items: HashMap::new(), named: Vec::new() });
-                        dimensions.len() - 1
-                    }
-                };
+                let at = *dim_by_id.entry(d.id.clone()).or_insert_with(|| {
+                    dimensions.push(Dimension {
+                        id: d.id,
+                        name: d.name,
+                        named: Vec::new(),
+                        by_text: HashMap::new(),
+                        by_id: HashMap::new(),
+                    });
+                    dimensions.len() - 1
+                });
                 dims.push(at);
             }
             line_items.push(LineItem { id: li.id, name: li.name, format: li.format, dims });
         }
-        let mut schema = Module { line_items, dimensions };
-        // Only the dimensions of the line items written need their items.
-        let mut wanted: Vec<usize> = Vec::new();
-        let mut mark = |li: &LineItem| wanted.extend(li.dims.iter().copied());
-        match input {
-            Cells::Rows(rows) => {
-                for li in &schema.line_items {
-                    if rows.iter().any(|r| r.get(&li.name).is_some()) {
-                        mark(li);
-                    }
-                }
+        let index = |names: &mut dyn Iterator<Item = String>| -> HashMap<String, usize> {
+            let mut map = HashMap::new();
+            for (i, n) in names.enumerate() {
+                map.entry(n).or_insert(i);
             }
-            Cells::Cells(cells) => {
-                for li in &schema.line_items {
-                    let used = cells.iter().any(|c| {
-                        c.get("lineItemId").and_then(Value::as_str) == Some(&li.id)
-                            || c.get("lineItemName").and_then(Value::as_str) == Some(&li.name)
-                    });
-                    if used {
-                        mark(li);
-                    }
-                }
-            }
-        }
-        wanted.sort_unstable();
-        wanted.dedup();
+            map
+        };
+        let line_by_id = index(&mut line_items.iter().map(|l| l.id.clone()));
+        let line_by_name = index(&mut line_items.iter().map(|l| l.name.clone()));
+        let dim_by_name = index(&mut dimensions.iter().map(|d| d.name.clone()));
+        let module = Module { line_items, dimensions, line_by_id, line_by_name, dim_by_name, columns: Vec::new() };
+
+        let (mut plan, wanted) = off_runtime(move || {
+            let mut plan = Plan { module, request };
+            let wanted = plan.wanted();
+            (plan, wanted)
+        })
+        .await?;
         for at in wanted {
-            let dim = &mut schema.dimensions[at];
-            let items = client.dimension_items(model, &dim.id).await?;
-            for item in items.iter() {
+            let dim = &mut plan.module.dimensions[at];
+            for (i, item) in client.dimension_items(model, &dim.id).await?.into_iter().enumerate() {
+                let i = i as u32;
                 if let Some(code) = item.code.as_deref().filter(|c| !c.is_empty()) {
-                    dim.items.entry(code.to_owned()).or_insert_with(|| item.id.clone());
+                    dim.by_text.entry(code.to_owned()).or_insert(i);
                 }
-            }
-            for item in items {
-                // Names win over codes when they collide.
-                dim.items.insert(item.name.clone(), item.id.clone());
+                dim.by_id.entry(item.id.clone()).or_insert(i);
                 dim.named.push(Named { id: item.id, name: item.name });
             }
+            // Names win over codes when they collide.
+            for (i, n) in dim.named.iter().enumerate() {
+                dim.by_text.insert(n.name.clone(), i as u32);
+            }
         }
-        Ok(schema)
+        Ok(plan)
     }
 
-    fn dimension_by_name(&self, name: &str) -> Option<usize> {
-        self.dimensions.iter().position(|d| d.name == name)
-    }
-
-    fn key_names(&self) -> Vec<Named> {
-        let dims = self.dimensions.iter().map(|d| named(&d.id, &d.name));
-        dims.chain(self.line_items.iter().map(|l| named(&l.id, &l.name))).collect()
+    fn key_names(&self) -> impl Iterator<Item = &str> {
+        self.dimensions.iter().map(|d| d.name.as_str()).chain(self.line_items.iter().map(|l| l.name.as_str()))
     }
 
     /// The item id of `value` in dimension `at`.
-    fn item(&self, at: usize, value: &str, context: &str) -> Result<String, Problem> {
+    fn item(&self, at: usize, value: &str, context: &str) -> Result<&str, Problem> {
         let dim = &self.dimensions[at];
-        dim.items.get(value).cloned().ok_or_else(|| {
-            unknown("item", value, &dim.named, format!("{context}: {} has no item named or coded {value:?}", dim.name))
-        })
+        match dim.by_text.get(value) {
+            Some(&i) => Ok(&dim.named[i as usize].id),
+            None => Err(unknown(
+                value,
+                dim.named.iter().map(|n| n.name.as_str()),
+                format!("{context}: {} has no item named or coded {}", dim.name, quote(value)),
+            )),
+        }
     }
+}
 
-    /// The cells of one row, each passed to `emit` in the order of the row's keys.
-    fn resolve_row(&self, row: usize, value: &Value, emit: &mut dyn FnMut(Cell)) -> Result<(), Problem> {
-        let Some(obj) = value.as_object() else {
-            return Err(Problem::bad_parameter(format!("rows[{row}] must be a JSON object")));
+impl Plan {
+    /// Notes what each row key names, and returns the dimensions whose items are needed:
+    /// every dimension a row key names (its items are resolved in every row, whether or
+    /// not a line item written uses it), and the dimensions of every line item written.
+    fn wanted(&mut self) -> Vec<usize> {
+        let m = &mut self.module;
+        let mut wanted = vec![false; m.dimensions.len()];
+        let mark = |li: usize, wanted: &mut [bool]| {
+            for &d in &m.line_items[li].dims {
+                wanted[d] = true;
+            }
         };
-        let mut chosen: Vec<Option<&str>> = vec![None; self.dimensions.len()];
-        let mut cells: Vec<(usize, &Value)> = Vec::new();
-        for (key, v) in obj {
-            if let Some(at) = self.dimension_by_name(key) {
-                let text = match v {
-                    Value::String(s) => s.as_str(),
-                    _ => {
-                        return Err(Problem::bad_parameter(format!(
-                            "rows[{row}].{key} must be an item's name or code (text)"
-                        )));
+        match &self.request.input {
+            Input::Rows(_) => {
+                let columns: Vec<Column> = self
+                    .request
+                    .keys
+                    .iter()
+                    .map(|k| match (m.dim_by_name.get(&**k), m.line_by_name.get(&**k)) {
+                        (Some(&d), _) => Column::Dimension(d),
+                        (None, Some(&li)) => Column::LineItem(li),
+                        (None, None) => Column::Unknown,
+                    })
+                    .collect();
+                for c in &columns {
+                    match *c {
+                        Column::Dimension(d) => wanted[d] = true,
+                        Column::LineItem(li) => mark(li, &mut wanted),
+                        Column::Unknown => {}
                     }
-                };
-                chosen[at] = Some(text);
-            } else if let Some(li) = self.line_items.iter().position(|l| l.name == *key) {
-                cells.push((li, v));
-            } else {
-                return Err(unknown(
-                    "column",
-                    key,
-                    &self.key_names(),
-                    format!("rows[{row}] has {key:?}, which is neither a dimension nor a line item of the module"),
-                ));
+                }
+                m.columns = columns;
+            }
+            Input::Cells(cells) => {
+                let text = &self.request.text;
+                let mut used = vec![false; m.line_items.len()];
+                for c in &cells.cells {
+                    let li = match (c.line_item_id, c.line_item_name) {
+                        (Some(id), None) => m.line_by_id.get(text.get(id)),
+                        (None, Some(name)) => m.line_by_name.get(text.get(name)),
+                        _ => None,
+                    };
+                    if let Some(&li) = li {
+                        used[li] = true;
+                    }
+                }
+                for (li, _) in used.iter().enumerate().filter(|(_, u)| **u) {
+                    mark(li, &mut wanted);
+                }
             }
         }
-        for (li, v) in cells {
-            let line = &self.line_items[li];
-            if v.is_null() {
+        wanted.iter().enumerate().filter(|(_, w)| **w).map(|(d, _)| d).collect()
+    }
+
+    /// Checks every row or cell; the number of cells to write.
+    fn check(&self) -> Result<usize, Problem> {
+        let mut count = 0;
+        for i in 0..self.request.len() {
+            count += self.cells_of(i)?.len();
+        }
+        Ok(count)
+    }
+
+    /// The cells of row or cell `i`.
+    fn cells_of(&self, i: usize) -> Result<Vec<Cell<'_>>, Problem> {
+        match &self.request.input {
+            Input::Rows(rows) => self.resolve_row(i, rows.row(i)),
+            Input::Cells(cells) => Ok(self.resolve_cell(i, &cells.cells[i], cells)?.into_iter().collect()),
+        }
+    }
+
+    /// The cells of one row, in the order of the row's keys. Every key that names a
+    /// dimension is resolved, whether or not a line item of the row uses it.
+    fn resolve_row(&self, row: usize, fields: &[Field]) -> Result<Vec<Cell<'_>>, Problem> {
+        let (m, text) = (&self.module, &self.request.text);
+        let mut chosen: Vec<Option<&str>> = vec![None; m.dimensions.len()];
+        let mut line_cells: Vec<(usize, Scalar)> = Vec::new();
+        let at = format!("rows[{row}]");
+        for f in fields {
+            let key = &*self.request.keys[f.key as usize];
+            match m.columns[f.key as usize] {
+                Column::Dimension(d) => {
+                    let Some(value) = f.value.text(text) else {
+                        return Err(Problem::bad_parameter(format!(
+                            "{at}.{} must be an item's name or code (text); got {}",
+                            quote(key),
+                            f.value.shown(text)
+                        )));
+                    };
+                    chosen[d] = Some(m.item(d, value, &at)?);
+                }
+                Column::LineItem(li) => line_cells.push((li, f.value)),
+                Column::Unknown => {
+                    return Err(unknown(
+                        key,
+                        m.key_names(),
+                        format!("{at} has {}, which is neither a dimension nor a line item of the module", quote(key)),
+                    ));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(line_cells.len());
+        for (li, v) in line_cells {
+            let line = &m.line_items[li];
+            if v == Scalar::Null {
                 continue; // A SQL NULL: nothing to write.
             }
             let mut items = Vec::with_capacity(line.dims.len());
-            for &at in &line.dims {
-                let Some(text) = chosen[at] else {
+            for &d in &line.dims {
+                let Some(id) = chosen[d] else {
                     return Err(Problem::bad_parameter(format!(
-                        "rows[{row}] lacks the dimension {:?}, which line item {:?} needs",
-                        self.dimensions[at].name, line.name
+                        "{at} lacks the dimension {}, which line item {} needs",
+                        quote(&m.dimensions[d].name),
+                        quote(&line.name)
                     )));
                 };
-                items.push((at, self.item(at, text, &format!("rows[{row}]"))?));
+                items.push((d, id));
             }
-            check_value(line, v, &format!("rows[{row}].{}", line.name))?;
-            emit(Cell { row, line_item: li, items, value: v.clone() });
+            check_value(line, v, text, &format!("{at}.{}", line.name))?;
+            out.push(Cell { row, line_item: li, items, value: v });
         }
-        Ok(())
+        Ok(out)
     }
 
     /// One of Anaplan's cells, checked (`None`: a null value, nothing to write).
-    fn resolve_cell(&self, row: usize, value: &Value) -> Result<Option<Cell>, Problem> {
+    fn resolve_cell(&self, row: usize, cell: &CellIn, cells: &Cells) -> Result<Option<Cell<'_>>, Problem> {
+        let (m, text) = (&self.module, &self.request.text);
         let at = format!("cells[{row}]");
         let bad = |what: String| Problem::bad_parameter(format!("{at}: {what}"));
-        let obj = value.as_object().ok_or_else(|| bad("must be a JSON object".into()))?;
-        let text = |k: &str| obj.get(k).and_then(Value::as_str);
-        let li = match (text("lineItemId"), text("lineItemName")) {
-            (Some(id), None) => self
-                .line_items
-                .iter()
-                .position(|l| l.id == id)
-                .ok_or_else(|| bad(format!("the module has no line item with id {id}")))?,
-            (None, Some(name)) => self.line_items.iter().position(|l| l.name == name).ok_or_else(|| {
-                let names: Vec<Named> = self.line_items.iter().map(|l| named(&l.id, &l.name)).collect();
-                unknown("line item", name, &names, format!("{at}: the module has no line item named {name:?}"))
-            })?,
+        let li = match (cell.line_item_id, cell.line_item_name) {
+            (Some(id), None) => {
+                let id = text.get(id);
+                *m.line_by_id
+                    .get(id)
+                    .ok_or_else(|| bad(format!("the module has no line item with id {}", quote(id))))?
+            }
+            (None, Some(name)) => {
+                let name = text.get(name);
+                *m.line_by_name.get(name).ok_or_else(|| {
+                    unknown(
+                        name,
+                        m.line_items.iter().map(|l| l.name.as_str()),
+                        format!("{at}: the module has no line item named {}", quote(name)),
+                    )
+                })?
+            }
             _ => return Err(bad("give exactly one of lineItemId and lineItemName".into())),
         };
-        let line = &self.line_items[li];
-        let dims =
-            obj.get("dimensions").and_then(Value::as_array).ok_or_else(|| bad("dimensions must be an array".into()))?;
-        let mut items: Vec<Option<String>> = vec![None; line.dims.len()];
-        for d in dims {
-            let dim =
-                match (d.get("dimensionId").and_then(Value::as_str), d.get("dimensionName").and_then(Value::as_str)) {
-                    (Some(id), None) => line.dims.iter().position(|&x| self.dimensions[x].id == id),
-                    (None, Some(name)) => line.dims.iter().position(|&x| self.dimensions[x].name == name),
-                    _ => return Err(bad("each dimension needs exactly one of dimensionId and dimensionName".into())),
+        let line = &m.line_items[li];
+        let (start, end) = cell.dimensions.ok_or_else(|| bad("dimensions must be an array".into()))?;
+        let mut items: Vec<Option<&str>> = vec![None; line.dims.len()];
+        for d in &cells.dimensions[start as usize..end as usize] {
+            let slot = match (d.dimension_id, d.dimension_name) {
+                (Some(id), None) => line.dims.iter().position(|&x| m.dimensions[x].id == text.get(id)),
+                (None, Some(name)) => line.dims.iter().position(|&x| m.dimensions[x].name == text.get(name)),
+                _ => return Err(bad("each dimension needs exactly one of dimensionId and dimensionName".into())),
+            }
+            .ok_or_else(|| {
+                let named = d.dimension_id.or(d.dimension_name).map(|s| text.get(s)).unwrap_or("");
+                bad(format!("{} is not a dimension of line item {}", quote(named), quote(&line.name)))
+            })?;
+            let dim_at = line.dims[slot];
+            let dim = &m.dimensions[dim_at];
+            let id = match (d.item_id, d.item_name, d.item_code) {
+                (Some(id), None, None) => {
+                    let id = text.get(id);
+                    match dim.by_id.get(id) {
+                        Some(&i) => dim.named[i as usize].id.as_str(),
+                        None => return Err(bad(format!("{} has no item with id {}", dim.name, quote(id)))),
+                    }
                 }
-                .ok_or_else(|| bad(format!("a dimension that line item {:?} does not have: {d}", line.name)))?;
-            let keys = ["itemId", "itemName", "itemCode"];
-            let given: Vec<(&str, &str)> =
-                keys.iter().filter_map(|k| d.get(*k).and_then(Value::as_str).map(|v| (*k, v))).collect();
-            let [(key, v)] = given.as_slice() else {
-                return Err(bad("each dimension needs exactly one of itemId, itemName and itemCode".into()));
+                (None, Some(v), None) | (None, None, Some(v)) => m.item(dim_at, text.get(v), &at)?,
+                _ => return Err(bad("each dimension needs exactly one of itemId, itemName and itemCode".into())),
             };
-            let d_at = line.dims[dim];
-            let id = if *key == "itemId" {
-                let known = self.dimensions[d_at].named.iter().any(|n| n.id == *v);
-                if !known {
-                    return Err(bad(format!("{} has no item with id {v}", self.dimensions[d_at].name)));
-                }
-                (*v).to_owned()
-            } else {
-                self.item(d_at, v, &at)?
-            };
-            if items[dim].replace(id).is_some() {
-                return Err(bad(format!("dimension {} is given twice", self.dimensions[d_at].name)));
+            if items[slot].replace(id).is_some() {
+                return Err(bad(format!("dimension {} is given twice", dim.name)));
             }
         }
         let items = items
@@ -381,35 +482,94 @@ impl Module {
             .map(|(id, &d)| {
                 id.map(|id| (d, id)).ok_or_else(|| {
                     bad(format!(
-                        "lacks the dimension {:?}, which line item {:?} needs",
-                        self.dimensions[d].name, line.name
+                        "lacks the dimension {}, which line item {} needs",
+                        quote(&m.dimensions[d].name),
+                        quote(&line.name)
                     ))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let value = obj.get("value").ok_or_else(|| bad("value is required".into()))?;
-        if value.is_null() {
+        let value = cell.value.ok_or_else(|| bad("value is required".into()))?;
+        if value == Scalar::Null {
             return Ok(None);
         }
-        check_value(line, value, &at)?;
-        Ok(Some(Cell { row, line_item: li, items, value: value.clone() }))
+        check_value(line, value, text, &at)?;
+        Ok(Some(Cell { row, line_item: li, items, value }))
+    }
+
+    /// The next batch from `cursor` on (`None`: every cell is written), within Anaplan's
+    /// limits; `cursor` moves past its cells.
+    fn next_batch(&self, cursor: &mut Cursor) -> Result<Option<Batch>, Problem> {
+        let m = &self.module;
+        let mut batch = Batch { body: Vec::new(), sources: Vec::new() };
+        let mut one = Vec::new();
+        while cursor.entry < self.request.len() {
+            for cell in self.cells_of(cursor.entry)?.into_iter().skip(cursor.done) {
+                one.clear();
+                let line = &m.line_items[cell.line_item];
+                one.extend_from_slice(b"{\"lineItemId\":");
+                write_json(&mut one, &line.id);
+                one.extend_from_slice(b",\"dimensions\":[");
+                for (k, (d, id)) in cell.items.iter().enumerate() {
+                    if k > 0 {
+                        one.push(b',');
+                    }
+                    one.extend_from_slice(b"{\"dimensionId\":");
+                    write_json(&mut one, &m.dimensions[*d].id);
+                    one.extend_from_slice(b",\"itemId\":");
+                    write_json(&mut one, id);
+                    one.push(b'}');
+                }
+                one.extend_from_slice(b"],\"value\":");
+                cell.value.write_json(&self.request.text, &mut one);
+                one.push(b'}');
+                // `[` + cells joined by `,` + `]`.
+                let full = batch.sources.len() >= MAX_CELLS_PER_WRITE
+                    || batch.body.len() + 1 + one.len() + 1 > MAX_WRITE_BYTES;
+                if !batch.sources.is_empty() && full {
+                    batch.body.push(b']');
+                    return Ok(Some(batch));
+                }
+                batch.body.push(if batch.sources.is_empty() { b'[' } else { b',' });
+                batch.body.extend_from_slice(&one);
+                batch.sources.push((cell.row, cell.line_item));
+                cursor.done += 1;
+            }
+            cursor.entry += 1;
+            cursor.done = 0;
+        }
+        if batch.sources.is_empty() {
+            return Ok(None);
+        }
+        batch.body.push(b']');
+        Ok(Some(batch))
     }
 }
 
+/// Where the next batch starts: a row or cell, and how many of its cells are written.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cursor {
+    entry: usize,
+    done: usize,
+}
+
+/// One write call's body, and the (row, line item) of each of its cells.
+struct Batch {
+    body: Vec<u8>,
+    sources: Vec<(usize, usize)>,
+}
+
 /// Checks a value against the line item's format, when Anaplan said it.
-fn check_value(line: &LineItem, value: &Value, at: &str) -> Result<(), Problem> {
-    let ok = match (line.format.as_deref(), value) {
-        (_, Value::Array(_) | Value::Object(_)) => false,
-        (Some("NUMBER"), Value::Number(_)) => true,
-        (Some("NUMBER"), Value::String(s)) => s.trim().parse::<f64>().is_ok_and(f64::is_finite),
-        (Some("NUMBER"), _) => false,
-        (Some("BOOLEAN"), Value::Bool(_)) => true,
-        (Some("BOOLEAN"), Value::String(s)) => s == "true" || s == "false",
-        (Some("BOOLEAN"), _) => false,
-        (Some("DATE"), Value::String(s)) => is_date(s),
-        (Some("DATE"), _) => false,
-        (Some("TEXT" | "LIST"), Value::String(_)) => true,
-        (Some("TEXT" | "LIST"), _) => false,
+fn check_value(line: &LineItem, value: Scalar, text: &Text, at: &str) -> Result<(), Problem> {
+    let s = value.text(text);
+    let ok = match (line.format.as_deref(), s) {
+        (Some("NUMBER"), Some(s)) => s.trim().parse::<f64>().is_ok_and(f64::is_finite),
+        (Some("NUMBER"), None) => value.is_number(),
+        (Some("BOOLEAN"), Some(s)) => s == "true" || s == "false",
+        (Some("BOOLEAN"), None) => matches!(value, Scalar::Bool(_)),
+        (Some("DATE"), Some(s)) => is_date(s),
+        (Some("DATE"), None) => false,
+        (Some("TEXT" | "LIST"), s) => s.is_some(),
         _ => true,
     };
     if ok {
@@ -423,7 +583,11 @@ fn check_value(line: &LineItem, value: &Value, at: &str) -> Result<(), Problem> 
             "LIST" => "a list item's name or code",
             _ => "text",
         };
-        Err(Problem::bad_parameter(format!("{at}: line item {:?} takes {want}; got {value}", line.name)))
+        Err(Problem::bad_parameter(format!(
+            "{at}: line item {} takes {want}; got {}",
+            quote(&line.name),
+            value.shown(text)
+        )))
     }
 }
 
@@ -439,15 +603,12 @@ fn is_date(s: &str) -> bool {
     (1..=12).contains(&month) && (1..=31).contains(&day)
 }
 
-/// Builds batch bodies cell by cell and sends each when the next cell would not fit.
+/// Sends batches and adds up Anaplan's answers.
 struct Writer<'a> {
     client: &'a Client,
     model: &'a ModelId,
     module: &'a ModuleId,
     schema: &'a Module,
-    body: Vec<u8>,
-    /// (row, line item) of each cell in the batch being built.
-    sources: Vec<(usize, usize)>,
     changed: usize,
     batches: usize,
     failures: Vec<Value>,
@@ -455,48 +616,12 @@ struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     fn new(client: &'a Client, model: &'a ModelId, module: &'a ModuleId, schema: &'a Module) -> Self {
-        Writer {
-            client,
-            model,
-            module,
-            schema,
-            body: Vec::new(),
-            sources: Vec::new(),
-            changed: 0,
-            batches: 0,
-            failures: Vec::new(),
-        }
+        Writer { client, model, module, schema, changed: 0, batches: 0, failures: Vec::new() }
     }
 
-    async fn push(&mut self, cell: Cell) -> Result<(), Problem> {
-        let line = &self.schema.line_items[cell.line_item];
-        let dims: Vec<Value> = cell
-            .items
-            .iter()
-            .map(|(d, id)| json!({ "dimensionId": self.schema.dimensions[*d].id, "itemId": id }))
-            .collect();
-        let one = serde_json::to_vec(&json!({ "lineItemId": line.id, "dimensions": dims, "value": cell.value }))
-            .map_err(|e| Problem::from(AnaplanError::Protocol(e.to_string())))?;
-        // `[` + cells joined by `,` + `]`.
-        if !self.sources.is_empty()
-            && (self.sources.len() >= MAX_CELLS_PER_WRITE || self.body.len() + 1 + one.len() + 1 > MAX_WRITE_BYTES)
-        {
-            self.flush().await?;
-        }
-        self.body.push(if self.sources.is_empty() { b'[' } else { b',' });
-        self.body.extend_from_slice(&one);
-        self.sources.push((cell.row, cell.line_item));
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> Result<(), Problem> {
-        if self.sources.is_empty() {
-            return Ok(());
-        }
-        self.body.push(b']');
-        let body = bytes::Bytes::from(std::mem::take(&mut self.body));
-        let sources = std::mem::take(&mut self.sources);
-        let answer = match self.client.write_cells(self.model, self.module, body).await {
+    async fn send(&mut self, batch: Batch) -> Result<(), Problem> {
+        let Batch { body, sources } = batch;
+        let answer = match self.client.write_cells(self.model, self.module, bytes::Bytes::from(body)).await {
             Ok(a) => a,
             Err(e) => {
                 return Err(Problem::from(e)
