@@ -239,6 +239,19 @@ mod tests {
     }
 
     #[test]
+    fn a_model_in_any_state_is_listed_by_id_and_name() {
+        // activeState is not read: a state Anaplan adds (or "offline") never fails a listing.
+        for state in ["UNLOCKED", "PRODUCTION_MAINTENANCE", "offline", "SOMETHING_NEW", ""] {
+            let model = serde_json::json!({
+                "id": "75A40874E6B64FA3AE0743278996850F", "name": "Revenue Plan", "activeState": state,
+                "currentWorkspaceId": "8a81b09d599f3c6e0159f605560c2630", "categoryValues": [],
+            });
+            let n: Named = serde_json::from_value(model).unwrap();
+            assert_eq!((n.id.as_str(), n.name.as_str()), ("75A40874E6B64FA3AE0743278996850F", "Revenue Plan"));
+        }
+    }
+
+    #[test]
     fn ids_may_be_numbers() {
         let n: Named = serde_json::from_str(r#"{"id": 101000000014, "name": "x"}"#).unwrap();
         assert_eq!(n.id, "101000000014");
