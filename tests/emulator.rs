@@ -60,15 +60,22 @@ async fn a_request_without_a_token_or_with_another_scheme_is_a_401() {
     assert_eq!(status, 401);
     assert_anaplan_error(&body, 401, "/2/0/workspaces");
 
-    // The OAuth token under the Bearer scheme is refused: Anaplan wants AnaplanAuthToken.
+    // Another scheme is refused; Bearer is taken as well as AnaplanAuthToken (live-confirmed).
+    let resp = reqwest::Client::new()
+        .get(format!("{}/2/0/workspaces", emu.base_url()))
+        .header("authorization", format!("Token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_anaplan_error(&resp.json().await.unwrap(), 401, "/2/0/workspaces");
     let resp = reqwest::Client::new()
         .get(format!("{}/2/0/workspaces", emu.base_url()))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 401);
-    assert_anaplan_error(&resp.json().await.unwrap(), 401, "/2/0/workspaces");
+    assert_eq!(resp.status(), 200);
 
     let (status, body) = get(&emu, Some(&token), "/2/0/workspaces", None).await;
     assert_eq!(status, 200, "{body}");

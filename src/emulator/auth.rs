@@ -81,7 +81,9 @@ pub(super) fn take_token_fault(inner: &Inner, path: &str) -> Option<Response> {
 /// Any other scheme (Bearer included) counts as absent.
 fn anaplan_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("AnaplanAuthToken ")?.trim();
+    // The Integration API and CloudWorks take the token under either scheme (both
+    // live-confirmed in the description's READMEs).
+    let token = value.strip_prefix("AnaplanAuthToken ").or_else(|| value.strip_prefix("Bearer "))?.trim();
     (!token.is_empty()).then_some(token)
 }
 
@@ -90,7 +92,8 @@ fn token_live(st: &EmulatorState, token: &str) -> bool {
     st.access_tokens.get(token).is_some_and(|t| Instant::now() < t.expires_at)
 }
 
-/// Gate for every `/2/0` request: a live token under the `AnaplanAuthToken` scheme.
+/// Gate for every `/2/0` request: a live token under the `AnaplanAuthToken` or `Bearer`
+/// scheme.
 pub fn api_token_ok(inner: &Inner, headers: &HeaderMap) -> bool {
     anaplan_token(headers).is_some_and(|t| token_live(&inner.state(), t))
 }
