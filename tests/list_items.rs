@@ -266,3 +266,136 @@ async fn the_emulator_answers_list_items_as_csv_for_text_csv_and_refuses_what_it
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"]["code"], 406, "{body}");
 }
+
+#[tokio::test]
+async fn id_null_means_no_id_in_every_action() {
+    let app = App::start().await;
+    // delete names the item by its code when its id is null (it used to send `{}`).
+    let body: Value = app
+        .post(
+            "list-items",
+            &format!("{}&action=delete", scope()),
+            &json!({"items": [{"id": null, "code": "CC100", "name": null}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["deleted"], 1, "{body}");
+    assert!(!app.fake.list_items(LIST_COST_CENTRES_ID).iter().any(|i| i.code == "CC100"));
+    // upsert adds an item with a new code and a null id (it used to be an update).
+    let upsert = json!({"items": [{"id": null, "code": "CC900", "name": "Legal", "parent": null}]});
+    let body: Value =
+        app.post("list-items", &format!("{}&action=upsert", scope()), &upsert).await.json().await.unwrap();
+    assert_eq!((body["added"].as_u64(), body["updated"].as_u64()), (Some(1), Some(0)), "{body}");
+    // add with a null id is an add.
+    let add = json!({"items": [{"id": null, "code": "CC910", "name": "Tax", "properties": null}]});
+    let body: Value = app.post("list-items", &format!("{}&action=add", scope()), &add).await.json().await.unwrap();
+    assert_eq!(body["added"], 1, "{body}");
+    let items = app.fake.list_items(LIST_COST_CENTRES_ID);
+    assert!(items.iter().any(|i| i.code == "CC900") && items.iter().any(|i| i.code == "CC910"));
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_an_add_or_a_delete_is_read_from_the_list_never_retried_by_the_caller() {
+    let app = App::start().await;
+    let add = |items: Value| {
+        let q = format!("{}&action=add", scope());
+        let app = &app;
+        async move { app.post("list-items", &q, &json!({ "items": items })).await }
+    };
+    // The add takes effect, its answer is lost: the list shows both items, so the answer
+    // is the add's own, and nothing is sent twice.
+    app.fake.fail_next_after_acting(1, 504);
+    let resp =
+        add(json!([{"code": "CC400", "name": "Legal"}, {"code": "CC410", "name": "Tax", "parent": "CC400"}])).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"added": 2, "updated": 0, "deleted": 0, "ignored": 0, "total": 2, "failures": []}));
+    assert_eq!(app.fake.list_changes(), [("add".to_owned(), 2)], "sent once");
+    let items = app.fake.list_items(LIST_COST_CENTRES_ID);
+    assert_eq!(items.iter().filter(|i| i.code == "CC400" || i.code == "CC410").count(), 2);
+
+    // The same for a delete.
+    app.fake.fail_next_after_acting(1, 502);
+    let q = format!("{}&action=delete", scope());
+    let resp = app.post("list-items", &q, &json!({"items": [{"code": "CC410"}, {"code": "CC400"}]})).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["deleted"], 2, "{body}");
+    assert_eq!(app.fake.list_changes().len(), 2, "one delete call");
+    assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID).len(), COST_CENTRES.len());
+
+    // A failure before Anaplan acted: the list shows nothing added, so the items are sent
+    // again (once), which is safe.
+    app.fake.fail_next_posts(1, 503);
+    let resp = add(json!([{"code": "CC500", "name": "Marketing"}])).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["added"], 1);
+    assert_eq!(app.fake.list_changes().last().unwrap(), &("add".to_owned(), 1));
+
+    // Anaplan refused one item and the answer was lost: the list shows the other added;
+    // the refused one is sent again alone, and Anaplan's reason comes back as a 422.
+    app.fake.fail_next_after_acting(1, 504);
+    let resp = add(json!([{"code": "CC600", "name": "Facilities"}, {"code": "CC700", "name": "Finance Ops"}])).await;
+    let p = problem(resp, 422).await;
+    assert_eq!(p["added"], 1, "{p}");
+    assert_eq!(p["failures"].as_array().unwrap().len(), 1, "{p}");
+    assert_eq!((p["failures"][0]["index"].as_u64(), p["failures"][0]["code"].as_str()), (Some(1), Some("CC700")));
+    assert!(p["failures"][0]["reason"].as_str().unwrap().contains("already exists"), "{p}");
+    let n = app.fake.list_changes().len();
+    assert_eq!(app.fake.list_changes()[n - 2..], [("add".to_owned(), 2), ("add".to_owned(), 1)]);
+
+    // upsert's adds likewise.
+    app.fake.fail_next_after_acting(1, 504);
+    let upsert = json!({"items": [{"code": "CC800", "name": "Ops"}, {"code": "CC100", "name": "Finance Ops"}]});
+    let body: Value =
+        app.post("list-items", &format!("{}&action=upsert", scope()), &upsert).await.json().await.unwrap();
+    assert_eq!((body["added"].as_u64(), body["updated"].as_u64()), (Some(1), Some(1)), "{body}");
+    let items = app.fake.list_items(LIST_COST_CENTRES_ID);
+    assert_eq!(items.iter().filter(|i| i.code == "CC800").count(), 1);
+}
+
+#[tokio::test]
+async fn more_items_than_the_bound_are_a_400_naming_it_before_anything_is_sent() {
+    let app = App::start().await;
+    // 1,000,001 empty items: refused while the body is read, before any item is checked.
+    let body = format!(r#"{{"items": [{}{{}}]}}"#, "{},".repeat(1_000_000));
+    let p = problem(app.post_json_text("list-items", &format!("{}&action=add", scope()), &body).await, 400).await;
+    assert!(p["detail"].as_str().unwrap().contains("more than 1000000 entries"), "{p}");
+    assert!(app.fake.requests().is_empty(), "nothing reached Anaplan");
+}
+
+#[tokio::test]
+async fn a_large_list_read_is_deleted_when_its_request_is_dropped() {
+    use tokio::io::AsyncWriteExt;
+    let app = App::start().await;
+    let path = format!(
+        "/api/list-items?workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId={LIST_TRANSACTIONS_ID}&format=csv"
+    );
+    // Straight to the handler, so that dropping the connection drops the request.
+    let addr = app.host.handler_url().trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).await.unwrap();
+    // The read request is created, then polled until it completes: drop the caller then.
+    for _ in 0..3000 {
+        if app.fake.list_reads().1 == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.fake.list_reads(), (1, 1), "the read request is under way");
+    drop(conn);
+    for _ in 0..600 {
+        if app.fake.list_reads().0 == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.fake.list_reads(), (0, 1), "the abandoned read request is deleted");
+    still_serving(&app).await;
+}
+
+async fn still_serving(app: &App) {
+    assert_eq!(app.get("list-items", &scope()).await.status(), 200, "the handler still serves");
+}

@@ -139,3 +139,23 @@ async fn a_chunked_body_is_refused_as_soon_as_it_passes_the_limit() {
     }
     assert!(app.fake.requests().is_empty(), "nothing reached Anaplan");
 }
+
+#[tokio::test]
+async fn page_selectors_are_bounded_before_any_work() {
+    let app = App::start().await;
+    let scope = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&viewId={VIEW_PRICE_BOOK_ID}");
+    let pairs = |n: usize| (0..n).map(|i| format!("{}:{}", 101000000000u64 + i as u64, 1)).collect::<Vec<_>>();
+    // 101 pairs in the query string, and a million malformed ones in a POST body (1 MiB
+    // at most): a 400 naming the bound, before Anaplan is asked anything.
+    let resp = app.get("get-view-data", &format!("{scope}&pages={}", pairs(101).join(","))).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], 400, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("at most 100"), "{body}");
+    let many = ",".repeat(500_000) + &"x,".repeat(250_000);
+    let resp = app.post("get-view-data", &scope, &serde_json::json!({ "pages": many })).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], 400, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("at most 100") && detail.len() < 400, "{detail}");
+    assert!(app.fake.requests().is_empty(), "nothing reached Anaplan");
+}

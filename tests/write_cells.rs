@@ -248,3 +248,82 @@ async fn batches_stay_under_15_000_000_bytes() {
     assert_eq!(writes.iter().sum::<usize>(), 30_000);
     assert!(writes[0] <= 15_000_000 / 512, "{writes:?}");
 }
+
+#[tokio::test]
+async fn every_dimension_a_row_names_is_resolved_even_when_no_line_item_written_uses_it() {
+    let app = App::start().await;
+    // Active is by Products only; the row also names a region that does not exist. That
+    // key has one reading: an item of Regions, so an unknown one is a 400 naming it.
+    let rows = json!({"rows": [
+        {"Products": "Widget", "Regions": "North", "Active": true},
+        {"Products": "Gadget", "Regions": "Nowhere", "Active": false},
+    ]});
+    let p = problem(app.post("write-cells", &scope(), &rows).await, 400).await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("rows[1]") && detail.contains("Nowhere") && detail.contains("Regions"), "{p}");
+    assert!(p["closestNames"].is_array(), "{p}");
+    // A text-only key for a dimension still takes an item's name or code.
+    let p = problem(
+        app.post("write-cells", &scope(), &json!({"rows": [{"Products": "Widget", "Versions": 3, "Active": true}]}))
+            .await,
+        400,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("rows[0].Versions"), "{p}");
+    assert_eq!(data_posts(&app), 0, "nothing was sent");
+    // Named items that exist are fine, whether or not a line item uses them.
+    let rows = json!({"rows": [{"Products": "Widget", "Regions": "R02", "Time": "Jan 26", "Active": true}]});
+    let resp = app.post("write-cells", &scope(), &rows).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.fake.cell(LINE_ACTIVE_ID, &[WIDGET]).as_deref(), Some("true"));
+}
+
+#[tokio::test]
+async fn rows_and_cells_are_bounded_before_any_work_with_a_400_naming_the_bound() {
+    let app = App::start().await;
+    for (key, n, says) in [
+        ("rows", 1_000_001, "rows has more than 1000000 entries"),
+        ("cells", 1_000_001, "cells has more than 1000000 entries"),
+    ] {
+        let body = format!(r#"{{"{key}": [{}{{}}]}}"#, "{},".repeat(n - 1));
+        let p = problem(app.post_json_text("write-cells", &scope(), &body).await, 400).await;
+        assert!(p["detail"].as_str().unwrap().contains(says), "{p}");
+    }
+    // Rows that use more than 10,000 different keys (no module has that many dimensions
+    // and line items).
+    let rows: Vec<String> = (0..10_001).map(|k| format!(r#"{{"Column {k}": 1}}"#)).collect();
+    let p = problem(
+        app.post_json_text("write-cells", &scope(), &format!(r#"{{"rows": [{}]}}"#, rows.join(","))).await,
+        400,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("more than 10000 different names"), "{p}");
+    assert!(app.fake.requests().is_empty(), "refused before Anaplan is called");
+}
+
+#[tokio::test]
+async fn values_of_every_json_type_are_written_as_given_and_nested_ones_refused() {
+    let app = App::start().await;
+    let rows = json!({"rows": [
+        {"Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": -3, "Price": 1e3,
+         "Comment": "a \"quoted\" \u{e9}\n line"},
+        {"Products": "Gadget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": "12.5",
+         "Price": 18446744073709551615u64},
+    ]});
+    let resp = app.post("write-cells", &scope(), &rows).await;
+    assert_eq!(resp.status(), 200);
+    let f = &app.fake;
+    assert_eq!(f.cell(LINE_UNITS_ID, &[WIDGET, NORTH, JAN, VERSION_ACTUAL_ID]).as_deref(), Some("-3"));
+    assert_eq!(f.cell(LINE_PRICE_ID, &[WIDGET, JAN, VERSION_ACTUAL_ID]).as_deref(), Some("1000.0"));
+    assert_eq!(f.cell(LINE_COMMENT_ID, &[WIDGET, NORTH]).as_deref(), Some("a \"quoted\" \u{e9}\n line"));
+    assert_eq!(f.cell(LINE_UNITS_ID, &[GADGET, NORTH, JAN, VERSION_ACTUAL_ID]).as_deref(), Some("12.5"));
+    assert_eq!(f.cell(LINE_PRICE_ID, &[GADGET, JAN, VERSION_ACTUAL_ID]).as_deref(), Some("18446744073709551615"));
+    for bad in [json!([1]), json!({"v": 1})] {
+        let p = problem(
+            app.post("write-cells", &scope(), &json!({"rows": [{"Products": "Widget", "Active": bad}]})).await,
+            400,
+        )
+        .await;
+        assert!(p["detail"].as_str().unwrap().contains("rows[0].Active must be"), "{p}");
+    }
+}

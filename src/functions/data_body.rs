@@ -570,6 +570,12 @@ fn at_key(at: &[Step], key: &str) -> String {
     path(&steps)
 }
 
+/// Where `key` of row `i` is, in the user's words: `rows[3].Units`, `rows[3]["Launch Date"]`
+/// (a long key cut).
+pub fn row_path(i: usize, key: &str) -> String {
+    at_key(&steps(DataKey::Rows, i), key)
+}
+
 fn steps(data: DataKey, i: usize) -> Vec<Step> {
     vec![Step::Key(data.name().to_owned()), Step::Index(i)]
 }

@@ -683,3 +683,122 @@ fn json_response(bytes: Vec<u8>, content_type: &'static str) -> Response {
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    //! What an add whose answer is lost answers when the list cannot tell, against a
+    //! minimal stand-in for Anaplan whose list change calls always lose their answer.
+
+    use std::sync::Mutex;
+
+    use axum::Router;
+    use axum::extract::{Request as HttpRequest, State};
+    use axum::response::IntoResponse;
+
+    use super::*;
+    use crate::anaplan::auth::Credentials;
+    use crate::anaplan::client::RetryPolicy;
+    use crate::secret::Secret;
+
+    const WS: &str = "8a81b09d599f3c6e0159f605560c2630";
+    const MODEL: &str = "75A40874E6B64FA3AE0743278996850F";
+    const LIST: &str = "101000000007";
+
+    /// The stand-in: the list it shows (`None`: its metadata is refused with a 403), and
+    /// how many change calls it got.
+    struct Fake {
+        items: Option<Value>,
+        posts: Mutex<usize>,
+    }
+
+    async fn answer(State(fake): State<Arc<Fake>>, req: HttpRequest) -> Response {
+        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+        let ok = |v: Value| (StatusCode::OK, axum::Json(v)).into_response();
+        let error = |status: StatusCode| {
+            let body = json!({"status": {"code": status.as_u16(), "message": "failed"}});
+            (status, axum::Json(body)).into_response()
+        };
+        match (method.as_str(), path.as_str()) {
+            ("POST", p) if p.ends_with("/items") => {
+                *fake.posts.lock().unwrap() += 1;
+                error(StatusCode::GATEWAY_TIMEOUT)
+            }
+            ("GET", p) if p == format!("/2/0/models/{MODEL}/lists/{LIST}") => match &fake.items {
+                Some(_) => ok(json!({"metadata": {"id": LIST, "name": "Accounts", "itemCount": 1}})),
+                None => error(StatusCode::FORBIDDEN),
+            },
+            ("GET", p) if p.ends_with("/items") => ok(json!({ "listItems": fake.items.clone() })),
+            _ => error(StatusCode::NOT_FOUND),
+        }
+    }
+
+    /// Adds `items` (JSON text) to a list that shows `shown`; the answer and how many calls
+    /// were sent.
+    async fn add(items: &str, shown: Option<Value>) -> (Result<Response, Problem>, usize) {
+        let fake = Arc::new(Fake { items: shown, posts: Mutex::new(0) });
+        let app = Router::new().fallback(answer).with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client =
+            Client::new(reqwest::Client::new(), &url, Credentials::Caller(Secret::new("t")), RetryPolicy::default());
+        let (ws, model, list) =
+            (WorkspaceId::parse(WS).unwrap(), ModelId::parse(MODEL).unwrap(), ListId::parse(LIST).unwrap());
+        let (body, _) = data_body::parse(format!(r#"{{"items": {items}}}"#).as_bytes(), &[DataKey::Items]).unwrap();
+        let Body { text, keys, items, .. } = body;
+        let request = Arc::new(Request { text, keys, items: items.unwrap() });
+        let change = Change { client: &client, scope: (&ws, &model, &list), request };
+        let result = change.run("add").await;
+        let posts = *fake.posts.lock().unwrap();
+        (result, posts)
+    }
+
+    fn problem(result: Result<Response, Problem>) -> Problem {
+        match result {
+            Err(p) => p,
+            Ok(r) => panic!("answered {}", r.status()),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_add_that_cannot_be_checked_is_a_4xx_that_says_it_may_have_happened() {
+        let (result, posts) = add(r#"[{"code": "A1", "name": "A"}]"#, None).await;
+        let p = problem(result);
+        assert_eq!(p.status(), StatusCode::CONFLICT, "{}", p.body());
+        let body = p.body();
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("may or may not have been added") && detail.contains("GET list-items"), "{body}");
+        assert_eq!(body["unconfirmed"], json!({"firstIndex": 0, "count": 1}));
+        assert_eq!(posts, 1, "not sent again");
+    }
+
+    #[tokio::test]
+    async fn an_add_the_list_shows_unmade_twice_is_retryable_only_when_nothing_was_made() {
+        // Nothing added: sent again once, then the original error, which a retry may repeat.
+        let (result, posts) = add(r#"[{"code": "B1", "name": "B"}]"#, Some(json!([]))).await;
+        let p = problem(result);
+        assert_eq!(p.status(), StatusCode::BAD_GATEWAY, "{}", p.body());
+        assert!(p.body()["listChecked"].as_str().unwrap().contains("can be sent again"), "{}", p.body());
+        assert_eq!(posts, 2);
+
+        // One of two shown added: the other is sent again once, then a 409 that says which
+        // were not added, since repeating the whole request would add the first again.
+        let shown = json!([{"id": "1", "name": "A", "code": "A1"}]);
+        let (result, posts) = add(r#"[{"code": "A1", "name": "A"}, {"code": "B1", "name": "B"}]"#, Some(shown)).await;
+        let p = problem(result);
+        assert_eq!(p.status(), StatusCode::CONFLICT, "{}", p.body());
+        let body = p.body();
+        assert_eq!(body["added"], 1, "{body}");
+        assert_eq!(body["notChanged"], json!({"firstIndex": 1, "count": 1}), "{body}");
+        assert_eq!(posts, 2, "the first call, then the unadded item alone");
+    }
+
+    #[tokio::test]
+    async fn a_code_shown_with_another_name_is_not_taken_for_the_add() {
+        // Another item already has the code: the list does not show this add made.
+        let shown = json!([{"id": "1", "name": "Other", "code": "A1"}]);
+        let (result, posts) = add(r#"[{"code": "A1", "name": "A"}]"#, Some(shown)).await;
+        assert_eq!(problem(result).status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(posts, 2);
+    }
+}

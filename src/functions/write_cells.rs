@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::data_body::{self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, write_json};
+use super::data_body::{self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json};
 use super::declare::{Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Trigger};
 use crate::anaplan::ids::{LineItemId, ModelId, ModuleId};
 use crate::anaplan::model_data::{MAX_CELLS_PER_WRITE, MAX_WRITE_BYTES};
@@ -382,8 +382,8 @@ impl Plan {
                 Column::Dimension(d) => {
                     let Some(value) = f.value.text(text) else {
                         return Err(Problem::bad_parameter(format!(
-                            "{at}.{} must be an item's name or code (text); got {}",
-                            quote(key),
+                            "{} must be an item's name or code (text); got {}",
+                            row_path(row, key),
                             f.value.shown(text)
                         )));
                     };
@@ -416,7 +416,7 @@ impl Plan {
                 };
                 items.push((d, id));
             }
-            check_value(line, v, text, &format!("{at}.{}", line.name))?;
+            check_value(line, v, text, &row_path(row, &line.name))?;
             out.push(Cell { row, line_item: li, items, value: v });
         }
         Ok(out)
