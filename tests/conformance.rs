@@ -559,6 +559,10 @@ async fn every_operation_answers_as_documented() {
     let someone = body["Resources"][1]["id"].as_str().unwrap_or_default().to_owned();
     t.check("GET", users, 400, t.anaplan(Method::GET, &format!("{users}?filter=displayName%20co%20%22x%22"))).await;
     t.check("GET", users, 401, t.bare(Method::GET, users)).await;
+    // SCIM takes HTTP Basic too (the basic-auth user set above).
+    let basic =
+        t.bare(Method::GET, &format!("{users}?count=1")).basic_auth("legacy@example.com", Some("conformance-password"));
+    t.check("GET", users, 200, basic).await;
     let one = format!("{users}/{{id}}");
     t.check("GET", &one, 200, t.anaplan(Method::GET, &format!("{users}/{someone}"))).await;
     t.check("GET", &one, 404, t.anaplan(Method::GET, &format!("{users}/0123456789abcdef0123456789abcdef"))).await;

@@ -7,7 +7,8 @@
 //! (`{"schemas": [...Error], "status": "400", "scimType", "detail"}`).
 //!
 //! Auth (checked by the gate, see [`auth_ok`]): a live Anaplan access token as
-//! `AnaplanAuthToken` or `Bearer`, or the tenant's SCIM API key as `Bearer`.
+//! `AnaplanAuthToken` or `Bearer`, the tenant's SCIM API key as `Bearer`, or the basic-auth
+//! user as HTTP `Basic` (all three live-confirmed).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -117,7 +118,8 @@ pub fn routes() -> Router<Arc<Inner>> {
 }
 
 /// True when the request carries a live Anaplan access token (`AnaplanAuthToken` or
-/// `Bearer`) or the SCIM API key (`Bearer`); counts API-key uses.
+/// `Bearer`), the SCIM API key (`Bearer`) or the basic-auth user (`Basic`); counts API-key
+/// uses.
 pub fn auth_ok(inner: &Inner, headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return false;
@@ -131,6 +133,11 @@ pub fn auth_ok(inner: &Inner, headers: &HeaderMap) -> bool {
     match scheme {
         "AnaplanAuthToken" => live,
         "Bearer" if live => true,
+        // SCIM takes HTTP Basic too (live-confirmed): the basic-auth user's credentials.
+        "Basic" => super::util::base64_decode(token)
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|d| d.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
+            .is_some_and(|(u, p)| st.basic_user.as_ref().is_some_and(|(bu, bp)| *bu == u && *bp == p)),
         "Bearer" if !token.is_empty() && token == st.scim.api_key => {
             st.scim.key_requests += 1;
             true
