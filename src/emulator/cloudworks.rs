@@ -16,6 +16,8 @@
 //!   and `endDate` absent until the run ends (as live CloudWorks answers); `message` is
 //!   `Running`, then `Success`, `Process failed` or `Cancelled`; dates in milliseconds.
 //! - `GET /integrations/runerror/{runId}`: `{"runs":[...]}` for a failed run, `{"runs":{}}` else.
+//! - `GET /integrations/runs/{integrationId}?offset&limit`: the integration's run history
+//!   (`history_of_runs.runs`, newest first), both parameters required as documented.
 //! - `GET /integrations/run/{runId}/process/import/{actionId}/dumps` (CSV) and
 //!   `GET /integrations/run/{runId}/dumps` (CSV; 404 for a run without errors).
 //! - `POST /integrations/{id}/cancel`, `POST /integrationflows/{id}/cancel`: 409 "not in
@@ -277,6 +279,7 @@ pub(super) fn routes() -> Router<Arc<Inner>> {
         .route(&format!("{I}/run/{{run}}/dumps"), get(run_dump))
         .route(&format!("{I}/run/{{run}}/process/import/{{action}}/dumps"), get(process_import_dump))
         .route(&format!("{I}/runerror/{{run}}"), get(run_errors))
+        .route(&format!("{I}/runs/{{id}}"), get(run_history))
         .route(&format!("{I}/{{id}}"), get(get_integration))
         .route(&format!("{I}/{{id}}/run"), post(run_integration))
         .route(&format!("{I}/{{id}}/cancel"), post(cancel_integration))
@@ -694,6 +697,84 @@ async fn run_status(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: 
     answer
         .insert("meta".into(), json!({ "schema": "https://api.cloudworks.anaplan.com/1/0/integrations/objects/run" }));
     ok(answer)
+}
+
+/// `GET /integrations/runs/{integrationId}?offset&limit` (both required): the
+/// description's run history, `history_of_runs` with the integration's fields and its runs
+/// (`RunRecord`s, newest first; a flow's runs are not an integration's), `meta.paging`.
+async fn run_history(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
+    let path = uri.path();
+    let Some(i) = integration(&id) else { return api_status(StatusCode::NOT_FOUND, path) };
+    let pairs = query_pairs(uri.query());
+    let number = |k: &str| pairs.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse::<usize>().ok());
+    let (Some(offset), Some(limit)) = (number("offset"), number("limit")) else {
+        let missing = if number("offset").is_none() { "offset" } else { "limit" };
+        return api_error(StatusCode::BAD_REQUEST, &format!("Invalid value for parameter [{missing}]"), path);
+    };
+    let now = Instant::now();
+    let mut runs: Vec<(String, Run)> = {
+        let mut st = inner.state();
+        for r in st.cloudworks.runs.values_mut() {
+            r.settle(now);
+        }
+        st.cloudworks
+            .runs
+            .iter()
+            .filter(|(_, r)| r.of == i.id && !r.flow)
+            .map(|(k, r)| (k.clone(), r.clone()))
+            .collect()
+    };
+    runs.sort_by(|a, b| b.1.start_date.cmp(&a.1.start_date));
+    let total = runs.len();
+    let user = format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME);
+    let records: Vec<Value> = runs
+        .iter()
+        .skip(offset)
+        .take(limit.clamp(1, inner.cfg.page_size_cap.max(1)))
+        .map(|(run_id, run)| {
+            let message = match run.success() {
+                None => "Running",
+                Some(true) => "Success",
+                Some(false) if run.cancelled => CANCELLED_MESSAGE,
+                Some(false) => "Process failed",
+            };
+            let mut v = json!({
+                "id": run_id,
+                "triggeredBy": user,
+                "startDate": run_date(&run.start_date),
+                "success": run.success() == Some(true),
+                "message": message,
+                "executionErrorCode": if run.failed() { json!(39) } else { Value::Null },
+                "traceId": uuid::Uuid::new_v4().simple().to_string(),
+                "triggerSource": "manual",
+            });
+            if let Some(end) = &run.end_date {
+                v["endDate"] = json!(run_date(end));
+                // `lastRun`: when it ended, in seconds.
+                let ended = azure_core::time::parse_rfc3339(&run_date(end)).map(|t| t.unix_timestamp());
+                v["lastRun"] = json!(ended.unwrap_or(unix_now() as i64));
+            }
+            v
+        })
+        .collect();
+    let mut history = integration_json(&inner, i);
+    if let Some(h) = history.as_object_mut() {
+        h.remove("latestRun");
+        h.remove("nuxVisible");
+        h.insert("version".into(), json!("2.0"));
+        h.insert("schedule".into(), Value::Null);
+        h.insert("status".into(), json!(1));
+        h.insert("runs".into(), json!(records));
+        h.insert("totalRuns".into(), json!(total));
+    }
+    let paging = json!({ "currentPageSize": records.len(), "totalSize": total, "offset": offset });
+    ok(serde_json::Map::from_iter([
+        ("history_of_runs".to_owned(), history),
+        (
+            "meta".to_owned(),
+            json!({ "paging": paging, "schema": "https://api.cloudworks.anaplan.com/2/0/integrations/objects/runs" }),
+        ),
+    ]))
 }
 
 async fn run_errors(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {

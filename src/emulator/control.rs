@@ -60,6 +60,25 @@ impl Emulator {
         self.inner.state().bulk.model_states.insert(model_id.to_owned(), state.to_owned());
     }
 
+    /// Task status checks and cancellations find a task of the model by its id alone,
+    /// whatever action their path names (`true`), or only under the action that started
+    /// it (`false`, the default). Whether Anaplan checks is not documented.
+    pub fn find_tasks_by_id_alone(&self, on: bool) {
+        self.inner.state().bulk.tasks_by_id_alone = on;
+    }
+
+    /// The next `n` task starts are carried out at once, and their answer is sent `hold`
+    /// later (a caller that stops meanwhile has started a task without learning its id).
+    pub fn hold_task_start_answers(&self, n: u32, hold: Duration) {
+        self.inner.state().bulk.held_starts = (n, hold);
+    }
+
+    /// The next `n` task starts are carried out, and answered with `status` instead (a
+    /// gateway that gave up after Anaplan acted), leaving other POSTs alone.
+    pub fn lose_task_start_answers(&self, n: u32, status: u16) {
+        self.inner.state().bulk.lost_starts = (n, status);
+    }
+
     /// Every accepted task start, in order: (action id, task id).
     pub fn task_starts(&self) -> Vec<(String, String)> {
         self.inner.state().bulk.task_starts.clone()

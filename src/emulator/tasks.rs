@@ -102,6 +102,15 @@ pub struct BulkState {
     pub uploads_during_import: Vec<(String, String)>,
     /// Model id → `activeState` set by a test or the HTTP control (else the seed's).
     pub model_states: HashMap<String, String>,
+    /// Task status and cancel find a task of the model by its id alone, whatever action
+    /// the path names (the other reading of an undocumented check; off by default).
+    pub tasks_by_id_alone: bool,
+    /// The next `n` task starts are carried out, then their answer is held this long (a
+    /// slow gateway, or time for a test to stop the caller meanwhile).
+    pub held_starts: (u32, Duration),
+    /// The next `n` task starts are carried out, then answered with this status instead
+    /// (other POSTs, such as an upload's, are not touched).
+    pub lost_starts: (u32, u16),
 }
 
 /// A model's `activeState`: the one set with `Emulator::set_model_state`, else the seed's.
@@ -257,27 +266,49 @@ pub async fn start(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (answer, hold) = start_now(&inner, (ws, m, id), &uri, &headers, &body);
+    tokio::time::sleep(hold).await;
+    if answer.status().is_success() {
+        let mut st = inner.state();
+        if st.bulk.lost_starts.0 > 0 {
+            st.bulk.lost_starts.0 -= 1;
+            let status = StatusCode::from_u16(st.bulk.lost_starts.1).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+            return api_status(status, uri.path());
+        }
+    }
+    answer
+}
+
+/// [`start`] up to its answer, and how long that answer is held (see `held_starts`).
+fn start_now(
+    inner: &Inner,
+    (ws, m, id): (String, String, String),
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Response, Duration) {
+    let refused = |resp: Response| (resp, Duration::ZERO);
     let path = uri.path();
-    let model = match scope(&inner, &ws, &m, path) {
+    let model = match scope(inner, &ws, &m, path) {
         Ok(model) => model,
-        Err(resp) => return resp,
+        Err(resp) => return refused(resp),
     };
-    let Some(kind) = kind_of(&uri).filter(|k| model.bulk.has(*k, &id)) else {
-        return api_status(StatusCode::NOT_FOUND, path);
+    let Some(kind) = kind_of(uri).filter(|k| model.bulk.has(*k, &id)) else {
+        return refused(api_status(StatusCode::NOT_FOUND, path));
     };
-    if let Err(resp) = check_start_body(&headers, &body, path) {
-        return resp;
+    if let Err(resp) = check_start_body(headers, body, path) {
+        return refused(resp);
     }
     let now = Instant::now();
     let mut st = inner.state();
     if let Some(refusal) = state_refusal(&active_state(&st, model), true, path) {
-        return refusal;
+        return refused(refusal);
     }
     settle(&mut st, now);
     let busy_elsewhere = st.bulk.busy.get(&m).is_some_and(|(_, until)| now < *until);
     let busy_here = st.bulk.tasks.iter().any(|t| t.model_id == m && t.active(now));
     if busy_elsewhere || (busy_here && inner.cfg.busy_policy == BusyPolicy::Conflict) {
-        return api_error(StatusCode::CONFLICT, "The model is currently busy with another task", path);
+        return refused(api_error(StatusCode::CONFLICT, "The model is currently busy with another task", path));
     }
     let default_run = bulk::process(&id).filter(|_| kind == Kind::Process).map_or(seed::DEFAULT_RUN, |p| p.run);
     let (queue, run) = st.bulk.timings.get(&id).copied().unwrap_or((seed::DEFAULT_QUEUE, default_run));
@@ -304,7 +335,14 @@ pub async fn start(
     st.bulk.tasks.push(task);
     // Settle again so a zero queue under Queue policy is placed behind the running task.
     settle(&mut st, now);
-    task_answer(&m, answer)
+    let hold = match &mut st.bulk.held_starts {
+        (n, hold) if *n > 0 => {
+            *n -= 1;
+            *hold
+        }
+        _ => Duration::ZERO,
+    };
+    (task_answer(&m, answer), hold)
 }
 
 /// `GET …/{kind}/{id}/tasks[?sort=-creationDate]` → `tasks[{taskId,taskState,creationTime}]`.
@@ -347,7 +385,11 @@ pub fn find<'a>(
     (ws, m, kind, action): (&str, &str, Kind, &str),
     task_id: &str,
 ) -> Option<&'a mut Task> {
-    st.bulk.tasks.iter_mut().find(|t| t.id == task_id && t.belongs((ws, m, kind, action)))
+    let by_id_alone = st.bulk.tasks_by_id_alone;
+    st.bulk.tasks.iter_mut().find(|t| {
+        t.id == task_id
+            && (t.belongs((ws, m, kind, action)) || (by_id_alone && t.workspace_id == ws && t.model_id == m))
+    })
 }
 
 /// `GET …/{kind}/{id}/tasks/{taskId}`.
