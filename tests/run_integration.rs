@@ -193,3 +193,85 @@ async fn list_objects_feeds_the_integration_and_flow_dropdowns() {
     );
     problem(app.get("list-objects", "kind=integrations&workspaceName=x").await, 400).await;
 }
+
+#[tokio::test]
+async fn a_start_whose_answer_is_lost_is_answered_for_the_run_it_made() {
+    let app = App::start().await;
+    // CloudWorks starts the run, and the answer is lost: the run is found in the
+    // integration's run history and answered as the start would have been.
+    app.fake.fail_next_after_acting(1, 504);
+    let q = format!("integrationId={INTEGRATION_PROCESS_ID}");
+    let resp = app.post("run-integration", &q, &json!({})).await;
+    assert_eq!(resp.status(), 202, "not a status Logic Apps would retry");
+    let runs = app.fake.cloudworks_runs();
+    assert_eq!(runs.len(), 1, "started once, never again");
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains(&format!("runId={}", runs[0].1)), "{location}");
+    let (done, _) = follow(&app.http, resp).await;
+    assert_eq!(done.status(), 200);
+
+    // A flow has no run history to name its run from: CloudWorks shows that it started,
+    // so the answer is a 409 that says so and how to check, and nothing starts again.
+    app.fake.fail_next_after_acting(1, 504);
+    let body = problem(app.post("run-integration", &format!("flowId={FLOW_NIGHTLY_ID}"), &json!({})).await, 409).await;
+    assert!(body["type"].as_str().unwrap().ends_with("start-uncertain"), "{body}");
+    assert_eq!(body["notRepeated"], true);
+    assert!(body["detail"].as_str().unwrap().contains("began after it was sent"), "{body}");
+    assert_eq!(app.fake.cloudworks_runs().len(), 2);
+
+    // With a key, the run found is the key's: the retry answers for it.
+    let key = format!("lost-{}", uuid::Uuid::new_v4());
+    let url = format!("{}?integrationId={INTEGRATION_IMPORT_ID}", app.url("run-integration"));
+    app.fake.fail_next_after_acting(1, 504);
+    let first = with_key(app.http.post(&url), &key, &app.host.function_key()).send().await.unwrap();
+    assert_eq!(first.status(), 202);
+    let first: Value = first.json().await.unwrap();
+    let retry = with_key(app.http.post(&url), &key, &app.host.function_key()).send().await.unwrap();
+    assert!(retry.status() == 202 || retry.status() == 200, "{}", retry.status());
+    assert_eq!(retry.json::<Value>().await.unwrap()["runId"], first["runId"]);
+    let runs = app.fake.cloudworks_runs();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(first["runId"], runs[2].1.as_str());
+}
+
+#[tokio::test]
+async fn a_status_url_cannot_point_at_another_integrations_run() {
+    let fake = Emulator::start().await;
+    fake.set_cloudworks_run_time(Duration::from_secs(60));
+    let app = App::start_against(fake, |_| {}).await;
+    let app = &app;
+    let start = |q: String| async move {
+        let resp = app.post("run-integration", &q, &json!({})).await;
+        assert_eq!(resp.status(), 202);
+        resp.json::<Value>().await.unwrap()["runId"].as_str().unwrap().to_owned()
+    };
+    let export_run = start(format!("integrationId={INTEGRATION_EXPORT_ID}")).await;
+    let flow_run = start(format!("flowId={FLOW_NIGHTLY_ID}")).await;
+    let delete = |q: String| {
+        app.http
+            .delete(format!("{}?{q}", app.url("run-integration")))
+            .header("x-functions-key", app.host.function_key())
+    };
+    // Another integration's run, an integration's run under a flow, a flow's run under an
+    // integration or another flow: 404 for a status check, a dump and a cancellation.
+    for q in [
+        format!("integrationId={INTEGRATION_IMPORT_ID}&runId={export_run}"),
+        format!("flowId={FLOW_NIGHTLY_ID}&runId={export_run}"),
+        format!("integrationId={INTEGRATION_EXPORT_ID}&runId={flow_run}"),
+        format!("flowId={FLOW_BROKEN_ID}&runId={flow_run}"),
+    ] {
+        let body = problem(app.get("run-integration", &q).await, 404).await;
+        assert!(body["type"].as_str().unwrap().ends_with("run-not-found"), "{q}: {body}");
+        problem(app.get("run-integration", &format!("{q}&dump={BROKEN_ACTION_ID}")).await, 404).await;
+        problem(delete(q.clone()).send().await.unwrap(), 404).await;
+    }
+    assert_eq!(app.fake.cloudworks_cancels(), 0, "nothing was cancelled through another's status URL");
+    // Each under its own integration or flow answers as ever.
+    let own = app.get("run-integration", &format!("integrationId={INTEGRATION_EXPORT_ID}&runId={export_run}")).await;
+    assert_eq!(own.status(), 202);
+    let own = app.get("run-integration", &format!("flowId={FLOW_NIGHTLY_ID}&runId={flow_run}")).await;
+    assert_eq!(own.status(), 202);
+    let cancel = delete(format!("flowId={FLOW_NIGHTLY_ID}&runId={flow_run}")).send().await.unwrap();
+    assert_eq!(cancel.status(), 202);
+    assert_eq!(app.fake.cloudworks_cancels(), 1);
+}

@@ -221,15 +221,32 @@ async fn an_idempotency_key_starts_the_task_once_even_across_instances() {
 }
 
 #[tokio::test]
-async fn a_start_whose_answer_is_lost_is_not_sent_again() {
+async fn a_start_whose_answer_is_lost_is_answered_for_the_task_it_made_and_never_sent_again() {
     let app = App::start().await;
-    // Anaplan starts the task, but the answer never arrives (a gateway's 504).
+    // Anaplan starts the task, but the answer never arrives (a gateway's 504): the handler
+    // finds the task among the process's tasks and answers as the start would have.
     app.fake.fail_next_after_acting(1, 504);
     let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID), &json!({})).await;
-    let body = problem(resp, 502).await;
+    assert_eq!(resp.status(), 202, "not a status Logic Apps would retry");
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let starts = app.fake.task_starts();
+    assert_eq!(starts.len(), 1, "one start reached Anaplan, and it was not repeated");
+    assert!(location.contains(&format!("taskId={}", starts[0].1)), "{location} is the task it made");
+    let (done, _) = follow(&app.http, resp).await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(done.json::<Value>().await.unwrap()["taskId"], starts[0].1.as_str());
+
+    // A start that failed before Anaplan acted, with the same kind of answer: no task
+    // appears, and the handler cannot know that none will, so it says so with a 409 (a
+    // status Logic Apps does not retry) instead of a 5xx that would invite a second start.
+    app.fake.fail_next_posts(1, 503);
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID), &json!({})).await;
+    let body = problem(resp, 409).await;
+    assert!(body["type"].as_str().unwrap().ends_with("start-uncertain"), "{body}");
     assert_eq!(body["notRepeated"], true, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
-    assert_eq!(app.fake.task_starts().len(), 1, "one start reached Anaplan, and it was not repeated");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("Check the action's tasks") && detail.contains("Idempotency-Key"), "{body}");
+    assert_eq!(app.fake.task_starts().len(), 1);
 
     // A 429 means Anaplan did nothing: that start is retried, and starts once.
     app.fake.throttle_next(1, 1);
@@ -246,34 +263,90 @@ async fn a_start_whose_answer_is_lost_is_not_sent_again() {
 }
 
 #[tokio::test]
-async fn with_an_idempotency_key_a_retry_after_a_lost_answer_finds_the_task_instead_of_starting_another() {
+async fn with_an_idempotency_key_a_lost_answer_is_recorded_as_the_task_it_made() {
     let app = App::start().await;
     let q = by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID);
     let send = |key: String| {
         with_key(app.http.post(format!("{}?{q}", app.url("run-process"))), &key, &app.host.function_key()).send()
     };
-    // The start reaches Anaplan, its answer is lost; Logic Apps retries with the same key.
+    // The start reaches Anaplan, its answer is lost: the task is found at once, and the
+    // key remembers it; Logic Apps' retry with the same key answers for it.
     let key = format!("lost-{}", uuid::Uuid::new_v4());
     app.fake.fail_next_after_acting(1, 504);
-    let body = problem(send(key.clone()).await.unwrap(), 502).await;
-    assert_eq!(body["notRepeated"], true, "{body}");
+    let first = send(key.clone()).await.unwrap();
+    assert_eq!(first.status(), 202);
+    let first: Value = first.json().await.unwrap();
     let retry = send(key.clone()).await.unwrap();
     assert_eq!(retry.status(), 202);
     let retried: Value = retry.json().await.unwrap();
     let starts = app.fake.task_starts();
-    assert_eq!(starts.len(), 1, "the retry found the task the lost start made");
+    assert_eq!(starts.len(), 1, "one key, one task");
+    assert_eq!(first["taskId"], starts[0].1.as_str());
     assert_eq!(retried["taskId"], starts[0].1.as_str());
 
-    // The start never reached Anaplan's task (a 503 before it acted): the retry starts it.
+    // The start never reached Anaplan's task (a 503 before it acted): a 409 that says it
+    // may have happened; the retry with the key looks again, finds nothing, and starts it.
     let key = format!("refused-{}", uuid::Uuid::new_v4());
     tokio::time::sleep(Duration::from_secs(3)).await; // the first task is done
     app.fake.fail_next_posts(1, 503);
-    let body = problem(send(key.clone()).await.unwrap(), 502).await;
+    let body = problem(send(key.clone()).await.unwrap(), 409).await;
     assert_eq!(body["notRepeated"], true, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("same Idempotency-Key"), "{body}");
     assert_eq!(app.fake.task_starts().len(), 1);
     let retry = send(key.clone()).await.unwrap();
     assert_eq!(retry.status(), 202);
     assert_eq!(app.fake.task_starts().len(), 2, "nothing had started, so the retry started it");
+    let again = send(key.clone()).await.unwrap();
+    assert!(again.status() == 202 || again.status() == 200, "{}", again.status());
+    assert_eq!(app.fake.task_starts().len(), 2);
+}
+
+#[tokio::test]
+async fn a_status_url_cannot_point_at_another_actions_task() {
+    let app = App::start().await;
+    // Whether Anaplan itself refuses a task under another action's path is not
+    // documented: the emulator here takes the lenient reading, so the handler's own check
+    // is what stands.
+    app.fake.find_tasks_by_id_alone(true);
+    // One finished task (the model runs one at a time), then one still running.
+    let broken =
+        app.post("run-process", &format!("{}&wait=20", by_ids(MODEL_REVENUE_ID, PROCESS_BROKEN_ID)), &json!({})).await;
+    let broken = problem(broken, 422).await;
+    let broken_task = broken["taskId"].as_str().unwrap().to_owned();
+    let slow = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_SLOW_ID), &json!({})).await;
+    assert_eq!(slow.status(), 202);
+    let slow_task = slow.json::<Value>().await.unwrap()["taskId"].as_str().unwrap().to_owned();
+
+    // The nightly process's status URL with the slow process's running task, and with the
+    // broken one's finished task: GET, a dump, and DELETE are 404s.
+    let nightly = by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID);
+    for task in [&slow_task, &broken_task] {
+        let body = problem(app.get("run-process", &format!("{nightly}&taskId={task}")).await, 404).await;
+        assert!(body["detail"].as_str().unwrap().contains(PROCESS_NIGHTLY_ID), "{body}");
+        let dump = format!("{nightly}&taskId={task}&dump={IMPORT_REGIONS_ID}");
+        problem(app.get("run-process", &dump).await, 404).await;
+        let url = format!("{}?{nightly}&taskId={task}", app.url("run-process"));
+        let cancel = app.http.delete(url).header("x-functions-key", app.host.function_key()).send().await.unwrap();
+        problem(cancel, 404).await;
+    }
+    assert_eq!(app.fake.cancel_requests(), 0, "nothing was cancelled through another action's URL");
+    // Under their own action they answer as ever.
+    let own =
+        app.get("run-process", &format!("{}&taskId={slow_task}", by_ids(MODEL_REVENUE_ID, PROCESS_SLOW_ID))).await;
+    assert_eq!(own.status(), 202);
+    let own =
+        app.get("run-process", &format!("{}&taskId={broken_task}", by_ids(MODEL_REVENUE_ID, PROCESS_BROKEN_ID))).await;
+    problem(own, 422).await;
+    let q = format!("{}&taskId={slow_task}", by_ids(MODEL_REVENUE_ID, PROCESS_SLOW_ID));
+    let cancel = app
+        .http
+        .delete(format!("{}?{q}", app.url("run-process")))
+        .header("x-functions-key", app.host.function_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 202);
+    assert_eq!(app.fake.cancel_requests(), 1);
 }
 
 #[tokio::test]

@@ -89,6 +89,10 @@ pub struct Run {
     pub start_date: Option<String>,
     /// When it ended.
     pub end_date: Option<String>,
+    /// `integrationId`: the integration it is a run of (documented on a run's status).
+    pub integration_id: Option<String>,
+    /// `flowGroupId`: the flow that ran it (documented; null when no flow did).
+    pub flow_group_id: Option<String>,
 }
 
 /// The `message` CloudWorks documents for a cancelled run (`RunRecord.message` and
@@ -123,7 +127,65 @@ impl Run {
         };
         // While it runs, CloudWorks' message only says so ("Running"); it is no outcome.
         let message = if state == RunState::Running { None } else { message };
-        Run { id, state, message, start_date: text("startDate"), end_date }
+        let id_of = |k: &str| listed_id(v, &[k]);
+        Run {
+            id,
+            state,
+            message,
+            start_date: text("startDate"),
+            end_date,
+            integration_id: id_of("integrationId"),
+            flow_group_id: id_of("flowGroupId"),
+        }
+    }
+
+    /// A run of nothing yet known but its id, just started (its first status check did
+    /// not answer): running.
+    pub fn started(id: RunId) -> Run {
+        Run {
+            id,
+            state: RunState::Running,
+            message: None,
+            start_date: None,
+            end_date: None,
+            integration_id: None,
+            flow_group_id: None,
+        }
+    }
+
+    /// Whether this is a run of `what`. An integration's run names it in `integrationId`
+    /// (documented, and live-confirmed). What a flow's run names is not documented: the
+    /// flow in `flowGroupId` ("the integration flow that triggered this run"), or in
+    /// `integrationId`; either is accepted. A run that names neither is not `what`'s.
+    pub fn belongs_to(&self, what: &Runnable) -> bool {
+        let id = Some(what.id());
+        match what {
+            Runnable::Integration(_) => self.integration_id.as_deref() == id,
+            Runnable::Flow(_) => self.flow_group_id.as_deref() == id || self.integration_id.as_deref() == id,
+        }
+    }
+}
+
+/// A run in an integration's run history (`RunRecord`): its id and when it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    /// The run's id.
+    pub id: RunId,
+    /// `startDate`, in unix milliseconds.
+    pub start_ms: Option<u64>,
+}
+
+/// An ISO 8601 time as CloudWorks writes run dates (`2026-06-19T01:30:16.000Z`), or a
+/// number of seconds or milliseconds since the epoch, as unix milliseconds.
+pub fn time_ms(v: &Value) -> Option<u64> {
+    match v {
+        Value::String(s) => {
+            let t = azure_core::time::parse_rfc3339(s.trim()).ok()?;
+            u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+        }
+        // `lastRun` is in seconds; a number that large is milliseconds.
+        Value::Number(n) => n.as_u64().map(|n| if n < 100_000_000_000 { n * 1000 } else { n }),
+        _ => None,
     }
 }
 
@@ -239,13 +301,59 @@ pub async fn start(cw: &Client, what: &Runnable) -> Result<RunId, AnaplanError> 
     let req = ApiRequest::get([what.collection(), what.id(), "run"]).method(Method::POST).json(json!({}));
     let v: Value = cw.json(req).await?;
     // `run.id` (reference, SDK); a top-level `runId` or `id` is accepted too.
-    let id = v
-        .pointer("/run/id")
-        .or_else(|| v.get("runId"))
-        .or_else(|| v.get("id"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| protocol("run start", format!("no run id in {v}")))?;
+    let id =
+        v.pointer("/run/id").or_else(|| v.get("runId")).or_else(|| v.get("id")).and_then(Value::as_str).ok_or_else(
+            || protocol("run start", format!("no run id in {}", crate::untrusted::quote(&v.to_string()))),
+        )?;
     RunId::parse(id).map_err(|e| protocol("run start", e))
+}
+
+/// When the latest run of integration `id` started (`latestRun.startDate` of
+/// `GET /integrations/{id}`), in unix milliseconds; `None` when it never ran.
+pub async fn latest_run_start(cw: &Client, id: &IntegrationId) -> Result<Option<u64>, AnaplanError> {
+    let v: Value = cw.json(ApiRequest::get(["integrations", id.as_str()])).await?;
+    let latest = v.pointer("/integration/latestRun").or_else(|| v.get("latestRun"));
+    Ok(latest.and_then(|l| l.get("startDate")).and_then(time_ms))
+}
+
+/// When the latest run of flow `id` started (`latestRun.startDate` of
+/// `GET /integrationflows/{id}`), in unix milliseconds; `None` when it never ran.
+pub async fn latest_flow_run_start(cw: &Client, id: &FlowId) -> Result<Option<u64>, AnaplanError> {
+    let v: Value = cw.json(ApiRequest::get(["integrationflows", id.as_str()])).await?;
+    let latest = v.pointer("/integrationFlow/latestRun").or_else(|| v.get("latestRun"));
+    Ok(latest.and_then(|l| l.get("startDate")).and_then(time_ms))
+}
+
+/// The run history of integration `id` (`GET /integrations/runs/{id}`, every page):
+/// `history_of_runs.runs`, in the order CloudWorks gives them.
+pub async fn run_history(cw: &Client, id: &IntegrationId) -> Result<Vec<RunRecord>, AnaplanError> {
+    const PAGE: usize = 100;
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    loop {
+        let req = ApiRequest::get(["integrations", "runs", id.as_str()])
+            .query("offset", offset.to_string())
+            .query("limit", PAGE.to_string());
+        let page: Value = cw.json(req).await?;
+        let history = page.get("history_of_runs").unwrap_or(&page);
+        let runs = history.get("runs").and_then(Value::as_array).cloned().unwrap_or_default();
+        let got = runs.len();
+        for r in &runs {
+            let Some(run) = listed_id(r, &["id", "runId"]) else { continue };
+            let run = RunId::parse(&run).map_err(|e| protocol("run history", e))?;
+            out.push(RunRecord { id: run, start_ms: r.get("startDate").and_then(time_ms) });
+        }
+        offset += got;
+        let total = page
+            .pointer("/meta/paging/totalSize")
+            .or_else(|| history.get("totalRuns"))
+            .and_then(Value::as_u64)
+            .map(|t| t as usize);
+        match total {
+            Some(total) if got > 0 && offset < total => continue,
+            _ => return Ok(out),
+        }
+    }
 }
 
 /// A run's status (`GET /integrations/run/{runId}`, for integrations and flows alike).
@@ -367,6 +475,7 @@ pub async fn set_sas(cw: &Client, conn: &BlobConnection, sas: &Secret) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anaplan::ids::{FlowId, IntegrationId};
 
     fn run(v: Value) -> RunState {
         Run::from_json(RunId::parse("0123456789abcdef0123456789abcdef").unwrap(), &v).state
@@ -399,6 +508,38 @@ mod tests {
         assert_eq!(ended(json!(false), "Run Cancelled by user"), RunState::Failed);
         // `success: true` is only ever sent for a run that ended well.
         assert_eq!(run(json!({"success": true, "message": "Success"})), RunState::Succeeded);
+    }
+
+    #[test]
+    fn a_run_belongs_to_the_integration_or_flow_it_names() {
+        let id = RunId::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let integration = Runnable::Integration(IntegrationId::parse("c10d0000000000000000000000000001").unwrap());
+        let other = Runnable::Integration(IntegrationId::parse("c10d0000000000000000000000000002").unwrap());
+        let flow = Runnable::Flow(FlowId::parse("f10e0000000000000000000000000001").unwrap());
+        let of = |v: Value| Run::from_json(id.clone(), &v);
+        // The documented `RunStatus` of an integration's run.
+        let run = of(json!({"integrationId": "c10d0000000000000000000000000001", "flowGroupId": null}));
+        assert!(run.belongs_to(&integration) && !run.belongs_to(&other) && !run.belongs_to(&flow));
+        // A flow's run: the flow in `flowGroupId` (documented), or in `integrationId`.
+        for v in [
+            json!({"flowGroupId": "f10e0000000000000000000000000001"}),
+            json!({"integrationId": "f10e0000000000000000000000000001", "flowGroupId": null}),
+        ] {
+            let run = of(v);
+            assert!(run.belongs_to(&flow) && !run.belongs_to(&integration), "{run:?}");
+        }
+        // A run that names nothing is no one's.
+        assert!(!of(json!({})).belongs_to(&integration) && !of(json!({})).belongs_to(&flow));
+    }
+
+    #[test]
+    fn run_dates_read_as_milliseconds() {
+        assert_eq!(time_ms(&json!("2026-06-19T01:30:16.000Z")), Some(1_781_832_616_000));
+        assert_eq!(time_ms(&json!("2026-06-19T01:30:16.250Z")), Some(1_781_832_616_250));
+        assert_eq!(time_ms(&json!(1_781_832_681)), Some(1_781_832_681_000), "lastRun is in seconds");
+        assert_eq!(time_ms(&json!(1_781_832_681_000u64)), Some(1_781_832_681_000));
+        assert_eq!(time_ms(&json!("yesterday")), None);
+        assert_eq!(time_ms(&Value::Null), None);
     }
 
     #[test]

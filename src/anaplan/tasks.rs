@@ -89,7 +89,9 @@ impl TaskState {
             "COMPLETE" => TaskState::Complete,
             "CANCELLING" => TaskState::Cancelling,
             "CANCELLED" => TaskState::Cancelled,
-            other => return Err(AnaplanError::Protocol(format!("unknown task state {other:?}"))),
+            other => {
+                return Err(AnaplanError::Protocol(format!("unknown task state {}", crate::untrusted::quote(other))));
+            }
         })
     }
 

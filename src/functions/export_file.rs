@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::declare::{
     Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
 };
-use super::task_call::{TaskCall, TaskRequest};
+use super::task_call::{FINISH_MARGIN, TaskCall, TaskRequest};
 use super::transfers::{self, Progress, Records, Seen};
 use crate::anaplan::ids::{ChunkId, ExportId, FileId, TaskId};
 use crate::anaplan::tasks::{Action, ActionRef, Task};
@@ -21,6 +21,7 @@ use crate::http::{AppState, Call, Params, Problem};
 use crate::storage::{BlobAccount, BlockWriter};
 use futures_util::StreamExt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The largest file answered directly: the Functions host's own body limit.
 pub const MAX_RESPONSE_BYTES: u64 = 100 * 1024 * 1024;
@@ -175,7 +176,7 @@ async fn finish(tc: &TaskCall<'_>, task: Task, destination: &Destination<'_>) ->
             replaced_check(tc, &task).await?;
             let (ws, model) = (&tc.action.workspace, &tc.action.model);
             let chunks = tc.client.file_chunks(ws, model, &file).await?;
-            respond_with_file(tc, &file, chunks, &content_type).await
+            respond_with_file(tc, &task, &file, chunks, &content_type).await
         }
         Destination::Blob { account, container, blob } => to_blob(tc, task, account, container, blob).await,
     }
@@ -229,7 +230,7 @@ async fn to_blob(
                 &records,
                 &name,
                 json!({}),
-                |_| None,
+                |_| std::future::ready(Ok(transfers::Lapsed::TakeOver)),
                 move |_| Box::new(move |progress| Box::pin(copy_to_blob(job, progress))),
             )
             .await?
@@ -348,8 +349,17 @@ fn replaced(task: &Task, later: &TaskId, later_url: Option<String>) -> Problem {
 /// The file as the answer. Anaplan's chunks have one size but the last, so after the first
 /// chunk the total is known within a chunk: clearly too large is a 413 before anything is
 /// sent, clearly small enough is streamed, and only the uncertain middle is buffered.
+///
+/// The whole answer must be given by [`TaskCall::finish_by`]. `window` chunks are fetched
+/// at once, so the first one's time tells how long the rest takes: a file that will not
+/// arrive in the time left is not begun (a 200 cut off midway would leave the caller with
+/// nothing). Then the answer is a 202 with the task's Location, so the next poll, which has
+/// the whole answer deadline for it, sends the file; or, when this request had most of
+/// that time and the file still cannot arrive in it, a 413 that points to
+/// `destination=blob`. A stream that falls behind all the same is cut at the deadline.
 async fn respond_with_file(
     tc: &TaskCall<'_>,
+    task: &Task,
     file: &FileId,
     chunks: Vec<ChunkId>,
     content_type: &str,
@@ -359,6 +369,24 @@ async fn respond_with_file(
     let n = chunks.len() as u64;
     let client = tc.client.clone();
     let file = file.clone();
+    let window = tc.state.transfers.window;
+    // A little before the answer's own limit, so this decides, not that limit.
+    let until = tc.finish_by().checked_sub(Duration::from_millis(250)).unwrap_or(tc.call.received);
+    let began = tokio::time::Instant::now();
+    let had = until.saturating_duration_since(began);
+    // The time a fresh poll has for the file: most of the answer deadline.
+    let full = tc.state.transfers.answer_deadline.saturating_sub(FINISH_MARGIN) * 3 / 4;
+    let late = |needed: Option<Duration>| -> Result<Response, Problem> {
+        match needed {
+            Some(needed) if had >= full && needed > had => {
+                Err(too_slow(task, needed, had, tc.status_url(&task.id).ok()))
+            }
+            _ => tc.not_yet(
+                task,
+                "the export has finished; its file is sent by the next poll, which has a whole answer's time for it",
+            ),
+        }
+    };
     // `window` chunks fetched at once from the start (the first one's size decides the
     // answer, the others arrive meanwhile), handed on in chunk order.
     let mut fetched = Box::pin(
@@ -367,15 +395,30 @@ async fn respond_with_file(
                 let (client, ws, model, file) = (client.clone(), ws.clone(), model.clone(), file.clone());
                 async move { client.file_chunk(&ws, &model, &file, &id).await.map_err(|e| (id, e)) }
             })
-            .buffered(tc.state.transfers.window),
+            .buffered(window),
     );
-    let body = match fetched.next().await {
+    let first = match tokio::time::timeout_at(until, fetched.next()).await {
+        Ok(first) => first,
+        // Not even the first chunk in the time left: at least `n / window` times longer.
+        Err(_) => {
+            let windows = n.div_ceil(window as u64).max(1) as u32;
+            return late(Some(had.saturating_mul(windows).saturating_add(Duration::from_secs(1))));
+        }
+    };
+    let body = match first {
         None => Body::empty(),
         Some(Err((_, e))) => return Err(e.into()),
         Some(Ok(first)) => {
             let size = first.len() as u64;
             if n.saturating_sub(1).saturating_mul(size) >= MAX_RESPONSE_BYTES {
                 return Err(too_large(n, size));
+            }
+            // The first `window` chunks took this long; each further window about as long.
+            let per_window = began.elapsed();
+            let windows = n.div_ceil(window as u64) as u32;
+            let needed = per_window.saturating_mul(windows);
+            if began + needed > until {
+                return late(Some(needed));
             }
             if n.saturating_mul(size) <= MAX_RESPONSE_BYTES {
                 let rest = fetched.scan((size, false), |(total, ended), fetched| {
@@ -400,10 +443,15 @@ async fn respond_with_file(
                     std::future::ready(Some(item))
                 });
                 let stream = futures_util::stream::once(std::future::ready(Ok(first))).chain(rest);
-                Body::from_stream(stream)
+                Body::from_stream(cut_at(tc.call.deadline, stream))
             } else {
                 let mut buf = first.to_vec();
-                while let Some(b) = fetched.next().await {
+                loop {
+                    let next = match tokio::time::timeout_at(until, fetched.next()).await {
+                        Ok(next) => next,
+                        Err(_) => return late(None),
+                    };
+                    let Some(b) = next else { break };
                     let b = b.map_err(|(_, e)| e)?;
                     if (buf.len() + b.len()) as u64 > MAX_RESPONSE_BYTES {
                         return Err(too_large(n, size));
@@ -422,6 +470,49 @@ async fn respond_with_file(
     );
     h.insert(header::CONTENT_DISPOSITION, content_disposition(&name));
     Ok(resp)
+}
+
+/// `stream`, ended with an error (the connection is cut, so the caller cannot take a
+/// short file for the whole one) when a piece has not come by `deadline`.
+pub fn cut_at<S>(
+    deadline: tokio::time::Instant,
+    stream: S,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    futures_util::stream::unfold((Box::pin(stream), false), move |(mut stream, ended)| async move {
+        if ended {
+            return None;
+        }
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(item)) => Some((item, (stream, false))),
+            Ok(None) => None,
+            Err(_) => {
+                tracing::warn!("an answer's body was still being sent at the answer deadline; cutting it off");
+                Some((Err(std::io::Error::other("the answer deadline passed")), (stream, true)))
+            }
+        }
+    })
+}
+
+/// 413 for a file that cannot arrive within one answer at the rate Anaplan sends it.
+fn too_slow(task: &Task, needed: Duration, had: Duration, status_url: Option<String>) -> Problem {
+    let mut p = Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "export-too-slow",
+        "Export too slow for a response",
+        format!(
+            "the export has finished, but at the rate Anaplan sends its file it would take about {} s, more than the {} s one answer has for it; use destination=blob with a container to have it written to Blob storage (that copy spans polls)",
+            needed.as_secs().max(1),
+            had.as_secs()
+        ),
+    )
+    .with("taskId", json!(task.id.as_str()));
+    if let Some(url) = status_url {
+        p = p.with("statusUrl", json!(url));
+    }
+    p
 }
 
 fn too_large(chunks: u64, chunk_size: u64) -> Problem {
@@ -453,6 +544,26 @@ fn content_disposition(name: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_still_coming_at_the_deadline_is_cut_off_not_ended() {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        // One piece at once, then one every 4 s: the third would come after the deadline.
+        let slow = futures_util::stream::unfold(0u32, |n| async move {
+            if n > 0 {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+            }
+            (n < 5).then(|| (Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 3])), n + 1))
+        });
+        let got: Vec<Result<Bytes, std::io::Error>> = cut_at(deadline, slow).collect().await;
+        assert_eq!(got.len(), 4, "three pieces, then the error that cuts the body");
+        assert!(got[..3].iter().all(Result::is_ok));
+        assert!(got[3].is_err());
+        // A body that ends in time is untouched.
+        let quick = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"ab"))]);
+        let got: Vec<_> = cut_at(tokio::time::Instant::now() + Duration::from_secs(1), quick).collect().await;
+        assert_eq!(got.len(), 1);
+    }
 
     #[test]
     fn file_names_cannot_break_the_header() {

@@ -14,6 +14,10 @@ use crate::http::Problem;
 /// How many lines of a failure dump are put inline.
 pub const DUMP_HEAD_LINES: usize = 10;
 
+/// Reading dump heads stops this long before the answer must be given (the rest of the
+/// answer still has to be made and sent).
+const DUMP_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl TaskCall<'_> {
     /// 422 for a task that completed without success.
     pub async fn failure(&self, task: &Task) -> Problem {
@@ -45,27 +49,46 @@ impl TaskCall<'_> {
         let mut entry = json!({ "objectId": step.object_id, "name": name });
         if let Some(object) = step.object().filter(|_| step.failure_dump_available) {
             let dump = self.dump_of(&task.id, &object);
-            match self.client.dump_chunks(&dump).await {
-                Ok(Some(chunks)) => {
-                    let (head, error) = self.dump_head(&dump, &chunks).await;
+            let dump_url = self.status_url(&task.id).ok().map(|url| {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                let dump_param: String =
+                    url::form_urlencoded::Serializer::new(String::new()).append_pair("dump", object.as_str()).finish();
+                format!("{url}{sep}{dump_param}")
+            });
+            // The head is a courtesy: it never makes the answer late (its URL stays).
+            let by = self.finish_by().checked_sub(DUMP_MARGIN).unwrap_or(self.call.received);
+            let read = async {
+                match self.client.dump_chunks(&dump).await {
+                    Ok(Some(chunks)) => Ok(Some(self.dump_head(&dump, &chunks).await)),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            };
+            match tokio::time::timeout_at(by, read).await {
+                Ok(Ok(Some((head, error)))) => {
                     if let Some(e) = error {
                         details.push(format!("The failure dump could only be read in part: {e}"));
                     }
                     entry["dumpHead"] = json!(head);
-                    if let Ok(url) = self.status_url(&task.id) {
-                        let sep = if url.contains('?') { '&' } else { '?' };
-                        let dump_param: String = url::form_urlencoded::Serializer::new(String::new())
-                            .append_pair("dump", object.as_str())
-                            .finish();
-                        entry["dumpUrl"] = json!(format!("{url}{sep}{dump_param}"));
+                    if let Some(url) = dump_url {
+                        entry["dumpUrl"] = json!(url);
                     }
                 }
-                Ok(None) => details.push(
+                Ok(Ok(None)) => details.push(
                     "The failure dump has expired: Anaplan deletes dumps 48 hours after last access or after the next \
                      error-free run, so it can no longer be downloaded."
                         .to_owned(),
                 ),
-                Err(e) => details.push(format!("The failure dump could not be read: {e}")),
+                Ok(Err(e)) => details.push(format!("The failure dump could not be read: {e}")),
+                Err(_) => {
+                    details.push(
+                        "The failure dump's first lines were not read within this answer's time; dumpUrl answers the whole dump."
+                            .to_owned(),
+                    );
+                    if let Some(url) = dump_url {
+                        entry["dumpUrl"] = json!(url);
+                    }
+                }
             }
         }
         entry["details"] = json!(details.join(" "));

@@ -12,7 +12,7 @@ use super::declare::{
     Answer, BLOB_NAME, CONTAINER, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
     TASK_RESPONSES, Trigger,
 };
-use super::task_call::{Intent, TaskCall, TaskRequest};
+use super::task_call::{Before, Found, Intent, Shown, TaskCall, TaskRequest, start_uncertain};
 use super::transfers::{self, DataSourceLock, Progress, Records, Seen};
 use crate::anaplan::ids::{FileId, ImportId, TaskId};
 use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
@@ -238,15 +238,35 @@ async fn ensure_upload(tc: &TaskCall<'_>, records: &Records, name: &str, kept: V
         };
         Box::new(move |progress| Box::pin(upload_from_blob(job, progress)))
     };
-    let on_lapse = |progress: &Value| {
-        (progress["phase"] == "starting").then(|| {
-            Problem::new(
-                StatusCode::CONFLICT,
-                "import-start-uncertain",
-                "The import may have started",
-                "the instance uploading the file stopped while it started the import, so the import may or may not be running: check the import's tasks in Anaplan before you start it again",
-            )
-        })
+    // Lost while it started the import: the import may be running. Its task is looked
+    // for among the import's tasks (those that began then and were not there before);
+    // found, the upload is done and answers for it; not found, it is not started twice.
+    let on_lapse = |progress: Value| async move {
+        if progress["phase"] != "starting" {
+            return Ok(transfers::Lapsed::TakeOver);
+        }
+        let uncertain = |seen: Shown<'_>| {
+            let cause = "the instance uploading the file stopped while it started the import";
+            transfers::Lapsed::Final(start_uncertain(&tc.action, cause, seen, false))
+        };
+        let Some(before) = progress.get("before").filter(|b| b.is_object()) else {
+            return Ok(uncertain(Shown::Unknown("the upload's record predates the check")));
+        };
+        let before = Before::from_context(0, before.clone());
+        match before.find(&tc.client, &tc.action).await? {
+            Found::One(task) => {
+                tracing::info!(task = %task.id, "the import started by a lost upload is running; answering for it");
+                if let (Action::Import(import), Some(file)) = (&tc.action.action, progress["file"].as_str()) {
+                    let (ws, model) = (&tc.action.workspace, &tc.action.model);
+                    DataSourceLock::assign_lapsed(records, (ws, model, file), import, &task.id).await?;
+                }
+                Ok(transfers::Lapsed::Done(
+                    json!({"taskId": task.id.as_str(), "bytes": progress["bytes"], "chunks": progress["chunks"]}),
+                ))
+            }
+            Found::Several(ids) => Ok(uncertain(Shown::Several(&ids))),
+            Found::None => Ok(uncertain(Shown::Nothing)),
+        }
     };
     transfers::ensure(tc.state, records, name, kept, on_lapse, job).await
 }
@@ -391,9 +411,40 @@ async fn upload_from_blob(job: ImportJob, progress: Progress) -> Result<Value, P
         ))));
     }
     tracing::info!(file = %file, bytes, chunks, "import data uploaded from blob");
-    // Known to any instance that takes over: from here the import may be running.
-    progress.flush(json!({"phase": "starting", "chunks": chunks, "of": count, "bytes": bytes})).await?;
-    let task = client.start_task(&action, &locale, BUSY_BUDGET).await?;
+    // Known to any instance that takes over: from here the import may be running, and
+    // the tasks that exist already are not the one it starts.
+    let before = Before::take(&client, &action).await?;
+    progress
+        .flush(json!({"phase": "starting", "chunks": chunks, "of": count, "bytes": bytes, "file": file.as_str(),
+                      "before": before}))
+        .await?;
+    let task = match client.start_task(&action, &locale, BUSY_BUDGET).await {
+        Ok(task) => task,
+        Err(e) => {
+            let problem = Problem::from(e);
+            if !problem.not_repeated() {
+                return Err(problem);
+            }
+            // Its answer was lost: the import's tasks say whether it started.
+            let cause = problem.body()["detail"].as_str().unwrap_or_default().to_owned();
+            let seen = before.find(&client, &action).await;
+            match seen {
+                Ok(Found::One(t)) => Task { id: t.id, state: t.state, result: None, created_ms: t.created_ms },
+                other => {
+                    lock.keep_until_lapsed();
+                    let why = match &other {
+                        Err(p) => p.body()["detail"].as_str().unwrap_or_default().to_owned(),
+                        _ => String::new(),
+                    };
+                    return Err(match &other {
+                        Ok(Found::Several(ids)) => start_uncertain(&action, &cause, Shown::Several(ids), false),
+                        Ok(_) => start_uncertain(&action, &cause, Shown::Nothing, false),
+                        Err(_) => start_uncertain(&action, &cause, Shown::Unknown(&why), false),
+                    });
+                }
+            }
+        }
+    };
     tracing::info!(task = %task.id, "import started after its upload");
     lock.hand_to_task(import, &task.id).await;
     Ok(json!({"taskId": task.id.as_str(), "bytes": bytes, "chunks": chunks}))
@@ -501,8 +552,8 @@ fn check_source(call: &Call, source: &Source, blob_params: bool) -> Result<(), P
                     "unsupported-media-type",
                     "Unsupported media type",
                     format!(
-                        "the body is the file to import: send it as text/csv or application/octet-stream (got {:?})",
-                        essence
+                        "the body is the file to import: send it as text/csv or application/octet-stream (got {})",
+                        crate::untrusted::quote(&essence)
                     ),
                 ));
             }

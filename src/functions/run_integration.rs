@@ -14,13 +14,18 @@ use super::declare::{
     Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, TASK_RESPONSES, Trigger,
     WAIT,
 };
+use super::task_call::{
+    FINISH_MARGIN, LEAST_START, LOST_START_AFTER_MS, LOST_START_BEFORE_MS, START_MARGIN, no_time_to_start,
+};
 use crate::anaplan::catalog::pick;
 use crate::anaplan::cloudworks::{self, Run, RunState, Runnable};
 use crate::anaplan::ids::{FlowId, IntegrationId, ObjectId, ObjectRef, RunId};
 use crate::anaplan::{AnaplanError, Client};
-use crate::http::idempotency::{self, Claimed};
+use crate::http::idempotency::{self, Claimed, Sending, now_ms};
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem};
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
 /// `runId` of a status check or cancellation.
 pub const RUN_ID: Param =
@@ -149,11 +154,15 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
             let run = rc.start_once().await?;
             rc.answer(run, req.wait).await
         }
-        Intent::Status(id, Some(action)) => rc.dump(&id, &action).await,
-        Intent::Status(id, None) => {
-            let run = cloudworks::run(&rc.cw, &id).await?;
-            rc.answer(run, req.wait).await
+        Intent::Status(id, Some(action)) => {
+            rc.owned_run(&id).await?;
+            rc.dump(&id, &action).await
         }
+        Intent::Status(id, None) => match tokio::time::timeout_at(rc.finish_by(), rc.owned_run(&id)).await {
+            Ok(run) => rc.answer(run?, req.wait).await,
+            // CloudWorks did not answer the status check in time: the same Location.
+            Err(_) => rc.accepted_unknown(&id),
+        },
         Intent::Cancel(id) => rc.cancel(&id).await,
     }
 }
@@ -194,14 +203,36 @@ impl RunCall<'_> {
         status_url(self.call, self.call.function, &[(self.id_param(), self.runnable.id()), ("runId", run.as_str())])
     }
 
+    /// When work after a run's end must have given its answer (see [`FINISH_MARGIN`]).
+    fn finish_by(&self) -> Instant {
+        self.call.deadline.checked_sub(FINISH_MARGIN).unwrap_or(self.call.received).max(self.call.received)
+    }
+
+    /// Run `id` of this integration or flow: a status URL whose `runId` belongs to another
+    /// one is a 404, for status checks, dumps and cancellations alike (a cancellation
+    /// names the integration, not the run, so it must never follow another's run).
+    async fn owned_run(&self, id: &RunId) -> Result<Run, Problem> {
+        let run = cloudworks::run(&self.cw, id).await?;
+        if run.belongs_to(&self.runnable) {
+            return Ok(run);
+        }
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "run-not-found",
+            "No such run of this integration",
+            format!(
+                "run {id} is not a run of {} {}: a status URL's ids must be those of the start's Location",
+                self.runnable.noun(),
+                self.runnable.id()
+            ),
+        )
+        .with("runId", json!(id.as_str())))
+    }
+
     /// Starts a run, once per `Idempotency-Key`; for a key seen before, that run as it is now.
     async fn start_once(&self) -> Result<Run, Problem> {
-        let start = || async {
-            let id = cloudworks::start(&self.cw, &self.runnable).await?;
-            tracing::info!(run = %id, what = self.runnable.noun(), id = self.runnable.id(), "CloudWorks run started");
-            Ok(cloudworks::run(&self.cw, &id).await?)
-        };
-        let Some(key) = idempotency::key(&self.call.headers)? else { return start().await };
+        let start = |sending: Sending| async move { self.start_run(&sending).await };
+        let Some(key) = idempotency::key(&self.call.headers)? else { return start(Sending::none()).await };
         let store = self.state.state_store().await?;
         // The caller's user (asked of the Integration API, where `users/me` is), not its
         // token: a retry after the caller refreshed its token finds the same record.
@@ -209,18 +240,39 @@ impl RunCall<'_> {
         let scope = format!("{who}|{}", self.call.function);
         let name = idempotency::record_name(&scope, &key);
         let fingerprint = idempotency::fingerprint(&[(self.id_param(), self.runnable.id())]);
-        // CloudWorks lists no runs by start time to recover a lost start from: say so.
-        let recover = |_since: u64, _context: Value| async {
-            Err(Problem::new(
-                StatusCode::CONFLICT,
-                "idempotency-key-uncertain",
-                "Cannot tell whether this key started a run",
-                "the start with this Idempotency-Key may have reached CloudWorks, but its answer was lost; check the integration's run history in Anaplan and use a new key",
-            ))
+        // A start of this key that was sent and never recorded its run: the run it made,
+        // looked for in the integration's run history before anything starts.
+        let recover = |since: u64, context: Value| async move {
+            let before =
+                serde_json::from_value(context).unwrap_or(BeforeRun { since_ms: since, latest_start_ms: None });
+            let uncertain = |seen: String| {
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "idempotency-key-uncertain",
+                    "Cannot tell whether this key started a run",
+                    format!(
+                        "the start with this Idempotency-Key may have reached CloudWorks, but its answer was lost, and {seen}; check in CloudWorks and use a new key"
+                    ),
+                )
+            };
+            match self.find_run(&before).await? {
+                FoundRun::None => Ok(None),
+                FoundRun::One(id) => Ok(Some(id.as_str().to_owned())),
+                other => Err(uncertain(other.seen(&self.runnable))),
+            }
         };
-        let recovery = idempotency::Recovery { recover, context: &|| Value::Null };
-        match idempotency::run_once(store, &name, &fingerprint, start, |r: &Run| r.id.as_str().to_owned(), recovery)
-            .await?
+        let recovery = idempotency::Recovery { recover };
+        let deadline = self.call.deadline;
+        match idempotency::run_once(
+            store,
+            &name,
+            &fingerprint,
+            deadline,
+            start,
+            |r: &Run| r.id.as_str().to_owned(),
+            recovery,
+        )
+        .await?
         {
             Claimed::Started(run) => Ok(run),
             Claimed::Existing(id) => {
@@ -229,6 +281,125 @@ impl RunCall<'_> {
                 Ok(cloudworks::run(&self.cw, &id).await?)
             }
         }
+    }
+
+    /// What a start knows before it is sent: when, and when the latest run of the
+    /// integration or flow began (CloudWorks runs one at a time, so a run that began after
+    /// it is a new one).
+    async fn before(&self) -> Result<BeforeRun, Problem> {
+        let latest_start_ms = match &self.runnable {
+            Runnable::Integration(id) => cloudworks::latest_run_start(&self.cw, id).await?,
+            Runnable::Flow(id) => cloudworks::latest_flow_run_start(&self.cw, id).await?,
+        };
+        Ok(BeforeRun { since_ms: now_ms(), latest_start_ms })
+    }
+
+    /// The runs that began around a start whose answer was lost, after the latest run
+    /// before it: from the integration's run history. A flow has no run history, only its
+    /// latest run's start date, so a flow's run can be seen but not named.
+    async fn find_run(&self, before: &BeforeRun) -> Result<FoundRun, Problem> {
+        let (from, to) = (before.since_ms.saturating_sub(LOST_START_BEFORE_MS), before.since_ms + LOST_START_AFTER_MS);
+        let new = |start: Option<u64>| {
+            start.is_some_and(|s| (from..=to).contains(&s) && before.latest_start_ms.is_none_or(|l| s > l))
+        };
+        let id = match &self.runnable {
+            Runnable::Integration(id) => id,
+            Runnable::Flow(flow) => {
+                let latest = cloudworks::latest_flow_run_start(&self.cw, flow).await?;
+                return Ok(FoundRun::Flow(latest.filter(|s| new(Some(*s)))));
+            }
+        };
+        let mut found: Vec<RunId> = Vec::new();
+        for r in cloudworks::run_history(&self.cw, id).await? {
+            if new(r.start_ms) && !found.contains(&r.id) {
+                found.push(r.id);
+            }
+        }
+        Ok(match found.len() {
+            0 => FoundRun::None,
+            1 => FoundRun::One(found.remove(0)),
+            _ => FoundRun::Several(found),
+        })
+    }
+
+    /// Sends the start within this answer's time; a start whose answer is lost is looked
+    /// for in the run history (see [`RunCall::find_run`]) and answered as the start would
+    /// have been, or, when that cannot tell, with a 409 that says it may have happened.
+    async fn start_run(&self, sending: &Sending) -> Result<Run, Problem> {
+        let start_by = self.call.deadline.checked_sub(START_MARGIN).unwrap_or(self.call.received);
+        let before = self.before().await?;
+        if start_by.saturating_duration_since(Instant::now()) < LEAST_START {
+            return Err(no_time_to_start());
+        }
+        sending.mark(json!(before)).await?;
+        let cause = match tokio::time::timeout_at(start_by, cloudworks::start(&self.cw, &self.runnable)).await {
+            Ok(Ok(id)) => {
+                tracing::info!(run = %id, what = self.runnable.noun(), id = self.runnable.id(), "CloudWorks run started");
+                return Ok(self.first_look(id).await);
+            }
+            Ok(Err(e)) => {
+                let problem = Problem::from(e);
+                if !problem.not_repeated() {
+                    return Err(problem);
+                }
+                problem.body()["detail"].as_str().unwrap_or_default().to_owned()
+            }
+            Err(_) => "CloudWorks did not answer the start in this answer's time".to_owned(),
+        };
+        tracing::warn!(
+            what = self.runnable.noun(),
+            id = self.runnable.id(),
+            "a run start's answer was lost; looking for its run"
+        );
+        let by = self.call.deadline.checked_sub(FINISH_MARGIN / 2).unwrap_or(start_by).max(start_by);
+        let found = match tokio::time::timeout_at(by, self.find_run(&before)).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(p)) => FoundRun::Unknown(p.body()["detail"].as_str().unwrap_or_default().to_owned()),
+            Err(_) => FoundRun::Unknown("the run history was not read in time".to_owned()),
+        };
+        if let FoundRun::One(id) = found {
+            tracing::info!(run = %id, "the lost start did start: answering for its run");
+            return Ok(self.first_look(id).await);
+        }
+        let keyed = idempotency::key(&self.call.headers).ok().flatten().is_some();
+        let advice = if keyed {
+            "; a retry with the same Idempotency-Key looks for the run first, and starts one only if none appeared"
+        } else {
+            "; an Idempotency-Key on the start lets a retry find the run instead of starting a second one"
+        };
+        let mut problem = Problem::new(
+            StatusCode::CONFLICT,
+            "start-uncertain",
+            "The start may have happened",
+            format!(
+                "the start of {} {} was sent to CloudWorks but its answer was lost ({cause}), and {}: it may or may not be running. Check in CloudWorks before running it again{advice}",
+                self.runnable.noun(),
+                self.runnable.id(),
+                found.seen(&self.runnable),
+            ),
+        )
+        .with("notRepeated", json!(true));
+        if let FoundRun::Several(ids) = &found {
+            problem = problem.with("candidates", json!(ids.iter().map(RunId::as_str).collect::<Vec<_>>()));
+        }
+        Err(problem)
+    }
+
+    /// A run just started, as its first status check shows it; a check that fails or is
+    /// late does not lose the run's id (it is answered as running).
+    async fn first_look(&self, id: RunId) -> Run {
+        match tokio::time::timeout_at(self.finish_by(), cloudworks::run(&self.cw, &id)).await {
+            Ok(Ok(run)) => run,
+            _ => Run::started(id),
+        }
+    }
+
+    /// 202 for a run whose status CloudWorks did not tell in this answer's time.
+    fn accepted_unknown(&self, id: &RunId) -> Result<Response, Problem> {
+        let mut resp = self.accepted(&Run::started(id.clone()))?;
+        let body = json!({ "runId": id.as_str(), "taskId": id.as_str(), "taskState": "UNKNOWN", "statusUrl": self.status_url(id)? });
+        *resp.body_mut() = axum::body::Body::from(body.to_string());
+        Ok(resp)
     }
 
     /// Holds for `wait`, then answers: 202 while running, 409 when cancelled, 200 or 422
@@ -260,7 +431,11 @@ impl RunCall<'_> {
                 });
                 Ok(json_response(StatusCode::OK, &body))
             }
-            RunState::Failed => Err(self.failure(&run).await),
+            RunState::Failed => match tokio::time::timeout_at(self.finish_by(), self.failure(&run)).await {
+                Ok(problem) => Err(problem),
+                // Its errors were not read in this answer's time: the next poll gives them.
+                Err(_) => self.accepted(&run),
+            },
         }
     }
 
@@ -300,10 +475,11 @@ impl RunCall<'_> {
             .collect();
         let message = run.message.clone().unwrap_or_else(|| "the run ended without success".to_owned());
         let mut detail = format!(
-            "CloudWorks {} {} run {} ended without success: {message}",
+            "CloudWorks {} {} run {} ended without success: {}",
             self.runnable.noun(),
             self.runnable.id(),
-            run.id
+            run.id,
+            crate::untrusted::quote(&message)
         );
         if let Some(note) = note {
             detail.push_str(&format!(" ({note})"));
@@ -337,7 +513,7 @@ impl RunCall<'_> {
     /// Asks CloudWorks to cancel and answers 202 with the same Location; polling then ends
     /// in 409.
     async fn cancel(&self, id: &RunId) -> Result<Response, Problem> {
-        let current = cloudworks::run(&self.cw, id).await?;
+        let current = self.owned_run(id).await?;
         if current.state != RunState::Running {
             return Err(match current.state {
                 RunState::Cancelled => cancelled(&current),
@@ -368,6 +544,51 @@ impl RunCall<'_> {
         match after.state {
             RunState::Running | RunState::Cancelled => self.accepted(&after),
             _ => Err(finished(&after)),
+        }
+    }
+}
+
+/// What a run start knew before it was sent (kept with an `Idempotency-Key`'s record).
+#[derive(Debug, Serialize, Deserialize)]
+struct BeforeRun {
+    /// When it was about to be sent (our clock, unix ms).
+    #[serde(rename = "sinceMs")]
+    since_ms: u64,
+    /// When the latest run before it began (CloudWorks' clock, unix ms), if any.
+    #[serde(rename = "latestStartMs")]
+    latest_start_ms: Option<u64>,
+}
+
+/// What CloudWorks shows of a start whose answer was lost.
+enum FoundRun {
+    /// No new run.
+    None,
+    /// This new run.
+    One(RunId),
+    /// These new runs, too many to tell.
+    Several(Vec<RunId>),
+    /// A flow: when its latest run began, if that was after the start was sent.
+    Flow(Option<u64>),
+    /// CloudWorks could not be asked: why.
+    Unknown(String),
+}
+
+impl FoundRun {
+    /// What was seen, for a problem's detail.
+    fn seen(&self, what: &Runnable) -> String {
+        match self {
+            FoundRun::None | FoundRun::Flow(None) => format!("no new run of the {} has appeared", what.noun()),
+            FoundRun::One(id) => format!("run {id} began then"),
+            FoundRun::Several(ids) => format!(
+                "{} new runs began then ({})",
+                ids.len(),
+                ids.iter().map(RunId::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            FoundRun::Flow(Some(ms)) => format!(
+                "CloudWorks shows a run of the flow that began after it was sent ({} ms after the epoch), but names no run id for a flow: find it in the flow's runs in CloudWorks",
+                ms
+            ),
+            FoundRun::Unknown(why) => format!("its runs could not be read ({why})"),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! are serialised, from the first chunk until the import that reads the file has finished.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -198,22 +199,38 @@ fn running_doc(owner: &str, lease: Duration, progress: &Value, kept: &Value) -> 
     })
 }
 
+/// What becomes of a transfer whose instance stopped, decided from its last progress.
+#[derive(Debug)]
+pub enum Lapsed {
+    /// Start it again here.
+    TakeOver,
+    /// It had done its work (e.g. the import it was starting is found in Anaplan): this
+    /// is its result.
+    Done(Value),
+    /// It must not be started again: this is the final answer.
+    Final(Problem),
+}
+
 /// Looks at transfer `name` and, when no live instance runs it, claims it and starts
 /// `work` in the background of this instance. `kept` is stored with the record for the
 /// transfer's whole life (e.g. the fingerprint of the request that made it).
 ///
 /// A failure that is not final is answered once, and the record is left lapsed, so the
 /// next poll starts the transfer again. A lapsed claim is taken over unless `on_lapse`
-/// says, from the last progress, why it must not be (then that is the final answer).
+/// finds, from the last progress, that it got far enough not to be ([`Lapsed`]); an error
+/// of `on_lapse` is answered and leaves the record as it is, for the next poll.
 /// `work` makes the work from the record's `kept` document.
-pub async fn ensure(
+pub async fn ensure<L>(
     state: &AppState,
     records: &Records,
     name: &str,
     kept: Value,
-    on_lapse: impl Fn(&Value) -> Option<Problem>,
+    on_lapse: impl Fn(Value) -> L,
     work: impl FnOnce(&Value) -> Work,
-) -> Result<Seen, Problem> {
+) -> Result<Seen, Problem>
+where
+    L: Future<Output = Result<Lapsed, Problem>>,
+{
     let lease = state.transfers.lease;
     let owner = state.instance.to_string();
     let mut work = Some(work);
@@ -238,11 +255,23 @@ pub async fn ensure(
                 }
                 Some(other) => return Ok(other),
                 None => {
-                    if let Some(problem) = on_lapse(&doc["progress"]) {
-                        let mut failed = final_failure(&problem);
-                        failed["kept"] = doc["kept"].clone();
-                        let _ = records.replace(name, &failed, &etag).await.map_err(unavailable)?;
-                        return Ok(Seen::Failed(problem));
+                    match on_lapse(doc["progress"].clone()).await? {
+                        Lapsed::Final(problem) => {
+                            let mut failed = final_failure(&problem);
+                            failed["kept"] = doc["kept"].clone();
+                            let _ = records.replace(name, &failed, &etag).await.map_err(unavailable)?;
+                            return Ok(Seen::Failed(problem));
+                        }
+                        Lapsed::Done(result) => {
+                            tracing::info!(record = name, "a transfer whose instance stopped had done its work");
+                            let done = json!({"state": "done", "owner": owner, "result": result,
+                                              "kept": doc["kept"], "doneMs": now_ms()});
+                            if records.replace(name, &done, &etag).await.map_err(unavailable)?.is_none() {
+                                continue; // changed meanwhile: look again
+                            }
+                            return Ok(Seen::Done(result));
+                        }
+                        Lapsed::TakeOver => {}
                     }
                     // A lapsed claim: taken over.
                     tracing::warn!(record = name, "a transfer was not renewed by its instance; starting it again here");
@@ -523,6 +552,42 @@ impl DataSourceLock {
                 tracing::warn!(error = %e, "could not hand the data source lock to the import task; it lapses by itself")
             }
         }
+    }
+}
+
+impl DataSourceLock {
+    /// Hands the lock on data source `file` to import task `task` when nobody holds it
+    /// (its holder stopped): for an import found started by a transfer whose instance was
+    /// lost, so no other upload changes the file while it runs.
+    pub async fn assign_lapsed(
+        records: &Records,
+        (ws, model, file): (&WorkspaceId, &ModelId, &str),
+        import: &ImportId,
+        task: &TaskId,
+    ) -> Result<(), Problem> {
+        let name = record_name("locks/data-source", &[ws.as_str(), model.as_str(), file]);
+        let doc =
+            json!({"owner": "recovered", "leaseUntilMs": 0, "importId": import.as_str(), "taskId": task.as_str()});
+        match records.read(&name).await.map_err(unavailable)? {
+            None => {
+                records.create(&name, &doc).await.map_err(unavailable)?;
+            }
+            Some((held, etag)) => {
+                let lapsed = held["leaseUntilMs"].as_u64().unwrap_or(0) <= now_ms() && held["taskId"].is_null();
+                if lapsed {
+                    records.replace(&name, &doc, &etag).await.map_err(unavailable)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops renewing the lock without freeing it: it lapses after its lease. For an
+    /// upload whose import may or may not have started (its start's answer was lost): the
+    /// file is left alone for a while in case that import is reading it.
+    pub fn keep_until_lapsed(mut self) {
+        self.renewing.abort();
+        self.handed = true;
     }
 }
 

@@ -2,10 +2,14 @@
 //! the same task instead of starting a second one, on any instance. Records live as small
 //! JSON blobs in the app's storage account and are claimed with a conditional create
 //! (If-None-Match: *), so of two instances racing on one key exactly one starts the task;
-//! the other waits for the winner's task id.
+//! the other waits for the winner's task id. A record says when its owner answers at the
+//! latest and, once the start is sent, what the start knew before (see [`Sending`]), so a
+//! start whose owner died, was recycled or stalled is looked for in Anaplan before anything
+//! starts again: one key, one task.
 
 use std::future::Future;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
@@ -14,17 +18,19 @@ use sha2::{Digest, Sha256};
 use super::Problem;
 use crate::anaplan::ids::TaskId;
 use crate::anaplan::tasks::Task;
-use crate::storage::{Created, JsonStore, StorageError};
+use crate::storage::{Created, Etag, JsonStore, StorageError};
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
 /// How long a key is remembered.
 pub const RETENTION: Duration = Duration::from_secs(24 * 3600);
-/// A claim whose owner has not recorded a task by then is taken over (the owner died
-/// between claiming and starting).
+/// A claim of a record written before claims said when their owner answers counts as
+/// abandoned after this long.
 const STALE_CLAIM: Duration = Duration::from_secs(120);
 /// How long a request waits for another instance to finish starting the task.
 const WAIT_FOR_OWNER: Duration = Duration::from_secs(15);
+/// Waiting for another instance ends this long before the waiting request's deadline.
+const WAIT_MARGIN: Duration = Duration::from_secs(5);
 
 /// What the key led to.
 #[derive(Debug)]
@@ -71,12 +77,19 @@ fn unavailable(e: StorageError) -> Problem {
     )
 }
 
+/// How long past its owner's answer deadline a claim without a task counts as abandoned
+/// (clocks of two instances may differ a little).
+const OWNER_GRACE_MS: u64 = 5_000;
+/// How long the record writes around a start may take before the answer goes on without
+/// them (a stalled storage account must not turn a started task into a 504).
+const RECORD_WRITE: Duration = Duration::from_secs(5);
+
 /// How [`run_once`] finds out what a start whose answer was lost did.
-pub struct Recovery<'a, R> {
-    /// Asked with the claim's time (unix ms) and the context kept with it.
+pub struct Recovery<R> {
+    /// Asked with the time the start was sent (unix ms) and the context [`Sending::mark`]
+    /// kept with it: `Some(id)` when that start made something, `None` when it surely did
+    /// not (then this request starts it), an error when it cannot tell.
     pub recover: R,
-    /// What to keep with an uncertain claim, read when the start fails.
-    pub context: &'a (dyn Fn() -> Value + Sync),
 }
 
 /// What a key led to, for any kind of started thing (a task, a CloudWorks run).
@@ -88,22 +101,83 @@ pub enum Claimed<T> {
     Existing(String),
 }
 
+/// Handed to the start of a keyed request: [`Sending::mark`] must be called right before
+/// the request that may start something is sent, so that the key's record says so even if
+/// this instance dies while it is in flight.
+#[derive(Clone)]
+pub struct Sending {
+    inner: Option<Arc<SendingInner>>,
+}
+
+struct SendingInner {
+    store: JsonStore,
+    name: String,
+    /// The record as last written, and its ETag.
+    record: std::sync::Mutex<(Value, Etag)>,
+    deadline: tokio::time::Instant,
+}
+
+impl SendingInner {
+    fn current(&self) -> (Value, Etag) {
+        self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// `fut`, a write of the key's record, given at most [`RECORD_WRITE`] and never past
+/// `deadline`.
+async fn bounded<T>(
+    deadline: tokio::time::Instant,
+    fut: impl Future<Output = Result<T, StorageError>>,
+) -> Result<T, StorageError> {
+    let by = (tokio::time::Instant::now() + RECORD_WRITE).min(deadline);
+    tokio::time::timeout_at(by, fut)
+        .await
+        .unwrap_or_else(|_| Err(StorageError::Other("the record write timed out".to_owned())))
+}
+
+impl Sending {
+    /// For a start without a key: marking does nothing.
+    pub fn none() -> Sending {
+        Sending { inner: None }
+    }
+
+    /// Records that the start is being sent now, with `context`: what the start knew
+    /// before it was sent (e.g. the tasks that existed already), for whoever has to find
+    /// out later what it did. When the record cannot be written the start must not be sent.
+    pub async fn mark(&self, context: Value) -> Result<(), Problem> {
+        let Some(inner) = &self.inner else { return Ok(()) };
+        let (mut doc, etag) = inner.current();
+        doc["uncertainSince"] = json!(now_ms());
+        doc["context"] = context;
+        let written =
+            bounded(inner.deadline, inner.store.replace(&inner.name, &doc, &etag)).await.map_err(unavailable)?;
+        match written {
+            Some(next) => {
+                *inner.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = (doc, next);
+                Ok(())
+            }
+            None => Err(unavailable(StorageError::Other("the Idempotency-Key record changed meanwhile".to_owned()))),
+        }
+    }
+}
+
 /// Starts the task at most once per key: `start` runs only when this request owns the key.
 /// `fingerprint` identifies what was asked; the same key with another request is a 409.
 pub async fn start_once<F, Fut, R, RFut>(
     store: &JsonStore,
     name: &str,
     fingerprint: &str,
+    deadline: tokio::time::Instant,
     start: F,
-    recovery: Recovery<'_, R>,
+    recovery: Recovery<R>,
 ) -> Result<Outcome, Problem>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Sending) -> Fut,
     Fut: Future<Output = Result<Task, Problem>>,
     R: FnOnce(u64, Value) -> RFut,
     RFut: Future<Output = Result<Option<String>, Problem>>,
 {
-    match run_once(store, name, fingerprint, start, |t: &Task| t.id.as_str().to_owned(), recovery).await? {
+    match run_once(store, name, fingerprint, deadline, start, |t: &Task| t.id.as_str().to_owned(), recovery).await? {
         Claimed::Started(task) => Ok(Outcome::Started(task)),
         Claimed::Existing(id) => {
             let id = TaskId::parse(&id).map_err(|e| unavailable(StorageError::Other(e.to_string())))?;
@@ -115,32 +189,38 @@ where
 /// [`start_once`] for anything with an id: `start` runs only when this request owns the
 /// key, and `id_of` says what to record of what it started.
 ///
-/// A start that failed in a way that may have reached Anaplan ([`Problem::not_repeated`])
-/// keeps the key, marked uncertain with the time of the claim and `recovery.context()`
-/// (what the start knew before it was sent, e.g. the tasks that existed already). The next
-/// request with the key asks `recovery.recover(claim time in unix ms, context)` what that
-/// start made: `Some(id)` is recorded and answered, `None` (nothing was started) lets
-/// this request start it.
+/// The record goes through three states: claimed (by a request that answers by
+/// `deadline`), sent ([`Sending::mark`]: the start may have reached Anaplan from then on),
+/// and done (the id of what it started). A start refused for sure releases the key. A start
+/// whose answer was lost ([`Problem::not_repeated`]) leaves the record sent. A request
+/// that finds a record without an id whose owner is gone (it answered, or its deadline
+/// passed: it died, was recycled or stalled) does not start anything before it has asked
+/// `recovery.recover(time sent, context)` what that start made: `Some(id)` is recorded and
+/// answered, `None` (nothing was started) lets this request start it. A claim that was
+/// never sent is simply taken over. One key, one task.
 pub async fn run_once<T, F, Fut, R, RFut>(
     store: &JsonStore,
     name: &str,
     fingerprint: &str,
+    deadline: tokio::time::Instant,
     start: F,
     id_of: impl Fn(&T) -> String,
-    recovery: Recovery<'_, R>,
+    recovery: Recovery<R>,
 ) -> Result<Claimed<T>, Problem>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Sending) -> Fut,
     Fut: Future<Output = Result<T, Problem>>,
     R: FnOnce(u64, Value) -> RFut,
     RFut: Future<Output = Result<Option<String>, Problem>>,
 {
-    let waited = Instant::now();
-    let fresh = || json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": Value::Null });
-    let Recovery { recover, context } = recovery;
-    let mut recover = Some(recover);
+    // Waiting for another owner ends in time for this request's own answer.
+    let wait_until =
+        (tokio::time::Instant::now() + WAIT_FOR_OWNER).min(deadline.checked_sub(WAIT_MARGIN).unwrap_or(deadline));
+    // The owner's answer deadline, on the wall clock other instances read.
+    let owner_until = now_ms() + deadline.saturating_duration_since(tokio::time::Instant::now()).as_millis() as u64;
+    let fresh = || json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": Value::Null, "ownerUntilMs": owner_until });
+    let mut recover = Some(recovery.recover);
     loop {
-        let claimed_ms = now_ms();
         let owned_etag = match store.create(name, &fresh()).await.map_err(unavailable)? {
             Created::Created(etag) => Some(etag),
             Created::Exists => {
@@ -149,6 +229,11 @@ where
                 };
                 let age = now().saturating_sub(record["createdAt"].as_u64().unwrap_or(0));
                 let task_id = record["taskId"].as_str().map(str::to_owned);
+                // Records written before owners said when they answer: two minutes.
+                let gone_at = record["ownerUntilMs"]
+                    .as_u64()
+                    .map(|until| until + OWNER_GRACE_MS)
+                    .unwrap_or_else(|| (record["createdAt"].as_u64().unwrap_or(0) + STALE_CLAIM.as_secs()) * 1000);
                 if age >= RETENTION.as_secs() {
                     // Expired: the key is free again.
                     store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
@@ -161,15 +246,26 @@ where
                     ));
                 } else if let Some(id) = task_id {
                     return Ok(Claimed::Existing(id));
-                } else if let Some(since) = record["uncertainSince"].as_u64()
-                    && let Some(recover) = recover.take()
-                {
+                } else if now_ms() < gone_at {
+                    // Its owner is still at work: wait for its task id.
+                    if tokio::time::Instant::now() + Duration::from_millis(200) < wait_until {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    }
+                    return Err(in_progress());
+                } else if let Some(since) = record["uncertainSince"].as_u64() {
+                    // Its owner sent the start and did not record what it made.
+                    let Some(recover) = recover.take() else { return Err(in_progress()) };
                     match recover(since, record["context"].clone()).await? {
                         Some(id) => {
                             tracing::info!(task = %id, "Idempotency-Key: the start whose answer was lost did start; recording it");
                             let done = json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": id });
-                            if let Err(e) = store.replace(name, &done, &etag).await {
-                                tracing::warn!(error = %e, "the Idempotency-Key record could not be completed");
+                            match store.replace(name, &done, &etag).await {
+                                Ok(Some(_)) => {}
+                                Ok(None) => continue, // someone else recorded it meanwhile: read it
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "the Idempotency-Key record could not be completed")
+                                }
                             }
                             return Ok(Claimed::Existing(id));
                         }
@@ -180,55 +276,63 @@ where
                             store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
                         }
                     }
-                } else if age >= STALE_CLAIM.as_secs() {
-                    tracing::warn!("taking over an Idempotency-Key claim whose owner never recorded a task");
-                    store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
-                } else if waited.elapsed() < WAIT_FOR_OWNER {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    continue;
                 } else {
-                    return Err(Problem::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "start-in-progress",
-                        "Start in progress",
-                        "another request with this Idempotency-Key is still starting the task; retry shortly",
-                    )
-                    .retry_after(5));
+                    tracing::warn!("taking over an Idempotency-Key claim whose owner never sent its start");
+                    store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
                 }
             }
         };
         let Some(etag) = owned_etag else { continue };
-        return match start().await {
+        let inner = Arc::new(SendingInner {
+            store: store.clone(),
+            name: name.to_owned(),
+            record: std::sync::Mutex::new((fresh(), etag)),
+            deadline,
+        });
+        let outcome = start(Sending { inner: Some(inner.clone()) }).await;
+        let (mut record, etag) = inner.current();
+        return match outcome {
             Ok(task) => {
-                let record = json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": id_of(&task) });
-                match store.replace(name, &record, &etag).await {
+                let done = json!({ "fingerprint": fingerprint, "createdAt": now(), "taskId": id_of(&task) });
+                match bounded(deadline, store.replace(name, &done, &etag)).await {
                     Ok(Some(_)) => {}
                     Ok(None) => tracing::warn!("the Idempotency-Key record changed while the task started"),
+                    // Left as sent: the next request with the key finds the task in Anaplan.
                     Err(e) => tracing::warn!(error = %e, "the Idempotency-Key record could not be completed"),
                 }
                 Ok(Claimed::Started(task))
             }
             Err(problem) if problem.not_repeated() => {
-                // It may have started: keep the key, so a retry finds out instead of
-                // starting a second one.
-                let uncertain = json!({
-                    "fingerprint": fingerprint, "createdAt": now(), "taskId": Value::Null,
-                    "uncertainSince": claimed_ms, "context": context(),
-                });
-                if let Err(e) = store.replace(name, &uncertain, &etag).await {
+                // It may have started: the record stays sent, and says its owner is done,
+                // so the next request with the key finds out at once instead of waiting.
+                if record.get("uncertainSince").is_none() {
+                    record["uncertainSince"] = json!(now_ms());
+                }
+                record["ownerUntilMs"] = json!(0);
+                if let Err(e) = bounded(deadline, store.replace(name, &record, &etag)).await {
                     tracing::warn!(error = %e, "could not mark an Idempotency-Key claim as uncertain");
                 }
                 Err(problem)
             }
             Err(problem) => {
-                // Release the key so a retry can start the task.
-                if let Err(e) = store.delete(name, Some(&etag)).await {
+                // Nothing started: release the key so a retry can start the task.
+                if let Err(e) = bounded(deadline, store.delete(name, Some(&etag))).await {
                     tracing::warn!(error = %e, "could not release an Idempotency-Key claim after a failed start");
                 }
                 Err(problem)
             }
         };
     }
+}
+
+fn in_progress() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "start-in-progress",
+        "Start in progress",
+        "another request with this Idempotency-Key is still starting the task; retry shortly",
+    )
+    .retry_after(5)
 }
 
 /// A stable fingerprint of what a start request asked for.

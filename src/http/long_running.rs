@@ -61,7 +61,9 @@ fn public_origin(headers: &HeaderMap, forwarded_hosts: &[String]) -> Result<(Str
         .ok()
         .filter(|u| u.username().is_empty() && u.password().is_none() && u.path() == "/" && u.host_str().is_some())
         .filter(|_| !host.contains(['/', '?', '#', '@', '\\']))
-        .ok_or_else(|| Problem::bad_parameter(format!("the Host header {host:?} is not a host name")))?;
+        .ok_or_else(|| {
+            Problem::bad_parameter(format!("the Host header {} is not a host name", crate::untrusted::quote(&host)))
+        })?;
     let loopback = crate::config::is_loopback(&parsed);
     let scheme = match first_value(headers, "x-forwarded-proto").map(|s| s.to_ascii_lowercase()) {
         Some(s) if s == "http" || s == "https" => s,
@@ -93,6 +95,20 @@ pub fn accepted(status_url: &str, retry_after: u64, task: &Task) -> Response {
             h.insert(header::LOCATION, v);
         }
         Err(_) => tracing::warn!("status URL is not a valid header value"),
+    }
+    resp
+}
+
+/// 202 Accepted for a task whose status Anaplan did not tell in this answer's time: the
+/// same Location, `taskState` `UNKNOWN`, so the caller polls again.
+pub fn accepted_unknown(status_url: &str, retry_after: u64, task: &crate::anaplan::ids::TaskId) -> Response {
+    let body = json!({ "taskId": task.as_str(), "taskState": "UNKNOWN", "statusUrl": status_url });
+    let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    if let Ok(v) = HeaderValue::from_str(status_url) {
+        h.insert(header::LOCATION, v);
     }
     resp
 }
