@@ -198,24 +198,25 @@ impl Client {
         model: &ModelId,
         line_item: &LineItemId,
     ) -> Result<Vec<Named>, AnaplanError> {
-        let req = ApiRequest::get(["models", model.as_str(), "lineItems", line_item.as_str(), "dimensions"]);
-        let body: Value = self.json(req).await?;
-        match body.get("dimensions") {
-            Some(v) => {
-                serde_json::from_value(v.clone()).map_err(|e| AnaplanError::Protocol(format!("dimensions: {e}")))
-            }
-            None => Ok(Vec::new()),
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            dimensions: Vec<Named>,
         }
+        let req = ApiRequest::get(["models", model.as_str(), "lineItems", line_item.as_str(), "dimensions"]);
+        Ok(self.json::<Answer>(req).await?.dimensions)
     }
 
-    /// The items of a dimension (an empty dimension omits `items`).
+    /// The items of a dimension (an empty dimension omits `items`), read straight into
+    /// typed items.
     pub async fn dimension_items(&self, model: &ModelId, dimension: &str) -> Result<Vec<DimensionItem>, AnaplanError> {
-        let req = ApiRequest::get(["models", model.as_str(), "dimensions", dimension, "items"]);
-        let body: Value = self.json(req).await?;
-        match body.get("items") {
-            Some(v) => serde_json::from_value(v.clone()).map_err(|e| AnaplanError::Protocol(format!("items: {e}"))),
-            None => Ok(Vec::new()),
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            items: Vec<DimensionItem>,
         }
+        let req = ApiRequest::get(["models", model.as_str(), "dimensions", dimension, "items"]);
+        Ok(self.json::<Answer>(req).await?.items)
     }
 
     /// Writes one batch of cells (a JSON array, at most [`MAX_CELLS_PER_WRITE`] cells and

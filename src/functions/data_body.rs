@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::num::NonZeroU32;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -51,17 +52,54 @@ impl DataKey {
     }
 }
 
-/// Where a string of the body is in its [`Text`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Where a string of the body is in its [`Text`]: 8 bytes, and so is an `Option<Span>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     start: u32,
-    len: u32,
+    /// One past the end, plus one (never 0, which leaves `None` a value of its own).
+    stop: NonZeroU32,
 }
 
 impl Span {
     /// True for the empty string.
     pub fn is_empty(self) -> bool {
-        self.len == 0
+        self.stop.get() - 1 == self.start
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.stop.get() - 1) as usize
+    }
+}
+
+/// A run of another list (its entries `start..end`): 8 bytes, and so is an `Option<Range>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    start: u32,
+    /// The end plus one, as in [`Span`].
+    stop: NonZeroU32,
+}
+
+impl Range {
+    /// `start..end` of a list now `end` long; `None` past `u32::MAX - 1`.
+    fn new(start: usize, end: usize) -> Option<Range> {
+        let start = u32::try_from(start).ok()?;
+        let stop = NonZeroU32::new(u32::try_from(end).ok()?.checked_add(1)?)?;
+        Some(Range { start, stop })
+    }
+
+    /// The indexes of its entries.
+    pub fn indexes(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.stop.get() - 1) as usize
+    }
+
+    /// How many entries.
+    pub fn len(self) -> usize {
+        self.indexes().len()
+    }
+
+    /// True when it has none.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -72,16 +110,16 @@ pub struct Text(String);
 impl Text {
     /// The string at `span`.
     pub fn get(&self, span: Span) -> &str {
-        &self.0[span.start as usize..(span.start + span.len) as usize]
+        &self.0[span.range()]
     }
 
     fn push(&mut self, s: &str) -> Result<Span, Refusal> {
         let too_large = || Refusal::Bad("the body's text is too large".into());
         let start = u32::try_from(self.0.len()).map_err(|_| too_large())?;
         let len = u32::try_from(s.len()).map_err(|_| too_large())?;
-        start.checked_add(len).ok_or_else(too_large)?;
+        let stop = start.checked_add(len).and_then(|end| end.checked_add(1)).ok_or_else(too_large)?;
         self.0.push_str(s);
-        Ok(Span { start, len })
+        Ok(Span { start, stop: NonZeroU32::new(stop).ok_or_else(too_large)? })
     }
 }
 
@@ -194,9 +232,6 @@ impl Rows {
         &self.fields[start..self.ends[i] as usize]
     }
 }
-
-/// A range of another list (`start..end`).
-pub type Range = (u32, u32);
 
 /// One of Anaplan's cells; `null` is read as absent everywhere but in `value`.
 #[derive(Debug, Clone, Copy)]
@@ -312,7 +347,10 @@ pub async fn split(call: &mut Call, data_keys: &'static [DataKey]) -> Result<(Pa
     let mut rest: Vec<u8> = Vec::new();
     let bytes = std::mem::take(&mut call.body);
     if !bytes.iter().all(u8::is_ascii_whitespace) {
-        // Params::collect checks the method and the Content-Type; it must see a body.
+        // Params::collect checks the method and the Content-Type; it must see a body. It
+        // sees an empty one first, so that a wrong method or type is refused before the
+        // body is parsed.
+        Params::collect(&call.method, None, &call.headers, b"{}", &call.accepted)?;
         // Up to the host's 100 MiB: parsed on a blocking thread.
         let (body, params) = off_runtime(move || parse(&bytes, data_keys)).await??;
         data = body;
@@ -873,15 +911,14 @@ impl<'de> Shape<'de> for CellDimensions {
 
     fn seq<A: SeqAccess<'de>>(self, b: &mut Builder, r: &Refused, mut seq: A) -> Result<Option<Range>, A::Error> {
         let len = |b: &Builder| b.body.cells.as_ref().map_or(0, |c| c.dimensions.len());
-        let too_large = || Refusal::Bad("cells are too large".into());
-        let start = u32::try_from(len(b)).map_err(|_| fail(r, too_large()))?;
+        let start = len(b);
         for j in 0.. {
             if seq.next_element_seed(Seed { b: &mut *b, r, shape: CellDimension { i: self.i, j } })?.is_none() {
                 break;
             }
         }
-        let end = u32::try_from(len(b)).map_err(|_| fail(r, too_large()))?;
-        Ok(Some((start, end)))
+        let range = Range::new(start, len(b)).ok_or_else(|| fail(r, Refusal::Bad("cells are too large".into())))?;
+        Ok(Some(range))
     }
 }
 
@@ -1033,8 +1070,7 @@ impl<'de> Shape<'de> for ItemMap {
             let items = b.body.items.as_ref().expect("items are being read");
             if self.subsets { items.subsets.len() } else { items.properties.len() }
         };
-        let too_large = || Refusal::Bad("items are too large".into());
-        let start = u32::try_from(len(b)).map_err(|_| fail(r, too_large()))?;
+        let start = len(b);
         b.keys.begin();
         while let Some(key) = map.next_key_seed(Key)? {
             let Some((n, first)) = b.keys.mark(&key) else {
@@ -1053,8 +1089,8 @@ impl<'de> Shape<'de> for ItemMap {
                 v => items.properties.push((n, v)),
             }
         }
-        let end = u32::try_from(len(b)).map_err(|_| fail(r, too_large()))?;
-        Ok(Some((start, end)))
+        let range = Range::new(start, len(b)).ok_or_else(|| fail(r, Refusal::Bad("items are too large".into())))?;
+        Ok(Some(range))
     }
 }
 
@@ -1091,6 +1127,17 @@ mod tests {
 
     const WC: &[DataKey] = &[DataKey::Rows, DataKey::Cells];
     const LI: &[DataKey] = &[DataKey::Items];
+
+    #[test]
+    fn entries_are_small() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Option<Span>>(), 8);
+        assert_eq!(size_of::<Option<Range>>(), 8);
+        assert_eq!(size_of::<Field>(), 16);
+        assert_eq!(size_of::<DimensionIn>(), 40);
+        assert!(size_of::<CellIn>() <= 40, "{}", size_of::<CellIn>());
+        assert!(size_of::<ItemIn>() <= 56, "{}", size_of::<ItemIn>());
+    }
 
     #[test]
     fn rows_keep_their_keys_and_values_in_order() {

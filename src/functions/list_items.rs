@@ -221,10 +221,10 @@ impl Request {
                     write_json(out, text.get(v));
                 }
             }
-            if let Some((start, end)) = item.properties {
+            if let Some(given) = item.properties {
                 key(out, "properties");
                 let mut sep = b'{';
-                for (k, v) in &self.items.properties[start as usize..end as usize] {
+                for (k, v) in &self.items.properties[given.indexes()] {
                     out.push(std::mem::replace(&mut sep, b','));
                     write_json(out, &*self.keys[*k as usize]);
                     out.push(b':');
@@ -232,10 +232,10 @@ impl Request {
                 }
                 out.extend_from_slice(if sep == b'{' { b"{}" } else { b"}" });
             }
-            if let Some((start, end)) = item.subsets {
+            if let Some(given) = item.subsets {
                 key(out, "subsets");
                 let mut sep = b'{';
-                for (k, v) in &self.items.subsets[start as usize..end as usize] {
+                for (k, v) in &self.items.subsets[given.indexes()] {
                     out.push(std::mem::replace(&mut sep, b','));
                     write_json(out, &*self.keys[*k as usize]);
                     out.extend_from_slice(if *v { b":true" } else { b":false" });

@@ -447,9 +447,9 @@ impl Plan {
             _ => return Err(bad("give exactly one of lineItemId and lineItemName".into())),
         };
         let line = &m.line_items[li];
-        let (start, end) = cell.dimensions.ok_or_else(|| bad("dimensions must be an array".into()))?;
+        let given = cell.dimensions.ok_or_else(|| bad("dimensions must be an array".into()))?;
         let mut items: Vec<Option<&str>> = vec![None; line.dims.len()];
-        for d in &cells.dimensions[start as usize..end as usize] {
+        for d in &cells.dimensions[given.indexes()] {
             let slot = match (d.dimension_id, d.dimension_name) {
                 (Some(id), None) => line.dims.iter().position(|&x| m.dimensions[x].id == text.get(id)),
                 (None, Some(name)) => line.dims.iter().position(|&x| m.dimensions[x].name == text.get(name)),
