@@ -515,6 +515,10 @@ async fn every_operation_answers_as_documented() {
         )
         .await;
     }
+    let history = format!("/2/0/integrations/runs/{INTEGRATION_BROKEN_ID}");
+    t.check("GET", "/2/0/integrations/runs/{id}", 200, t.anaplan(Method::GET, &format!("{history}?offset=0&limit=10")))
+        .await;
+    t.check("GET", "/2/0/integrations/runs/{id}", 400, t.anaplan(Method::GET, &history)).await;
     t.check("GET", "/2/0/integrations", 200, t.anaplan(Method::GET, "/2/0/integrations?offset=0&limit=50")).await;
     let p = format!("/2/0/integrations/run/{broken}/process/import/{BROKEN_ACTION_ID}/dumps");
     t.check(

@@ -639,6 +639,47 @@ fn run_errors() -> Shape {
     ])
 }
 
+/// `GET /integrations/runs/{integrationId}`: the integration and its `RunRecord`s.
+fn run_history() -> Shape {
+    let record = obj(vec![
+        req("id", hex32()),
+        opt("triggeredBy", Shape::Str),
+        opt("lastRun", Shape::Int),
+        opt("startDate", date_time()),
+        opt("endDate", date_time()),
+        opt("success", Shape::Bool),
+        opt("message", Shape::Str),
+        opt("executionErrorCode", nullable(Shape::Int)),
+        opt("traceId", hex32()),
+        opt("triggerSource", Shape::Enum(FLOW_TRIGGERS)),
+    ]);
+    obj(vec![
+        req("status", status()),
+        req(
+            "history_of_runs",
+            obj(vec![
+                req("integrationId", hex32()),
+                opt("name", Shape::Str),
+                opt("integrationType", Shape::Enum(&["Process", "Export", "Import"])),
+                opt("processId", numeric_id()),
+                opt("version", Shape::Str),
+                opt("schedule", nullable(schedule())),
+                opt("workspaceId", hex32()),
+                opt("modelId", upper_hex32()),
+                opt("creationDate", date_time()),
+                opt("modificationDate", date_time()),
+                opt("createdBy", Shape::Str),
+                opt("modifiedBy", Shape::Str),
+                opt("status", Shape::Int),
+                opt("notificationId", hex32()),
+                opt("runs", arr(record)),
+                opt("totalRuns", Shape::Int),
+            ]),
+        ),
+        opt("meta", cw_paging_meta(true)),
+    ])
+}
+
 fn connection() -> Shape {
     obj(vec![
         req("connectionId", hex32()),
@@ -1382,6 +1423,12 @@ pub fn operations() -> Vec<Op> {
             vec![json(200, cw_status_only()), json(404, cw_error()), json(409, cw_error())],
         ),
         op("GET", "/2/0/integrations/run/{run}", vec![json(200, run_status()), json(404, cw_error())]),
+        op(
+            "GET",
+            "/2/0/integrations/runs/{id}",
+            vec![json(200, run_history()), json(400, cw_error()), json(404, cw_error())],
+        )
+        .query(PAGING),
         op("GET", "/2/0/integrations/runerror/{run}", vec![json(200, run_errors()), json(404, cw_error())]),
         op("GET", "/2/0/integrations/run/{run}/dumps", vec![media(200, "text/csv"), json(404, cw_error())])
             .source("emulator: the description's 200 is a bare status; the dump itself is served as CSV")
