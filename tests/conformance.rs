@@ -715,22 +715,7 @@ async fn list_objects_lists_models_in_any_state() {
 
 /// Client requests that disagree with the description, tolerated here and reported (each
 /// must still happen, or its entry goes): (method, template, what disagrees).
-const KNOWN_CLIENT_DISAGREEMENTS: &[(&str, &str, &str)] = &[
-    (
-        // The description documents no request body for a cancel; the client
-        // (anaplan::cloudworks::cancel) sends `{}` as JSON.
-        "POST",
-        "/2/0/integrations/{id}/cancel",
-        "a body (application/json) where the description has none",
-    ),
-    (
-        // The description documents no request body for a large list read; the client
-        // (anaplan::model_data::large_list_read_csv) sends `{}` as JSON.
-        "POST",
-        "/2/0/workspaces/{ws}/models/{m}/lists/{l}/readRequests",
-        "a body (application/json) where the description has none",
-    ),
-];
+const KNOWN_CLIENT_DISAGREEMENTS: &[(&str, &str, &str)] = &[];
 
 /// What one recorded request does that the documented operation does not allow.
 fn request_problems(r: &RecordedRequest, op: &Op) -> Vec<String> {

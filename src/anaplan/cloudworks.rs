@@ -368,7 +368,8 @@ pub async fn run(cw: &Client, id: &RunId) -> Result<Run, AnaplanError> {
 pub async fn cancel(cw: &Client, what: &Runnable) -> Result<(), AnaplanError> {
     // Cancelling twice is cancelling once.
     let req =
-        ApiRequest::get([what.collection(), what.id(), "cancel"]).method(Method::POST).json(json!({})).replayable();
+        // No body: the description documents none.
+        ApiRequest::get([what.collection(), what.id(), "cancel"]).method(Method::POST).replayable();
     cw.send(req).await.map(|_| ())
 }
 

@@ -312,7 +312,8 @@ impl Client {
         let mut base = list_path(ws, model, list);
         base.push("readRequests".into());
         let started: ListReadRequestBody =
-            self.json(ApiRequest::get(base.clone()).method(Method::POST).json(serde_json::json!({}))).await?;
+            // No body: the description documents none.
+            self.json(ApiRequest::get(base.clone()).method(Method::POST)).await?;
         let id = TaskId::parse(&started.list_read_request.request_id)
             .map_err(|e| AnaplanError::Protocol(format!("list read request id: {e}")))?;
         let mut path = base.clone();
