@@ -113,13 +113,21 @@ proptest! {
         let typed = data_body::parse(text.as_bytes(), &[DataKey::Items]);
         match strict_json::from_slice(text.as_bytes()) {
             Err(JsonError::Duplicate { key, at }) => {
-                // Every value here has the right shape: the repeated key is what is refused.
+                // Refused for the repeated key, or for an earlier item that names nothing.
                 let body = typed.expect_err("refused").body();
                 let at = strict_json::path(&at);
-                prop_assert_eq!(body["duplicateKey"].as_str(), Some(key.as_str()));
-                prop_assert_eq!(body["at"].as_str(), Some(at.as_str()));
+                if body.get("duplicateKey").is_some() {
+                    prop_assert_eq!(body["duplicateKey"].as_str(), Some(key.as_str()));
+                    prop_assert_eq!(body["at"].as_str(), Some(at.as_str()));
+                } else {
+                    prop_assert!(body["detail"].as_str().unwrap().contains("needs a code, an id or a name"), "{}", body);
+                }
             }
             Err(JsonError::Syntax(e)) => prop_assert!(false, "the test built bad JSON: {e}"),
+            Ok(v) if v["items"].as_array().unwrap().iter().any(|i| i.get("code").is_none() && i.get("name").is_none()) => {
+                let body = typed.expect_err("an item that names nothing is refused").body();
+                prop_assert!(body["detail"].as_str().unwrap().contains("needs a code, an id or a name"), "{}", body);
+            }
             Ok(v) => {
                 let (body, _) = typed.map_err(|p| TestCaseError::fail(p.body().to_string()))?;
                 let got = body.items.expect("items");

@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -29,6 +30,12 @@ pub const MAX_ENTRIES: usize = 1_000_000;
 /// Different keys the rows of one request may use (a module's dimensions and line items),
 /// or different property and subset names its items may use.
 pub const MAX_KEYS: usize = 10_000;
+/// Members of a body besides its data: its parameters (a function takes a dozen at most).
+pub const MAX_PARAMETERS: usize = 64;
+/// Bytes of a parameter's name.
+pub const MAX_PARAMETER_NAME: usize = 256;
+/// Bytes of a parameter's value (a name is at most 1,024 characters).
+pub const MAX_PARAMETER_VALUE: usize = 8192;
 
 /// A data member of a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,7 +338,7 @@ pub struct Body {
     /// Its strings.
     pub text: Text,
     /// The keys of `rows`, or the property and subset names of `items`.
-    pub keys: Vec<Box<str>>,
+    pub keys: Vec<Arc<str>>,
     /// `rows`, when given (and not `null`).
     pub rows: Option<Rows>,
     /// `cells`, when given (and not `null`).
@@ -408,8 +415,9 @@ struct Builder {
 /// Keys met, numbered; and which of them the object being read has given already.
 #[derive(Default)]
 struct Interner {
-    index: HashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    index: HashMap<Arc<str>, u32>,
+    /// Each key once, shared with `index`.
+    names: Vec<Arc<str>>,
     /// For each key, the object that gave it last.
     stamps: Vec<u32>,
     object: u32,
@@ -429,8 +437,9 @@ impl Interner {
             None if self.names.len() >= MAX_KEYS => return None,
             None => {
                 let n = self.names.len() as u32;
-                self.index.insert(key.into(), n);
-                self.names.push(key.into());
+                let key: Arc<str> = key.into();
+                self.index.insert(key.clone(), n);
+                self.names.push(key);
                 self.stamps.push(0);
                 n
             }
@@ -639,6 +648,12 @@ impl<'de> Shape<'de> for Top<'_> {
             }
             match self.data_keys.iter().copied().find(|k| k.name() == key) {
                 Some(data) => map.next_value_seed(Seed { b: &mut *b, r, shape: List { data } })?,
+                None if key.len() > MAX_PARAMETER_NAME => {
+                    return Err(fail(r, Refusal::Bad(format!("the body has {}, which is no parameter", quote(&key)))));
+                }
+                None if b.params.len() >= MAX_PARAMETERS => {
+                    return Err(fail(r, Refusal::Bad(format!("the body has more than {MAX_PARAMETERS} parameters"))));
+                }
                 None => {
                     let v = map.next_value_seed(Seed { b: &mut *b, r, shape: Parameter { name: &key } })?;
                     b.params.insert(key.into_owned(), v);
@@ -668,6 +683,13 @@ impl<'de> Shape<'de> for Parameter<'_> {
             Raw::I64(n) => Value::from(n),
             Raw::U64(n) => Value::from(n),
             Raw::F64(n) => Value::from(n),
+            Raw::Str(s) if s.len() > MAX_PARAMETER_VALUE => {
+                return Err(Refusal::Bad(format!(
+                    "parameter {} is {} bytes long; a parameter is at most {MAX_PARAMETER_VALUE}",
+                    quote(self.name),
+                    s.len()
+                )));
+            }
             Raw::Str(s) => Value::String(s.into_owned()),
         })
     }
@@ -868,6 +890,17 @@ impl<'de> Shape<'de> for Cell {
                 _ => cell.value = Some(map.next_value_seed(Seed { b, r, shape: CellValue { i: self.i } })?),
             }
         }
+        // Checked here, so that no entry is kept that is not a cell.
+        let bad = |what: &str| Err(fail(r, Refusal::Bad(format!("cells[{}]: {what}", self.i))));
+        if cell.line_item_id.is_some() == cell.line_item_name.is_some() {
+            return bad("give exactly one of lineItemId and lineItemName");
+        }
+        if cell.dimensions.is_none() {
+            return bad("dimensions must be an array");
+        }
+        if cell.value.is_none() {
+            return bad("value is required");
+        }
         b.body.cells.as_mut().expect("cells are being read").cells.push(cell);
         Ok(())
     }
@@ -952,6 +985,13 @@ impl<'de> Shape<'de> for CellDimension {
                 _ => d.item_code = v,
             }
         }
+        let bad = |what: &str| Err(fail(r, Refusal::Bad(format!("cells[{}]: {what}", self.i))));
+        if d.dimension_id.is_some() == d.dimension_name.is_some() {
+            return bad("each dimension needs exactly one of dimensionId and dimensionName");
+        }
+        if [d.item_id, d.item_name, d.item_code].iter().filter(|v| v.is_some()).count() != 1 {
+            return bad("each dimension needs exactly one of itemId, itemName and itemCode");
+        }
         b.body.cells.as_mut().expect("cells are being read").dimensions.push(d);
         Ok(())
     }
@@ -988,6 +1028,11 @@ impl<'de> Shape<'de> for Item {
                 4 => item.properties = map.next_value_seed(Seed { b, r, shape: ItemMap { i, subsets: false } })?,
                 _ => item.subsets = map.next_value_seed(Seed { b, r, shape: ItemMap { i, subsets: true } })?,
             }
+        }
+        // Every action needs one of these; an item without any is refused here, so that no
+        // entry is kept that names nothing.
+        if item.id.is_none() && item.code.is_none() && item.name.is_none() {
+            return Err(fail(r, Refusal::Bad(format!("items[{i}]: an item needs a code, an id or a name"))));
         }
         b.body.items.as_mut().expect("items are being read").items.push(item);
         Ok(())
@@ -1116,11 +1161,11 @@ mod tests {
     use super::*;
 
     fn parse_ok(text: &str, keys: &[DataKey]) -> (Body, Map<String, Value>) {
-        parse(text.as_bytes(), keys).unwrap_or_else(|p| panic!("{text}: {}", p.body()))
+        parse(text.as_bytes(), keys).unwrap_or_else(|p| panic!("{}: {}", quote(text), p.body()))
     }
 
     fn refused(text: &str, keys: &[DataKey]) -> Value {
-        let p = parse(text.as_bytes(), keys).err().unwrap_or_else(|| panic!("{text} was accepted"));
+        let p = parse(text.as_bytes(), keys).err().unwrap_or_else(|| panic!("{} was accepted", quote(text)));
         assert_eq!(p.status(), 400);
         p.body()
     }
@@ -1183,7 +1228,7 @@ mod tests {
             (r#"{"m": 1, "m": 1}"#, WC, "m", ""),
             (r#"{"cells": [{"value": 1, "value": 2}]}"#, WC, "value", "cells[0]"),
             (
-                r#"{"cells": [{"dimensions": [{}, {"itemId": "1", "itemId": "1"}]}]}"#,
+                r#"{"cells": [{"dimensions": [{"dimensionId": "1", "itemId": "2"}, {"itemId": "1", "itemId": "1"}]}]}"#,
                 WC,
                 "itemId",
                 "cells[0].dimensions[1]",
@@ -1196,7 +1241,7 @@ mod tests {
             assert_eq!((p["duplicateKey"].as_str(), p["at"].as_str()), (Some(key), Some(at)), "{text}: {p}");
         }
         // The same key in different objects is fine.
-        let (body, _) = parse_ok(r#"{"items": [{"properties": {"O": 1}, "subsets": {"O": true}}]}"#, LI);
+        let (body, _) = parse_ok(r#"{"items": [{"code": "c", "properties": {"O": 1}, "subsets": {"O": true}}]}"#, LI);
         assert_eq!(body.items.unwrap().properties.len(), 1);
     }
 
@@ -1206,10 +1251,14 @@ mod tests {
         let item = body.items.unwrap().items[0];
         assert!(item.id.is_none() && item.name.is_none() && item.properties.is_none());
         assert_eq!(body.text.get(item.code.unwrap()), "C1");
-        let (body, _) = parse_ok(r#"{"rows": null, "cells": [{"lineItemId": null, "value": null}]}"#, WC);
+        let (body, _) = parse_ok(
+            r#"{"rows": null, "cells": [{"lineItemId": null, "lineItemName": "U", "dimensions": [], "value": null}]}"#,
+            WC,
+        );
         assert!(body.rows.is_none());
         let cell = body.cells.unwrap().cells[0];
-        assert!(cell.line_item_id.is_none() && cell.value == Some(Scalar::Null) && cell.dimensions.is_none());
+        assert!(cell.line_item_id.is_none() && cell.value == Some(Scalar::Null));
+        assert_eq!(cell.dimensions.map(Range::len), Some(0));
 
         for (text, keys, says) in [
             ("[1]", WC, "must be a JSON object"),
@@ -1223,6 +1272,19 @@ mod tests {
             (r#"{"items": [{"code": ""}]}"#, LI, "code must be non-empty text"),
             (r#"{"items": [{"id": -1}]}"#, LI, "id must be non-empty text or a whole number"),
             (r#"{"items": [{"colour": "red"}]}"#, LI, "unknown field"),
+            (r#"{"items": [{"parent": "p"}]}"#, LI, "an item needs a code, an id or a name"),
+            (r#"{"items": [{"id": null, "code": null}]}"#, LI, "an item needs a code, an id or a name"),
+            (r#"{"cells": [{"dimensions": [], "value": 1}]}"#, WC, "exactly one of lineItemId and lineItemName"),
+            (r#"{"cells": [{"lineItemId": "1", "lineItemName": "U"}]}"#, WC, "exactly one of lineItemId"),
+            (r#"{"cells": [{"lineItemId": "1", "value": 1}]}"#, WC, "dimensions must be an array"),
+            (r#"{"cells": [{"lineItemId": "1", "dimensions": []}]}"#, WC, "value is required"),
+            (r#"{"cells": [{"lineItemId": "1", "dimensions": [{}]}]}"#, WC, "exactly one of dimensionId and"),
+            (r#"{"cells": [{"lineItemId": "1", "dimensions": [{"dimensionId": "1"}]}]}"#, WC, "exactly one of itemId"),
+            (
+                r#"{"cells": [{"lineItemId": "1", "dimensions": [{"dimensionId": "1", "itemId": "1", "itemCode": "c"}]}]}"#,
+                WC,
+                "exactly one of itemId",
+            ),
             (r#"{"items": [{"properties": {"O": [1]}}]}"#, LI, "properties must be an object"),
             (r#"{"items": [{"subsets": {"A": "yes"}}]}"#, LI, "subsets must be an object"),
         ] {
@@ -1239,12 +1301,29 @@ mod tests {
         let rows = format!(r#"{{"rows": [{}{{}}]}}"#, "{},".repeat(MAX_ENTRIES));
         let p = refused(&rows, WC);
         assert!(p["detail"].as_str().unwrap().contains("more than 1000000 entries"), "{p}");
-        let at_bound = format!(r#"{{"items": [{}{{}}]}}"#, "{},".repeat(MAX_ENTRIES - 1));
-        assert_eq!(parse_ok(&at_bound, LI).0.items.unwrap().items.len(), MAX_ENTRIES);
+        let at_bound = format!(r#"{{"rows": [{}{{}}]}}"#, "{},".repeat(MAX_ENTRIES - 1));
+        assert_eq!(parse_ok(&at_bound, WC).0.rows.unwrap().len(), MAX_ENTRIES);
+        let items = format!(r#"{{"items": [{}{{"code": "a"}}]}}"#, r#"{"code": "a"},"#.repeat(MAX_ENTRIES));
+        let p = refused(&items, LI);
+        assert!(p["detail"].as_str().unwrap().contains("items has more than 1000000 entries"), "{p}");
 
         let keys: Vec<String> = (0..=MAX_KEYS).map(|k| format!(r#"{{"k{k}": 1}}"#)).collect();
         let p = refused(&format!(r#"{{"rows": [{}]}}"#, keys.join(",")), WC);
         assert!(p["detail"].as_str().unwrap().contains("more than 10000 different names"), "{p}");
+    }
+
+    #[test]
+    fn parameters_are_bounded_in_number_and_length() {
+        let long_value = format!(r#"{{"modelName": "{}", "rows": []}}"#, "m".repeat(MAX_PARAMETER_VALUE + 1));
+        let p = refused(&long_value, WC);
+        assert!(p["detail"].as_str().unwrap().contains("at most 8192"), "{p}");
+        let many: Vec<String> = (0..=MAX_PARAMETERS).map(|k| format!(r#""p{k}": 1"#)).collect();
+        let p = refused(&format!("{{{}}}", many.join(",")), WC);
+        assert!(p["detail"].as_str().unwrap().contains("more than 64 parameters"), "{p}");
+        let p = refused(&format!(r#"{{"{}": 1}}"#, "k".repeat(MAX_PARAMETER_NAME + 1)), LI);
+        assert!(p["detail"].as_str().unwrap().contains("no parameter"), "{p}");
+        let (_, params) = parse_ok(&format!(r#"{{"modelName": "{}"}}"#, "m".repeat(MAX_PARAMETER_VALUE)), WC);
+        assert_eq!(params["modelName"].as_str().unwrap().len(), MAX_PARAMETER_VALUE);
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Proble
 /// The items of a change, as read from the body.
 struct Request {
     text: Text,
-    keys: Vec<Box<str>>,
+    keys: Vec<Arc<str>>,
     items: Items,
 }
 

@@ -72,7 +72,7 @@ enum Input {
 /// The request's data, with the body's strings and keys.
 struct Request {
     text: Text,
-    keys: Vec<Box<str>>,
+    keys: Vec<Arc<str>>,
     input: Input,
 }
 
