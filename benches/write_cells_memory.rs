@@ -12,6 +12,10 @@
 //! Bound, else the bench fails: the growth stays under three times the body, plus, for a
 //! write, two 15 MB batch bodies (the one being built and the one in flight).
 //!
+//! Meanwhile `GET /` (the host's health probe) is asked of the handler every 50 ms: the
+//! slowest answer must come within a second, since parsing, checking and building batches
+//! run off the runtime threads.
+//!
 //! Run: `cargo bench --bench write_cells_memory` (figures in BENCHMARKS.md).
 
 #[path = "../tests/support/mod.rs"]
@@ -102,6 +106,28 @@ async fn main() {
     let (status, _, _, _) = measure(&app, pid, "write-cells", &module, small).await;
     assert_eq!(status, 200);
     println!("write_cells_memory: the handler's peak resident memory during one request, beyond before it");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // On a thread and runtime of its own, so that the emulator's work in this process does
+    // not delay the probes.
+    let prober = std::thread::spawn({
+        let (stop, url) = (stop.clone(), format!("{}/", app.host.handler_url()));
+        move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let http = reqwest::Client::new();
+                let (mut probes, mut slowest) = (0u32, 0f64);
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let started = Instant::now();
+                    let resp = http.get(&url).send().await.expect("GET / answers");
+                    assert_eq!(resp.status(), 200);
+                    slowest = slowest.max(started.elapsed().as_secs_f64());
+                    probes += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                (probes, slowest)
+            })
+        }
+    });
 
     let body = rows(true);
     let len = body.len();
@@ -130,4 +156,9 @@ async fn main() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["added"], ITEMS);
     report(&format!("list-items add {ITEMS} items (200)"), len, secs, growth, true);
+
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (probes, slowest) = prober.join().unwrap();
+    println!("  GET / meanwhile: {probes} probes, the slowest answered in {:.0} ms", slowest * 1000.0);
+    assert!(slowest < 1.0, "GET / waited a second or more behind the requests");
 }

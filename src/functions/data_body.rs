@@ -372,7 +372,9 @@ pub async fn split(call: &mut Call, data_keys: &'static [DataKey]) -> Result<(Pa
 /// which must be scalars).
 pub fn parse(bytes: &[u8], data_keys: &[DataKey]) -> Result<(Body, Map<String, Value>), Problem> {
     let refused: Refused = RefCell::new(None);
-    let mut b = Builder::default();
+    let mut b = Builder { len: bytes.len(), ..Builder::default() };
+    // The strings of a body are never longer than the body (escapes only shorten them).
+    let _ = b.body.text.0.try_reserve_exact(bytes.len());
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed = Seed { b: &mut b, r: &refused, shape: Top { data_keys } }.deserialize(&mut de).and_then(|()| de.end());
     match (parsed, refused.into_inner()) {
@@ -380,7 +382,7 @@ pub fn parse(bytes: &[u8], data_keys: &[DataKey]) -> Result<(Body, Map<String, V
         (_, Some(Refusal::Bad(detail))) => Err(Problem::bad_parameter(detail)),
         (Err(e), None) => Err(JsonError::Syntax(e).into()),
         (Ok(()), None) => {
-            let Builder { mut body, keys, params } = b;
+            let Builder { mut body, keys, params, .. } = b;
             body.keys = keys.names;
             Ok((body, params))
         }
@@ -410,6 +412,23 @@ struct Builder {
     body: Body,
     keys: Interner,
     params: Map<String, Value>,
+    /// The body's length.
+    len: usize,
+}
+
+/// A list with room reserved for as many entries as a body of `body_len` bytes can hold,
+/// given that each takes at least `min_bytes` of it (at most [`MAX_ENTRIES`] when `capped`).
+/// Reserved, not touched: the pages of a large reservation become resident only as entries
+/// are written, and the list never grows by copying itself (which would hold it twice).
+/// A reservation the allocator refuses is skipped.
+fn reserved<T>(body_len: usize, min_bytes: usize, capped: bool) -> Vec<T> {
+    let mut n = body_len / min_bytes + 1;
+    if capped {
+        n = n.min(MAX_ENTRIES + 1);
+    }
+    let mut v = Vec::new();
+    let _ = v.try_reserve_exact(n);
+    v
 }
 
 /// Keys met, numbered; and which of them the object being read has given already.
@@ -716,10 +735,25 @@ impl<'de> Shape<'de> for List {
 
     fn seq<A: SeqAccess<'de>>(self, b: &mut Builder, r: &Refused, mut seq: A) -> Result<(), A::Error> {
         let data = self.data;
+        // Room for as many entries as the body can hold, from the smallest JSON of each: a
+        // row `{},`, a row field `"":0,`, a cell (it names a line item and has dimensions
+        // and a value) 44 bytes, a cell's dimension 30, an item `{"id":0},`, a property
+        // `"":0,`, a subset `"":true,`.
+        let len = b.len;
         match data {
-            DataKey::Rows => b.body.rows = Some(Rows::default()),
-            DataKey::Cells => b.body.cells = Some(Cells::default()),
-            DataKey::Items => b.body.items = Some(Items::default()),
+            DataKey::Rows => {
+                b.body.rows = Some(Rows { fields: reserved(len, 5, false), ends: reserved(len, 3, true) });
+            }
+            DataKey::Cells => {
+                b.body.cells = Some(Cells { cells: reserved(len, 44, true), dimensions: reserved(len, 30, false) });
+            }
+            DataKey::Items => {
+                b.body.items = Some(Items {
+                    items: reserved(len, 9, true),
+                    properties: reserved(len, 5, false),
+                    subsets: reserved(len, 8, false),
+                });
+            }
         }
         for i in 0.. {
             let more = match data {

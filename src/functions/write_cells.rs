@@ -502,6 +502,9 @@ impl Plan {
     fn next_batch(&self, cursor: &mut Cursor) -> Result<Option<Batch>, Problem> {
         let m = &self.module;
         let mut batch = Batch { body: Vec::new(), sources: Vec::new() };
+        // Room for a whole batch, reserved (resident only as written), so that the body
+        // never grows by copying itself.
+        let _ = batch.body.try_reserve_exact(MAX_WRITE_BYTES);
         let mut one = Vec::new();
         while cursor.entry < self.request.len() {
             for cell in self.cells_of(cursor.entry)?.into_iter().skip(cursor.done) {
