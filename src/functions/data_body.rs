@@ -8,8 +8,12 @@
 //! What remains of the body is read as parameters like any other JSON body (same checks,
 //! same 400s). As in [`crate::http::strict_json`], no object may repeat a key (a 400 naming
 //! the key and where its object is), and the whole parse runs off the runtime threads.
-//! Lists are bounded while they are read: at most [`MAX_ENTRIES`] rows, cells or items, and
-//! at most [`MAX_KEYS`] different row keys (or property and subset names).
+//! Lists are bounded while they are read: at most [`MAX_ENTRIES`] rows, cells or items, at
+//! most [`MAX_KEYS`] different row keys (or property and subset names), and at most
+//! [`MAX_PARAMETERS`] parameters of [`MAX_PARAMETER_VALUE`] bytes; a cell, a cell's dimension
+//! or an item that names nothing is refused as soon as it is read, so that no entry is kept
+//! that the check would refuse anyway. The nesting is fixed (a value where an object or
+//! array does not belong is refused at once), so no body can make the parser recurse.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
