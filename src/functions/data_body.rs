@@ -1365,6 +1365,21 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_a_400_not_a_stack_overflow() {
+        let deep = |open: &str, close: &str| format!("{}{}", open.repeat(200_000), close.repeat(200_000));
+        for text in [
+            format!(r#"{{"rows": {}}}"#, deep("[", "]")),
+            format!(r#"{{"rows": [{{"a": {}}}]}}"#, deep("[", "]")),
+            format!(r#"{{"modelName": {}}}"#, deep(r#"{"a":"#, "}")),
+            format!(r#"{{"items": [{{"properties": {{"a": {}}}}}]}}"#, deep("[", "]")),
+            deep("[", "]"),
+        ] {
+            let keys = if text.contains("items") { LI } else { WC };
+            assert_eq!(parse(text.as_bytes(), keys).err().map(|p| p.status().as_u16()), Some(400));
+        }
+    }
+
+    #[test]
     fn long_text_in_a_refusal_is_cut() {
         let long = "x".repeat(100_000);
         for (text, keys) in [
