@@ -14,6 +14,7 @@ use super::catalog::Named;
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
 use super::ids::{LineItemId, ListId, ModelId, ModuleId, TaskId, WorkspaceId};
+use super::views::ReadRequestGuard;
 
 /// Anaplan's limits of one module write: 100,000 cells or 15 MB, whichever is lower.
 pub const MAX_CELLS_PER_WRITE: usize = 100_000;
@@ -318,13 +319,9 @@ impl Client {
             .map_err(|e| AnaplanError::Protocol(format!("list read request id: {e}")))?;
         let mut path = base.clone();
         path.push(id.to_string());
-        let mut guard = DeleteOnDrop { client: Some(self.clone()), path: path.clone() };
+        let guard = ReadRequestGuard::new(self, path.clone());
         let outcome = self.finish_list_read(&path, started.list_read_request).await;
-        // Deleted here so that the answer follows the deletion; the guard is the safety net
-        // for a read abandoned midway.
-        if let Some(client) = guard.client.take() {
-            delete_list_read(&client, path).await;
-        }
+        guard.delete_now().await;
         outcome
     }
 
@@ -393,33 +390,6 @@ impl Client {
             ItemAction::Update => ApiRequest::get(path).method(Method::PUT),
         };
         self.json(req.json_bytes(batch)).await
-    }
-}
-
-async fn delete_list_read(client: &Client, path: Vec<String>) {
-    match client.send(ApiRequest::get(path).method(Method::DELETE)).await {
-        Ok(_) => tracing::debug!("large list read request deleted"),
-        Err(e) => tracing::warn!(
-            error = %e,
-            "could not delete a large list read request; Anaplan reclaims it after 30 minutes idle"
-        ),
-    }
-}
-
-/// Deletes a large list read request in the background if the read is abandoned midway.
-struct DeleteOnDrop {
-    client: Option<Client>,
-    path: Vec<String>,
-}
-
-impl Drop for DeleteOnDrop {
-    fn drop(&mut self) {
-        if let Some(client) = self.client.take() {
-            let path = std::mem::take(&mut self.path);
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move { delete_list_read(&client, path).await });
-            }
-        }
     }
 }
 

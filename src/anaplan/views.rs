@@ -133,13 +133,9 @@ impl Client {
             .await?;
         let id = TaskId::parse(&started.view_read_request.request_id)
             .map_err(|e| AnaplanError::Protocol(format!("read request id: {e}")))?;
-        let mut guard = DeleteOnDrop { client: Some(self.clone()), path: request_path(&base, &id) };
+        let guard = ReadRequestGuard::new(self, request_path(&base, &id));
         let outcome = self.finish_large_read(&base, &id, started.view_read_request).await;
-        // Delete explicitly so the caller's answer follows the deletion; the guard is the
-        // safety net for cancellation.
-        if let Some(client) = guard.client.take() {
-            delete_read_request(&client, guard.path.clone()).await;
-        }
+        guard.delete_now().await;
         outcome
     }
 
@@ -238,13 +234,29 @@ async fn delete_read_request(client: &Client, path: Vec<String>) {
     }
 }
 
-/// Deletes the read request in the background if the read is abandoned midway.
-struct DeleteOnDrop {
+/// A large read request (of a view or a list) that is deleted whatever happens: by
+/// [`ReadRequestGuard::delete_now`] once the read is over, so that the answer follows the
+/// deletion, or in the background if the read is abandoned midway (its request dropped).
+pub(crate) struct ReadRequestGuard {
     client: Option<Client>,
     path: Vec<String>,
 }
 
-impl Drop for DeleteOnDrop {
+impl ReadRequestGuard {
+    /// Guards the read request at `path`.
+    pub(crate) fn new(client: &Client, path: Vec<String>) -> Self {
+        ReadRequestGuard { client: Some(client.clone()), path }
+    }
+
+    /// Deletes it now.
+    pub(crate) async fn delete_now(mut self) {
+        if let Some(client) = self.client.take() {
+            delete_read_request(&client, std::mem::take(&mut self.path)).await;
+        }
+    }
+}
+
+impl Drop for ReadRequestGuard {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
             let path = std::mem::take(&mut self.path);

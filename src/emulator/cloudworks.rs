@@ -164,6 +164,17 @@ impl Run {
         self.end_date.as_ref().map(|_| !self.fails && !self.cancelled)
     }
 
+    /// The `message` CloudWorks gives the run (`Running` is what live CloudWorks shows in
+    /// `latestRun.message` while a run runs).
+    fn message(&self) -> &'static str {
+        match self.success() {
+            None => "Running",
+            Some(true) => "Success",
+            Some(false) if self.cancelled => CANCELLED_MESSAGE,
+            Some(false) => "Process failed",
+        }
+    }
+
     fn failed(&self) -> bool {
         self.success() == Some(false) && !self.cancelled
     }
@@ -339,12 +350,7 @@ fn latest_run(inner: &Inner, of: &str) -> Option<Value> {
         r.settle(now);
     }
     let run = runs.values().filter(|r| r.of == of).max_by(|a, b| a.start_date.cmp(&b.start_date))?;
-    let message = match run.success() {
-        None => "Running",
-        Some(true) => "Success",
-        Some(false) if run.cancelled => CANCELLED_MESSAGE,
-        Some(false) => "Process failed",
-    };
+    let message = run.message();
     let mut v = json!({
         "triggeredBy": format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME),
         "startDate": run_date(&run.start_date),
@@ -662,13 +668,7 @@ async fn run_status(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: 
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let message = match run.success() {
-        // What live CloudWorks shows (`latestRun.message`) while a run runs.
-        None => "Running",
-        Some(true) => "Success",
-        Some(false) if run.cancelled => CANCELLED_MESSAGE,
-        Some(false) => "Process failed",
-    };
+    let message = run.message();
     let user = format!("{} {}", seed::USER_FIRST_NAME, seed::USER_LAST_NAME);
     let start = run_date(&run.start_date);
     let end = run.end_date.as_deref().map(run_date);
@@ -732,12 +732,7 @@ async fn run_history(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri:
         .skip(offset)
         .take(limit.clamp(1, inner.cfg.page_size_cap.max(1)))
         .map(|(run_id, run)| {
-            let message = match run.success() {
-                None => "Running",
-                Some(true) => "Success",
-                Some(false) if run.cancelled => CANCELLED_MESSAGE,
-                Some(false) => "Process failed",
-            };
+            let message = run.message();
             let mut v = json!({
                 "id": run_id,
                 "triggeredBy": user,

@@ -86,6 +86,12 @@ fn function_key(call: &Call) -> Option<String> {
 /// 202 Accepted for a task that is still running.
 pub fn accepted(status_url: &str, retry_after: u64, task: &Task) -> Response {
     let body = json!({ "taskId": task.id.as_str(), "taskState": task.state.as_str(), "statusUrl": status_url });
+    accepted_with(status_url, retry_after, body)
+}
+
+/// 202 Accepted with `body`, `Location: status_url` and `Retry-After`: every 202 of the
+/// asynchronous pattern.
+fn accepted_with(status_url: &str, retry_after: u64, body: serde_json::Value) -> Response {
     let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -103,14 +109,7 @@ pub fn accepted(status_url: &str, retry_after: u64, task: &Task) -> Response {
 /// same Location, `taskState` `UNKNOWN`, so the caller polls again.
 pub fn accepted_unknown(status_url: &str, retry_after: u64, task: &crate::anaplan::ids::TaskId) -> Response {
     let body = json!({ "taskId": task.as_str(), "taskState": "UNKNOWN", "statusUrl": status_url });
-    let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    if let Ok(v) = HeaderValue::from_str(status_url) {
-        h.insert(header::LOCATION, v);
-    }
-    resp
+    accepted_with(status_url, retry_after, body)
 }
 
 /// 202 Accepted for a task that has finished but whose file is still being moved (or an
@@ -127,14 +126,7 @@ pub fn accepted_transfer(
         "statusUrl": status_url,
         "transfer": transfer,
     });
-    let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    if let Ok(v) = HeaderValue::from_str(status_url) {
-        h.insert(header::LOCATION, v);
-    }
-    resp
+    accepted_with(status_url, retry_after, body)
 }
 
 /// The `wait` parameter: seconds to hold a start or poll for the final answer.
