@@ -473,6 +473,16 @@ fn transport_error(what: &str, e: reqwest::Error) -> AnaplanError {
     }
 }
 
+/// For unit tests: serves `app` on a free loopback port as a stand-in for Anaplan, and a
+/// client of it that sends the caller's token `t`.
+#[cfg(test)]
+pub(crate) async fn client_of_stand_in(app: axum::Router) -> Client {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().expect("its address"))).expect("a URL");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Client::new(reqwest::Client::new(), &url, Credentials::Caller(Secret::new("t")), RetryPolicy::default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

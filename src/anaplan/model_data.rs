@@ -407,9 +407,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::anaplan::auth::Credentials;
-    use crate::anaplan::client::RetryPolicy;
-    use crate::secret::Secret;
+    use crate::anaplan::client::client_of_stand_in;
 
     const WS: &str = "8a81b09d599f3c6e0159f605560c2630";
     const MODEL: &str = "75A40874E6B64FA3AE0743278996850F";
@@ -453,12 +451,7 @@ mod tests {
     /// Reads the list as JSON the way `list-items` does; returns how, and the requests.
     async fn read_with(item_count: Option<Value>, refuse: bool) -> (Result<ListRead<Vec<Value>>, String>, Vec<String>) {
         let fake = Arc::new(Fake { item_count, refuse, seen: Mutex::new(Vec::new()) });
-        let app = Router::new().fallback(answer).with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let client =
-            Client::new(reqwest::Client::new(), &url, Credentials::Caller(Secret::new("t")), RetryPolicy::default());
+        let client = client_of_stand_in(Router::new().fallback(answer).with_state(fake.clone())).await;
         let (ws, model, list) =
             (WorkspaceId::parse(WS).unwrap(), ModelId::parse(MODEL).unwrap(), ListId::parse(LIST).unwrap());
         let read = client.list_items(&ws, &model, &list).await.map_err(|e| e.to_string());

@@ -696,9 +696,7 @@ mod tests {
     use axum::response::IntoResponse;
 
     use super::*;
-    use crate::anaplan::auth::Credentials;
-    use crate::anaplan::client::RetryPolicy;
-    use crate::secret::Secret;
+    use crate::anaplan::client::client_of_stand_in;
 
     const WS: &str = "8a81b09d599f3c6e0159f605560c2630";
     const MODEL: &str = "75A40874E6B64FA3AE0743278996850F";
@@ -736,12 +734,7 @@ mod tests {
     /// were sent.
     async fn add(items: &str, shown: Option<Value>) -> (Result<Response, Problem>, usize) {
         let fake = Arc::new(Fake { items: shown, posts: Mutex::new(0) });
-        let app = Router::new().fallback(answer).with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let client =
-            Client::new(reqwest::Client::new(), &url, Credentials::Caller(Secret::new("t")), RetryPolicy::default());
+        let client = client_of_stand_in(Router::new().fallback(answer).with_state(fake.clone())).await;
         let (ws, model, list) =
             (WorkspaceId::parse(WS).unwrap(), ModelId::parse(MODEL).unwrap(), ListId::parse(LIST).unwrap());
         let (body, _) = data_body::parse(format!(r#"{{"items": {items}}}"#).as_bytes(), &[DataKey::Items]).unwrap();
