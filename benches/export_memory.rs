@@ -13,7 +13,7 @@ use support::memory::peak_rss;
 
 use std::time::Instant;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::json;
 use support::app::{App, azurite_container, follow};
 

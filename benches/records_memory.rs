@@ -14,8 +14,8 @@ use support::memory::peak_rss;
 
 use std::time::Instant;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use support::app::App;
 
 /// Peak growth allowed, as a multiple of the source's size.

@@ -50,9 +50,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use anaplan_functions::config::TransferSettings;
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

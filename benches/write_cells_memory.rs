@@ -24,7 +24,7 @@ use support::memory::{peak_rss, reset_peak_rss, rss};
 
 use std::time::Instant;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::App;
 

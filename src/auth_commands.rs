@@ -13,12 +13,12 @@ use oauth2::{
 };
 use url::Url;
 
-use crate::anaplan::auth::{SecretKind, SecretSource};
-use crate::anaplan::{ApiRequest, AuthError};
 use crate::config::{SecretsFrom, Settings};
-use crate::secret::Secret;
 use crate::secrets::azure_credential;
 use crate::secrets::vault::VaultSecrets;
+use anaplan::auth::{SecretKind, SecretSource};
+use anaplan::secret::Secret;
+use anaplan::{ApiRequest, AuthError};
 
 /// The scopes that yield a refresh token (`offline_access`).
 const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -78,7 +78,7 @@ async fn from_env_or_vault(vault: Option<&VaultSecrets>, kind: SecretKind) -> Re
 }
 
 fn token_http() -> reqwest::Client {
-    crate::anaplan::client::http_client(Some(Duration::from_secs(30)))
+    anaplan::client::http_client(Some(Duration::from_secs(30)))
 }
 
 /// Runs `auth login`: obtains consent, exchanges it for a refresh token, and stores it in
@@ -198,7 +198,7 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
 }
 
 fn describe<E: std::error::Error>(e: &E) -> String {
-    crate::anaplan::auth::describe_error(e)
+    anaplan::auth::describe_error(e)
 }
 
 /// Says who failed: Anaplan refusing `what` is not the same as not reaching Anaplan.
@@ -227,7 +227,7 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> Result<(), Comma
     }
     let client = &state.anaplan;
     let me: serde_json::Value = client.json(ApiRequest::get(["users", "me"])).await.map_err(|e| match e {
-        crate::anaplan::AnaplanError::Auth(AuthError::Rejected { .. }) => {
+        anaplan::AnaplanError::Auth(AuthError::Rejected { .. }) => {
             format!("{e}: the credentials need renewing (run `anaplan-functions auth login`)")
         }
         other => other.to_string(),

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::anaplan::auth::SecretKind;
-use crate::anaplan::auth::legacy::certificate::sign_nonce;
-use crate::anaplan::regions::{self, RegionHosts};
-use crate::anaplan::token_file;
-use crate::secret::Secret;
 use crate::storage::{AllowedContainers, BlobAccount, StorageError};
+use anaplan::auth::SecretKind;
+use anaplan::auth::legacy::certificate::sign_nonce;
+use anaplan::regions::{self, RegionHosts};
+use anaplan::secret::Secret;
+use anaplan::token_file;
 
 /// `FORWARDED_HOSTS`: comma-separated host names (optionally with a port), each a bare
 /// host that can stand in a URL; kept lowercase.

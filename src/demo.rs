@@ -14,14 +14,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::Settings;
-use crate::emulator::{Emulator, EmulatorConfig, Launch, seed, seed_cloudworks};
+use anaplan_emulator::{Emulator, EmulatorConfig, Launch, seed, seed_cloudworks};
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     /// The emulator did not start.
     #[error("the emulator did not start: {0}")]
-    Emulator(#[from] crate::emulator::LaunchError),
+    Emulator(#[from] anaplan_emulator::LaunchError),
     /// The handler's port is taken or unusable.
     #[error("cannot listen on {addr}: {source} (is something else on that port? choose another with --port)")]
     Bind {

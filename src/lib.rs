@@ -28,20 +28,17 @@
 //!   instances (idempotency records, locks): accounts from the settings, JSON records with
 //!   ETags, block-by-block writes and streamed reads.
 
-pub mod anaplan;
 pub mod auth_commands;
 pub mod config;
+#[cfg(feature = "emulator")]
 pub mod demo;
-pub mod emulator;
 pub mod functions;
 pub mod http;
 pub mod listener;
 pub mod local_settings;
 pub mod package;
-pub mod secret;
 pub mod secrets;
 pub mod shutdown;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
-pub mod untrusted;

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+#[cfg(feature = "emulator")]
+use anaplan_emulator::{Emulator, EmulatorConfig, Launch};
 use anaplan_functions::auth_commands::{self, Grant, LoginOptions};
 use anaplan_functions::config::Settings;
-use anaplan_functions::emulator::{Emulator, EmulatorConfig, Launch};
 use anaplan_functions::local_settings;
 use anaplan_functions::package::{PackageOptions, package};
 use anaplan_functions::{startup, telemetry};
@@ -40,14 +41,17 @@ enum Command {
     /// Integration API). Prints `READY http://127.0.0.1:<port>` once it answers, then the
     /// demo credentials (JSON) or, with --state-dir, writes them to DIR/credentials.json.
     /// Stops on Ctrl-C or SIGTERM.
+    #[cfg(feature = "emulator")]
     #[command(long_about = EMULATOR_ABOUT)]
     Emulator(EmulatorArgs),
     /// The main job with no tenant and no Azure: the emulator and `serve` wired to it, and
     /// one ready-to-paste curl line per function. Stops both on Ctrl-C or SIGTERM.
+    #[cfg(feature = "emulator")]
     #[command(long_about = DEMO_ABOUT)]
     Demo(DemoArgs),
 }
 
+#[cfg(feature = "emulator")]
 const EMULATOR_ABOUT: &str = "Run a strict local Anaplan with a seeded demo tenant.
 
 One port serves Anaplan's OAuth service (/oauth/token, /oauth/device/code), the legacy token \
@@ -65,6 +69,7 @@ the OAuth client and the live tokens are kept in DIR, so restarting with the sam
 a running `serve` or `func start` working. The README lists the tenant's workspaces, models, \
 views, processes, exports and imports. Stops on Ctrl-C or SIGTERM.";
 
+#[cfg(feature = "emulator")]
 const DEMO_ABOUT: &str = "The main job with no tenant and no Azure.
 
 Starts the emulator (see `anaplan-functions emulator --help`) on a free port and `serve` on \
@@ -78,6 +83,7 @@ Needs no settings, no Azurite and no `func`. No storage account is configured, s
 Idempotency-Key and Blob transfers (destination=blob, source=blob) answer a problem that says \
 how to add one.";
 
+#[cfg(feature = "emulator")]
 #[derive(Args)]
 struct EmulatorArgs {
     /// Port on 127.0.0.1; 0 picks a free one.
@@ -93,6 +99,7 @@ struct EmulatorArgs {
     speed_cap: u64,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Args)]
 struct DemoArgs {
     /// Port of the functions on 127.0.0.1.
@@ -174,7 +181,9 @@ fn main() -> ExitCode {
                 Err(e) => fail(format!("cannot write the definition: {e}")),
             }
         }
+        #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator(args),
+        #[cfg(feature = "emulator")]
         Command::Demo(args) => demo(args),
         Command::Package(args) => {
             let root = match std::env::current_dir() {
@@ -227,6 +236,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+#[cfg(feature = "emulator")]
 fn emulator(args: EmulatorArgs) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -260,6 +270,7 @@ fn emulator(args: EmulatorArgs) -> ExitCode {
     })
 }
 
+#[cfg(feature = "emulator")]
 fn demo(args: DemoArgs) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

@@ -3,18 +3,18 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::anaplan::audit::AuditApi;
-use crate::anaplan::auth::{ChainLock, LegacyLogin, LegacySession, OAuthSession, SecretKind, SecretSource};
-use crate::anaplan::client::http_client;
-use crate::anaplan::scim::ScimApi;
-use crate::anaplan::token_file::TokenFile;
-use crate::anaplan::{Catalog, Client, Credentials, RetryPolicy};
 use crate::config::{AuthMethod, ConfigError, SecretsFrom, Settings};
 use crate::http::{self, AppState};
 use crate::secrets::azure_credential;
 use crate::secrets::env::{EnvSecrets, FileLock, NoLock};
 use crate::secrets::lease::BlobLease;
 use crate::secrets::vault::VaultSecrets;
+use anaplan::audit::AuditApi;
+use anaplan::auth::{ChainLock, LegacyLogin, LegacySession, OAuthSession, SecretKind, SecretSource};
+use anaplan::client::http_client;
+use anaplan::scim::ScimApi;
+use anaplan::token_file::TokenFile;
+use anaplan::{Catalog, Client, Credentials, RetryPolicy};
 
 /// Why `serve` could not start.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ const TOKEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// share a vault (named after the vault, so apps sharing a storage account do not
 /// serialise each other).
 pub fn refresh_lock_blob(vault: &url::Url) -> String {
-    format!("locks/refresh-token-{}", &crate::secret::Secret::new(vault.as_str()).fingerprint()[..16])
+    format!("locks/refresh-token-{}", &anaplan::secret::Secret::new(vault.as_str()).fingerprint()[..16])
 }
 
 /// The credentials from settings. Nothing slow happens here: secrets and tokens are read

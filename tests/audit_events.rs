@@ -4,9 +4,9 @@ mod support;
 
 use std::collections::HashSet;
 
-use anaplan_functions::anaplan::audit::{format_rfc3339, parse_rfc3339};
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan::audit::{format_rfc3339, parse_rfc3339};
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use serde_json::Value;
 use support::app::{App, problem};
 

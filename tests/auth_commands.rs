@@ -4,8 +4,8 @@ mod support;
 
 use std::process::Stdio;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use support::app::{App, oauth_env};
 
 const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");

@@ -9,9 +9,9 @@ mod support;
 use std::process::Stdio;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anaplan_functions::anaplan::auth::legacy::certificate::{self, sign_payload};
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{CREDENTIALS_FILE, DemoCredentials, Emulator, EmulatorConfig, Launch};
+use anaplan::auth::legacy::certificate::{self, sign_payload};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::{CREDENTIALS_FILE, DemoCredentials, Emulator, EmulatorConfig, Launch};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};

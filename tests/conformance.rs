@@ -25,9 +25,9 @@ mod shapes;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::seed_cloudworks::*;
-use anaplan_functions::emulator::{DEMO_REDIRECT_URI, Emulator, RecordedRequest};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::seed_cloudworks::*;
+use anaplan_emulator::{DEMO_REDIRECT_URI, Emulator, RecordedRequest};
 use operations::{CONTROLS, Op, operations};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};

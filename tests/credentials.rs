@@ -6,8 +6,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{Emulator, EmulatorConfig};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::{Emulator, EmulatorConfig};
 use support::app::App;
 use support::certs::*;
 use support::fake_identity::FakeIdentity;
@@ -315,7 +315,7 @@ async fn a_pasted_address_from_another_login_is_refused() {
 /// certificate's own key, and our signer (ring, RSASSA-PKCS1-v1_5 SHA-512) passes.
 #[tokio::test]
 async fn certificate_logins_need_a_signature_by_the_certificates_key() {
-    use anaplan_functions::anaplan::auth::legacy::certificate::sign_nonce;
+    use anaplan::auth::legacy::certificate::sign_nonce;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     let fake = Emulator::start().await;
@@ -323,7 +323,7 @@ async fn certificate_logins_need_a_signature_by_the_certificates_key() {
     fake.set_certificate_user(&cert);
     let other_key =
         rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap().serialize_pem();
-    let login = |signed: anaplan_functions::anaplan::auth::legacy::certificate::Signed, nonce: Vec<u8>| {
+    let login = |signed: anaplan::auth::legacy::certificate::Signed, nonce: Vec<u8>| {
         let url = format!("{}/token/authenticate", fake.base_url());
         async move {
             reqwest::Client::new()

@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{DEMO_REDIRECT_URI, DemoCredentials, Emulator, EmulatorConfig};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::{DEMO_REDIRECT_URI, DemoCredentials, Emulator, EmulatorConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::seed_cloudworks::*;
+use anaplan_emulator::seed_cloudworks::*;
 use serde_json::{Value, json};
 
 mod support;

@@ -1,7 +1,7 @@
 //! The emulator's transactional API is strict: module writes and list changes enforce
 //! Anaplan's shapes and limits, and what they change shows in later reads.
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 
 mod support;

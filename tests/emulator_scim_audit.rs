@@ -2,8 +2,8 @@
 //! Anaplan refuses (filters outside its grammar, too many workspaces, DELETE, windows over
 //! 30 days) in Anaplan's shapes, and need valid auth.
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 
 mod support;

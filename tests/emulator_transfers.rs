@@ -6,7 +6,7 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::emulator_api::EmulatorApi;

@@ -3,7 +3,7 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::app::{App, azurite_container, follow, missing_container, problem, read_blob};
@@ -132,7 +132,7 @@ async fn blob_parameters_are_checked_before_anything_runs() {
 #[tokio::test]
 async fn without_storage_blob_transfers_say_so_before_anything_about_the_container() {
     // As in `demo`: no AzureWebJobsStorage, no EXPORT_STORAGE_URL.
-    let fake = anaplan_functions::emulator::Emulator::start().await;
+    let fake = anaplan_emulator::Emulator::start().await;
     let app = App::start_against(fake, |env| env.retain(|(k, _)| k != "AzureWebJobsStorage")).await;
     for container in ["anaplan-exports", "not-listed"] {
         let body = json!({"destination": "blob", "container": container});

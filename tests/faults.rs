@@ -12,8 +12,8 @@ mod support;
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::app::{App, azurite_container, follow, problem, write_blob};
@@ -141,7 +141,7 @@ BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
 
 #[tokio::test]
 async fn a_storage_outage_is_a_503_for_what_needs_storage_and_nothing_else() {
-    let fake = anaplan_functions::emulator::Emulator::start().await;
+    let fake = anaplan_emulator::Emulator::start().await;
     let app = App::start_against(fake, |env| {
         env.retain(|(k, _)| k != "AzureWebJobsStorage");
         env.push(("AzureWebJobsStorage".into(), STORAGE_DOWN.into()));

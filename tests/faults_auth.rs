@@ -6,8 +6,8 @@ mod support;
 
 // ------------------------------------------------------------------ the emulator's side
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 
 /// A refresh grant against the emulator's OAuth service: (access token, next refresh token).
@@ -146,11 +146,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anaplan_functions::anaplan::auth::retry::TokenRetry;
-use anaplan_functions::anaplan::auth::{ChainLock, OAuthSession, SecretKind, SecretSource};
-use anaplan_functions::anaplan::client::http_client;
-use anaplan_functions::anaplan::{AuthError, Credentials};
-use anaplan_functions::secret::Secret;
+use anaplan::auth::retry::TokenRetry;
+use anaplan::auth::{ChainLock, OAuthSession, SecretKind, SecretSource};
+use anaplan::client::http_client;
+use anaplan::secret::Secret;
+use anaplan::{AuthError, Credentials};
 use anaplan_functions::secrets::env::NoLock;
 use async_trait::async_trait;
 use tokio::sync::Notify;
@@ -427,7 +427,7 @@ async fn the_refresh_lease_is_renewed_while_held_and_runs_out_once_dropped() {
 
 // ------------------------------------------------------------------ caller mode
 
-use anaplan_functions::emulator::{BusyPolicy, EmulatorConfig};
+use anaplan_emulator::{BusyPolicy, EmulatorConfig};
 
 #[tokio::test]
 async fn an_idempotency_key_in_caller_mode_survives_the_callers_token_refresh() {

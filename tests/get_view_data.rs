@@ -2,8 +2,8 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{Emulator, EmulatorConfig, ReadPageHeaders};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::{Emulator, EmulatorConfig, ReadPageHeaders};
 use serde_json::{Value, json};
 use support::app::{App, problem};
 

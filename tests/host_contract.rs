@@ -7,8 +7,8 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use support::app::{App, oauth_env, problem};
 
 const BIN: &str = env!("CARGO_BIN_EXE_anaplan-functions");

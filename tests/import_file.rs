@@ -3,7 +3,7 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::app::{App, azurite_container, follow, problem, write_blob};
@@ -116,7 +116,7 @@ async fn an_idempotency_key_uploads_and_starts_once() {
 #[tokio::test]
 async fn blob_sources_outside_blob_containers_are_refused_before_anything_is_read() {
     // The admin lists a host container by mistake: it is refused anyway.
-    let fake = anaplan_functions::emulator::Emulator::start().await;
+    let fake = anaplan_emulator::Emulator::start().await;
     let app = App::start_against(fake, |env| {
         env.retain(|(k, _)| k != "BLOB_CONTAINERS");
         env.push(("BLOB_CONTAINERS".into(), "anaplan-exports,azure-webjobs-secrets".into()));

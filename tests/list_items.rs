@@ -4,7 +4,7 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::{App, problem};
 

@@ -3,7 +3,7 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::Value;
 use support::app::{App, problem};
 

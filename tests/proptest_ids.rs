@@ -2,8 +2,8 @@
 //! or becomes an id that, put into an Anaplan URL by plain formatting, is exactly one path
 //! segment equal to itself: no extra segment, no `..`, no query, no fragment, no escape.
 
-use anaplan_functions::anaplan::ids::*;
-use anaplan_functions::anaplan::scim::UserId;
+use anaplan::ids::*;
+use anaplan::scim::UserId;
 use proptest::prelude::*;
 use url::Url;
 

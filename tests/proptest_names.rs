@@ -1,10 +1,10 @@
 //! Property tests for names: picking by name and closest names never panic, stay within
 //! their bounds, and the bounded edit distance is the textbook one whenever it answers.
 
-use anaplan_functions::anaplan::AnaplanError;
-use anaplan_functions::anaplan::Named;
-use anaplan_functions::anaplan::catalog::pick;
-use anaplan_functions::anaplan::names::{SUGGESTIONS, bounded_distance, closest};
+use anaplan::AnaplanError;
+use anaplan::Named;
+use anaplan::catalog::pick;
+use anaplan::names::{SUGGESTIONS, bounded_distance, closest};
 use proptest::prelude::*;
 
 /// The textbook Levenshtein distance.

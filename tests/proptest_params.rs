@@ -3,7 +3,7 @@
 //! different values is always a 400 naming it, wherever the repeats are; a key repeated in
 //! the body is a 400 even with the same value.
 
-use anaplan_functions::anaplan::ids::{ModelId, ViewId, WorkspaceId};
+use anaplan::ids::{ModelId, ViewId, WorkspaceId};
 use anaplan_functions::http::long_running::wait_param;
 use anaplan_functions::http::params::{ModelRef, Param, Params};
 use anaplan_functions::http::{ObjectRef, Problem};
@@ -30,7 +30,7 @@ fn typed(p: &Params) -> Result<(), TestCaseError> {
         p.object::<ModelId>("model").map(drop),
         p.object::<ViewId>("view").map(|v| {
             if let ObjectRef::Name(n) = v {
-                assert!(n.chars().count() <= anaplan_functions::anaplan::names::MAX_NAME_CHARS);
+                assert!(n.chars().count() <= anaplan::names::MAX_NAME_CHARS);
             }
         }),
         p.choice(&format).map(drop),

@@ -2,8 +2,8 @@
 //! refused with a message or become valid JSON, never a panic; and a well-formed grid CSV
 //! gives exactly its rows, each with every column, its text cells unchanged.
 
-use anaplan_functions::anaplan::Named;
-use anaplan_functions::anaplan::views::ViewMetadata;
+use anaplan::Named;
+use anaplan::views::ViewMetadata;
 use anaplan_functions::functions::records::{from_grid_csv, from_grid_json};
 use proptest::prelude::*;
 use serde_json::Value;

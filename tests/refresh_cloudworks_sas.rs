@@ -8,8 +8,8 @@ mod support;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed_cloudworks::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed_cloudworks::*;
 use support::app::App;
 
 fn now() -> u64 {

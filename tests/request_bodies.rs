@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use serde_json::Value;
 use support::app::App;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

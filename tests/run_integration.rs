@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed_cloudworks::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed_cloudworks::*;
 use serde_json::{Value, json};
 use support::app::{App, follow, problem};
 

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{Emulator, EmulatorConfig};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::{Emulator, EmulatorConfig};
 use serde_json::{Value, json};
 use support::app::{App, follow, problem};
 

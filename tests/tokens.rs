@@ -3,8 +3,8 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
-use anaplan_functions::emulator::{Emulator, EmulatorConfig};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
 use support::app::{App, problem};
 

@@ -11,8 +11,8 @@ mod support;
 
 use std::time::Duration;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::{App, azurite_container, follow, problem, read_blob, write_blob};
 

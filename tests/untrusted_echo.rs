@@ -6,7 +6,7 @@
 
 mod support;
 
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::seed::*;
 use anaplan_functions::functions::FUNCTIONS;
 use anaplan_functions::functions::declare::Trigger;
 use axum::http::Method;

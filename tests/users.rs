@@ -2,8 +2,8 @@
 
 mod support;
 
-use anaplan_functions::emulator::Emulator;
-use anaplan_functions::emulator::seed::*;
+use anaplan_emulator::Emulator;
+use anaplan_emulator::seed::*;
 use serde_json::{Value, json};
 use support::app::{App, problem};
 
@@ -12,7 +12,7 @@ fn scim_writes(app: &App) -> usize {
     app.fake.requests().iter().filter(|r| r.path.starts_with("/scim/") && r.method != "GET").count()
 }
 
-fn scim_requests(app: &App) -> Vec<anaplan_functions::emulator::RecordedRequest> {
+fn scim_requests(app: &App) -> Vec<anaplan_emulator::RecordedRequest> {
     app.fake.requests().into_iter().filter(|r| r.path.starts_with("/scim/")).collect()
 }
 
@@ -313,7 +313,7 @@ async fn a_key_given_twice_in_the_body_is_a_400_naming_it_and_writes_nothing() {
 #[tokio::test]
 async fn a_workspace_name_longer_than_any_anaplan_name_is_a_400() {
     let app = App::start().await;
-    let long = "W".repeat(anaplan_functions::anaplan::names::MAX_NAME_CHARS + 1);
+    let long = "W".repeat(anaplan::names::MAX_NAME_CHARS + 1);
     let body =
         json!({"userName": "a@example.com", "givenName": "A", "familyName": "B", "workspaces": ["Sales Ops", long]});
     let p = problem(app.post("users", "action=provision", &body).await, 400).await;

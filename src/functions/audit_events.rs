@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::declare::{Answer, Function, Input, Operation, Param, RequestBody, Trigger};
-use crate::anaplan::audit::{self, DAY_MS, EVENT_TYPES, MAX_WINDOW_MS, Window};
 use crate::http::{AppState, Call, Params, Problem};
+use anaplan::audit::{self, DAY_MS, EVENT_TYPES, MAX_WINDOW_MS, Window};
 
 const FROM: Param = Param::text(
     "from",

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::http::strict_json::{JsonError, Step, path};
 use crate::http::{Call, Params, Problem, off_runtime};
-use crate::untrusted::quote;
+use anaplan::untrusted::quote;
 
 /// Rows, cells or items one request may carry: ten of Anaplan's largest write batches.
 pub const MAX_ENTRIES: usize = 1_000_000;

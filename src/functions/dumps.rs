@@ -5,11 +5,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::task_call::TaskCall;
-use crate::anaplan::Client;
-use crate::anaplan::files::Dump;
-use crate::anaplan::ids::{ChunkId, ObjectId, TaskId};
-use crate::anaplan::tasks::Action;
 use crate::http::Problem;
+use anaplan::Client;
+use anaplan::files::Dump;
+use anaplan::ids::{ChunkId, ObjectId, TaskId};
+use anaplan::tasks::Action;
 
 impl TaskCall<'_> {
     /// The failure dump of object `object` of `task`: an import's own dump, or the dump of

@@ -13,12 +13,12 @@ use super::declare::{
 };
 use super::task_call::{FINISH_MARGIN, TaskCall, TaskRequest};
 use super::transfers::{self, Progress, Records, Seen};
-use crate::anaplan::ids::{ChunkId, ExportId, FileId, TaskId};
-use crate::anaplan::tasks::{Action, ActionRef, Task};
-use crate::anaplan::{AnaplanError, Client, Listing};
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem};
 use crate::storage::{BlobAccount, BlockWriter};
+use anaplan::ids::{ChunkId, ExportId, FileId, TaskId};
+use anaplan::tasks::{Action, ActionRef, Task};
+use anaplan::{AnaplanError, Client, Listing};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;

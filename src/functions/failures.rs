@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::task_call::TaskCall;
-use crate::anaplan::AnaplanError;
-use crate::anaplan::files::Dump;
-use crate::anaplan::ids::ChunkId;
-use crate::anaplan::tasks::{Step, Task};
 use crate::http::Problem;
+use anaplan::AnaplanError;
+use anaplan::files::Dump;
+use anaplan::ids::ChunkId;
+use anaplan::tasks::{Step, Task};
 
 /// How many lines of a failure dump are put inline.
 pub const DUMP_HEAD_LINES: usize = 10;

@@ -11,10 +11,10 @@ use serde_json::json;
 
 use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use super::records;
-use crate::anaplan::Listing;
-use crate::anaplan::ids::{PageSelection, ViewId};
-use crate::anaplan::views::DirectRead;
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use anaplan::Listing;
+use anaplan::ids::{PageSelection, ViewId};
+use anaplan::views::DirectRead;
 
 const PAGES: Param = Param::text(
     "pages",

@@ -14,11 +14,11 @@ use super::declare::{
 };
 use super::task_call::{Before, Found, Intent, Shown, TaskCall, TaskRequest, start_uncertain};
 use super::transfers::{self, DataSourceLock, Progress, Records, Seen};
-use crate::anaplan::ids::{FileId, ImportId, TaskId};
-use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
-use crate::anaplan::{Client, Listing};
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, off_runtime};
+use anaplan::ids::{FileId, ImportId, TaskId};
+use anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
+use anaplan::{Client, Listing};
 use std::time::Duration;
 
 /// Upload chunk size: within Anaplan's 1–50 MB, small enough to retry cheaply.
@@ -357,9 +357,10 @@ fn no_upload(id: &str) -> Problem {
 
 /// The import task a finished upload started.
 fn task_of(result: &Value) -> Result<TaskId, Problem> {
-    result["taskId"].as_str().and_then(|t| TaskId::parse(t).ok()).ok_or_else(|| {
-        Problem::from(crate::anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned()))
-    })
+    result["taskId"]
+        .as_str()
+        .and_then(|t| TaskId::parse(t).ok())
+        .ok_or_else(|| Problem::from(anaplan::AnaplanError::Protocol("an upload's record has no task".to_owned())))
 }
 
 fn blob_account(state: &AppState) -> Result<&crate::storage::BlobAccount, Problem> {
@@ -372,7 +373,7 @@ struct ImportJob {
     client: Client,
     action: ActionRef,
     records: Records,
-    file: Result<FileId, crate::anaplan::ids::InvalidId>,
+    file: Result<FileId, anaplan::ids::InvalidId>,
     container: String,
     blob: String,
     locale: String,
@@ -382,9 +383,9 @@ struct ImportJob {
 /// the import and hands the lock to its task.
 async fn upload_from_blob(job: ImportJob, progress: Progress) -> Result<Value, Problem> {
     let ImportJob { state, client, action, records, file, container, blob, locale } = job;
-    let file = file.map_err(|e| Problem::from(crate::anaplan::AnaplanError::Protocol(e.to_string())))?;
+    let file = file.map_err(|e| Problem::from(anaplan::AnaplanError::Protocol(e.to_string())))?;
     let Action::Import(import) = &action.action else {
-        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol("import-file runs imports only".to_owned())));
+        return Err(Problem::from(anaplan::AnaplanError::Protocol("import-file runs imports only".to_owned())));
     };
     let (ws, model) = (&action.workspace, &action.model);
     let until = tokio::time::Instant::now() + LOCK_WAIT;
@@ -406,7 +407,7 @@ async fn upload_from_blob(job: ImportJob, progress: Progress) -> Result<Value, P
     })
     .await?;
     if bytes != length {
-        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(format!(
+        return Err(Problem::from(anaplan::AnaplanError::Protocol(format!(
             "the blob was {length} bytes when the upload began, {bytes} were read"
         ))));
     }
@@ -495,7 +496,7 @@ async fn upload(
             .map(|(n, piece)| async move {
                 let piece = piece?;
                 if n >= count {
-                    return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(
+                    return Err(Problem::from(anaplan::AnaplanError::Protocol(
                         "the file grew while it was uploaded".to_owned(),
                     )));
                 }
@@ -519,7 +520,7 @@ async fn upload(
         on_chunk(n, total);
     }
     if n != count {
-        return Err(Problem::from(crate::anaplan::AnaplanError::Protocol(format!(
+        return Err(Problem::from(anaplan::AnaplanError::Protocol(format!(
             "{n} chunks were uploaded where {count} were announced"
         ))));
     }
@@ -553,7 +554,7 @@ fn check_source(call: &Call, source: &Source, blob_params: bool) -> Result<(), P
                     "Unsupported media type",
                     format!(
                         "the body is the file to import: send it as text/csv or application/octet-stream (got {})",
-                        crate::untrusted::quote(&essence)
+                        anaplan::untrusted::quote(&essence)
                     ),
                 ));
             }

@@ -13,11 +13,11 @@ use serde_json::{Map, Value, json};
 
 use super::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
 use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
-use crate::anaplan::ids::{ListId, ModelId, WorkspaceId};
-use crate::anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL, TooLarge};
-use crate::anaplan::{AnaplanError, Client, Listing};
 use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
-use crate::untrusted::quote;
+use anaplan::ids::{ListId, ModelId, WorkspaceId};
+use anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL, TooLarge};
+use anaplan::untrusted::quote;
+use anaplan::{AnaplanError, Client, Listing};
 
 const FORMAT: Param =
     Param::choice("format", &["json", "csv"], "Format", "GET: json (the default) or csv.").default("json").advanced();
@@ -696,7 +696,16 @@ mod tests {
     use axum::response::IntoResponse;
 
     use super::*;
-    use crate::anaplan::client::client_of_stand_in;
+
+    /// Serves `app` on a free loopback port as a stand-in for Anaplan, and a client of it
+    /// that sends the caller's token `t`.
+    async fn client_of_stand_in(app: Router) -> anaplan::Client {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let url = url::Url::parse(&format!("http://{}/", listener.local_addr().expect("its address"))).expect("a URL");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let caller = anaplan::Credentials::Caller(anaplan::secret::Secret::new("t"));
+        anaplan::Client::new(reqwest::Client::new(), &url, caller, anaplan::RetryPolicy::default())
+    }
 
     const WS: &str = "8a81b09d599f3c6e0159f605560c2630";
     const MODEL: &str = "75A40874E6B64FA3AE0743278996850F";

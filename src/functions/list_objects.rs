@@ -6,9 +6,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
-use crate::anaplan::Listing;
-use crate::anaplan::ids::{ModuleId, WorkspaceId};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use anaplan::Listing;
+use anaplan::ids::{ModuleId, WorkspaceId};
 
 const KIND: Param = Param::choice(
     "kind",
@@ -117,8 +117,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         ListObjectsRequest::CloudWorks(kind) => {
             let cw = super::run_integration::cloudworks_client(state, &call)?;
             let items = match kind {
-                "flows" => crate::anaplan::cloudworks::flows(&cw).await?,
-                _ => crate::anaplan::cloudworks::integrations(&cw).await?,
+                "flows" => anaplan::cloudworks::flows(&cw).await?,
+                _ => anaplan::cloudworks::integrations(&cw).await?,
             };
             return Ok(json_list(&items));
         }
@@ -145,7 +145,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     Ok(json_list(&items))
 }
 
-fn json_list(items: &[crate::anaplan::Named]) -> Response {
+fn json_list(items: &[anaplan::Named]) -> Response {
     let mut resp = (StatusCode::OK, serde_json::to_string(items).unwrap_or_else(|_| "[]".into())).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp

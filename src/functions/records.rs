@@ -23,9 +23,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::anaplan::AnaplanError;
-use crate::anaplan::views::ViewMetadata;
 use crate::http::Problem;
+use anaplan::AnaplanError;
+use anaplan::views::ViewMetadata;
 
 /// Joins the labels of several column dimensions.
 const LABEL_SEPARATOR: &str = " | ";
@@ -593,7 +593,7 @@ fn write_str<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anaplan::Named;
+    use anaplan::Named;
 
     fn meta(pages: bool) -> ViewMetadata {
         let d = |id: &str, name: &str| Named { id: id.into(), name: name.into() };

@@ -16,12 +16,12 @@ use azure_core::time::Duration;
 use serde_json::{Value, json};
 
 use super::declare::{Function, Trigger};
-use crate::anaplan::catalog::{Named, pick};
-use crate::anaplan::cloudworks::{self, BlobConnection};
 use crate::config::SAS_CONTAINERS;
 use crate::http::{AppState, Call, Problem};
 use crate::storage::containers::reserved;
 use crate::storage::grant::cloudworks_grant;
+use anaplan::catalog::{Named, pick};
+use anaplan::cloudworks::{self, BlobConnection};
 
 /// `refresh-cloudworks-sas`.
 pub const FUNCTION: Function = Function {
@@ -122,7 +122,7 @@ fn grantable(state: &AppState, container: &str) -> Result<(), String> {
         Some(own) => (own, SAS_CONTAINERS),
         None => (state.blob_containers.as_ref(), crate::storage::containers::SETTING),
     };
-    let shown = crate::untrusted::quote(container);
+    let shown = anaplan::untrusted::quote(container);
     if let Some(why) = reserved(container) {
         return Err(format!("its container {shown} holds {why}; no SAS is ever granted for it"));
     }
@@ -134,9 +134,9 @@ fn grantable(state: &AppState, container: &str) -> Result<(), String> {
     })
 }
 
-fn closest(e: &crate::anaplan::AnaplanError) -> String {
+fn closest(e: &anaplan::AnaplanError) -> String {
     match e {
-        crate::anaplan::AnaplanError::UnknownName { closest, .. } if !closest.is_empty() => {
+        anaplan::AnaplanError::UnknownName { closest, .. } if !closest.is_empty() => {
             format!(" (closest: {})", closest.join(", "))
         }
         _ => String::new(),

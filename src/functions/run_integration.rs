@@ -17,13 +17,13 @@ use super::declare::{
 use super::task_call::{
     FINISH_MARGIN, LEAST_START, LOST_START_AFTER_MS, LOST_START_BEFORE_MS, START_MARGIN, no_time_to_start,
 };
-use crate::anaplan::catalog::pick;
-use crate::anaplan::cloudworks::{self, Run, RunState, Runnable};
-use crate::anaplan::ids::{FlowId, IntegrationId, ObjectId, ObjectRef, RunId};
-use crate::anaplan::{AnaplanError, Client};
 use crate::http::idempotency::{self, Claimed, Sending, now_ms};
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem};
+use anaplan::catalog::pick;
+use anaplan::cloudworks::{self, Run, RunState, Runnable};
+use anaplan::ids::{FlowId, IntegrationId, ObjectId, ObjectRef, RunId};
+use anaplan::{AnaplanError, Client};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -479,7 +479,7 @@ impl RunCall<'_> {
             self.runnable.noun(),
             self.runnable.id(),
             run.id,
-            crate::untrusted::quote(&message)
+            anaplan::untrusted::quote(&message)
         );
         if let Some(note) = note {
             detail.push_str(&format!(" ({note})"));

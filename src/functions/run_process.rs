@@ -10,10 +10,10 @@ use super::declare::{
     Answer, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, TASK_RESPONSES, Trigger,
 };
 use super::task_call::{TaskCall, TaskRequest};
-use crate::anaplan::Listing;
-use crate::anaplan::ids::ProcessId;
-use crate::anaplan::tasks::{Action, ActionRef, Task};
 use crate::http::{AppState, Call, Problem};
+use anaplan::Listing;
+use anaplan::ids::ProcessId;
+use anaplan::tasks::{Action, ActionRef, Task};
 
 /// `run-process`.
 pub const FUNCTION: Function = Function {

@@ -15,12 +15,12 @@ use tokio::time::Instant;
 
 use super::declare::{LOCALE, Object};
 use super::transfers::DataSourceLock;
-use crate::anaplan::Client;
-use crate::anaplan::ids::{Id, ObjectId, TaskId};
-use crate::anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, ListedTask, Task, TaskState};
 use crate::http::idempotency::{self, Outcome, Sending, now_ms};
 use crate::http::long_running::{self, accepted, accepted_transfer, cancelled, hold, hold_until, status_url};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use anaplan::Client;
+use anaplan::ids::{Id, ObjectId, TaskId};
+use anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, ListedTask, Task, TaskState};
 
 /// How far before and after a start was sent (our clock) a task of the action counts as
 /// the one it made (Anaplan's clock): clocks differ, and a start may retry for a while.
@@ -627,9 +627,9 @@ mod tests {
     #[test]
     fn an_uncertain_start_is_a_409_that_names_what_was_seen_and_is_never_retried() {
         let action = ActionRef {
-            workspace: crate::anaplan::ids::WorkspaceId::parse("8a81b09d5e8c6f27015ea3f1b4f34c2f").unwrap(),
-            model: crate::anaplan::ids::ModelId::parse("75A40874E6B64FA3AE0743278996850F").unwrap(),
-            action: Action::Process(crate::anaplan::ids::ProcessId::parse("118000000001").unwrap()),
+            workspace: anaplan::ids::WorkspaceId::parse("8a81b09d5e8c6f27015ea3f1b4f34c2f").unwrap(),
+            model: anaplan::ids::ModelId::parse("75A40874E6B64FA3AE0743278996850F").unwrap(),
+            action: Action::Process(anaplan::ids::ProcessId::parse("118000000001").unwrap()),
         };
         let ids = [TaskId::parse("16605AE88D1D46EDB88FD12DFBA867A9").unwrap()];
         let p = start_uncertain(&action, "a 504", Shown::Several(&ids), true);

@@ -20,12 +20,12 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::anaplan::Client;
-use crate::anaplan::ids::{ImportId, ModelId, TaskId, WorkspaceId};
-use crate::anaplan::tasks::{Action, ActionRef};
 use crate::http::idempotency::now_ms;
 use crate::http::{AppState, Problem};
 use crate::storage::{Created, Etag, JsonStore, StorageError};
+use anaplan::Client;
+use anaplan::ids::{ImportId, ModelId, TaskId, WorkspaceId};
+use anaplan::tasks::{Action, ActionRef};
 
 pub use crate::storage::record_name;
 
@@ -648,7 +648,7 @@ async fn task_running(
     match client.task(&action, &task).await {
         Ok(t) => Ok(!t.state.is_terminal()),
         // A task Anaplan no longer knows holds nothing.
-        Err(crate::anaplan::AnaplanError::Api { status: 404, .. }) => Ok(false),
+        Err(anaplan::AnaplanError::Api { status: 404, .. }) => Ok(false),
         Err(e) => Err(Problem::from(e)),
     }
 }

@@ -12,11 +12,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
-use crate::anaplan::Listing;
-use crate::anaplan::catalog::{Named, pick};
-use crate::anaplan::names::MAX_NAME_CHARS;
-use crate::anaplan::scim::{self, DesiredUser, Filter, Scim, ScimUser, UserId, Workspace};
 use crate::http::{AppState, Call, Params, Problem, strict_json};
+use anaplan::Listing;
+use anaplan::catalog::{Named, pick};
+use anaplan::names::MAX_NAME_CHARS;
+use anaplan::scim::{self, DesiredUser, Filter, Scim, ScimUser, UserId, Workspace};
 
 /// Workspaces one provision may list: far more than a tenant usually has, and a bound on
 /// the work a request can ask for before anything is read.
@@ -122,7 +122,7 @@ fn listing_filter(params: &Params) -> Result<Option<Filter>, Problem> {
 struct WorkspaceNames(Vec<(String, String)>);
 
 impl WorkspaceNames {
-    async fn new(state: &AppState, client: &crate::anaplan::Client, users: &[ScimUser]) -> Result<Self, Problem> {
+    async fn new(state: &AppState, client: &anaplan::Client, users: &[ScimUser]) -> Result<Self, Problem> {
         let mut known: Vec<(String, String)> = Vec::new();
         let mut missing = false;
         for e in users.iter().flat_map(ScimUser::workspaces) {
@@ -280,7 +280,7 @@ impl ChangeRequest {
             }
             other => Err(Problem::bad_parameter(format!(
                 "action must be provision or deactivate; got {}",
-                crate::untrusted::quote(other)
+                anaplan::untrusted::quote(other)
             ))),
         }
     }

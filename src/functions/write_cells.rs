@@ -16,11 +16,11 @@ use serde_json::{Map, Value, json};
 
 use super::data_body::{self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json};
 use super::declare::{Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Trigger};
-use crate::anaplan::ids::{LineItemId, ModelId, ModuleId};
-use crate::anaplan::model_data::{MAX_CELLS_PER_WRITE, MAX_WRITE_BYTES};
-use crate::anaplan::{AnaplanError, Client, Listing, Named, names};
 use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
-use crate::untrusted::quote;
+use anaplan::ids::{LineItemId, ModelId, ModuleId};
+use anaplan::model_data::{MAX_CELLS_PER_WRITE, MAX_WRITE_BYTES};
+use anaplan::untrusted::quote;
+use anaplan::{AnaplanError, Client, Listing, Named, names};
 
 const BODY: Param = Param::text(
     "body",

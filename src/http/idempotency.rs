@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Problem;
-use crate::anaplan::ids::TaskId;
-use crate::anaplan::tasks::Task;
 use crate::storage::{Created, Etag, JsonStore, StorageError};
+use anaplan::ids::TaskId;
+use anaplan::tasks::Task;
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";

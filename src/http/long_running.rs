@@ -14,7 +14,7 @@ use serde_json::json;
 use url::Url;
 
 use super::{Call, Problem, ROUTE_PREFIX};
-use crate::anaplan::tasks::{Task, TaskState};
+use anaplan::tasks::{Task, TaskState};
 
 /// Longest `wait` a caller may ask for, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 100;
@@ -62,7 +62,7 @@ fn public_origin(headers: &HeaderMap, forwarded_hosts: &[String]) -> Result<(Str
         .filter(|u| u.username().is_empty() && u.password().is_none() && u.path() == "/" && u.host_str().is_some())
         .filter(|_| !host.contains(['/', '?', '#', '@', '\\']))
         .ok_or_else(|| {
-            Problem::bad_parameter(format!("the Host header {} is not a host name", crate::untrusted::quote(&host)))
+            Problem::bad_parameter(format!("the Host header {} is not a host name", anaplan::untrusted::quote(&host)))
         })?;
     let loopback = crate::config::is_loopback(&parsed);
     let scheme = match first_value(headers, "x-forwarded-proto").map(|s| s.to_ascii_lowercase()) {
@@ -107,7 +107,7 @@ fn accepted_with(status_url: &str, retry_after: u64, body: serde_json::Value) ->
 
 /// 202 Accepted for a task whose status Anaplan did not tell in this answer's time: the
 /// same Location, `taskState` `UNKNOWN`, so the caller polls again.
-pub fn accepted_unknown(status_url: &str, retry_after: u64, task: &crate::anaplan::ids::TaskId) -> Response {
+pub fn accepted_unknown(status_url: &str, retry_after: u64, task: &anaplan::ids::TaskId) -> Response {
     let body = json!({ "taskId": task.as_str(), "taskState": "UNKNOWN", "statusUrl": status_url });
     accepted_with(status_url, retry_after, body)
 }
@@ -137,7 +137,7 @@ pub fn wait_param(value: Option<&str>) -> Result<Duration, Problem> {
             Ok(n) if n <= MAX_WAIT_SECONDS => Ok(Duration::from_secs(n)),
             _ => Err(Problem::bad_parameter(format!(
                 "wait must be whole seconds from 0 to {MAX_WAIT_SECONDS}; got {}",
-                crate::untrusted::quote(v)
+                anaplan::untrusted::quote(v)
             ))),
         },
     }

@@ -18,10 +18,10 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 pub use params::{ModelRef, ObjectRef, Params};
 pub use problem::Problem;
 
-use crate::anaplan::ids::{Id, ModelId, WorkspaceId};
-use crate::anaplan::{Catalog, Client, Found, Listing};
-use crate::secret::Secret;
 use crate::storage::{AllowedContainers, BlobAccount, JsonStore};
+use anaplan::ids::{Id, ModelId, WorkspaceId};
+use anaplan::secret::Secret;
+use anaplan::{Catalog, Client, Found, Listing};
 
 /// The route prefix of host.json (`extensions.http.routePrefix`).
 pub const ROUTE_PREFIX: &str = "/api/";
@@ -40,7 +40,7 @@ pub struct AppState {
     /// True when each caller must bring its own Anaplan token.
     pub caller_auth: bool,
     /// Which Anaplan user each caller token is (scopes that outlive a token refresh).
-    pub caller_users: Arc<crate::anaplan::auth::CallerUsers>,
+    pub caller_users: Arc<anaplan::auth::CallerUsers>,
     /// `Retry-After` for 202 answers.
     pub poll_seconds: u64,
     /// `FORWARDED_HOSTS`: the only values of `X-Forwarded-Host` a status URL may carry.
@@ -59,9 +59,9 @@ pub struct AppState {
     /// port is bound).
     pub state_store: Arc<tokio::sync::OnceCell<JsonStore>>,
     /// SCIM (`users`): its base and the optional SCIM API key.
-    pub scim: crate::anaplan::scim::ScimApi,
+    pub scim: anaplan::scim::ScimApi,
     /// The Audit API (`audit-events`).
-    pub audit: crate::anaplan::audit::AuditApi,
+    pub audit: anaplan::audit::AuditApi,
     /// How transfers run, and the answer deadline.
     pub transfers: crate::config::TransferSettings,
     /// This process, as the owner of the transfers it runs.

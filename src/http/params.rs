@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, Method, header};
 
 use super::problem::Problem;
-pub use crate::anaplan::ids::ObjectRef;
-use crate::anaplan::ids::{Id, ModelId, WorkspaceId};
-pub use crate::anaplan::names::MAX_NAME_CHARS;
+pub use anaplan::ids::ObjectRef;
+use anaplan::ids::{Id, ModelId, WorkspaceId};
+pub use anaplan::names::MAX_NAME_CHARS;
 
 /// Query-string parameters that belong to the Functions host, not to a function.
 const HOST_PARAMETERS: &[&str] = &["code"];
@@ -186,7 +186,7 @@ impl Params {
                 if essence != "application/json" && !essence.ends_with("+json") {
                     return Err(Problem::bad_parameter(format!(
                         "the body must be a JSON object of parameters (Content-Type: application/json), got Content-Type {}",
-                        crate::untrusted::quote(essence)
+                        anaplan::untrusted::quote(essence)
                     )));
                 }
             }
@@ -253,7 +253,7 @@ impl Params {
                 Problem::bad_parameter(format!(
                     "{name} must be one of {}; got {}",
                     choices.join(", "),
-                    crate::untrusted::quote(v)
+                    anaplan::untrusted::quote(v)
                 ))
             }),
         }

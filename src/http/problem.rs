@@ -6,9 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::anaplan::client::MAX_RETRY_AFTER;
-use crate::anaplan::{AnaplanError, AuthError};
 use crate::storage::StorageError;
+use anaplan::client::MAX_RETRY_AFTER;
+use anaplan::{AnaplanError, AuthError};
 
 /// A problem to answer with. Boxed: it travels in every `Err` of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -272,7 +272,7 @@ impl From<AnaplanError> for Problem {
             AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),
             AnaplanError::UnknownName { kind, name, closest, listed } => {
                 Problem::new(StatusCode::NOT_FOUND, "unknown-name", "No object with that name", {
-                    let name = crate::untrusted::quote(&name);
+                    let name = anaplan::untrusted::quote(&name);
                     match (listed, closest.is_empty()) {
                         (0, _) => format!("no {kind} is named {name} (none are visible to this identity)"),
                         (n, true) => format!("no {kind} is named {name}, and none of the {n} visible is close to it"),

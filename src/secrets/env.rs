@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::anaplan::auth::{ChainLock, LockGuard, SecretKind, SecretSource};
-use crate::anaplan::error::AuthError;
-use crate::anaplan::token_file::{ChainLock as FileChainLock, TokenFile};
-use crate::secret::Secret;
+use anaplan::auth::{ChainLock, LockGuard, SecretKind, SecretSource};
+use anaplan::error::AuthError;
+use anaplan::secret::Secret;
+use anaplan::token_file::{ChainLock as FileChainLock, TokenFile};
 
 /// Secrets given as settings. The refresh token is read from (and rotated into) the token
 /// file, which starts from `ANAPLAN_REFRESH_TOKEN`; the shared access token is not kept

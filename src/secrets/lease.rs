@@ -16,9 +16,9 @@ use async_trait::async_trait;
 use azure_storage_blob::models::BlobClientAcquireLeaseResultHeaders;
 use tokio::task::JoinHandle;
 
-use crate::anaplan::AuthError;
-use crate::anaplan::auth::{ChainLock, LockGuard};
 use crate::storage::{BlobAccount, BlockWriter};
+use anaplan::AuthError;
+use anaplan::auth::{ChainLock, LockGuard};
 
 /// Lease length: longer than one refresh (a token call and two vault writes) usually takes;
 /// renewed while held.

@@ -22,10 +22,10 @@ use azure_security_keyvault_secrets::models::{
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use url::Url;
 
-use crate::anaplan::AuthError;
-use crate::anaplan::auth::{SecretKind, SecretSource};
 use crate::config::is_loopback;
-use crate::secret::Secret;
+use anaplan::AuthError;
+use anaplan::auth::{SecretKind, SecretSource};
+use anaplan::secret::Secret;
 
 /// How long a secret read from the vault is reused.
 pub const SECRET_TTL: Duration = Duration::from_secs(300);

@@ -17,7 +17,7 @@ use super::names::{BlobName, ContainerName};
 use super::sas::{AccountKeySas, SasPolicy, SasSource};
 use super::settings::setting;
 use super::{StorageError, redact};
-use crate::secret::Secret;
+use anaplan::secret::Secret;
 
 /// Where blobs live and how to authenticate: a blob service endpoint and either a SAS
 /// (given, or signed here from an account key) or the app's managed identity.

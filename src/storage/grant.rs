@@ -23,7 +23,7 @@ use url::Url;
 use super::names::ContainerName;
 use super::sas::{sas_time, sign};
 use super::{BlobAccount, StorageError};
-use crate::secret::Secret;
+use anaplan::secret::Secret;
 
 /// Read, write, list: what CloudWorks needs, in the order the service requires.
 pub const CLOUDWORKS_PERMISSIONS: &str = "rwl";

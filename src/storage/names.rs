@@ -13,8 +13,9 @@ pub struct ContainerName(String);
 impl ContainerName {
     /// Checks `name` against Azure's rules; the error says which rule it breaks.
     pub fn parse(name: &str) -> Result<ContainerName, StorageError> {
-        let bad =
-            |rule: &str| StorageError::InvalidName(format!("container name {}: {rule}", crate::untrusted::quote(name)));
+        let bad = |rule: &str| {
+            StorageError::InvalidName(format!("container name {}: {rule}", anaplan::untrusted::quote(name)))
+        };
         if !(3..=63).contains(&name.len()) {
             return Err(bad("must be 3 to 63 characters long"));
         }

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::secret::Secret;
+use anaplan::secret::Secret;
 
 /// How long a signed SAS is valid. Short, so a SAS that leaks is soon worthless.
 const SAS_LIFETIME: Duration = Duration::hours(1);

@@ -11,7 +11,7 @@ use crate::config::is_loopback;
 
 use super::account::{with_identity, with_key, with_sas};
 use super::{BlobAccount, StorageError};
-use crate::secret::Secret;
+use anaplan::secret::Secret;
 
 /// Azurite's account, the same for every installation (published by Microsoft).
 const DEV_ACCOUNT: &str = "devstoreaccount1";

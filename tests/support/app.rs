@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::host::{FunctionsHost, StagedApp, stage_app};
-use anaplan_functions::emulator::Emulator;
+use anaplan_emulator::Emulator;
 
 /// One staged app per test binary: staging copies the binary, no need to repeat it.
 fn staged() -> &'static StagedApp {

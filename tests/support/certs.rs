@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anaplan_functions::emulator::seed::USER_EMAIL;
+use anaplan_emulator::seed::USER_EMAIL;
 
 /// (certificate PEM, PKCS#8 private key PEM) for certificate auth: an RSA 2048
 /// key and a self-signed certificate for [`USER_EMAIL`], valid from yesterday

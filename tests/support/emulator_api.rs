@@ -1,7 +1,7 @@
 //! Raw HTTP against the emulator with a real access token, for the tests of the emulator's
 //! own strictness (what it refuses and how): no handler in between.
 
-use anaplan_functions::emulator::Emulator;
+use anaplan_emulator::Emulator;
 use serde_json::{Value, json};
 
 /// An access token from the emulator's OAuth service, by the refresh grant with the demo

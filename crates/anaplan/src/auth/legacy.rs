@@ -16,8 +16,8 @@ use url::Url;
 use super::retry::{Attempt, TokenRetry, is_transient, with_retries};
 use super::source::{SecretKind, SecretSource};
 use super::{CachedToken, DEFAULT_LIFETIME, MAX_LIFETIME, describe_error};
-use crate::anaplan::client::parse_retry_after;
-use crate::anaplan::error::AuthError;
+use crate::client::parse_retry_after;
+use crate::error::AuthError;
 use crate::secret::Secret;
 
 /// How to log in.
@@ -342,6 +342,12 @@ pub mod certificate {
             assert_eq!(&a[..8], &example[..8]);
             assert_eq!(&a[..8], &b[..8]);
             assert_ne!(&a[8..], &b[8..], "the random part differs each time");
+        }
+
+        #[tokio::test]
+        async fn the_emulators_demo_certificate_signs() {
+            let emulator = anaplan_emulator::Emulator::start().await;
+            sign_nonce(&emulator.credentials().certificate).unwrap();
         }
     }
 }

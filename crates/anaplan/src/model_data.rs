@@ -407,7 +407,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::anaplan::client::client_of_stand_in;
+    use crate::client::client_of_stand_in;
 
     const WS: &str = "8a81b09d599f3c6e0159f605560c2630";
     const MODEL: &str = "75A40874E6B64FA3AE0743278996850F";

@@ -1,6 +1,11 @@
 //! An Anaplan client that knows nothing of Azure: typed ids, access tokens (OAuth refresh
 //! with rotation, legacy basic, or a caller's own token), the Integration API with retries,
-//! listings and name resolution, and view reads.
+//! listings and name resolution, view reads, model data, CloudWorks, SCIM and audit.
+//!
+//! The crate has no Azure, no HTTP server and no app settings in it: the function app
+//! (`anaplan-functions`) builds a [`Client`] from its settings and maps [`AnaplanError`] to
+//! its answers. [`secret::Secret`] keeps credentials out of logs and [`untrusted`] quotes
+//! text from outside in errors, here and in the app.
 
 pub mod audit;
 pub mod auth;
@@ -15,8 +20,10 @@ pub mod names;
 pub mod regions;
 pub mod scim;
 pub mod scim_filter;
+pub mod secret;
 pub mod tasks;
 pub mod token_file;
+pub mod untrusted;
 pub mod views;
 
 pub use auth::Credentials;

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::Credentials;
-use crate::anaplan::client::{ApiRequest, Client};
-use crate::anaplan::error::AnaplanError;
+use crate::client::{ApiRequest, Client};
+use crate::error::AnaplanError;
 
 /// How long a token's user is remembered.
 pub const CALLER_USER_TTL: Duration = Duration::from_secs(600);
@@ -81,7 +81,7 @@ impl CallerUsers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anaplan::RetryPolicy;
+    use crate::RetryPolicy;
     use crate::secret::Secret;
 
     fn client(credentials: Credentials) -> Client {

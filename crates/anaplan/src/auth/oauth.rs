@@ -26,8 +26,8 @@ use url::Url;
 use super::retry::{Attempt, TokenRetry, is_transient, with_retries};
 use super::source::{ChainLock, SecretKind, SecretSource};
 use super::{CachedToken, DEFAULT_LIFETIME, MAX_LIFETIME, describe_error};
-use crate::anaplan::client::parse_retry_after;
-use crate::anaplan::error::AuthError;
+use crate::client::parse_retry_after;
+use crate::error::AuthError;
 use crate::secret::Secret;
 
 /// How long one call to the credential store may take under the lock before the refresh

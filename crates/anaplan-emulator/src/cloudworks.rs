@@ -746,7 +746,8 @@ async fn run_history(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri:
             if let Some(end) = &run.end_date {
                 v["endDate"] = json!(run_date(end));
                 // `lastRun`: when it ended, in seconds.
-                let ended = azure_core::time::parse_rfc3339(&run_date(end)).map(|t| t.unix_timestamp());
+                let ended = time::OffsetDateTime::parse(&run_date(end), &time::format_description::well_known::Rfc3339)
+                    .map(|t| t.unix_timestamp());
                 v["lastRun"] = json!(ended.unwrap_or(unix_now() as i64));
             }
             v

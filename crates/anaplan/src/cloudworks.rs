@@ -180,7 +180,7 @@ pub struct RunRecord {
 pub fn time_ms(v: &Value) -> Option<u64> {
     match v {
         Value::String(s) => {
-            let t = azure_core::time::parse_rfc3339(s.trim()).ok()?;
+            let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
             u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
         }
         // `lastRun` is in seconds; a number that large is milliseconds.
@@ -476,7 +476,7 @@ pub async fn set_sas(cw: &Client, conn: &BlobConnection, sas: &Secret) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anaplan::ids::{FlowId, IntegrationId};
+    use crate::ids::{FlowId, IntegrationId};
 
     fn run(v: Value) -> RunState {
         Run::from_json(RunId::parse("0123456789abcdef0123456789abcdef").unwrap(), &v).state

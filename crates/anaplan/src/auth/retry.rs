@@ -7,8 +7,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::anaplan::client::MAX_RETRY_AFTER;
-use crate::anaplan::error::AuthError;
+use crate::client::MAX_RETRY_AFTER;
+use crate::error::AuthError;
 
 /// How hard to retry a token service.
 #[derive(Debug, Clone)]
