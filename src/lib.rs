@@ -36,6 +36,8 @@ pub mod functions;
 pub mod http;
 pub mod listener;
 pub mod local_settings;
+pub mod loopback;
+pub mod machinery;
 pub mod package;
 pub mod secrets;
 pub mod shutdown;

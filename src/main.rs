@@ -174,7 +174,7 @@ fn main() -> ExitCode {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             match out
-                .write_all(anaplan_functions::functions::openapi::connector_definition().as_bytes())
+                .write_all(anaplan_functions::functions::connector_definition().as_bytes())
                 .and_then(|_| out.flush())
             {
                 Ok(()) => ExitCode::SUCCESS,

@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::declare::{Answer, Function, Input, Operation, Param, RequestBody, Trigger};
 use crate::http::{AppState, Call, Params, Problem};
+use crate::machinery::declare::{Answer, Function, Input, Operation, Param, RequestBody, Trigger};
 use anaplan::audit::{self, DAY_MS, EVENT_TYPES, MAX_WINDOW_MS, Window};
 
 const FROM: Param = Param::text(

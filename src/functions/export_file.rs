@@ -8,13 +8,13 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::declare::{
-    Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
-};
-use super::task_call::{FINISH_MARGIN, TaskCall, TaskRequest};
-use super::transfers::{self, Progress, Records, Seen};
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem};
+use crate::machinery::declare::{
+    Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
+};
+use crate::machinery::task_call::{FINISH_MARGIN, TaskCall, TaskRequest};
+use crate::machinery::transfers::{self, Progress, Seen};
 use crate::storage::{BlobAccount, BlockWriter};
 use anaplan::ids::{ChunkId, ExportId, FileId, TaskId};
 use anaplan::tasks::{Action, ActionRef, Task};
@@ -202,7 +202,7 @@ async fn to_blob(
     container: &str,
     blob: &str,
 ) -> Result<Response, Problem> {
-    let records = Records::of(tc.state).await?;
+    let records = tc.state.records().await?;
     let a = &tc.action;
     let name = transfers::record_name(
         "transfers/export",
@@ -443,7 +443,7 @@ async fn respond_with_file(
                     std::future::ready(Some(item))
                 });
                 let stream = futures_util::stream::once(std::future::ready(Ok(first))).chain(rest);
-                Body::from_stream(cut_at(tc.call.deadline, stream))
+                Body::from_stream(crate::http::body::cut_at(tc.call.deadline, stream))
             } else {
                 let mut buf = first.to_vec();
                 loop {
@@ -470,30 +470,6 @@ async fn respond_with_file(
     );
     h.insert(header::CONTENT_DISPOSITION, content_disposition(&name));
     Ok(resp)
-}
-
-/// `stream`, ended with an error (the connection is cut, so the caller cannot take a
-/// short file for the whole one) when a piece has not come by `deadline`.
-pub fn cut_at<S>(
-    deadline: tokio::time::Instant,
-    stream: S,
-) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static
-where
-    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
-{
-    futures_util::stream::unfold((Box::pin(stream), false), move |(mut stream, ended)| async move {
-        if ended {
-            return None;
-        }
-        match tokio::time::timeout_at(deadline, stream.next()).await {
-            Ok(Some(item)) => Some((item, (stream, false))),
-            Ok(None) => None,
-            Err(_) => {
-                tracing::warn!("an answer's body was still being sent at the answer deadline; cutting it off");
-                Some((Err(std::io::Error::other("the answer deadline passed")), (stream, true)))
-            }
-        }
-    })
 }
 
 /// 413 for a file that cannot arrive within one answer at the rate Anaplan sends it.
@@ -544,26 +520,6 @@ fn content_disposition(name: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_body_still_coming_at_the_deadline_is_cut_off_not_ended() {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        // One piece at once, then one every 4 s: the third would come after the deadline.
-        let slow = futures_util::stream::unfold(0u32, |n| async move {
-            if n > 0 {
-                tokio::time::sleep(Duration::from_secs(4)).await;
-            }
-            (n < 5).then(|| (Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 3])), n + 1))
-        });
-        let got: Vec<Result<Bytes, std::io::Error>> = cut_at(deadline, slow).collect().await;
-        assert_eq!(got.len(), 4, "three pieces, then the error that cuts the body");
-        assert!(got[..3].iter().all(Result::is_ok));
-        assert!(got[3].is_err());
-        // A body that ends in time is untouched.
-        let quick = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"ab"))]);
-        let got: Vec<_> = cut_at(tokio::time::Instant::now() + Duration::from_secs(1), quick).collect().await;
-        assert_eq!(got.len(), 1);
-    }
 
     #[test]
     fn file_names_cannot_break_the_header() {

@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
-use super::records;
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
+use crate::machinery::records;
 use anaplan::Listing;
 use anaplan::ids::{PageSelection, ViewId};
 use anaplan::views::DirectRead;

@@ -8,14 +8,15 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::declare::{
+use crate::http::long_running::{accepted_transfer, hold_until};
+use crate::http::{AppState, Call, Params, Problem, off_runtime};
+use crate::machinery::declare::{
     Answer, BLOB_NAME, CONTAINER, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
     TASK_RESPONSES, Trigger,
 };
-use super::task_call::{Before, Found, Intent, Shown, TaskCall, TaskRequest, start_uncertain};
-use super::transfers::{self, DataSourceLock, Progress, Records, Seen};
-use crate::http::long_running::{accepted_transfer, hold_until};
-use crate::http::{AppState, Call, Params, Problem, off_runtime};
+use crate::machinery::task_call::{Before, Found, Intent, Shown, TaskCall, TaskRequest, start_uncertain};
+use crate::machinery::transfers::{self, DataSourceLock, Progress, Seen};
+use crate::storage::Records;
 use anaplan::ids::{FileId, ImportId, TaskId};
 use anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, Task};
 use anaplan::{Client, Listing};
@@ -149,7 +150,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         let file = tc.client.import_source(&tc.action).await?;
         // Another upload to the file (or the import reading it) is waited for while this
         // answer may wait; then a 429, and the caller's retry tries again.
-        let records = Records::of(tc.state).await?;
+        let records = tc.state.records().await?;
         // Half the answer's time at most, so the upload and the start still fit after it.
         let until = tc.call.received + (tc.call.deadline - tc.call.received) / 2;
         let (ws, model) = (&tc.action.workspace, &tc.action.model);
@@ -184,7 +185,7 @@ async fn start_blob_upload(tc: &TaskCall<'_>, container: &str, blob: &str, local
     account.blob(container, blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
     // Checked now: an import that takes no file is refused before anything is uploaded.
     let file = tc.client.import_source(&tc.action).await?;
-    let records = Records::of(tc.state).await?;
+    let records = tc.state.records().await?;
     let a = &tc.action;
     let fingerprint = crate::http::idempotency::fingerprint(&[
         ("workspaceId", a.workspace.as_str()),
@@ -274,7 +275,7 @@ async fn ensure_upload(tc: &TaskCall<'_>, records: &Records, name: &str, kept: V
 /// The answer for upload `id`: 202 with its progress while the file is uploaded, then
 /// what a poll of the import task answers (its status URL from then on).
 async fn blob_upload_answer(tc: &TaskCall<'_>, id: &str, seen: Option<Seen>) -> Result<Response, Problem> {
-    let records = Records::of(tc.state).await?;
+    let records = tc.state.records().await?;
     let name = upload_record(tc, id);
     let seen = match seen {
         Some(seen) => seen,
@@ -303,7 +304,7 @@ async fn blob_upload_answer(tc: &TaskCall<'_>, id: &str, seen: Option<Seen>) -> 
 /// DELETE on an upload's status URL: stops the upload (polls then answer 409), or, once
 /// the import has started, cancels it.
 async fn cancel_upload(tc: &TaskCall<'_>, id: &str) -> Result<Response, Problem> {
-    let records = Records::of(tc.state).await?;
+    let records = tc.state.records().await?;
     let name = upload_record(tc, id);
     let url = tc.status_url_with(&[("uploadId", id)])?;
     for _ in 0..3 {

@@ -11,9 +11,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
-use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
+use crate::machinery::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
+use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use anaplan::ids::{ListId, ModelId, WorkspaceId};
 use anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL, TooLarge};
 use anaplan::untrusted::quote;
@@ -65,7 +65,7 @@ pub const FUNCTION: Function = Function {
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
-/// The connector's POST operation on `list-items` (see [`super::openapi`]): its own
+/// The connector's POST operation on `list-items` (see [`crate::machinery::openapi`]): its own
 /// inputs; the GET operation shows the others.
 pub const CHANGE_OPERATION: (Operation, &[Input]) = (
     Operation {

@@ -5,8 +5,8 @@
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use anaplan::Listing;
 use anaplan::ids::{ModuleId, WorkspaceId};
 

@@ -21,28 +21,30 @@
 //!    section in the README.
 
 pub mod audit_events;
-pub mod data_body;
-pub mod declare;
-pub mod dumps;
 pub mod export_file;
-pub mod failures;
 pub mod get_view_data;
 pub mod import_file;
 pub mod list_items;
 pub mod list_objects;
-pub mod openapi;
-pub mod records;
 pub mod refresh_cloudworks_sas;
-pub mod router;
 pub mod run_integration;
 pub mod run_process;
-pub mod task_call;
-pub mod transfers;
 pub mod users;
 pub mod write_cells;
 
-pub use declare::{Function, MethodOperation};
-pub use router::router;
+use crate::http::AppState;
+use crate::machinery::declare::{Function, MethodOperation};
+
+/// The handler's router: the host's readiness probe, then every function in [`FUNCTIONS`].
+pub fn router(state: AppState) -> axum::Router {
+    crate::machinery::router::router_for(state, FUNCTIONS)
+}
+
+/// The Logic Apps custom connector (Swagger 2.0) of every function, as printed by
+/// `anaplan-functions openapi` and committed as `infra/connector/apiDefinition.swagger.json`.
+pub fn connector_definition() -> String {
+    crate::machinery::openapi::connector_definition(FUNCTIONS)
+}
 
 /// Every function the handler serves, in the connector's order.
 pub const FUNCTIONS: &[&Function] = &[
@@ -88,6 +90,16 @@ mod tests {
             );
         }
         assert_eq!(folders, names, "one folder under functions/ per declared function");
+    }
+
+    #[test]
+    fn the_committed_definition_is_the_generated_one() {
+        let committed = include_str!("../../infra/connector/apiDefinition.swagger.json");
+        assert!(
+            committed == connector_definition(),
+            "infra/connector/apiDefinition.swagger.json is not what the declarations give: run \
+             cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json"
+        );
     }
 
     #[test]

@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use azure_core::time::Duration;
 use serde_json::{Value, json};
 
-use super::declare::{Function, Trigger};
 use crate::config::SAS_CONTAINERS;
 use crate::http::{AppState, Call, Problem};
+use crate::machinery::declare::{Function, Trigger};
 use crate::storage::containers::reserved;
 use crate::storage::grant::cloudworks_grant;
 use anaplan::catalog::{Named, pick};

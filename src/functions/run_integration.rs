@@ -10,16 +10,16 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::declare::{
-    Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, TASK_RESPONSES, Trigger,
-    WAIT,
-};
-use super::task_call::{
-    FINISH_MARGIN, LEAST_START, LOST_START_AFTER_MS, LOST_START_BEFORE_MS, START_MARGIN, no_time_to_start,
-};
 use crate::http::idempotency::{self, Claimed, Sending, now_ms};
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem};
+use crate::machinery::declare::{
+    Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, TASK_RESPONSES, Trigger,
+    WAIT,
+};
+use crate::machinery::task_call::{
+    FINISH_MARGIN, LEAST_START, LOST_START_AFTER_MS, LOST_START_BEFORE_MS, START_MARGIN, no_time_to_start,
+};
 use anaplan::catalog::pick;
 use anaplan::cloudworks::{self, Run, RunState, Runnable};
 use anaplan::ids::{FlowId, IntegrationId, ObjectId, ObjectRef, RunId};

@@ -6,11 +6,11 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::declare::{
+use crate::http::{AppState, Call, Problem};
+use crate::machinery::declare::{
     Answer, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, TASK_RESPONSES, Trigger,
 };
-use super::task_call::{TaskCall, TaskRequest};
-use crate::http::{AppState, Call, Problem};
+use crate::machinery::task_call::{TaskCall, TaskRequest};
 use anaplan::Listing;
 use anaplan::ids::ProcessId;
 use anaplan::tasks::{Action, ActionRef, Task};

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
 use crate::http::{AppState, Call, Params, Problem, strict_json};
+use crate::machinery::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
 use anaplan::Listing;
 use anaplan::catalog::{Named, pick};
 use anaplan::names::MAX_NAME_CHARS;
@@ -372,7 +372,7 @@ mod tests {
 
     #[test]
     fn the_connector_has_a_listing_and_a_change_with_a_workspace_dropdown() {
-        let doc = crate::functions::openapi::swagger(crate::functions::FUNCTIONS);
+        let doc = crate::machinery::openapi::swagger(crate::functions::FUNCTIONS);
         let path = &doc["paths"]["/users"];
         assert_eq!(path["get"]["operationId"], "ListUsers");
         let post = &path["post"];

@@ -3,7 +3,7 @@
 //! from Anaplan's own cell list. The whole request is checked before the first write, then
 //! cells go to Anaplan in order, in batches of at most 100,000 cells and 15 MB (read as
 //! 15,000,000 bytes, the smaller reading of Anaplan's unit); only one batch body is held
-//! at a time. The body is read into compact typed rows (see [`super::data_body`]); the
+//! at a time. The body is read into compact typed rows (see [`crate::machinery::data_body`]); the
 //! parse, the check and the building of each batch run off the runtime threads, and every
 //! lookup (a key, an item name, code or id, a line item) is a hash lookup.
 
@@ -14,9 +14,11 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::data_body::{self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json};
-use super::declare::{Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Trigger};
 use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
+use crate::machinery::data_body::{
+    self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json,
+};
+use crate::machinery::declare::{Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Trigger};
 use anaplan::ids::{LineItemId, ModelId, ModuleId};
 use anaplan::model_data::{MAX_CELLS_PER_WRITE, MAX_WRITE_BYTES};
 use anaplan::untrusted::quote;

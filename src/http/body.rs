@@ -81,10 +81,35 @@ fn unexpected(method: &Method, size: Option<u64>) -> Problem {
     ))
 }
 
+/// `stream`, ended with an error (the connection is cut, so the caller cannot take a
+/// short file for the whole one) when a piece has not come by `deadline`.
+pub fn cut_at<S>(
+    deadline: tokio::time::Instant,
+    stream: S,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    futures_util::stream::unfold((Box::pin(stream), false), move |(mut stream, ended)| async move {
+        if ended {
+            return None;
+        }
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(item)) => Some((item, (stream, false))),
+            Ok(None) => None,
+            Err(_) => {
+                tracing::warn!("an answer's body was still being sent at the answer deadline; cutting it off");
+                Some((Err(std::io::Error::other("the answer deadline passed")), (stream, true)))
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use super::*;
 
@@ -158,5 +183,25 @@ mod tests {
         assert!(
             read("get-view-data", &Method::GET, &HeaderMap::new(), Body::from_stream(empty_chunks), 8).await.is_ok()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_still_coming_at_the_deadline_is_cut_off_not_ended() {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        // One piece at once, then one every 4 s: the third would come after the deadline.
+        let slow = futures_util::stream::unfold(0u32, |n| async move {
+            if n > 0 {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+            }
+            (n < 5).then(|| (Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 3])), n + 1))
+        });
+        let got: Vec<Result<Bytes, std::io::Error>> = cut_at(deadline, slow).collect().await;
+        assert_eq!(got.len(), 4, "three pieces, then the error that cuts the body");
+        assert!(got[..3].iter().all(Result::is_ok));
+        assert!(got[3].is_err());
+        // A body that ends in time is untouched.
+        let quick = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"ab"))]);
+        let got: Vec<_> = cut_at(tokio::time::Instant::now() + Duration::from_secs(1), quick).collect().await;
+        assert_eq!(got.len(), 1);
     }
 }

@@ -64,7 +64,7 @@ fn public_origin(headers: &HeaderMap, forwarded_hosts: &[String]) -> Result<(Str
         .ok_or_else(|| {
             Problem::bad_parameter(format!("the Host header {} is not a host name", anaplan::untrusted::quote(&host)))
         })?;
-    let loopback = crate::config::is_loopback(&parsed);
+    let loopback = crate::loopback::is_loopback(&parsed);
     let scheme = match first_value(headers, "x-forwarded-proto").map(|s| s.to_ascii_lowercase()) {
         Some(s) if s == "http" || s == "https" => s,
         _ if loopback => "http".to_owned(),
@@ -214,7 +214,7 @@ pub fn cancelled(task: &Task) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::ANSWER_DEADLINE;
+    use crate::config::ANSWER_DEADLINE;
     use axum::body::Bytes;
     use axum::http::Method;
 

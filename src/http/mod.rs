@@ -10,7 +10,6 @@ pub mod problem;
 pub mod strict_json;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -25,10 +24,6 @@ use anaplan::{Catalog, Client, Found, Listing};
 
 /// The route prefix of host.json (`extensions.http.routePrefix`).
 pub const ROUTE_PREFIX: &str = "/api/";
-
-/// No answer takes longer than this (the contract says 110 s; Logic Apps cuts synchronous
-/// calls at 120 s and Azure's front end at 230 s).
-pub const ANSWER_DEADLINE: Duration = Duration::from_secs(105);
 
 /// State shared by every request.
 #[derive(Clone, Debug)]
@@ -67,7 +62,7 @@ pub struct AppState {
     /// This process, as the owner of the transfers it runs.
     pub instance: Arc<str>,
     /// Transfer records when the app has no storage account (this instance only).
-    pub local_records: Arc<crate::functions::transfers::LocalRecords>,
+    pub local_records: Arc<crate::storage::LocalRecords>,
 }
 
 /// The container that holds the handler's shared state in the app's storage account.
@@ -85,6 +80,16 @@ impl AppState {
         self.blob_containers.check(container).map_err(|e| {
             Problem::new(StatusCode::BAD_REQUEST, "container-not-allowed", "Container not allowed", e.to_string())
         })
+    }
+
+    /// Where records of work that outlives one answer live: the shared store when the app
+    /// has a storage account, else this process's memory.
+    pub async fn records(&self) -> Result<crate::storage::Records, Problem> {
+        if self.app_storage.is_some() {
+            Ok(crate::storage::Records::Shared(self.state_store().await?.clone()))
+        } else {
+            Ok(crate::storage::Records::Local(self.local_records.clone()))
+        }
     }
 
     /// The shared-state store (idempotency records), opened on first use.
@@ -158,7 +163,7 @@ pub struct Call {
     pub body: Bytes,
     /// `FORWARDED_HOSTS` (see [`AppState::forwarded_hosts`]).
     pub forwarded_hosts: Arc<[String]>,
-    /// When the request arrived: [`ANSWER_DEADLINE`] and `wait` count from here.
+    /// When the request arrived: [`crate::config::ANSWER_DEADLINE`] and `wait` count from here.
     pub received: tokio::time::Instant,
     /// When the answer must have been given (`ANSWER_DEADLINE_SECONDS` after `received`).
     pub deadline: tokio::time::Instant,

@@ -22,7 +22,7 @@ use azure_security_keyvault_secrets::models::{
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use url::Url;
 
-use crate::config::is_loopback;
+use crate::loopback::is_loopback;
 use anaplan::AuthError;
 use anaplan::auth::{SecretKind, SecretSource};
 use anaplan::secret::Secret;

@@ -20,6 +20,7 @@ mod names;
 mod records;
 mod sas;
 mod settings;
+mod state_records;
 mod transfer;
 
 pub use account::BlobAccount;
@@ -27,6 +28,7 @@ pub use azure_core::http::Etag;
 pub use containers::AllowedContainers;
 pub use names::{BlobName, ContainerName};
 pub use records::{Created, JsonStore, record_name};
+pub use state_records::{LocalRecords, Records};
 pub use transfer::{BlockWriter, read_stream};
 
 use azure_core::error::ErrorKind;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use azure_identity::UserAssignedId;
 use url::Url;
 
-use crate::config::is_loopback;
+use crate::loopback::is_loopback;
 
 use super::account::{with_identity, with_key, with_sas};
 use super::{BlobAccount, StorageError};

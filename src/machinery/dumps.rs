@@ -33,7 +33,7 @@ impl TaskCall<'_> {
             ));
         };
         // Cut off at the answer deadline, never longer.
-        let stream = super::export_file::cut_at(self.call.deadline, chunk_stream(self.client.clone(), dump, chunks));
+        let stream = crate::http::body::cut_at(self.call.deadline, chunk_stream(self.client.clone(), dump, chunks));
         let mut resp = (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
         Ok(resp)

@@ -366,7 +366,7 @@ impl Function {
                 add(p.name.to_owned());
             }
         }
-        for more in super::MORE_OPERATIONS.iter().filter(|m| m.function == self.name) {
+        for more in crate::functions::MORE_OPERATIONS.iter().filter(|m| m.function == self.name) {
             for p in more.inputs.iter().filter(|p| p.place == Place::Query) {
                 add(p.name.to_owned());
             }

@@ -9,9 +9,8 @@
 //! The same records serve as locks ([`DataSourceLock`]): uploads to one import data source
 //! are serialised, from the first chunk until the import that reads the file has finished.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -22,110 +21,12 @@ use tokio::task::JoinHandle;
 
 use crate::http::idempotency::now_ms;
 use crate::http::{AppState, Problem};
-use crate::storage::{Created, Etag, JsonStore, StorageError};
+use crate::storage::{Created, Etag, Records, StorageError};
 use anaplan::Client;
 use anaplan::ids::{ImportId, ModelId, TaskId, WorkspaceId};
 use anaplan::tasks::{Action, ActionRef};
 
 pub use crate::storage::record_name;
-
-/// Where transfer records live: the app's storage account (shared by every instance),
-/// or, without one, this process's memory (one instance only).
-#[derive(Clone, Debug)]
-pub enum Records {
-    /// The state container of the app's storage account.
-    Shared(JsonStore),
-    /// This process only.
-    Local(Arc<LocalRecords>),
-}
-
-/// Records in memory, with the same conditional writes as the shared store.
-#[derive(Debug, Default)]
-pub struct LocalRecords {
-    map: Mutex<HashMap<String, (Value, u64)>>,
-    next: std::sync::atomic::AtomicU64,
-}
-
-impl LocalRecords {
-    fn etag(&self) -> (u64, Etag) {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        (n, Etag::from(n.to_string()))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Value, u64)>> {
-        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-impl Records {
-    /// The shared store when the app has a storage account, else this process's memory.
-    pub async fn of(state: &AppState) -> Result<Records, Problem> {
-        if state.app_storage.is_some() {
-            Ok(Records::Shared(state.state_store().await?.clone()))
-        } else {
-            Ok(Records::Local(state.local_records.clone()))
-        }
-    }
-
-    /// Creates `name` unless it exists.
-    pub async fn create(&self, name: &str, value: &Value) -> Result<Created, StorageError> {
-        match self {
-            Records::Shared(s) => s.create(name, value).await,
-            Records::Local(l) => {
-                let (n, etag) = l.etag();
-                let mut map = l.lock();
-                if map.contains_key(name) {
-                    return Ok(Created::Exists);
-                }
-                map.insert(name.to_owned(), (value.clone(), n));
-                Ok(Created::Created(etag))
-            }
-        }
-    }
-
-    /// Reads `name` and its ETag.
-    pub async fn read(&self, name: &str) -> Result<Option<(Value, Etag)>, StorageError> {
-        match self {
-            Records::Shared(s) => s.read(name).await,
-            Records::Local(l) => Ok(l.lock().get(name).map(|(v, n)| (v.clone(), Etag::from(n.to_string())))),
-        }
-    }
-
-    /// Replaces `name` if it still has `etag`; `None` when it changed or vanished.
-    pub async fn replace(&self, name: &str, value: &Value, etag: &Etag) -> Result<Option<Etag>, StorageError> {
-        match self {
-            Records::Shared(s) => s.replace(name, value, etag).await,
-            Records::Local(l) => {
-                let (n, new) = l.etag();
-                let mut map = l.lock();
-                match map.get_mut(name) {
-                    Some(entry) if entry.1.to_string() == etag.to_string() => {
-                        *entry = (value.clone(), n);
-                        Ok(Some(new))
-                    }
-                    _ => Ok(None),
-                }
-            }
-        }
-    }
-
-    /// Deletes `name` if it still has `etag`.
-    pub async fn delete(&self, name: &str, etag: &Etag) -> Result<(), StorageError> {
-        match self {
-            Records::Shared(s) => s.delete(name, Some(etag)).await,
-            Records::Local(l) => {
-                let mut map = l.lock();
-                match map.get(name) {
-                    Some(entry) if entry.1.to_string() == etag.to_string() => {
-                        map.remove(name);
-                        Ok(())
-                    }
-                    _ => Err(StorageError::Conflict),
-                }
-            }
-        }
-    }
-}
 
 fn unavailable(e: StorageError) -> Problem {
     Problem::new(

@@ -14,16 +14,11 @@ use axum::routing::get;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::FUNCTIONS;
 use super::declare::{Function, RequestBody, Trigger};
 use crate::http::{AppState, Call, Problem, ROUTE_PREFIX};
 
-/// The router: `GET /` for the host's readiness probe, then the declared functions.
-pub fn router(state: AppState) -> Router {
-    router_for(state, FUNCTIONS)
-}
-
-/// The router for `functions` (tests declare their own).
+/// The router: `GET /` for the host's readiness probe, then `functions` (the handler's are
+/// [`crate::functions::FUNCTIONS`]; tests declare their own).
 pub fn router_for(state: AppState, functions: &'static [&'static Function]) -> Router {
     Router::new()
         .route("/", get(|| async { "anaplan-functions is running" }))
@@ -140,7 +135,7 @@ async fn dispatch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::functions::declare::BoxFuture;
+    use crate::machinery::declare::BoxFuture;
 
     fn answer<'a>(_: &'a AppState, call: Call) -> BoxFuture<'a, Result<Response, Problem>> {
         Box::pin(async move { Ok(call.function.into_response()) })
@@ -178,7 +173,7 @@ mod tests {
 
     #[test]
     fn functions_without_an_operation_stay_out_of_the_connector() {
-        let doc = crate::functions::openapi::swagger(BOTH);
+        let doc = crate::machinery::openapi::swagger(BOTH);
         assert_eq!(doc["paths"], serde_json::json!({}));
     }
 }
