@@ -427,7 +427,7 @@ fn the_storage_lifecycle_rule_expires_exactly_the_idempotency_records() {
     assert!(bicep.contains("daysAfterModificationGreaterThan: 2"), "kept longer than the 24-hour window, not forever");
     assert!(idempotency::RETENTION.as_secs() < 2 * 86_400);
     // Transfer records and data-source locks expire the same way.
-    use anaplan_functions::functions::transfers::record_name;
+    use anaplan_functions::machinery::transfers::record_name;
     for record in [record_name("transfers/export", &["x"]), record_name("locks/data-source", &["x"])] {
         let (folder, _) = record.rsplit_once('/').expect("records live in a folder");
         let folder = folder.strip_prefix("transfers/").map_or(folder, |_| "transfers");

@@ -5,8 +5,8 @@
 //! the first fault); and otherwise every row holds the keys and values the body gave, in
 //! its order.
 
-use anaplan_functions::functions::data_body::{self, DataKey};
 use anaplan_functions::http::strict_json::{self, JsonError};
+use anaplan_functions::machinery::data_body::{self, DataKey};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 
 use anaplan::Named;
 use anaplan::views::ViewMetadata;
-use anaplan_functions::functions::records::{from_grid_csv, from_grid_json};
+use anaplan_functions::machinery::records::{from_grid_csv, from_grid_json};
 use proptest::prelude::*;
 use serde_json::Value;
 

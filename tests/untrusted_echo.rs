@@ -8,7 +8,7 @@ mod support;
 
 use anaplan_emulator::seed::*;
 use anaplan_functions::functions::FUNCTIONS;
-use anaplan_functions::functions::declare::Trigger;
+use anaplan_functions::machinery::declare::Trigger;
 use axum::http::Method;
 use support::app::App;
 
