@@ -9,11 +9,10 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use axum::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::http::problem::Problem;
+use crate::http::problem::{Problem, ProblemType};
 
 /// A TCP listener whose connections answer hyper's automatic errors as problem+json.
 pub struct ProblemListener(pub TcpListener);
@@ -48,18 +47,17 @@ fn replacement(buf: &[u8]) -> Option<Vec<u8>> {
     if !head.ends_with("\r\n\r\n") || !head.to_ascii_lowercase().contains("\r\ncontent-length: 0\r\n") {
         return None;
     }
-    let (slug, title, detail) = match rest.get(..3)? {
-        "400" => ("bad-request", "Bad request", "The request line or a header does not parse as HTTP/1.1."),
+    let (kind, detail) = match rest.get(..3)? {
+        "400" => (ProblemType::BadRequest, "The request line or a header does not parse as HTTP/1.1."),
         "414" => (
-            "uri-too-long",
-            "URI too long",
+            ProblemType::UriTooLong,
             "The request target is over 64 KB. Send long parameters in a JSON body (POST) instead of the query string.",
         ),
-        "431" => ("headers-too-large", "Request headers too large", "The request headers are too large."),
+        "431" => (ProblemType::HeadersTooLarge, "The request headers are too large."),
         _ => return None,
     };
-    let status = StatusCode::from_u16(rest.get(..3)?.parse().ok()?).ok()?;
-    let body = Problem::new(status, slug, title, detail).body().to_string();
+    let status = kind.status();
+    let body = Problem::new(kind, detail).body().to_string();
     let reason = status.canonical_reason().unwrap_or("");
     Some(
         format!(

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::http::long_running::{accepted_transfer, hold_until};
-use crate::http::{AppState, Call, Params, Problem};
+use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
     Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
 };
@@ -329,11 +329,7 @@ async fn replaced_check(tc: &TaskCall<'_>, task: &Task) -> Result<(), Problem> {
 }
 
 fn replaced(task: &Task, later: &TaskId, later_url: Option<String>) -> Problem {
-    let mut problem = Problem::new(
-        StatusCode::CONFLICT,
-        "export-replaced",
-        "A later run of the export replaced its file",
-        format!(
+    let mut problem = Problem::new(ProblemType::ExportReplaced, format!(
             "Anaplan task {} completed, but a later run of the same export (task {later}) has started since, and each run writes over the export's one file: it may hold that run's output. Use that run's status URL (laterStatusUrl) or run the export again",
             task.id
         ),
@@ -474,11 +470,7 @@ async fn respond_with_file(
 
 /// 413 for a file that cannot arrive within one answer at the rate Anaplan sends it.
 fn too_slow(task: &Task, needed: Duration, had: Duration, status_url: Option<String>) -> Problem {
-    let mut p = Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "export-too-slow",
-        "Export too slow for a response",
-        format!(
+    let mut p = Problem::new(ProblemType::ExportTooSlow, format!(
             "the export has finished, but at the rate Anaplan sends its file it would take about {} s, more than the {} s one answer has for it; use destination=blob with a container to have it written to Blob storage (that copy spans polls)",
             needed.as_secs().max(1),
             had.as_secs()
@@ -493,9 +485,7 @@ fn too_slow(task: &Task, needed: Duration, had: Duration, status_url: Option<Str
 
 fn too_large(chunks: u64, chunk_size: u64) -> Problem {
     Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "export-too-large",
-        "Export too large for a response",
+        ProblemType::ExportTooLarge,
         format!(
             "the export is larger than 100 MiB ({chunks} chunks of {chunk_size} bytes), more than one answer may carry; \
              use destination=blob with a container to have it written to Blob storage"

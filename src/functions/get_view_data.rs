@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType};
 use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use crate::machinery::records;
 use anaplan::Listing;
@@ -153,9 +153,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
 /// its wording is not documented, so both are named and Anaplan's message passed on.
 fn refused_with_pages(message: String) -> Problem {
     Problem::new(
-        StatusCode::BAD_REQUEST,
-        "anaplan-bad-request",
-        "Anaplan rejected the request",
+        ProblemType::AnaplanBadRequest,
         format!(
             "Anaplan refused to read the view with these pages ({message}): either a page selector is not on the \
              view's page axis, or the view is above Anaplan's direct-read limit of 1,000,000 cells, in which case it \

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::http::long_running::{accepted_transfer, hold_until};
-use crate::http::{AppState, Call, Params, Problem, off_runtime};
+use crate::http::{AppState, Call, Params, Problem, ProblemType, off_runtime};
 use crate::machinery::declare::{
     Answer, BLOB_NAME, CONTAINER, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
     TASK_RESPONSES, Trigger,
@@ -210,9 +210,7 @@ async fn start_blob_upload(tc: &TaskCall<'_>, container: &str, blob: &str, local
         && doc["kept"]["fingerprint"].as_str() != Some(fingerprint.as_str())
     {
         return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
+            ProblemType::IdempotencyKeyReused,
             "this Idempotency-Key was used for a different request; use a new key",
         ));
     }
@@ -316,17 +314,13 @@ async fn cancel_upload(tc: &TaskCall<'_>, id: &str) -> Result<Response, Problem>
             Some("failed") => return Err(Problem::from_stored(&doc["problem"])),
             _ if doc["progress"]["phase"] == "starting" => {
                 return Err(Problem::new(
-                    StatusCode::CONFLICT,
-                    "import-starting",
-                    "The import is being started",
+                    ProblemType::ImportStarting,
                     "the file is uploaded and the import is being started: poll the status URL for its task, then cancel that",
                 ));
             }
             _ => {
                 let cancelled = Problem::new(
-                    StatusCode::CONFLICT,
-                    "upload-cancelled",
-                    "Upload cancelled",
+                    ProblemType::UploadCancelled,
                     format!("upload {id} was cancelled before the import started; the import did not run"),
                 )
                 .with("uploadId", json!(id));
@@ -337,21 +331,14 @@ async fn cancel_upload(tc: &TaskCall<'_>, id: &str) -> Result<Response, Problem>
             }
         }
     }
-    Err(Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "upload-busy",
-        "Upload busy",
-        "the upload changed while it was being cancelled; try again",
-    )
-    .retry_after(1))
+    Err(Problem::new(ProblemType::UploadBusy, "the upload changed while it was being cancelled; try again")
+        .retry_after(1))
 }
 
 /// 404 for an upload id this import has no record of.
 fn no_upload(id: &str) -> Problem {
     Problem::new(
-        StatusCode::NOT_FOUND,
-        "upload-not-found",
-        "No such upload",
+        ProblemType::UploadNotFound,
         format!("there is no upload {id} of this import (records are kept for two days after their last change)"),
     )
 }
@@ -550,9 +537,7 @@ fn check_source(call: &Call, source: &Source, blob_params: bool) -> Result<(), P
             let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
             if !(essence.starts_with("text/") || essence == "application/octet-stream") {
                 return Err(Problem::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "Unsupported media type",
+                    ProblemType::UnsupportedMediaType,
                     format!(
                         "the body is the file to import: send it as text/csv or application/octet-stream (got {})",
                         anaplan::untrusted::quote(&essence)

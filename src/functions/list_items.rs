@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
+use crate::http::{AppState, Call, ModelRef, Problem, ProblemType, off_runtime};
 use crate::machinery::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
 use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use anaplan::ids::{ListId, ModelId, WorkspaceId};
@@ -391,8 +391,7 @@ impl Change<'_> {
             failures[0]["code"].as_str().map_or("none".into(), quote),
             quote(failures[0]["reason"].as_str().unwrap_or(""))
         );
-        let mut p =
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "items-refused", "Anaplan refused some list items", detail);
+        let mut p = Problem::new(ProblemType::ItemsRefused, detail);
         for (k, v) in body {
             p = p.with(&k, v);
         }
@@ -565,9 +564,7 @@ impl Present {
 fn unconfirmed(action: ItemAction, sent: &[usize], lost: &AnaplanError, read: &AnaplanError) -> Problem {
     let first = sent.first().copied().unwrap_or(0);
     Problem::new(
-        StatusCode::CONFLICT,
-        "change-unconfirmed",
-        "The change may have been made",
+        ProblemType::ChangeUnconfirmed,
         format!(
             "Anaplan's answer to {} items to be {} (from items[{first}]) was lost ({lost}), and the list could not be \
              read to find out what happened ({read}): they may or may not have been {}. Read the list (GET \
@@ -586,9 +583,7 @@ fn unconfirmed(action: ItemAction, sent: &[usize], lost: &AnaplanError, read: &A
 fn not_carried_out(action: ItemAction, rest: &[usize], lost: &AnaplanError) -> Problem {
     let first = rest.first().copied().unwrap_or(0);
     Problem::new(
-        StatusCode::CONFLICT,
-        "change-incomplete",
-        "Part of the change was made",
+        ProblemType::ChangeIncomplete,
         format!(
             "Anaplan failed twice on {} items to be {} ({lost}); the list shows them (from items[{first}]) not {}, \
              while earlier items were: send those items again, not the whole request",

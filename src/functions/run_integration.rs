@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::http::idempotency::{self, Claimed, Sending, now_ms};
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
-use crate::http::{AppState, Call, Params, Problem};
+use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
     Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, TASK_RESPONSES, Trigger,
     WAIT,
@@ -217,9 +217,7 @@ impl RunCall<'_> {
             return Ok(run);
         }
         Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "run-not-found",
-            "No such run of this integration",
+            ProblemType::RunNotFound,
             format!(
                 "run {id} is not a run of {} {}: a status URL's ids must be those of the start's Location",
                 self.runnable.noun(),
@@ -247,9 +245,7 @@ impl RunCall<'_> {
                 serde_json::from_value(context).unwrap_or(BeforeRun { since_ms: since, latest_start_ms: None });
             let uncertain = |seen: String| {
                 Problem::new(
-                    StatusCode::CONFLICT,
-                    "idempotency-key-uncertain",
-                    "Cannot tell whether this key started a run",
+                    ProblemType::IdempotencyKeyUncertainRun,
                     format!(
                         "the start with this Idempotency-Key may have reached CloudWorks, but its answer was lost, and {seen}; check in CloudWorks and use a new key"
                     ),
@@ -367,11 +363,7 @@ impl RunCall<'_> {
         } else {
             "; an Idempotency-Key on the start lets a retry find the run instead of starting a second one"
         };
-        let mut problem = Problem::new(
-            StatusCode::CONFLICT,
-            "start-uncertain",
-            "The start may have happened",
-            format!(
+        let mut problem = Problem::new(ProblemType::StartUncertain, format!(
                 "the start of {} {} was sent to CloudWorks but its answer was lost ({cause}), and {}: it may or may not be running. Check in CloudWorks before running it again{advice}",
                 self.runnable.noun(),
                 self.runnable.id(),
@@ -484,7 +476,7 @@ impl RunCall<'_> {
         if let Some(note) = note {
             detail.push_str(&format!(" ({note})"));
         }
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "run-failed", "CloudWorks ran it and it failed", detail)
+        Problem::new(ProblemType::RunFailed, detail)
             .with("runId", json!(run.id.as_str()))
             .with("success", json!(false))
             .with("message", json!(message))
@@ -502,9 +494,7 @@ impl RunCall<'_> {
                 Ok(resp)
             }
             None => Err(Problem::new(
-                StatusCode::NOT_FOUND,
-                "dump-not-found",
-                "No failure dump",
+                ProblemType::DumpNotFound,
                 format!("CloudWorks has no failure dump for action {action} of run {id}"),
             )),
         }
@@ -528,9 +518,7 @@ impl RunCall<'_> {
                 return Err(match now.state {
                     RunState::Cancelled => cancelled(&now),
                     RunState::Running => Problem::new(
-                        StatusCode::CONFLICT,
-                        "run-not-cancellable",
-                        "Run cannot be cancelled yet",
+                        ProblemType::RunNotCancellable,
                         format!("CloudWorks cannot cancel run {id} yet (it is still queued); try again shortly"),
                     )
                     .with("runId", json!(id.as_str())),
@@ -600,21 +588,14 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 fn cancelled(run: &Run) -> Problem {
-    Problem::new(
-        StatusCode::CONFLICT,
-        "run-cancelled",
-        "Run cancelled",
-        format!("CloudWorks run {} was cancelled", run.id),
-    )
-    .with("runId", json!(run.id.as_str()))
-    .with("message", json!(run.message))
+    Problem::new(ProblemType::RunCancelled, format!("CloudWorks run {} was cancelled", run.id))
+        .with("runId", json!(run.id.as_str()))
+        .with("message", json!(run.message))
 }
 
 fn finished(run: &Run) -> Problem {
     Problem::new(
-        StatusCode::CONFLICT,
-        "run-finished",
-        "Run already finished",
+        ProblemType::RunFinished,
         format!("CloudWorks run {} already finished; it can no longer be cancelled", run.id),
     )
     .with("runId", json!(run.id.as_str()))

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{AppState, Call, Params, Problem, strict_json};
+use crate::http::{AppState, Call, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
 use anaplan::Listing;
 use anaplan::catalog::{Named, pick};
@@ -358,12 +358,7 @@ async fn provision(scim: &Scim, want: &DesiredUser) -> Result<Response, Problem>
 }
 
 fn unknown_user(user_name: &str) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "unknown-user",
-        "No such user",
-        format!("no Anaplan user has the user name {user_name:?}"),
-    )
+    Problem::new(ProblemType::UnknownUser, format!("no Anaplan user has the user name {user_name:?}"))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::http::{AppState, Call, ModelRef, Problem, off_runtime};
+use crate::http::{AppState, Call, ModelRef, Problem, ProblemType, off_runtime};
 use crate::machinery::data_body::{
     self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json,
 };
@@ -206,7 +206,7 @@ pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Proble
         quote(failures[0]["lineItem"].as_str().unwrap_or("")),
         quote(failures[0]["reason"].as_str().unwrap_or(""))
     );
-    Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "cells-refused", "Anaplan refused some cells", detail)
+    Err(Problem::new(ProblemType::CellsRefused, detail)
         .with("cellsChanged", json!(changed))
         .with("batches", json!(batches))
         .with("failures", Value::Array(failures)))

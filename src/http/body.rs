@@ -6,10 +6,10 @@
 //! body is read, so a client that asks for it never sends a refused body at all.)
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use futures_util::StreamExt;
 
-use super::problem::Problem;
+use super::problem::{Problem, ProblemType};
 
 /// The most memory reserved up front from a `Content-Length` that has not arrived yet.
 const RESERVED_UP_FRONT: usize = 1024 * 1024;
@@ -65,12 +65,7 @@ pub async fn read(
 
 fn too_large(function: &str, limit: usize, size: Option<u64>) -> Problem {
     let size = size.map(|n| format!("; this one is {n} bytes")).unwrap_or_default();
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body-too-large",
-        "Body too large",
-        format!("{function} reads a request body of at most {limit} bytes{size}"),
-    )
+    Problem::new(ProblemType::BodyTooLarge, format!("{function} reads a request body of at most {limit} bytes{size}"))
 }
 
 fn unexpected(method: &Method, size: Option<u64>) -> Problem {

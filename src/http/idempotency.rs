@@ -11,11 +11,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::Problem;
+use super::{Problem, ProblemType};
 use crate::storage::{Created, Etag, JsonStore, StorageError};
 use anaplan::ids::TaskId;
 use anaplan::tasks::Task;
@@ -68,9 +68,7 @@ pub(crate) fn now_ms() -> u64 {
 
 fn unavailable(e: StorageError) -> Problem {
     Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "state-storage-unavailable",
-        "State storage unavailable",
+        ProblemType::StateStorageUnavailable,
         format!(
             "the app's storage account (AzureWebJobsStorage) could not be used for the Idempotency-Key record: {e}"
         ),
@@ -239,9 +237,7 @@ where
                     store.replace(name, &fresh(), &etag).await.map_err(unavailable)?
                 } else if record["fingerprint"].as_str() != Some(fingerprint) {
                     return Err(Problem::new(
-                        StatusCode::CONFLICT,
-                        "idempotency-key-reused",
-                        "Idempotency-Key reused",
+                        ProblemType::IdempotencyKeyReused,
                         "this Idempotency-Key was used in the last 24 hours for a different request; use a new key",
                     ));
                 } else if let Some(id) = task_id {
@@ -327,9 +323,7 @@ where
 
 fn in_progress() -> Problem {
     Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "start-in-progress",
-        "Start in progress",
+        ProblemType::StartInProgress,
         "another request with this Idempotency-Key is still starting the task; retry shortly",
     )
     .retry_after(5)

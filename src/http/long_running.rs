@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use url::Url;
 
-use super::{Call, Problem, ROUTE_PREFIX};
+use super::{Call, Problem, ProblemType, ROUTE_PREFIX};
 use anaplan::tasks::{Task, TaskState};
 
 /// Longest `wait` a caller may ask for, in seconds.
@@ -201,14 +201,9 @@ where
 
 /// The 409 answer for a cancelled task.
 pub fn cancelled(task: &Task) -> Problem {
-    Problem::new(
-        StatusCode::CONFLICT,
-        "task-cancelled",
-        "Task cancelled",
-        format!("Anaplan task {} was cancelled", task.id),
-    )
-    .with("taskId", json!(task.id.as_str()))
-    .with("taskState", json!(TaskState::Cancelled.as_str()))
+    Problem::new(ProblemType::TaskCancelled, format!("Anaplan task {} was cancelled", task.id))
+        .with("taskId", json!(task.id.as_str()))
+        .with("taskState", json!(TaskState::Cancelled.as_str()))
 }
 
 #[cfg(test)]
@@ -294,7 +289,7 @@ mod tests {
             until,
             Duration::from_secs(1),
             |_| false,
-            |_| async { Err(Problem::new(StatusCode::BAD_GATEWAY, "x", "X", "down")) },
+            |_| async { Err(Problem::new(ProblemType::AnaplanUnavailable, "down")) },
         )
         .await;
         assert_eq!(unavailable.unwrap(), "running");

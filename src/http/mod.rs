@@ -7,15 +7,16 @@ pub mod idempotency;
 pub mod long_running;
 pub mod params;
 pub mod problem;
+pub mod problem_types;
 pub mod strict_json;
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 
 pub use params::{ModelRef, ObjectRef, Params};
-pub use problem::Problem;
+pub use problem::{Problem, ProblemType};
 
 use crate::storage::{AllowedContainers, BlobAccount, JsonStore};
 use anaplan::ids::{Id, ModelId, WorkspaceId};
@@ -77,9 +78,7 @@ impl AppState {
     /// Checks that a transfer may use `container` (`BLOB_CONTAINERS`): a 400 naming the
     /// setting otherwise, before anything is asked of Anaplan or of storage.
     pub fn transfer_container(&self, container: &str) -> Result<(), Problem> {
-        self.blob_containers.check(container).map_err(|e| {
-            Problem::new(StatusCode::BAD_REQUEST, "container-not-allowed", "Container not allowed", e.to_string())
-        })
+        self.blob_containers.check(container).map_err(|e| Problem::new(ProblemType::ContainerNotAllowed, e.to_string()))
     }
 
     /// Where records of work that outlives one answer live: the shared store when the app
@@ -96,17 +95,13 @@ impl AppState {
     pub async fn state_store(&self) -> Result<&JsonStore, Problem> {
         let Some(account) = self.app_storage.as_deref() else {
             return Err(Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "state-storage-unavailable",
-                "State storage unavailable",
+                ProblemType::StateStorageUnavailable,
                 "Idempotency-Key needs the app's storage account, which is not configured: set AzureWebJobsStorage (locally `UseDevelopmentStorage=true` with Azurite running (scripts/azurite.sh start)), or send the request without Idempotency-Key",
             ));
         };
         self.state_store.get_or_try_init(|| JsonStore::open(account, STATE_CONTAINER)).await.map_err(|e| {
             Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "state-storage-unavailable",
-                "State storage unavailable",
+                ProblemType::StateStorageUnavailable,
                 format!("the app's storage account (AzureWebJobsStorage) could not be used: {e}"),
             )
         })
@@ -135,12 +130,7 @@ impl AppState {
 pub async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Problem> {
     tokio::task::spawn_blocking(work).await.map_err(|e| {
         tracing::error!(error = %e, "blocking work failed");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal-error",
-            "Internal error",
-            "the request could not be processed",
-        )
+        Problem::new(ProblemType::InternalError, "the request could not be processed")
     })
 }
 
@@ -194,9 +184,7 @@ impl Call {
         match token {
             Some(t) => Ok(state.anaplan.with_caller_token(t)),
             None => Err(Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "caller-token-required",
-                "Anaplan token required",
+                ProblemType::CallerTokenRequired,
                 "this app acts with the caller's own Anaplan token: send Authorization: Bearer <Anaplan access token>",
             )),
         }
@@ -206,6 +194,7 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[tokio::test]
     async fn blocking_work_answers_its_value_and_a_panic_is_a_500_without_its_message() {

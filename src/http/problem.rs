@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+pub use super::problem_types::ProblemType;
 use crate::storage::StorageError;
 use anaplan::client::MAX_RETRY_AFTER;
 use anaplan::{AnaplanError, AuthError};
@@ -28,12 +29,12 @@ struct Inner {
 const DEFAULT_RETRY_AFTER: u64 = 30;
 
 impl Problem {
-    /// A problem with a status, a short stable type slug, a title and a detail.
-    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    /// A problem of type `kind` (its status, slug and title) with a detail.
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
         Problem(Box::new(Inner {
-            status,
-            slug: slug.into(),
-            title: title.into(),
+            status: kind.status(),
+            slug: kind.slug().into(),
+            title: kind.title().into(),
             detail: detail.into(),
             retry_after: None,
             extra: Map::new(),
@@ -47,19 +48,15 @@ impl Problem {
                "retryAfter": self.0.retry_after, "extra": self.0.extra})
     }
 
-    /// A problem from [`Problem::stored`]'s document (a 500 when it is not one).
+    /// A problem from [`Problem::stored`]'s document (a 500 when it is not one). Its status,
+    /// slug and title are taken as stored, whatever the catalogue says now.
     pub fn from_stored(doc: &Value) -> Problem {
         let status = doc["status"].as_u64().and_then(|s| StatusCode::from_u16(s as u16).ok());
         let text = |k: &str| doc[k].as_str().map(str::to_owned);
         let (Some(status), Some(slug), Some(title), Some(detail)) =
             (status, text("slug"), text("title"), text("detail"))
         else {
-            return Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal-error",
-                "Internal error",
-                "a stored outcome could not be read",
-            );
+            return Problem::new(ProblemType::InternalError, "a stored outcome could not be read");
         };
         let extra = doc["extra"].as_object().cloned().unwrap_or_default();
         let retry_after = doc["retryAfter"].as_u64();
@@ -68,7 +65,7 @@ impl Problem {
 
     /// 400: a parameter is missing, malformed, or conflicts with another.
     pub fn bad_parameter(detail: impl Into<String>) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "bad-parameter", "Bad parameter", detail)
+        Problem::new(ProblemType::BadParameter, detail)
     }
 
     /// True for a failed request that may nevertheless have reached Anaplan (it was not
@@ -131,22 +128,15 @@ impl From<StorageError> for Problem {
         match e {
             StorageError::InvalidName(what) => Problem::bad_parameter(what),
             StorageError::NoContainer(what) => Problem::new(
-                StatusCode::NOT_FOUND,
-                "blob-container-not-found",
-                "Blob container not found",
+                ProblemType::BlobContainerNotFound,
                 format!(
                     "{what}; create the container first (it is not created implicitly, so a typo cannot create a new one)"
                 ),
             ),
-            StorageError::NotFound(what) => {
-                Problem::new(StatusCode::NOT_FOUND, "blob-not-found", "Blob not found", what)
+            StorageError::NotFound(what) => Problem::new(ProblemType::BlobNotFound, what),
+            other => {
+                Problem::new(ProblemType::BlobStorageUnavailable, format!("Blob storage could not be used: {other}"))
             }
-            other => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "blob-storage-unavailable",
-                "Blob storage unavailable",
-                format!("Blob storage could not be used: {other}"),
-            ),
         }
     }
 }
@@ -163,21 +153,20 @@ impl From<AnaplanError> for Problem {
                 p.with("notRepeated", json!(true))
             }
             AnaplanError::Api { status, message, retry_after } => {
-                let (code, slug, title) = match status {
-                    400 => (StatusCode::BAD_REQUEST, "anaplan-bad-request", "Anaplan rejected the request"),
-                    401 => (StatusCode::UNAUTHORIZED, "anaplan-unauthorized", "Anaplan refused the credentials"),
-                    403 => (StatusCode::FORBIDDEN, "anaplan-forbidden", "Anaplan refused access"),
-                    404 | 410 => (StatusCode::NOT_FOUND, "not-found", "Not found in Anaplan"),
-                    409 => (StatusCode::CONFLICT, "anaplan-conflict", "Anaplan reported a conflict"),
-                    422 => (StatusCode::UNPROCESSABLE_ENTITY, "model-archived", "The model is archived"),
-                    423 => (StatusCode::LOCKED, "model-locked", "The model is locked"),
-                    429 => (StatusCode::TOO_MANY_REQUESTS, "throttled", "Anaplan is throttling requests"),
-                    500..=599 => (StatusCode::BAD_GATEWAY, "anaplan-unavailable", "Anaplan failed"),
+                let kind = match status {
+                    400 => ProblemType::AnaplanBadRequest,
+                    401 => ProblemType::AnaplanUnauthorized,
+                    403 => ProblemType::AnaplanForbidden,
+                    404 | 410 => ProblemType::NotFound,
+                    409 => ProblemType::AnaplanConflict,
+                    422 => ProblemType::ModelArchived,
+                    423 => ProblemType::ModelLocked,
+                    429 => ProblemType::Throttled,
+                    500..=599 => ProblemType::AnaplanUnavailable,
                     // Anything else is a request this handler got wrong.
-                    _ => (StatusCode::BAD_GATEWAY, "anaplan-unexpected", "Anaplan answered unexpectedly"),
+                    _ => ProblemType::AnaplanUnexpected,
                 };
-                let mut p = Problem::new(code, slug, title, detail)
-                    .with("anaplan", json!({ "status": status, "message": message }));
+                let mut p = Problem::new(kind, detail).with("anaplan", json!({ "status": status, "message": message }));
                 if let Some(s) = retry_after {
                     p = p.retry_after(s);
                 }
@@ -194,97 +183,51 @@ impl From<AnaplanError> for Problem {
                     }
                     _ => "The configured credentials no longer work: an admin must provide new ones",
                 };
-                Problem::new(
-                    StatusCode::UNAUTHORIZED,
-                    "anaplan-credentials-rejected",
-                    "Anaplan refused the credentials",
-                    format!("{detail}. {advice}"),
-                )
-                .with("anaplan", json!({ "status": 401, "message": code }))
+                Problem::new(ProblemType::AnaplanCredentialsRejected, format!("{detail}. {advice}"))
+                    .with("anaplan", json!({ "status": 401, "message": code }))
             }
             AnaplanError::Auth(AuthError::Busy { status, retry_after, .. }) => {
-                let p = if status == 429 {
-                    Problem::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "anaplan-auth-throttled",
-                        "Anaplan's token service is throttling requests",
-                        detail,
-                    )
-                } else {
-                    Problem::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "anaplan-auth-unavailable",
-                        "Anaplan's token service is unavailable",
-                        detail,
-                    )
-                };
+                let kind = if status == 429 { ProblemType::AnaplanAuthThrottled } else { ProblemType::AnaplanAuthBusy };
+                let p = Problem::new(kind, detail);
                 match retry_after {
                     Some(s) => p.retry_after(s),
                     None => p,
                 }
             }
             AnaplanError::Auth(AuthError::MissingCallerToken(_)) => {
-                Problem::new(StatusCode::UNAUTHORIZED, "caller-token-required", "Anaplan token required", detail)
+                Problem::new(ProblemType::CallerTokenRequired, detail)
             }
-            AnaplanError::Auth(AuthError::Unavailable(_)) => Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "anaplan-auth-unavailable",
-                "Anaplan's token service is unavailable",
-                detail,
-            ),
-            AnaplanError::Auth(AuthError::Store(_)) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "credential-store-unavailable",
-                "The credential store is unavailable",
-                detail,
-            ),
+            AnaplanError::Auth(AuthError::Unavailable(_)) => Problem::new(ProblemType::AnaplanAuthUnavailable, detail),
+            AnaplanError::Auth(AuthError::Store(_)) => Problem::new(ProblemType::CredentialStoreUnavailable, detail),
             // The one remote credential store is Key Vault.
-            AnaplanError::Auth(AuthError::StoreUnreachable { .. }) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "key-vault-unavailable",
-                "Key Vault is unavailable",
-                detail,
-            ),
-            AnaplanError::Auth(AuthError::Missing(_)) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "credential-missing",
-                "A credential is missing",
-                format!("{detail}; an admin must add it"),
-            ),
-            AnaplanError::Unreachable(_) => {
-                Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unreachable", "Anaplan could not be reached", detail)
+            AnaplanError::Auth(AuthError::StoreUnreachable { .. }) => {
+                Problem::new(ProblemType::KeyVaultUnavailable, detail)
             }
-            AnaplanError::Timeout(_) => {
-                Problem::new(StatusCode::GATEWAY_TIMEOUT, "anaplan-timeout", "Anaplan did not answer in time", detail)
+            AnaplanError::Auth(AuthError::Missing(_)) => {
+                Problem::new(ProblemType::CredentialMissing, format!("{detail}; an admin must add it"))
             }
-            AnaplanError::Protocol(_) => {
-                Problem::new(StatusCode::BAD_GATEWAY, "anaplan-unexpected", "Anaplan answered unexpectedly", detail)
-            }
+            AnaplanError::Unreachable(_) => Problem::new(ProblemType::AnaplanUnreachable, detail),
+            AnaplanError::Timeout(_) => Problem::new(ProblemType::AnaplanTimeout, detail),
+            AnaplanError::Protocol(_) => Problem::new(ProblemType::AnaplanUnexpected, detail),
             AnaplanError::Busy(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "model-busy",
-                "The model is busy",
+                ProblemType::ModelBusy,
                 format!("{detail}; it stayed busy for this request's retry budget, try again later"),
             ),
-            AnaplanError::Failed(_) => {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "anaplan-failed", "Anaplan ran it and it failed", detail)
-            }
-            AnaplanError::Cancelled(_) => Problem::new(StatusCode::CONFLICT, "cancelled", "Cancelled", detail),
-            AnaplanError::UnknownName { kind, name, closest, listed } => {
-                Problem::new(StatusCode::NOT_FOUND, "unknown-name", "No object with that name", {
-                    let name = anaplan::untrusted::quote(&name);
-                    match (listed, closest.is_empty()) {
-                        (0, _) => format!("no {kind} is named {name} (none are visible to this identity)"),
-                        (n, true) => format!("no {kind} is named {name}, and none of the {n} visible is close to it"),
-                        _ => format!("no {kind} is named {name}; closest names: {}", quoted(&closest)),
-                    }
-                })
-                .with("closestNames", json!(closest))
-            }
+            AnaplanError::Failed(_) => Problem::new(ProblemType::AnaplanFailed, detail),
+            AnaplanError::Cancelled(_) => Problem::new(ProblemType::Cancelled, detail),
+            AnaplanError::UnknownName { kind, name, closest, listed } => Problem::new(ProblemType::UnknownName, {
+                let name = anaplan::untrusted::quote(&name);
+                match (listed, closest.is_empty()) {
+                    (0, _) => format!("no {kind} is named {name} (none are visible to this identity)"),
+                    (n, true) => format!("no {kind} is named {name}, and none of the {n} visible is close to it"),
+                    _ => format!("no {kind} is named {name}; closest names: {}", quoted(&closest)),
+                }
+            })
+            .with("closestNames", json!(closest)),
             AnaplanError::AmbiguousName { name, ids, .. } => {
                 // The closest names are the exact ones: each with its id, to tell them apart.
                 let closest: Vec<String> = ids.iter().map(|id| format!("{name} ({id})")).collect();
-                Problem::new(StatusCode::NOT_FOUND, "ambiguous-name", "More than one object has that name", detail)
+                Problem::new(ProblemType::AmbiguousName, detail)
                     .with("closestNames", json!(closest))
                     .with("matchingIds", json!(ids))
             }
@@ -337,8 +280,38 @@ mod tests {
 
     #[test]
     fn every_503_has_retry_after() {
-        let resp = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "x", "X", "d").into_response();
-        assert_eq!(resp.headers()[header::RETRY_AFTER], "30");
+        let unavailable = ProblemType::ALL.iter().filter(|t| t.status() == StatusCode::SERVICE_UNAVAILABLE);
+        for kind in unavailable {
+            let resp = Problem::new(*kind, "d").into_response();
+            assert_eq!(resp.headers()[header::RETRY_AFTER], "30", "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_problem_answers_its_types_status_slug_and_title() {
+        for kind in ProblemType::ALL {
+            let p = Problem::new(*kind, "d");
+            assert_eq!(p.status(), kind.status());
+            let body = p.body();
+            assert_eq!(body["type"], format!("urn:anaplan-functions:problem:{}", kind.slug()));
+            assert_eq!(body["title"], kind.title());
+            assert_eq!(body["status"], kind.status().as_u16());
+        }
+    }
+
+    #[test]
+    fn a_stored_problem_keeps_its_stored_slug_title_and_status() {
+        // As written by earlier versions: whatever they said is answered unchanged.
+        let doc = json!({"status": 418, "slug": "retired-slug", "title": "Retired", "detail": "d",
+                         "retryAfter": null, "extra": {"taskId": "1"}});
+        let p = Problem::from_stored(&doc);
+        assert_eq!(p.status().as_u16(), 418);
+        assert_eq!(p.body()["type"], "urn:anaplan-functions:problem:retired-slug");
+        assert_eq!(p.body()["title"], "Retired");
+        assert_eq!(p.body()["taskId"], "1");
+        assert_eq!(Problem::from_stored(&p.stored()).body(), p.body());
+        let unreadable = Problem::from_stored(&json!({"status": 409}));
+        assert_eq!(unreadable.body()["type"], "urn:anaplan-functions:problem:internal-error");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::task_call::TaskCall;
-use crate::http::Problem;
+use crate::http::{Problem, ProblemType};
 use anaplan::Client;
 use anaplan::files::Dump;
 use anaplan::ids::{ChunkId, ObjectId, TaskId};
@@ -26,9 +26,7 @@ impl TaskCall<'_> {
         let dump = self.dump_of(task, object);
         let Some(chunks) = self.client.dump_chunks(&dump).await? else {
             return Err(Problem::new(
-                StatusCode::NOT_FOUND,
-                "dump-expired",
-                "Failure dump expired",
+                ProblemType::DumpExpired,
                 "Anaplan no longer has this failure dump (dumps are deleted 48 hours after last access or after the next error-free run)",
             ));
         };

@@ -1,11 +1,10 @@
 //! The 422 answer for a task that completed without success: Anaplan's result, and one
 //! entry per failed step with the head of its failure dump and a URL for the whole dump.
 
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::task_call::TaskCall;
-use crate::http::Problem;
+use crate::http::{Problem, ProblemType};
 use anaplan::AnaplanError;
 use anaplan::files::Dump;
 use anaplan::ids::ChunkId;
@@ -26,9 +25,7 @@ impl TaskCall<'_> {
             failures.push(self.failed_step(task, step).await);
         }
         Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "task-failed",
-            "Anaplan ran the task and it failed",
+            ProblemType::TaskFailed,
             format!(
                 "Anaplan task {} completed without success ({} failed step{})",
                 task.id,

@@ -15,7 +15,6 @@ use std::fmt;
 use std::io::{self, Write};
 
 use axum::body::Body;
-use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -23,7 +22,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::http::Problem;
+use crate::http::{Problem, ProblemType};
 use anaplan::AnaplanError;
 use anaplan::views::ViewMetadata;
 
@@ -76,12 +75,7 @@ pub async fn stream(meta: ViewMetadata, source: Source) -> Result<Body, Problem>
         Ok(Err(message)) => Err(Problem::from(AnaplanError::Protocol(message))),
         Err(_) => {
             tracing::error!("the records writer stopped before checking the view's data");
-            Err(Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal-error",
-                "Internal error",
-                "the request could not be processed",
-            ))
+            Err(Problem::new(ProblemType::InternalError, "the request could not be processed"))
         }
     }
 }
@@ -594,6 +588,7 @@ fn write_str<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
 mod tests {
     use super::*;
     use anaplan::Named;
+    use axum::http::StatusCode;
 
     fn meta(pages: bool) -> ViewMetadata {
         let d = |id: &str, name: &str| Named { id: id.into(), name: name.into() };

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::declare::{Function, RequestBody, Trigger};
-use crate::http::{AppState, Call, Problem, ROUTE_PREFIX};
+use crate::http::{AppState, Call, Problem, ProblemType, ROUTE_PREFIX};
 
 /// The router: `GET /` for the host's readiness probe, then `functions` (the handler's are
 /// [`crate::functions::FUNCTIONS`]; tests declare their own).
@@ -58,9 +58,7 @@ async fn dispatch(
     let received = tokio::time::Instant::now();
     let Some(function) = find(functions, req.uri().path()) else {
         return Problem::new(
-            StatusCode::NOT_FOUND,
-            "no-such-function",
-            "No such function",
+            ProblemType::NoSuchFunction,
             format!(
                 "no function answers {}; the functions are {}",
                 req.uri().path(),
@@ -78,9 +76,7 @@ async fn dispatch(
     if !methods.contains(req.method()) {
         let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
         let mut resp = Problem::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
+            ProblemType::MethodNotAllowed,
             format!("{} does not take {}; it takes {allow}", function.name, req.method()),
         )
         .into_response();
@@ -124,7 +120,7 @@ async fn dispatch(
             }
             problem.into_response()
         }
-        Err(_) => Problem::new(StatusCode::GATEWAY_TIMEOUT, "answer-deadline", "Took too long", format!(
+        Err(_) => Problem::new(ProblemType::AnswerDeadline, format!(
             "{name} did not finish within {} s, the longest a single answer may take; Anaplan may be busy, try again later",
             state.transfers.answer_deadline.as_secs()
         ))

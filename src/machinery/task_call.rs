@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ use super::declare::{LOCALE, Object};
 use super::transfers::DataSourceLock;
 use crate::http::idempotency::{self, Outcome, Sending, now_ms};
 use crate::http::long_running::{self, accepted, accepted_transfer, cancelled, hold, hold_until, status_url};
-use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
+use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType};
 use anaplan::Client;
 use anaplan::ids::{Id, ObjectId, TaskId};
 use anaplan::tasks::{Action, ActionRef, BUSY_BUDGET, ListedTask, Task, TaskState};
@@ -387,11 +387,7 @@ impl TaskCall<'_> {
             match before.find(&self.client, &self.action).await? {
                 Found::None => Ok(None),
                 Found::One(t) => Ok(Some(t.id.as_str().to_owned())),
-                Found::Several(several) => Err(Problem::new(
-                    StatusCode::CONFLICT,
-                    "idempotency-key-uncertain",
-                    "Cannot tell which task this key started",
-                    format!(
+                Found::Several(several) => Err(Problem::new(ProblemType::IdempotencyKeyUncertainTask, format!(
                         "the start with this Idempotency-Key may have reached Anaplan, and {} tasks of this action began around then ({}); check them in Anaplan and use a new key",
                         several.len(),
                         several.iter().map(TaskId::as_str).collect::<Vec<_>>().join(", ")
@@ -427,11 +423,7 @@ impl TaskCall<'_> {
         }
         let listed = self.client.action_tasks(a).await?;
         if !listed.iter().any(|t| t.id == *id) {
-            return Err(Problem::new(
-                StatusCode::NOT_FOUND,
-                "task-not-found",
-                "No such task of this action",
-                format!(
+            return Err(Problem::new(ProblemType::TaskNotFound, format!(
                     "task {id} is not a task of {} {} in this model: a status URL's ids must be those of the start's Location",
                     noun(&a.action),
                     a.action.id()
@@ -456,9 +448,7 @@ impl TaskCall<'_> {
             return Err(match current.state {
                 TaskState::Cancelled => cancelled(&current),
                 _ => Problem::new(
-                    StatusCode::CONFLICT,
-                    "task-finished",
-                    "Task already finished",
+                    ProblemType::TaskFinished,
                     format!("Anaplan task {task} already finished; it can no longer be cancelled"),
                 )
                 .with("taskId", json!(task.as_str()))
@@ -572,11 +562,7 @@ pub fn start_uncertain(action: &ActionRef, cause: &str, seen: Shown<'_>, keyed: 
     } else {
         "; an Idempotency-Key on the start lets a retry find the task instead of starting a second one"
     };
-    let mut p = Problem::new(
-        StatusCode::CONFLICT,
-        "start-uncertain",
-        "The start may have happened",
-        format!(
+    let mut p = Problem::new(ProblemType::StartUncertain, format!(
             "the start of {what} was sent to Anaplan but its answer was lost ({cause}), and {seen_text}: it may or may not be running. Check the action's tasks in Anaplan before starting it again{advice}"
         ),
     )
@@ -599,11 +585,7 @@ fn noun(action: &Action) -> &'static str {
 /// 503 for a start that no longer fits in this answer (what came before it took the
 /// time): nothing was sent, so a retry is safe.
 pub fn no_time_to_start() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "no-time-to-start",
-        "No time left to start",
-        "what had to happen before the start took this answer's time, so the start was not sent (nothing started); try again",
+    Problem::new(ProblemType::NoTimeToStart, "what had to happen before the start took this answer's time, so the start was not sent (nothing started); try again",
     )
     .retry_after(1)
 }
@@ -611,6 +593,7 @@ pub fn no_time_to_start() -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn a_keys_context_reads_as_it_is_kept_or_as_earlier_versions_kept_it() {

@@ -13,14 +13,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::http::idempotency::now_ms;
-use crate::http::{AppState, Problem};
+use crate::http::{AppState, Problem, ProblemType};
 use crate::storage::{Created, Etag, Records, StorageError};
 use anaplan::Client;
 use anaplan::ids::{ImportId, ModelId, TaskId, WorkspaceId};
@@ -30,9 +29,7 @@ pub use crate::storage::record_name;
 
 fn unavailable(e: StorageError) -> Problem {
     Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "state-storage-unavailable",
-        "State storage unavailable",
+        ProblemType::StateStorageUnavailable,
         format!("the transfer's record in the app's storage account (AzureWebJobsStorage) could not be used: {e}"),
     )
     .retry_after(5)
@@ -420,11 +417,7 @@ impl DataSourceLock {
                 told = true;
             }
             if tokio::time::Instant::now() + LOCK_POLL >= until {
-                return Err(Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "data-source-busy",
-                    "Another import is using the data source",
-                    format!(
+                return Err(Problem::new(ProblemType::DataSourceBusy, format!(
                         "another upload to the import's data source file {file}, or the import that reads it, is still in progress; uploads to one file are made one at a time so they cannot mix: try again later"
                     ),
                 )
