@@ -4,10 +4,11 @@
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Params, Problem};
-use crate::machinery::declare::{Answer, Function, Input, Operation, Param, RequestBody, Trigger};
+use crate::machinery::declare::{Answer, Function, Input, Operation, Param, RequestBody, Schema, Trigger};
+use crate::machinery::openapi::{prop, prop_with};
 use anaplan::audit::{self, DAY_MS, EVENT_TYPES, MAX_WINDOW_MS, Window};
 
 const FROM: Param = Param::text(
@@ -46,6 +47,8 @@ pub const FUNCTION: Function = Function {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The window and its events.", schema: "AuditEvents", array: false },
     }),
+    more_operations: &[],
+    schemas: &[Schema { name: "AuditEvents", build: audit_events_schema }],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
@@ -87,6 +90,25 @@ impl AuditEventsRequest {
         let kind = params.choice(&TYPE)?.unwrap_or("all");
         Ok(AuditEventsRequest { window: Window { from, to }, kind })
     }
+}
+
+/// `#/definitions/AuditEvents`: the events of a window.
+fn audit_events_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "The audit events of a window.",
+        "properties": {
+            "from": prop("string", "From", "Start of the window (RFC 3339, UTC), included."),
+            "to": prop("string", "To", "End of the window (RFC 3339, UTC), excluded."),
+            "events": prop_with(
+                "array",
+                "Events",
+                "Anaplan's event objects, unchanged (id, eventTypeId, userId, message, success, eventDate, ...).",
+                "items",
+                json!({ "type": "object", "additionalProperties": true }),
+            ),
+        },
+    })
 }
 
 /// Handles one call.

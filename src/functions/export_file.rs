@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Trigger,
+    Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Schema,
+    Trigger,
 };
+use crate::machinery::openapi::prop;
 use crate::machinery::task_call::{FINISH_MARGIN, TaskCall, TaskRequest};
 use crate::machinery::transfers::{self, Progress, Seen};
 use crate::storage::{BlobAccount, BlockWriter};
@@ -70,6 +72,8 @@ pub const FUNCTION: Function = Function {
             array: false,
         },
     }),
+    more_operations: &[],
+    schemas: &[Schema { name: "ExportBlobResult", build: export_blob_result_schema }],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
@@ -109,6 +113,21 @@ impl ExportFileRequest {
 enum Destination<'a> {
     Response,
     Blob { account: &'a BlobAccount, container: String, blob: String },
+}
+
+/// `#/definitions/ExportBlobResult`: where an export to Blob storage was written.
+fn export_blob_result_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Where an export to Blob storage (destination=blob) was written. With destination=response \
+                        the body is the file itself instead.",
+        "properties": {
+            "blobUrl": prop("string", "Blob URL", "The blob's URL, without any SAS."),
+            "bytes": prop("integer", "Bytes", "Size of the file written."),
+            "chunks": prop("integer", "Chunks", "Anaplan chunks the file came in."),
+            "contentType": prop("string", "Content type", "The file's content type."),
+        },
+    })
 }
 
 /// Handles one call.

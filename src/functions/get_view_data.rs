@@ -7,10 +7,11 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType};
-use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
+use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Schema, Trigger};
+use crate::machinery::openapi::{prop, prop_with, string_list};
 use crate::machinery::records;
 use anaplan::Listing;
 use anaplan::ids::{PageSelection, ViewId};
@@ -60,6 +61,8 @@ pub const FUNCTION: Function = Function {
             array: false,
         },
     }),
+    more_operations: &[],
+    schemas: &[Schema { name: "ViewRecords", build: view_records_schema }],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
@@ -95,6 +98,40 @@ impl GetViewDataRequest {
         };
         Ok(GetViewDataRequest { model, view, pages, format })
     }
+}
+
+/// `#/definitions/ViewRecords`: the view as records.
+fn view_records_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "The view as records (format=records).",
+        "properties": {
+            "view": prop_with("object", "View", "The view read.", "properties", json!({
+                "id": prop("string", "View ID", "The view's id."),
+                "name": prop("string", "View name", "The view's name."),
+            })),
+            "pages": prop_with("array", "Pages", "The page selection the data is for.", "items", json!({
+                "type": "object",
+                "properties": {
+                    "dimension": prop("string", "Page dimension", "A page dimension's name."),
+                    "item": prop("string", "Page item", "The item selected on it."),
+                },
+            })),
+            "columns": string_list(
+                "Columns",
+                "Row dimension names, then column labels (labels of several column dimensions joined with \
+                 ' | '): the keys of each row, in order.",
+            ),
+            "rows": prop_with(
+                "array",
+                "Rows",
+                "One object per row, keyed by the names in 'Columns'; numbers are JSON numbers, everything \
+                 else strings.",
+                "items",
+                json!({ "type": "object", "additionalProperties": true }),
+            ),
+        },
+    })
 }
 
 /// Handles one call.

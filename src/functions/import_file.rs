@@ -12,8 +12,9 @@ use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, ProblemType, off_runtime};
 use crate::machinery::declare::{
     Answer, BLOB_NAME, CONTAINER, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
-    TASK_RESPONSES, Trigger,
+    Schema, TASK_RESPONSES, Trigger,
 };
+use crate::machinery::openapi::{import_rows, successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{Before, Found, Intent, Shown, TaskCall, TaskRequest, start_uncertain};
 use crate::machinery::transfers::{self, DataSourceLock, Progress, Seen};
 use crate::storage::Records;
@@ -82,6 +83,8 @@ pub const FUNCTION: Function = Function {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The import completed successfully.", schema: "ImportResult", array: false },
     }),
+    more_operations: &[],
+    schemas: &[Schema { name: "ImportResult", build: import_result_schema }],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
@@ -115,6 +118,21 @@ impl ImportFileRequest {
         }
         Ok(ImportFileRequest { task, source })
     }
+}
+
+/// `#/definitions/ImportResult`: an import that completed.
+fn import_result_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "An import that completed successfully.",
+        "properties": {
+            "taskId": task_id(),
+            "taskState": task_state(),
+            "successful": successful("Always true here; a failed import is a 422 problem."),
+            "rows": import_rows(),
+            "result": task_result(),
+        },
+    })
 }
 
 /// Handles one call.

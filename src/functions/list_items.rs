@@ -13,7 +13,10 @@ use serde_json::{Map, Value, json};
 
 use crate::http::{AppState, Call, ModelRef, Problem, ProblemType, off_runtime};
 use crate::machinery::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
-use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
+use crate::machinery::declare::{
+    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+};
+use crate::machinery::openapi::{prop, prop_with, schema_ref};
 use anaplan::ids::{ListId, ModelId, WorkspaceId};
 use anaplan::model_data::{ItemAction, ItemChange, ListRead, MAX_ITEMS_PER_CALL, TooLarge};
 use anaplan::untrusted::quote;
@@ -48,8 +51,6 @@ pub const FUNCTION: Function = Function {
         Input::Object(Object::Model),
         Input::Object(Object::List),
         Input::Param(FORMAT),
-        Input::Param(ACTION),
-        Input::Param(BODY),
     ],
     long_running: None,
     operation: Some(Operation {
@@ -62,13 +63,29 @@ pub const FUNCTION: Function = Function {
         produces: &["application/json", "text/csv", "application/problem+json"],
         ok: Answer { description: "The list's items.", schema: "ListItems", array: false },
     }),
+    more_operations: &[CHANGE_OPERATION],
+    schemas: &[
+        Schema { name: "ListItems", build: list_items_schema },
+        Schema { name: "ListItem", build: list_item_schema },
+        Schema { name: "ListItemsBody", build: list_items_body_schema },
+        Schema { name: "ListItemsChanged", build: list_items_changed_schema },
+    ],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
-/// The connector's POST operation on `list-items` (see [`crate::machinery::openapi`]): its own
-/// inputs; the GET operation shows the others.
-pub const CHANGE_OPERATION: (Operation, &[Input]) = (
-    Operation {
+/// `list-items`' POST in the connector: add, update, upsert or delete, with its own inputs
+/// (the GET operation has `format`, this one `action` and the body).
+pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
+    method: Method::POST,
+    inputs: &[
+        Input::Object(Object::Workspace),
+        Input::Object(Object::Model),
+        Input::Object(Object::List),
+        Input::Param(ACTION.required()),
+        Input::Param(BODY),
+    ],
+    body: None,
+    operation: Operation {
         id: "ChangeListItems",
         summary: "Add, update, upsert or delete list items",
         description: "Changes an Anaplan list's items in batches of at most 100,000, in order. upsert adds the items \
@@ -83,14 +100,71 @@ pub const CHANGE_OPERATION: (Operation, &[Input]) = (
             array: false,
         },
     },
-    &[
-        Input::Object(Object::Workspace),
-        Input::Object(Object::Model),
-        Input::Object(Object::List),
-        Input::Param(ACTION.required()),
-        Input::Param(BODY),
-    ],
-);
+};
+
+/// `#/definitions/ListItems`: the items, as GET reads them.
+fn list_items_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "A list's items (format=csv gives CSV instead).",
+        "properties": {
+            "list": prop_with("object", "List", "The list read.", "properties", json!({
+                "id": prop("string", "List ID", "The list's id."),
+                "name": prop("string", "List name", "The list's name."),
+            })),
+            "items": prop_with("array", "Items", "Every item of the list.", "items", schema_ref("ListItem")),
+        },
+    })
+}
+
+/// `#/definitions/ListItem`: one item.
+fn list_item_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "id": prop("string", "Item ID", "The item's id."),
+            "name": prop("string", "Item name", "The item's name."),
+            "code": prop("string", "Item code", "The item's code (empty when it has none)."),
+            "parent": prop("string", "Parent", "The parent item's name (empty at the top)."),
+            "properties": prop("object", "Properties", "The item's list properties, by name."),
+            "subsets": prop("object", "Subsets", "Whether the item is in each of the list's subsets, by name."),
+        },
+    })
+}
+
+/// `#/definitions/ListItemsBody`: the body of a POST.
+fn list_items_body_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "items": prop_with(
+                "array",
+                "Items",
+                "The items to add, update, upsert or delete: code (required but for add), name (required for \
+                 add and for new codes of upsert), parent, properties, subsets; or id instead of code.",
+                "items",
+                schema_ref("ListItem"),
+            ),
+        },
+    })
+}
+
+/// `#/definitions/ListItemsChanged`: what a POST changed.
+fn list_items_changed_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Every item was changed.",
+        "properties": {
+            "added": prop("integer", "Added", "Items added."),
+            "updated": prop("integer", "Updated", "Items updated."),
+            "deleted": prop("integer", "Deleted", "Items deleted."),
+            "ignored": prop("integer", "Ignored", "Items Anaplan ignored."),
+            "total": prop("integer", "Total", "Items in the request."),
+            "failures": prop_with("array", "Failures", "Always empty here; refused items are a 422 problem.", "items",
+                json!({ "type": "object", "additionalProperties": true })),
+        },
+    })
+}
 
 /// Handles one call.
 pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Problem> {

@@ -68,6 +68,8 @@ pub const FUNCTION: Function = Function {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The objects, as id and name.", schema: "ObjectItem", array: true },
     }),
+    more_operations: &[],
+    schemas: &[],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -33,7 +33,7 @@ pub mod users;
 pub mod write_cells;
 
 use crate::http::AppState;
-use crate::machinery::declare::{Function, MethodOperation};
+use crate::machinery::declare::Function;
 
 /// The handler's router: the host's readiness probe, then every function in [`FUNCTIONS`].
 pub fn router(state: AppState) -> axum::Router {
@@ -60,9 +60,6 @@ pub const FUNCTIONS: &[&Function] = &[
     &write_cells::FUNCTION,
     &list_items::FUNCTION,
 ];
-
-/// Connector operations beyond each function's main one (another method on its path).
-pub const MORE_OPERATIONS: &[&MethodOperation] = &[&users::CHANGE_OPERATION];
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,8 @@ pub const FUNCTION: Function = Function {
     inputs: &[],
     long_running: None,
     operation: None,
+    more_operations: &[],
+    schemas: &[],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -14,9 +14,10 @@ use crate::http::idempotency::{self, Claimed, Sending, now_ms};
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, TASK_RESPONSES, Trigger,
-    WAIT,
+    Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, Schema, TASK_RESPONSES,
+    Trigger, WAIT,
 };
+use crate::machinery::openapi::successful;
 use crate::machinery::task_call::{
     FINISH_MARGIN, LEAST_START, LOST_START_AFTER_MS, LOST_START_BEFORE_MS, START_MARGIN, no_time_to_start,
 };
@@ -61,6 +62,8 @@ pub const FUNCTION: Function = Function {
         produces: TASK_RESPONSES,
         ok: Answer { description: "The run ended successfully.", schema: "IntegrationResult", array: false },
     }),
+    more_operations: &[],
+    schemas: &[Schema { name: "IntegrationResult", build: integration_result_schema }],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
@@ -141,6 +144,21 @@ impl IntegrationRequest {
         };
         Ok(IntegrationRequest { target, intent, wait: wait_param(params.get(WAIT.name))? })
     }
+}
+
+/// `#/definitions/IntegrationResult`: a run that ended successfully.
+fn integration_result_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "A CloudWorks integration or flow run that ended successfully.",
+        "properties": {
+            "runId": { "type": "string", "x-ms-summary": "Run ID", "description": "The CloudWorks run's id." },
+            "success": successful("Always true here; a run that ended without success is a 422 problem."),
+            "message": { "type": "string", "x-ms-summary": "Message", "description": "CloudWorks' message about the run." },
+            "startDate": { "type": "string", "x-ms-summary": "Start date", "description": "When the run started, as CloudWorks reports it." },
+            "endDate": { "type": "string", "x-ms-summary": "End date", "description": "When the run ended, as CloudWorks reports it." },
+        },
+    })
 }
 
 /// Handles one call.

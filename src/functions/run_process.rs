@@ -4,12 +4,13 @@
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Problem};
 use crate::machinery::declare::{
-    Answer, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, TASK_RESPONSES, Trigger,
+    Answer, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, Schema, TASK_RESPONSES, Trigger,
 };
+use crate::machinery::openapi::{successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{TaskCall, TaskRequest};
 use anaplan::Listing;
 use anaplan::ids::ProcessId;
@@ -39,8 +40,24 @@ pub const FUNCTION: Function = Function {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The process completed successfully.", schema: "ProcessResult", array: false },
     }),
+    more_operations: &[],
+    schemas: &[Schema { name: "ProcessResult", build: process_result_schema }],
     handler: |state, call| Box::pin(handle(state, call)),
 };
+
+/// `#/definitions/ProcessResult`: a process that completed.
+fn process_result_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "A process that completed successfully.",
+        "properties": {
+            "taskId": task_id(),
+            "taskState": task_state(),
+            "successful": successful("Always true here; a failed task is a 422 problem."),
+            "result": task_result(),
+        },
+    })
+}
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {

@@ -12,7 +12,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Params, Problem, ProblemType, strict_json};
-use crate::machinery::declare::{Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Trigger};
+use crate::machinery::declare::{
+    Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
+};
+use crate::machinery::openapi::{prop, prop_with, schema_ref};
 use anaplan::Listing;
 use anaplan::catalog::{Named, pick};
 use anaplan::names::MAX_NAME_CHARS;
@@ -65,14 +68,19 @@ pub const FUNCTION: Function = Function {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The users.", schema: "User", array: true },
     }),
+    more_operations: &[CHANGE_OPERATION],
+    schemas: &[
+        Schema { name: "User", build: user_schema },
+        Schema { name: "UserChange", build: user_change_schema },
+        Schema { name: "UserChangeResult", build: user_change_result_schema },
+    ],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
 /// `users`' POST in the connector: provision or deactivate, with a workspace dropdown.
 pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
-    function: "users",
     method: Method::POST,
-    inputs: &[ACTION.required()],
+    inputs: &[Input::Param(ACTION.required())],
     body: Some("UserChange"),
     operation: Operation {
         id: "ChangeUser",
@@ -84,6 +92,69 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
         ok: Answer { description: "What was done.", schema: "UserChangeResult", array: false },
     },
 };
+
+/// `#/definitions/User`: a user, as GET lists them.
+fn user_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "An Anaplan user (SCIM).",
+        "properties": {
+            "id": prop("string", "User ID", "Anaplan's user id."),
+            "userName": prop("string", "User name", "The login (an email address)."),
+            "externalId": prop("string", "External ID", "The identity provider's id for the user (may be null)."),
+            "givenName": prop("string", "Given name", "Given name."),
+            "familyName": prop("string", "Family name", "Family name."),
+            "active": prop("boolean", "Active", "Whether the user may sign in."),
+            "workspaces": prop_with("array", "Workspaces", "The workspaces the user has.", "items", schema_ref("ObjectItem")),
+        },
+    })
+}
+
+/// `#/definitions/UserChange`: the body of a POST.
+fn user_change_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "The user to provision (action=provision) or deactivate (action=deactivate: userName only).",
+        "required": ["userName"],
+        "properties": {
+            "userName": prop("string", "User name", "The user's login, their email address."),
+            "givenName": prop("string", "Given name", "Required to provision."),
+            "familyName": prop("string", "Family name", "Required to provision."),
+            "externalId": prop("string", "External ID", "The identity provider's id for the user, e.g. the Entra object id (provision; left alone when empty)."),
+            "workspaces": prop_with(
+                "array",
+                "Workspaces",
+                "Provision: every workspace the user must have, by id (pick from the list) or name; others are removed. [] for none.",
+                "items",
+                json!({
+                    "type": "string",
+                    "x-ms-summary": "Workspace",
+                    "x-ms-dynamic-values": {
+                        "operationId": "ListObjects",
+                        "parameters": { "kind": "workspaces" },
+                        "value-path": "id",
+                        "value-title": "name",
+                    },
+                }),
+            ),
+        },
+    })
+}
+
+/// `#/definitions/UserChangeResult`: what a POST did.
+fn user_change_result_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "What provision or deactivate did.",
+        "properties": {
+            "id": prop("string", "User ID", "Anaplan's user id."),
+            "userName": prop("string", "User name", "The login."),
+            "created": prop("boolean", "Created", "Provision: true when the user was new."),
+            "changed": prop("boolean", "Changed", "False when the user already was as asked (nothing was written)."),
+            "workspaces": prop_with("array", "Workspaces", "Provision: the user's workspaces now.", "items", schema_ref("ObjectItem")),
+        },
+    })
+}
 
 /// Handles one call.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {

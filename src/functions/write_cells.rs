@@ -18,7 +18,10 @@ use crate::http::{AppState, Call, ModelRef, Problem, ProblemType, off_runtime};
 use crate::machinery::data_body::{
     self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json,
 };
-use crate::machinery::declare::{Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Trigger};
+use crate::machinery::declare::{
+    Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Schema, Trigger,
+};
+use crate::machinery::openapi::{prop, prop_with};
 use anaplan::ids::{LineItemId, ModelId, ModuleId};
 use anaplan::model_data::{MAX_CELLS_PER_WRITE, MAX_WRITE_BYTES};
 use anaplan::untrusted::quote;
@@ -62,6 +65,11 @@ pub const FUNCTION: Function = Function {
             array: false,
         },
     }),
+    more_operations: &[],
+    schemas: &[
+        Schema { name: "WriteCellsBody", build: write_cells_body_schema },
+        Schema { name: "CellsWritten", build: cells_written_schema },
+    ],
     handler: |state, call| Box::pin(handle(state, call)),
 };
 
@@ -144,6 +152,46 @@ struct Cell<'a> {
 struct Plan {
     module: Module,
     request: Request,
+}
+
+/// `#/definitions/WriteCellsBody`: the body.
+fn write_cells_body_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Exactly one of rows and cells.",
+        "properties": {
+            "rows": prop_with(
+                "array",
+                "Rows",
+                "One object per row: the module's dimension names (value: an item's name or code) and line item \
+                 names (value: the cell's value), e.g. the rows of a SQL query.",
+                "items",
+                json!({ "type": "object", "additionalProperties": true }),
+            ),
+            "cells": prop_with(
+                "array",
+                "Cells",
+                "Anaplan's own cells: lineItemId or lineItemName, dimensions [{dimensionId or dimensionName, \
+                 itemId, itemName or itemCode}], value.",
+                "items",
+                json!({ "type": "object", "additionalProperties": true }),
+            ),
+        },
+    })
+}
+
+/// `#/definitions/CellsWritten`: what was written.
+fn cells_written_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Every cell was written.",
+        "properties": {
+            "cellsChanged": prop("integer", "Cells changed", "Cells Anaplan changed."),
+            "batches": prop("integer", "Batches", "Calls to Anaplan (at most 100,000 cells and 15 MB each)."),
+            "failures": prop_with("array", "Failures", "Always empty here; refused cells are a 422 problem.", "items",
+                json!({ "type": "object", "additionalProperties": true })),
+        },
+    })
 }
 
 /// Handles one call.

@@ -1,7 +1,8 @@
 //! The shape of a function's declaration: everything the router, `functions/*/function.json`,
 //! the connector's Swagger and the parameter checks need to know about one function, said
-//! once. Each function file declares a `pub const FUNCTION: Function`; [`super::FUNCTIONS`]
-//! lists them.
+//! once. Each function file declares a `pub const FUNCTION: Function`, its further
+//! operations and the schemas they answer with included; `crate::functions::FUNCTIONS` lists
+//! them.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +35,12 @@ pub struct Function {
     /// The connector's operation (the start, for a long-running function); `None` keeps the
     /// function out of the connector (e.g. a timer).
     pub operation: Option<Operation>,
+    /// Further connector operations on its path, each for a method [`Function::operation`]
+    /// does not use (e.g. `users`' POST next to its GET listing).
+    pub more_operations: &'static [MethodOperation],
+    /// The `#/definitions/<name>` its operations answer with or take as a body, besides the
+    /// shared ones [`super::openapi`] keeps (problems, task status, object items).
+    pub schemas: &'static [Schema],
     /// The code.
     pub handler: Handler,
 }
@@ -245,19 +252,26 @@ pub struct Operation {
 }
 
 /// A further connector operation on a function's path, for a method its main operation does
-/// not use (e.g. `users`' POST next to its GET listing). [`super::MORE_OPERATIONS`] lists
-/// them; the function's handler serves them (its declared methods must include `method`).
+/// not use (e.g. `users`' POST next to its GET listing), in [`Function::more_operations`].
+/// The function's handler serves it (its declared methods must include `method`), and the
+/// function accepts its query inputs besides its own.
 pub struct MethodOperation {
-    /// The function whose path it is on.
-    pub function: &'static str,
     /// The method.
     pub method: Method,
-    /// Its query inputs, in the connector's order.
-    pub inputs: &'static [Param],
+    /// Its inputs, in the connector's order.
+    pub inputs: &'static [Input],
     /// Its JSON body, `#/definitions/<schema>` (required), when it takes one.
     pub body: Option<&'static str>,
     /// The operation.
     pub operation: Operation,
+}
+
+/// A schema of the connector's `definitions`, as a function declares it.
+pub struct Schema {
+    /// `#/definitions/<name>`.
+    pub name: &'static str,
+    /// The schema (built on demand: JSON values are not `const`).
+    pub build: fn() -> Value,
 }
 
 /// A successful answer.
@@ -350,26 +364,26 @@ impl Function {
                 names.push(n);
             }
         };
-        for input in self.all_inputs() {
-            match input {
-                Input::Object(o) => {
-                    add(o.id_param());
-                    add(o.name_param());
+        let query_inputs = |inputs: &[Input]| -> Vec<String> {
+            let mut out = Vec::new();
+            for input in inputs {
+                match input {
+                    Input::Object(o) => out.extend([o.id_param(), o.name_param()]),
+                    Input::ObjectName(o) => out.push(o.name_param()),
+                    Input::Param(p) if p.place == Place::Query => out.push(p.name.to_owned()),
+                    Input::Param(_) => {}
                 }
-                Input::ObjectName(o) => add(o.name_param()),
-                Input::Param(p) if p.place == Place::Query => add(p.name.to_owned()),
-                Input::Param(_) => {}
             }
-        }
+            out
+        };
+        query_inputs(&self.all_inputs()).into_iter().for_each(&mut add);
         if let Some(lr) = &self.long_running {
             for p in [WAIT, TASK_ID, DUMP].iter().chain(lr.status_inputs) {
                 add(p.name.to_owned());
             }
         }
-        for more in crate::functions::MORE_OPERATIONS.iter().filter(|m| m.function == self.name) {
-            for p in more.inputs.iter().filter(|p| p.place == Place::Query) {
-                add(p.name.to_owned());
-            }
+        for more in self.more_operations {
+            query_inputs(more.inputs).into_iter().for_each(&mut add);
         }
         names
     }
@@ -414,6 +428,8 @@ mod tests {
             inputs: &[],
             long_running: None,
             operation: None,
+            more_operations: &[],
+            schemas: &[],
             handler: nothing,
         };
         assert_eq!(

@@ -8,15 +8,20 @@
 //!
 //! A long-running function's declaration gives three operations on its path: POST starts
 //! (its inputs, then `wait` and `Idempotency-Key`), GET checks a task and DELETE cancels one
-//! (the ids as the status URL carries them, `taskId`, then its status inputs).
+//! (the ids as the status URL carries them, `taskId`, then its status inputs). Further
+//! operations on a path are the function's [`Function::more_operations`].
+//!
+//! The `definitions` are the shared ones kept here (problems, task status, object items) and
+//! those each function declares in [`Function::schemas`]; the schema helpers below
+//! ([`prop`], [`schema_ref`], ...) are for those declarations.
 
+use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use super::declare::{
     Function, IDEMPOTENCY_KEY, Input, Kind, LongRunning, MethodOperation, Object, Operation, Param, Place, TASK_ID,
     WAIT,
 };
-use crate::functions::MORE_OPERATIONS;
 
 /// The definition of `functions`, as printed (2-space indentation, a trailing newline).
 pub fn connector_definition(functions: &[&Function]) -> String {
@@ -25,33 +30,24 @@ pub fn connector_definition(functions: &[&Function]) -> String {
 }
 
 /// The definition of `functions` as a JSON value.
+///
+/// # Panics
+/// When two functions declare one schema name differently (see [`definitions`]), or a
+/// further operation takes a method its function's main operation has (unit tests check
+/// the handler's functions).
 pub fn swagger(functions: &[&Function]) -> Value {
     let mut paths = Map::new();
     for f in functions {
         let Some(op) = &f.operation else { continue };
-        let item = match &f.long_running {
-            None if f.name == crate::functions::list_items::FUNCTION.name => {
-                // GET reads, POST changes: two operations with their own inputs.
-                let (change, change_inputs) = &crate::functions::list_items::CHANGE_OPERATION;
-                let mut get = plain_operation(f, op);
-                if let Some(Value::Array(params)) = get.get_mut("parameters") {
-                    params.retain(|p| p["name"] != "action" && p["in"] != "body");
-                }
-                let mut post = plain_operation(f, change);
-                post["parameters"] = Value::Array(inputs(change_inputs));
-                json!({ "get": get, "post": post })
-            }
+        let mut item = match &f.long_running {
+            None if asynchronous(f) => json!({
+                "post": plain_operation(f, op),
+                "get": run_operation(f, op, "Get"),
+                "delete": run_operation(f, op, "Cancel"),
+            }),
             None => {
-                if asynchronous(f) {
-                    json!({
-                        "post": plain_operation(f, op),
-                        "get": run_operation(f, op, "Get"),
-                        "delete": run_operation(f, op, "Cancel"),
-                    })
-                } else {
-                    let method = if f.methods().contains(&axum::http::Method::GET) { "get" } else { "post" };
-                    json!({ method: plain_operation(f, op) })
-                }
+                let method = if f.methods().contains(&Method::GET) { "get" } else { "post" };
+                json!({ method: plain_operation(f, op) })
             }
             Some(lr) => json!({
                 "post": start_operation(f, op, lr),
@@ -59,12 +55,14 @@ pub fn swagger(functions: &[&Function]) -> Value {
                 "delete": cancel_operation(lr),
             }),
         };
-        let mut item = item;
-        for more in MORE_OPERATIONS.iter().filter(|m| m.function == f.name) {
-            item[more.method.as_str().to_ascii_lowercase()] = method_operation(more);
+        for more in f.more_operations {
+            let method = more.method.as_str().to_ascii_lowercase();
+            assert!(item.get(&method).is_none(), "{}: its main operation is on {method} already", f.name);
+            item[method] = method_operation(more);
         }
         paths.insert(format!("/{}", f.name), item);
     }
+    let definitions = definitions(functions).unwrap_or_else(|e| panic!("{e}"));
     json!({
         "swagger": "2.0",
         "info": {
@@ -80,7 +78,7 @@ pub fn swagger(functions: &[&Function]) -> Value {
         "consumes": ["application/json"],
         "produces": ["application/json"],
         "paths": paths,
-        "definitions": definitions(),
+        "definitions": definitions,
         "parameters": {},
         "responses": {},
         "securityDefinitions": {
@@ -107,7 +105,8 @@ fn article(noun: &str) -> &'static str {
     if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
-fn schema_ref(name: &str) -> Value {
+/// `{"$ref": "#/definitions/<name>"}`.
+pub fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/definitions/{name}") })
 }
 
@@ -249,7 +248,7 @@ fn plain_operation(f: &Function, op: &Operation) -> Value {
 fn method_operation(m: &MethodOperation) -> Value {
     let op = &m.operation;
     let mut out = head(op.id.into(), op.summary.into(), op.description.into(), op.important, op.consumes, op.produces);
-    let mut params: Vec<Value> = m.inputs.iter().map(param).collect();
+    let mut params = inputs(m.inputs);
     if let Some(schema) = m.body {
         params.push(json!({
             "name": "body",
@@ -444,27 +443,46 @@ fn param(p: &Param) -> Value {
     Value::Object(out)
 }
 
-/// A described property of an answer's schema.
-fn prop(kind: &str, summary: &str, description: &str) -> Value {
+/// A described property of a schema.
+pub fn prop(kind: &str, summary: &str, description: &str) -> Value {
     json!({ "type": kind, "x-ms-summary": summary, "description": description })
 }
 
 /// The same, with more keys after the description (`items`, `properties`, ...).
-fn prop_with(kind: &str, summary: &str, description: &str, key: &str, value: Value) -> Value {
+pub fn prop_with(kind: &str, summary: &str, description: &str, key: &str, value: Value) -> Value {
     let mut p = prop(kind, summary, description);
     p[key] = value;
     p
 }
 
-fn string_list(summary: &str, description: &str) -> Value {
+/// A described array of strings.
+pub fn string_list(summary: &str, description: &str) -> Value {
     prop_with("array", summary, description, "items", json!({ "type": "string" }))
 }
 
-/// The answers' schemas.
-fn definitions() -> Value {
-    let task_id = prop("string", "Task ID", "The Anaplan task's id.");
-    let task_state = prop("string", "Task state", "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED.");
-    let rows = prop_with(
+/// `taskId` of a task's answer (and of a failed task's problem).
+pub fn task_id() -> Value {
+    prop("string", "Task ID", "The Anaplan task's id.")
+}
+
+/// `taskState` of a task's answer (and of a failed task's problem).
+pub fn task_state() -> Value {
+    prop("string", "Task state", "NOT_STARTED, IN_PROGRESS, CANCELLING, COMPLETE or CANCELLED.")
+}
+
+/// `successful` of a task's answer (and of a failed task's problem).
+pub fn successful(text: &str) -> Value {
+    prop("boolean", "Successful", text)
+}
+
+/// `result` of a task's answer (and of a failed task's problem).
+pub fn task_result() -> Value {
+    prop("object", "Anaplan result", "Anaplan's own task result, nested results included.")
+}
+
+/// `rows` of an import's answer (and of a failed import's problem).
+pub fn import_rows() -> Value {
+    prop_with(
         "object",
         "Rows",
         "Rows the import processed, ignored and failed, summed over its steps.",
@@ -474,282 +492,256 @@ fn definitions() -> Value {
             "ignored": prop("integer", "Rows ignored", "Rows Anaplan ignored."),
             "failed": prop("integer", "Rows failed", "Rows that failed (see the dump)."),
         }),
-    );
-    let result = prop("object", "Anaplan result", "Anaplan's own task result, nested results included.");
-    let successful = |text: &str| prop("boolean", "Successful", text);
-    json!({
-        "ObjectItem": {
-            "type": "object",
-            "properties": {
-                "id": prop("string", "ID", "The object's id."),
-                "name": prop("string", "Name", "The object's name."),
-            },
-        },
-        "ViewRecords": {
-            "type": "object",
-            "description": "The view as records (format=records).",
-            "properties": {
-                "view": prop_with("object", "View", "The view read.", "properties", json!({
-                    "id": prop("string", "View ID", "The view's id."),
-                    "name": prop("string", "View name", "The view's name."),
-                })),
-                "pages": prop_with("array", "Pages", "The page selection the data is for.", "items", json!({
-                    "type": "object",
-                    "properties": {
-                        "dimension": prop("string", "Page dimension", "A page dimension's name."),
-                        "item": prop("string", "Page item", "The item selected on it."),
-                    },
-                })),
-                "columns": string_list(
-                    "Columns",
-                    "Row dimension names, then column labels (labels of several column dimensions joined with \
-                     ' | '): the keys of each row, in order.",
-                ),
-                "rows": prop_with(
-                    "array",
-                    "Rows",
-                    "One object per row, keyed by the names in 'Columns'; numbers are JSON numbers, everything \
-                     else strings.",
-                    "items",
-                    json!({ "type": "object", "additionalProperties": true }),
-                ),
-            },
-        },
-        "TaskAccepted": {
-            "type": "object",
-            "description": "A task that is still running.",
-            "properties": {
-                "taskId": task_id,
-                "taskState": task_state,
-                "statusUrl": prop("string", "Status URL", "Where to poll (GET) or cancel (DELETE) the task; equals Location."),
-            },
-        },
-        "ProcessResult": {
-            "type": "object",
-            "description": "A process that completed successfully.",
-            "properties": {
-                "taskId": task_id,
-                "taskState": task_state,
-                "successful": successful("Always true here; a failed task is a 422 problem."),
-                "result": result,
-            },
-        },
-        "IntegrationResult": {
-            "type": "object",
-            "description": "A CloudWorks integration or flow run that ended successfully.",
-            "properties": {
-                "runId": { "type": "string", "x-ms-summary": "Run ID", "description": "The CloudWorks run's id." },
-                "success": successful("Always true here; a run that ended without success is a 422 problem."),
-                "message": { "type": "string", "x-ms-summary": "Message", "description": "CloudWorks' message about the run." },
-                "startDate": { "type": "string", "x-ms-summary": "Start date", "description": "When the run started, as CloudWorks reports it." },
-                "endDate": { "type": "string", "x-ms-summary": "End date", "description": "When the run ended, as CloudWorks reports it." },
-            },
-        },
-        "ExportBlobResult": {
-            "type": "object",
-            "description": "Where an export to Blob storage (destination=blob) was written. With destination=response \
-                            the body is the file itself instead.",
-            "properties": {
-                "blobUrl": prop("string", "Blob URL", "The blob's URL, without any SAS."),
-                "bytes": prop("integer", "Bytes", "Size of the file written."),
-                "chunks": prop("integer", "Chunks", "Anaplan chunks the file came in."),
-                "contentType": prop("string", "Content type", "The file's content type."),
-            },
-        },
-        "ImportResult": {
-            "type": "object",
-            "description": "An import that completed successfully.",
-            "properties": {
-                "taskId": task_id,
-                "taskState": task_state,
-                "successful": successful("Always true here; a failed import is a 422 problem."),
-                "rows": rows,
-                "result": result,
-            },
-        },
-        "FailedStep": {
-            "type": "object",
-            "properties": {
-                "objectId": prop("string", "Step ID", "The failed step's object id."),
-                "name": prop("string", "Step name", "The failed step's name."),
-                "details": string_list("Details", "Anaplan's messages about the failure."),
-                "dumpHead": string_list("Dump head", "The first lines of the failure dump."),
-                "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
-            },
-        },
-        "User": {
-            "type": "object",
-            "description": "An Anaplan user (SCIM).",
-            "properties": {
-                "id": prop("string", "User ID", "Anaplan's user id."),
-                "userName": prop("string", "User name", "The login (an email address)."),
-                "externalId": prop("string", "External ID", "The identity provider's id for the user (may be null)."),
-                "givenName": prop("string", "Given name", "Given name."),
-                "familyName": prop("string", "Family name", "Family name."),
-                "active": prop("boolean", "Active", "Whether the user may sign in."),
-                "workspaces": prop_with("array", "Workspaces", "The workspaces the user has.", "items", schema_ref("ObjectItem")),
-            },
-        },
-        "UserChange": {
-            "type": "object",
-            "description": "The user to provision (action=provision) or deactivate (action=deactivate: userName only).",
-            "required": ["userName"],
-            "properties": {
-                "userName": prop("string", "User name", "The user's login, their email address."),
-                "givenName": prop("string", "Given name", "Required to provision."),
-                "familyName": prop("string", "Family name", "Required to provision."),
-                "externalId": prop("string", "External ID", "The identity provider's id for the user, e.g. the Entra object id (provision; left alone when empty)."),
-                "workspaces": prop_with(
-                    "array",
-                    "Workspaces",
-                    "Provision: every workspace the user must have, by id (pick from the list) or name; others are removed. [] for none.",
-                    "items",
-                    json!({
-                        "type": "string",
-                        "x-ms-summary": "Workspace",
-                        "x-ms-dynamic-values": {
-                            "operationId": "ListObjects",
-                            "parameters": { "kind": "workspaces" },
-                            "value-path": "id",
-                            "value-title": "name",
-                        },
-                    }),
-                ),
-            },
-        },
-        "UserChangeResult": {
-            "type": "object",
-            "description": "What provision or deactivate did.",
-            "properties": {
-                "id": prop("string", "User ID", "Anaplan's user id."),
-                "userName": prop("string", "User name", "The login."),
-                "created": prop("boolean", "Created", "Provision: true when the user was new."),
-                "changed": prop("boolean", "Changed", "False when the user already was as asked (nothing was written)."),
-                "workspaces": prop_with("array", "Workspaces", "Provision: the user's workspaces now.", "items", schema_ref("ObjectItem")),
-            },
-        },
-        "AuditEvents": {
-            "type": "object",
-            "description": "The audit events of a window.",
-            "properties": {
-                "from": prop("string", "From", "Start of the window (RFC 3339, UTC), included."),
-                "to": prop("string", "To", "End of the window (RFC 3339, UTC), excluded."),
-                "events": prop_with(
-                    "array",
-                    "Events",
-                    "Anaplan's event objects, unchanged (id, eventTypeId, userId, message, success, eventDate, ...).",
-                    "items",
-                    json!({ "type": "object", "additionalProperties": true }),
-                ),
-            },
-        },
-        "WriteCellsBody": {
-            "type": "object",
-            "description": "Exactly one of rows and cells.",
-            "properties": {
-                "rows": prop_with(
-                    "array",
-                    "Rows",
-                    "One object per row: the module's dimension names (value: an item's name or code) and line item \
-                     names (value: the cell's value), e.g. the rows of a SQL query.",
-                    "items",
-                    json!({ "type": "object", "additionalProperties": true }),
-                ),
-                "cells": prop_with(
-                    "array",
-                    "Cells",
-                    "Anaplan's own cells: lineItemId or lineItemName, dimensions [{dimensionId or dimensionName, \
-                     itemId, itemName or itemCode}], value.",
-                    "items",
-                    json!({ "type": "object", "additionalProperties": true }),
-                ),
-            },
-        },
-        "CellsWritten": {
-            "type": "object",
-            "description": "Every cell was written.",
-            "properties": {
-                "cellsChanged": prop("integer", "Cells changed", "Cells Anaplan changed."),
-                "batches": prop("integer", "Batches", "Calls to Anaplan (at most 100,000 cells and 15 MB each)."),
-                "failures": prop_with("array", "Failures", "Always empty here; refused cells are a 422 problem.", "items",
-                    json!({ "type": "object", "additionalProperties": true })),
-            },
-        },
-        "ListItems": {
-            "type": "object",
-            "description": "A list's items (format=csv gives CSV instead).",
-            "properties": {
-                "list": prop_with("object", "List", "The list read.", "properties", json!({
-                    "id": prop("string", "List ID", "The list's id."),
-                    "name": prop("string", "List name", "The list's name."),
-                })),
-                "items": prop_with("array", "Items", "Every item of the list.", "items", schema_ref("ListItem")),
-            },
-        },
-        "ListItem": {
-            "type": "object",
-            "properties": {
-                "id": prop("string", "Item ID", "The item's id."),
-                "name": prop("string", "Item name", "The item's name."),
-                "code": prop("string", "Item code", "The item's code (empty when it has none)."),
-                "parent": prop("string", "Parent", "The parent item's name (empty at the top)."),
-                "properties": prop("object", "Properties", "The item's list properties, by name."),
-                "subsets": prop("object", "Subsets", "Whether the item is in each of the list's subsets, by name."),
-            },
-        },
-        "ListItemsBody": {
-            "type": "object",
-            "properties": {
-                "items": prop_with(
-                    "array",
-                    "Items",
-                    "The items to add, update, upsert or delete: code (required but for add), name (required for \
-                     add and for new codes of upsert), parent, properties, subsets; or id instead of code.",
-                    "items",
-                    schema_ref("ListItem"),
-                ),
-            },
-        },
-        "ListItemsChanged": {
-            "type": "object",
-            "description": "Every item was changed.",
-            "properties": {
-                "added": prop("integer", "Added", "Items added."),
-                "updated": prop("integer", "Updated", "Items updated."),
-                "deleted": prop("integer", "Deleted", "Items deleted."),
-                "ignored": prop("integer", "Ignored", "Items Anaplan ignored."),
-                "total": prop("integer", "Total", "Items in the request."),
-                "failures": prop_with("array", "Failures", "Always empty here; refused items are a 422 problem.", "items",
-                    json!({ "type": "object", "additionalProperties": true })),
-            },
-        },
-        "Problem": {
-            "type": "object",
-            "description": "An error, as application/problem+json (RFC 9457).",
-            "properties": {
-                "type": prop("string", "Problem type", "A URI naming the kind of problem."),
-                "title": prop("string", "Title", "A short summary of the kind of problem."),
-                "status": prop("integer", "Status", "The HTTP status code."),
-                "detail": prop("string", "Detail", "What went wrong, for this request."),
-                "anaplan": prop_with("object", "Anaplan", "Anaplan's own answer, when Anaplan refused.", "properties", json!({
-                    "status": prop("integer", "Anaplan status", "The status Anaplan answered with."),
-                    "message": prop("string", "Anaplan message", "Anaplan's message."),
-                })),
-                "closestNames": string_list("Closest names", "For an unknown name: the most similar names."),
-                "matchingIds": string_list("Matching IDs", "For a name shared by several objects: their ids."),
-                "taskId": prop("string", "Task ID", "For a task: its id."),
-                "taskState": task_state,
-                "successful": successful("For a failed task: false."),
-                "result": result,
-                "failures": prop_with(
-                    "array",
-                    "Failures",
-                    "For a failed task: one entry per failed step.",
-                    "items",
-                    schema_ref("FailedStep"),
-                ),
-                "rows": rows,
-            },
-        },
-    })
+    )
+}
+
+/// The order of the committed connector's `definitions` (a contract, key order included):
+/// these names first, then any others (the shared ones, then each function's, in the order
+/// of the functions). A new schema need not be named here.
+const COMMITTED_ORDER: &[&str] = &[
+    "ObjectItem",
+    "ViewRecords",
+    "TaskAccepted",
+    "ProcessResult",
+    "IntegrationResult",
+    "ExportBlobResult",
+    "ImportResult",
+    "FailedStep",
+    "User",
+    "UserChange",
+    "UserChangeResult",
+    "AuditEvents",
+    "WriteCellsBody",
+    "CellsWritten",
+    "ListItems",
+    "ListItem",
+    "ListItemsBody",
+    "ListItemsChanged",
+    "Problem",
+];
+
+/// The connector's `definitions`: the shared ones (see [`shared_definitions`]) and each
+/// function's [`Function::schemas`], in the committed order. A name declared twice must be
+/// declared alike: otherwise the error names the two declarations.
+pub fn definitions(functions: &[&Function]) -> Result<Map<String, Value>, String> {
+    let mut found: Vec<(&str, &str, Value)> =
+        shared_definitions().into_iter().map(|(name, schema)| (name, "the shared definitions", schema)).collect();
+    for f in functions {
+        for s in f.schemas {
+            let schema = (s.build)();
+            match found.iter().find(|(name, ..)| *name == s.name) {
+                Some((_, owner, earlier)) if *earlier != schema => {
+                    return Err(format!(
+                        "#/definitions/{}: {} declares it unlike {owner}; give one of them another name",
+                        s.name, f.name
+                    ));
+                }
+                Some(_) => {}
+                None => found.push((s.name, f.name, schema)),
+            }
+        }
+    }
+    let rank = |name: &str| COMMITTED_ORDER.iter().position(|n| *n == name).unwrap_or(COMMITTED_ORDER.len());
+    // Stable: the names not in COMMITTED_ORDER keep the order they were found in.
+    found.sort_by_key(|(name, ..)| rank(name));
+    Ok(found.into_iter().map(|(name, _, schema)| (name.to_owned(), schema)).collect())
+}
+
+/// The definitions several functions use: what the lists of objects answer with, the answer
+/// of a running task, and the problem (a failed task's included).
+fn shared_definitions() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "ObjectItem",
+            json!({
+                "type": "object",
+                "properties": {
+                    "id": prop("string", "ID", "The object's id."),
+                    "name": prop("string", "Name", "The object's name."),
+                },
+            }),
+        ),
+        (
+            "TaskAccepted",
+            json!({
+                "type": "object",
+                "description": "A task that is still running.",
+                "properties": {
+                    "taskId": task_id(),
+                    "taskState": task_state(),
+                    "statusUrl": prop("string", "Status URL", "Where to poll (GET) or cancel (DELETE) the task; equals Location."),
+                },
+            }),
+        ),
+        (
+            "FailedStep",
+            json!({
+                "type": "object",
+                "properties": {
+                    "objectId": prop("string", "Step ID", "The failed step's object id."),
+                    "name": prop("string", "Step name", "The failed step's name."),
+                    "details": string_list("Details", "Anaplan's messages about the failure."),
+                    "dumpHead": string_list("Dump head", "The first lines of the failure dump."),
+                    "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
+                },
+            }),
+        ),
+        (
+            "Problem",
+            json!({
+                "type": "object",
+                "description": "An error, as application/problem+json (RFC 9457).",
+                "properties": {
+                    "type": prop("string", "Problem type", "A URI naming the kind of problem."),
+                    "title": prop("string", "Title", "A short summary of the kind of problem."),
+                    "status": prop("integer", "Status", "The HTTP status code."),
+                    "detail": prop("string", "Detail", "What went wrong, for this request."),
+                    "anaplan": prop_with("object", "Anaplan", "Anaplan's own answer, when Anaplan refused.", "properties", json!({
+                        "status": prop("integer", "Anaplan status", "The status Anaplan answered with."),
+                        "message": prop("string", "Anaplan message", "Anaplan's message."),
+                    })),
+                    "closestNames": string_list("Closest names", "For an unknown name: the most similar names."),
+                    "matchingIds": string_list("Matching IDs", "For a name shared by several objects: their ids."),
+                    "taskId": prop("string", "Task ID", "For a task: its id."),
+                    "taskState": task_state(),
+                    "successful": successful("For a failed task: false."),
+                    "result": task_result(),
+                    "failures": prop_with(
+                        "array",
+                        "Failures",
+                        "For a failed task: one entry per failed step.",
+                        "items",
+                        schema_ref("FailedStep"),
+                    ),
+                    "rows": import_rows(),
+                },
+            }),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::functions::FUNCTIONS;
+    use crate::http::{AppState, Call, Problem};
+    use crate::machinery::declare::{Answer, BoxFuture, RequestBody, Schema, Trigger};
+    use axum::response::Response;
+
+    fn nothing<'a>(_: &'a AppState, _: Call) -> BoxFuture<'a, Result<Response, Problem>> {
+        Box::pin(async { Ok(Response::default()) })
+    }
+
+    fn thing() -> Value {
+        json!({ "type": "object" })
+    }
+
+    fn other_thing() -> Value {
+        json!({ "type": "string" })
+    }
+
+    const fn answering(name: &'static str) -> Function {
+        Function {
+            name,
+            trigger: Trigger::Http { methods: &[Method::GET], body: RequestBody::Parameters },
+            inputs: &[],
+            long_running: None,
+            operation: Some(Operation {
+                id: "GetThing",
+                summary: "Get a thing",
+                description: "Gets a thing.",
+                important: true,
+                consumes: &[],
+                produces: &["application/json"],
+                ok: Answer { description: "The thing.", schema: "Thing", array: false },
+            }),
+            more_operations: &[],
+            schemas: &[],
+            handler: nothing,
+        }
+    }
+
+    /// Every `$ref` in `value`.
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v) {
+                        ("$ref", Value::String(r)) => out.push(r),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_functions_declare_their_schemas_alike() {
+        let found = definitions(FUNCTIONS).unwrap_or_else(|e| panic!("{e}"));
+        for name in COMMITTED_ORDER {
+            assert!(found.contains_key(*name), "{name} is in COMMITTED_ORDER but nothing declares it");
+        }
+    }
+
+    /// The `$ref`s of `doc` that name no definition of it, and the definitions nothing names.
+    fn unmatched(doc: &Value) -> (Vec<String>, Vec<String>) {
+        let mut found = Vec::new();
+        refs(doc, &mut found);
+        let definitions = doc["definitions"].as_object().unwrap();
+        let undeclared = found
+            .iter()
+            .filter(|r| !r.strip_prefix("#/definitions/").is_some_and(|name| definitions.contains_key(name)))
+            .map(|r| (*r).to_owned())
+            .collect();
+        let unused = definitions
+            .keys()
+            .filter(|name| !found.contains(&format!("#/definitions/{name}").as_str()))
+            .cloned()
+            .collect();
+        (undeclared, unused)
+    }
+
+    #[test]
+    fn every_schema_referred_to_is_declared_and_every_declared_one_is_used() {
+        let (undeclared, unused) = unmatched(&swagger(FUNCTIONS));
+        assert!(
+            undeclared.is_empty(),
+            "referred to, but no function declares them (Function::schemas): {undeclared:?}"
+        );
+        assert!(unused.is_empty(), "declared, but never referred to: {unused:?}");
+        const UNDECLARED: Function = answering("undeclared");
+        const DECLARED: Function = Function { schemas: &[Schema { name: "Thing", build: thing }], ..answering("one") };
+        assert_eq!(unmatched(&swagger(&[&UNDECLARED])).0, ["#/definitions/Thing"]);
+        assert!(unmatched(&swagger(&[&DECLARED])).0.is_empty());
+    }
+
+    #[test]
+    fn two_functions_declaring_one_name_differently_is_an_error() {
+        const ONE: Function = Function { schemas: &[Schema { name: "Thing", build: thing }], ..answering("one") };
+        const SAME: Function = Function { schemas: &[Schema { name: "Thing", build: thing }], ..answering("same") };
+        const OTHER: Function =
+            Function { schemas: &[Schema { name: "Thing", build: other_thing }], ..answering("other") };
+        const PROBLEM: Function =
+            Function { schemas: &[Schema { name: "Problem", build: thing }], ..answering("problem") };
+        assert_eq!(definitions(&[&ONE, &SAME]).unwrap()["Thing"], thing());
+        let err = definitions(&[&ONE, &OTHER]).unwrap_err();
+        assert!(err.contains("#/definitions/Thing") && err.contains("other") && err.contains("one"), "{err}");
+        let err = definitions(&[&PROBLEM]).unwrap_err();
+        assert!(err.contains("shared"), "{err}");
+    }
+
+    #[test]
+    fn further_operations_take_methods_their_function_serves_and_its_operation_does_not() {
+        // swagger() refuses a method its main operation(s) already have.
+        let doc = swagger(FUNCTIONS);
+        for f in FUNCTIONS {
+            for more in f.more_operations {
+                assert!(f.methods().contains(&more.method), "{}: the handler does not take {}", f.name, more.method);
+                let method = more.method.as_str().to_ascii_lowercase();
+                assert_eq!(doc["paths"][format!("/{}", f.name)][method]["operationId"], more.operation.id);
+            }
+        }
+    }
 }

@@ -143,6 +143,8 @@ mod tests {
         inputs: &[],
         long_running: None,
         operation: None,
+        more_operations: &[],
+        schemas: &[],
         handler: answer,
     };
 
@@ -152,6 +154,8 @@ mod tests {
         inputs: &[],
         long_running: None,
         operation: None,
+        more_operations: &[],
+        schemas: &[],
         handler: answer,
     };
 
