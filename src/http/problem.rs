@@ -11,6 +11,9 @@ use crate::storage::StorageError;
 use anaplan::client::MAX_RETRY_AFTER;
 use anaplan::{AnaplanError, AuthError};
 
+/// What a problem's `type` URI starts with; the slug follows.
+pub const TYPE_PREFIX: &str = "urn:anaplan-functions:problem:";
+
 /// A problem to answer with. Boxed: it travels in every `Err` of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct Problem(Box<Inner>);
@@ -95,7 +98,7 @@ impl Problem {
     pub fn body(&self) -> Value {
         let p = &self.0;
         let mut body = Map::new();
-        body.insert("type".into(), json!(format!("urn:anaplan-functions:problem:{}", p.slug)));
+        body.insert("type".into(), json!(format!("{TYPE_PREFIX}{}", p.slug)));
         body.insert("title".into(), json!(p.title));
         body.insert("status".into(), json!(p.status.as_u16()));
         body.insert("detail".into(), json!(p.detail));

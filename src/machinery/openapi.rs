@@ -455,6 +455,21 @@ pub fn prop_with(kind: &str, summary: &str, description: &str, key: &str, value:
     p
 }
 
+/// A problem's `type`: one of the catalogue's URIs ([`crate::http::ProblemType::ALL`]), so
+/// the connector documents every error the handler answers with.
+fn problem_types() -> Value {
+    let mut uris: Vec<String> = Vec::new();
+    for t in crate::http::ProblemType::ALL {
+        let uri = format!("{}{}", crate::http::problem::TYPE_PREFIX, t.slug());
+        if !uris.contains(&uri) {
+            uris.push(uri);
+        }
+    }
+    let description = "A URI naming the kind of problem, urn:anaplan-functions:problem:<slug>; the README's Errors \
+                       section says what each means and what to do.";
+    prop_with("string", "Problem type", description, "enum", json!(uris))
+}
+
 /// A described array of strings.
 pub fn string_list(summary: &str, description: &str) -> Value {
     prop_with("array", summary, description, "items", json!({ "type": "string" }))
@@ -495,33 +510,9 @@ pub fn import_rows() -> Value {
     )
 }
 
-/// The order of the committed connector's `definitions` (a contract, key order included):
-/// these names first, then any others (the shared ones, then each function's, in the order
-/// of the functions). A new schema need not be named here.
-const COMMITTED_ORDER: &[&str] = &[
-    "ObjectItem",
-    "ViewRecords",
-    "TaskAccepted",
-    "ProcessResult",
-    "IntegrationResult",
-    "ExportBlobResult",
-    "ImportResult",
-    "FailedStep",
-    "User",
-    "UserChange",
-    "UserChangeResult",
-    "AuditEvents",
-    "WriteCellsBody",
-    "CellsWritten",
-    "ListItems",
-    "ListItem",
-    "ListItemsBody",
-    "ListItemsChanged",
-    "Problem",
-];
-
 /// The connector's `definitions`: the shared ones (see [`shared_definitions`]) and each
-/// function's [`Function::schemas`], in the committed order. A name declared twice must be
+/// function's [`Function::schemas`], in the order of the functions (the order of
+/// `definitions` carries no meaning; it is stable so the committed file is). A name declared twice must be
 /// declared alike: otherwise the error names the two declarations.
 pub fn definitions(functions: &[&Function]) -> Result<Map<String, Value>, String> {
     let mut found: Vec<(&str, &str, Value)> =
@@ -541,9 +532,6 @@ pub fn definitions(functions: &[&Function]) -> Result<Map<String, Value>, String
             }
         }
     }
-    let rank = |name: &str| COMMITTED_ORDER.iter().position(|n| *n == name).unwrap_or(COMMITTED_ORDER.len());
-    // Stable: the names not in COMMITTED_ORDER keep the order they were found in.
-    found.sort_by_key(|(name, ..)| rank(name));
     Ok(found.into_iter().map(|(name, _, schema)| (name.to_owned(), schema)).collect())
 }
 
@@ -592,7 +580,7 @@ fn shared_definitions() -> Vec<(&'static str, Value)> {
                 "type": "object",
                 "description": "An error, as application/problem+json (RFC 9457).",
                 "properties": {
-                    "type": prop("string", "Problem type", "A URI naming the kind of problem."),
+                    "type": problem_types(),
                     "title": prop("string", "Title", "A short summary of the kind of problem."),
                     "status": prop("integer", "Status", "The HTTP status code."),
                     "detail": prop("string", "Detail", "What went wrong, for this request."),
@@ -679,10 +667,7 @@ mod tests {
 
     #[test]
     fn the_functions_declare_their_schemas_alike() {
-        let found = definitions(FUNCTIONS).unwrap_or_else(|e| panic!("{e}"));
-        for name in COMMITTED_ORDER {
-            assert!(found.contains_key(*name), "{name} is in COMMITTED_ORDER but nothing declares it");
-        }
+        definitions(FUNCTIONS).unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// The `$ref`s of `doc` that name no definition of it, and the definitions nothing names.
