@@ -7,7 +7,7 @@
 //!
 //! Needs Azurite (`scripts/azurite.sh start`). Run: `cargo bench --bench export_memory`.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/app/support/mod.rs"]
 mod support;
 use support::memory::peak_rss;
 

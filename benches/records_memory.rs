@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo bench --bench records_memory` (figures in BENCHMARKS.md).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/app/support/mod.rs"]
 mod support;
 use support::memory::peak_rss;
 

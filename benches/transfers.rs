@@ -43,7 +43,7 @@
 //! `TRANSFER_LINKS`: `loopback`, `capped` or both (default). `TRANSFER_CAP`: bytes/s per
 //! connection on the capped link (default 40000000).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/app/support/mod.rs"]
 mod support;
 
 use std::io::Write;

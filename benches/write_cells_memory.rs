@@ -18,7 +18,7 @@
 //!
 //! Run: `cargo bench --bench write_cells_memory` (figures in BENCHMARKS.md).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/app/support/mod.rs"]
 mod support;
 use support::memory::{peak_rss, reset_peak_rss, rss};
 

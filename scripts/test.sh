@@ -22,4 +22,4 @@ if [[ -z "${ANAPLAN_SDK_PYTHON:-}" ]]; then
         export ANAPLAN_SDK_PYTHON="$PWD/.venv-sdk/bin/python"
     fi
 fi
-cargo test --locked "$@"
+cargo test --workspace --locked "$@"

@@ -1,0 +1,14 @@
+//! The emulator's own tests: it refuses what Anaplan refuses, in Anaplan's error shapes
+//! ([`api`], one module per API family), and it answers every operation as the
+//! live-tested description of Anaplan's APIs documents it ([`conformance`]). Raw HTTP with
+//! a real token, no client of ours in between.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api;
+mod cloudworks;
+mod conformance;
+mod model_data;
+mod scim_audit;
+mod transfers;

@@ -1,0 +1,207 @@
+//! The handler asks only what the live-tested description of Anaplan's APIs documents: it
+//! is driven through its functions against the emulator, and every request it sent must
+//! match a documented operation (the emulator's table, `crates/anaplan-emulator/tests/support/operations.rs`):
+//! method, path template, query parameter names, Content-Type, Accept and auth scheme.
+//! Known disagreements are listed in [`KNOWN_CLIENT_DISAGREEMENTS`], each once: one that no
+//! longer happens fails too. And the client lists models in any state, by name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use crate::support::operations::{Op, media_of, operations, template_of};
+use anaplan_emulator::seed::*;
+use anaplan_emulator::seed_cloudworks::*;
+use anaplan_emulator::{Emulator, RecordedRequest};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn list_objects_lists_models_in_any_state() {
+    let app = crate::support::app::App::start().await;
+    app.fake.set_model_state(MODEL_REVENUE_ID, "OFFLINE");
+    app.fake.set_model_state(MODEL_HEADCOUNT_ID, "SOME_NEW_STATE");
+    let resp = app.get("list-objects", &format!("kind=models&workspaceId={WS_FPA_ID}")).await;
+    assert_eq!(resp.status(), 200);
+    let models: Vec<Value> = resp.json().await.unwrap();
+    for id in [MODEL_REVENUE_ID, MODEL_HEADCOUNT_ID, MODEL_LOCKED_ID, MODEL_ARCHIVED_ID] {
+        assert!(models.iter().any(|m| m["id"] == id), "{id} is listed whatever its state: {models:?}");
+    }
+}
+
+// ---------------------------------------------------------------------- requests
+
+/// Client requests that disagree with the description, tolerated here and reported (each
+/// must still happen, or its entry goes): (method, template, what disagrees).
+const KNOWN_CLIENT_DISAGREEMENTS: &[(&str, &str, &str)] = &[];
+
+/// What one recorded request does that the documented operation does not allow.
+fn request_problems(r: &RecordedRequest, op: &Op) -> Vec<String> {
+    let mut out = Vec::new();
+    let names: BTreeSet<String> =
+        url::form_urlencoded::parse(r.query.as_bytes()).map(|(k, _)| k.into_owned()).collect();
+    for n in &names {
+        if !op.query.contains(&n.as_str()) {
+            out.push(format!("query parameter {n}"));
+        }
+    }
+    let ct = media_of(r.content_type.as_deref());
+    match (&ct, op.content_types.is_empty()) {
+        (Some(c), true) => out.push(format!("a body ({c}) where the description has none")),
+        (Some(c), false) if !op.content_types.contains(&c.as_str()) => out.push(format!("Content-Type {c}")),
+        (None, false) if r.method != "GET" => out.push("no Content-Type".to_owned()),
+        _ => {}
+    }
+    if !op.accept.is_empty()
+        && let Some(accept) = &r.accept
+    {
+        for range in accept.split(',') {
+            let m = media_of(Some(range)).unwrap_or_default();
+            if !op.accept.contains(&m.as_str()) {
+                out.push(format!("Accept {m}"));
+            }
+        }
+    }
+    match (&r.authorization_scheme, op.auth.is_empty()) {
+        (Some(s), false) if !op.auth.contains(&s.as_str()) => out.push(format!("auth scheme {s}")),
+        (None, false) => out.push("no Authorization".to_owned()),
+        (Some(s), true) => out.push(format!("auth scheme {s} where the operation takes none")),
+        _ => {}
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_handler_sends_only_documented_requests() {
+    let fake = Emulator::start().await;
+    fake.set_cloudworks_run_time(Duration::ZERO);
+    for id in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID, EXPORT_PRICE_ID, IMPORT_PRODUCTS_ID] {
+        fake.set_action_timing(id, Duration::ZERO, Duration::ZERO);
+    }
+    let audit = fake.base_url();
+    let app = crate::support::app::App::start_against(fake.clone(), move |env| {
+        env.push(("ANAPLAN_AUDIT_URL".into(), audit));
+        env.push(("CLOUDWORKS_SAS_CONNECTIONS".into(), CONNECTION_SALES_NAME.into()));
+        env.push(("CLOUDWORKS_SAS_SCHEDULE".into(), "0 0 3 * * *".into()));
+        env.push(("CLOUDWORKS_SAS_CONTAINERS".into(), "cloudworks-sales".into()));
+    })
+    .await;
+    tour_the_handler(&app).await;
+
+    let templates: Vec<String> = Emulator::route_table().into_iter().map(|(_, p)| p).collect();
+    let ops = operations();
+    let mut problems: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut seen_known = BTreeSet::new();
+    for r in fake.requests() {
+        let what = match template_of(&templates, &r.path) {
+            None => {
+                problems.entry(format!("{} {}", r.method, r.path)).or_default().insert("no such operation".into());
+                continue;
+            }
+            Some(t) => t.to_owned(),
+        };
+        if what.starts_with("/_emulator/") {
+            continue;
+        }
+        let Some(op) = ops.iter().find(|o| (o.method == r.method || o.method == "*") && o.template == what) else {
+            problems.entry(format!("{} {what}", r.method)).or_default().insert("not a documented operation".into());
+            continue;
+        };
+        for p in request_problems(&r, op) {
+            let known = KNOWN_CLIENT_DISAGREEMENTS.iter().find(|(m, t, w)| *m == r.method && *t == what && *w == p);
+            match known {
+                Some(k) => {
+                    seen_known.insert(*k);
+                }
+                None => {
+                    problems.entry(format!("{} {what}", r.method)).or_default().insert(p);
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "requests the description does not document: {problems:#?}");
+    let stale: Vec<_> = KNOWN_CLIENT_DISAGREEMENTS.iter().filter(|k| !seen_known.contains(*k)).collect();
+    assert!(stale.is_empty(), "known disagreements that no longer happen (remove them): {stale:#?}");
+}
+
+/// Calls every function of the handler once or more, the way a Logic App would.
+async fn tour_the_handler(app: &crate::support::app::App) {
+    use crate::support::app::follow;
+    let scope = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}");
+    let ok = |what: &str, resp: &reqwest::Response| {
+        assert!(resp.status().is_success() || resp.status() == 422, "{what}: {}", resp.status())
+    };
+    let get = |f: &'static str, q: String| async move {
+        let resp = app.get(f, &q).await;
+        ok(&format!("{f}?{q}"), &resp);
+    };
+    let post = |f: &'static str, q: String, body: Value| async move {
+        let (resp, _) = follow(&app.http, app.post(f, &q, &body).await).await;
+        ok(&format!("{f}?{q}"), &resp);
+    };
+    get("list-objects", "kind=workspaces".into()).await;
+    get("list-objects", format!("kind=models&workspaceId={WS_FPA_ID}")).await;
+    for kind in ["processes", "exports", "imports", "views", "modules", "lists"] {
+        get("list-objects", format!("kind={kind}&{scope}")).await;
+    }
+    get("list-objects", format!("kind=lineItems&{scope}&moduleId={MODULE_SALES_INPUT_ID}")).await;
+    for kind in ["integrations", "flows"] {
+        get("list-objects", format!("kind={kind}")).await;
+    }
+    // Views: small and large, JSON, grid and CSV, with a page selector.
+    get("get-view-data", format!("{scope}&viewId={VIEW_REGIONS_ID}")).await;
+    let pages = format!("&pages={DIM_VERSIONS_ID}:{VERSION_FORECAST_ID}");
+    get("get-view-data", format!("{scope}&viewId={VIEW_PRICE_BOOK_ID}&format=grid{pages}")).await;
+    get("get-view-data", format!("{scope}&viewId={VIEW_PRICE_BOOK_ID}&format=csv{pages}")).await;
+    get("get-view-data", format!("{scope}&viewId={VIEW_BIG_GRID_ID}&format=csv")).await;
+    // Bulk actions: an export, an import of a body, processes that succeed and fail.
+    post("export-file", format!("{scope}&exportId={EXPORT_PRICE_ID}"), json!({})).await;
+    let csv = "Code,Name\nP010,Sprocket\nX1,FAIL\n";
+    let q = format!("{scope}&importId={IMPORT_PRODUCTS_ID}");
+    let (resp, _) = follow(&app.http, app.post_bytes("import-file", &q, Some("text/csv"), csv.into()).await).await;
+    ok("import-file", &resp);
+    for process in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID] {
+        post("run-process", format!("{scope}&processId={process}"), json!({})).await;
+    }
+    // CloudWorks: a failing integration (errors, dumps) and a flow.
+    post("run-integration", format!("integrationId={INTEGRATION_BROKEN_ID}"), json!({})).await;
+    post("run-integration", "wait=20".into(), json!({ "flowId": FLOW_NIGHTLY_ID })).await;
+    // Module and list writes and reads.
+    let rows = json!({ "rows": [{ "Products": "Widget", "Regions": "North", "Time": "Jan 26", "Versions": "Actual", "Units": 5 }] });
+    let q = format!("{scope}&moduleId={MODULE_SALES_INPUT_ID}");
+    let resp = app.post("write-cells", &q, &rows).await;
+    ok("write-cells", &resp);
+    let list = format!("{scope}&listId={LIST_COST_CENTRES_ID}");
+    get("list-items", list.clone()).await;
+    get("list-items", format!("{list}&format=csv")).await;
+    get("list-items", format!("{scope}&listId={LIST_TRANSACTIONS_ID}&format=csv")).await;
+    for (action, body) in [
+        ("add", json!({ "items": [{ "code": "CC700", "name": "Tour" }] })),
+        ("update", json!({ "items": [{ "code": "CC700", "name": "Tour Two" }] })),
+        ("delete", json!({ "items": [{ "code": "CC700" }] })),
+    ] {
+        let resp = app.post("list-items", &format!("{list}&action={action}"), &body).await;
+        ok(action, &resp);
+    }
+    // SCIM and Audit.
+    get("users", String::new()).await;
+    let joiner =
+        json!({ "userName": "tour@example.com", "givenName": "T", "familyName": "Our", "workspaces": [WS_FPA_ID] });
+    let resp = app.post("users", "action=provision", &joiner).await;
+    ok("users provision", &resp);
+    get("audit-events", String::new()).await;
+    // The timer.
+    let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
+    assert!(run.succeeded, "{run:?}");
+    // Cancelling, by DELETE on the status URL: a CloudWorks run and a task.
+    app.fake.set_cloudworks_run_time(Duration::from_secs(60));
+    let started = [
+        app.post("run-integration", &format!("integrationId={INTEGRATION_EXPORT_ID}"), &json!({})).await,
+        app.post("run-process", &format!("{scope}&processId={PROCESS_SLOW_ID}"), &json!({})).await,
+    ];
+    for resp in started {
+        assert_eq!(resp.status(), 202, "a run that takes a while");
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        let cancel = app.http.delete(&location).send().await.unwrap();
+        assert_eq!(cancel.status(), 202, "{location}");
+    }
+    app.fake.set_cloudworks_run_time(Duration::ZERO);
+}

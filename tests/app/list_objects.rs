@@ -1,0 +1,61 @@
+//! list-objects: what the connector's dropdowns show, level by level.
+
+use crate::support::app::{App, problem};
+use anaplan_emulator::seed::*;
+use serde_json::{Value, json};
+
+async fn list(app: &App, query: &str) -> Vec<(String, String)> {
+    let resp = app.get("list-objects", query).await;
+    assert_eq!(resp.status(), 200, "{query}");
+    let items: Vec<Value> = resp.json().await.unwrap();
+    items
+        .into_iter()
+        .map(|i| {
+            assert_eq!(i.as_object().unwrap().len(), 2, "only id and name: {i}");
+            (i["id"].as_str().unwrap().to_owned(), i["name"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_level_lists_what_the_next_dropdown_needs() {
+    let app = App::start().await;
+    let ws = list(&app, "kind=workspaces").await;
+    assert!(
+        ws.contains(&(WS_FPA_ID.into(), WS_FPA_NAME.into()))
+            && ws.contains(&(WS_SALES_ID.into(), WS_SALES_NAME.into()))
+    );
+
+    let models = list(&app, &format!("kind=models&workspaceId={WS_FPA_ID}")).await;
+    assert!(models.contains(&(MODEL_REVENUE_ID.into(), MODEL_REVENUE_NAME.into())), "{models:?}");
+    assert!(!models.iter().any(|(id, _)| id == MODEL_FORECAST_1_ID), "models of another workspace");
+
+    let scope = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}");
+    let processes = list(&app, &format!("kind=processes&{scope}")).await;
+    assert!(processes.contains(&(PROCESS_NIGHTLY_ID.into(), PROCESS_NIGHTLY_NAME.into())));
+    let exports = list(&app, &format!("kind=exports&{scope}")).await;
+    assert_eq!(exports.iter().filter(|(id, _)| id.starts_with("116")).count(), exports.len());
+    assert!(exports.contains(&(EXPORT_BIG_ID.into(), EXPORT_BIG_NAME.into())));
+    let imports = list(&app, &format!("kind=imports&{scope}")).await;
+    assert!(imports.contains(&(IMPORT_PRODUCTS_ID.into(), IMPORT_PRODUCTS_NAME.into())));
+    let views = list(&app, &format!("kind=views&{scope}")).await;
+    assert!(views.contains(&(VIEW_SAVED_NOTES_ID.into(), VIEW_SAVED_NOTES_NAME.into())), "saved views are listed");
+
+    // Names work as parents too.
+    let by_name = list(&app, "kind=models&workspaceName=FP%26A%20Planning").await;
+    assert_eq!(by_name, models);
+}
+
+#[tokio::test]
+async fn missing_or_extra_parents_and_unknown_kinds_are_400() {
+    let app = App::start().await;
+    let body = problem(app.get("list-objects", "").await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("kind"));
+    problem(app.get("list-objects", "kind=lists").await, 400).await;
+    problem(app.get("list-objects", "kind=models").await, 400).await;
+    problem(app.get("list-objects", &format!("kind=processes&workspaceId={WS_FPA_ID}")).await, 400).await;
+    problem(app.get("list-objects", &format!("kind=workspaces&modelId={MODEL_REVENUE_ID}")).await, 400).await;
+    let body =
+        problem(app.get("list-objects", "kind=models&workspaceId=8a81b09d599f3c6e0159f605560c2699").await, 404).await;
+    assert_eq!(body["anaplan"]["status"], json!(404));
+}
