@@ -1,24 +1,40 @@
 //! The functions: one file per function folder under `functions/`, each with its
-//! declaration (a `pub const FUNCTION: Function`, see [`declare`]) and its handler. The
+//! declaration (a `pub const FUNCTION: Function`, see [`crate::machinery::declare`]) and its
+//! handler, and nothing else: what they are built from is in [`crate::machinery`]. The
 //! declarations are the one source of the router, `functions/*/function.json` (a test keeps
 //! the committed files equal), the parameter checks and the connector's Swagger
-//! (`anaplan-functions openapi`).
+//! (`anaplan-functions openapi`), answer schemas and further operations on a path included.
 //!
 //! # Adding a function
-//! 1. `src/functions/<name>.rs`: a typed request (`parse(&Params)`, so bad input is a 400
-//!    before Anaplan is called), the handler, and `pub const FUNCTION: Function` naming its
-//!    trigger (HTTP methods and body, or a timer schedule), inputs with their help text,
-//!    connector operation and, when it runs as an Anaplan task, its
-//!    [`declare::LongRunning`] side (which implies the workspace, model and action inputs;
-//!    [`task_call::TaskRequest`] parses them and [`task_call::TaskCall`] does the
-//!    asynchronous pattern, idempotency, cancellation and failure dumps).
-//! 2. Here: `pub mod <name>;` and `&<name>::FUNCTION` in [`FUNCTIONS`].
-//! 3. `functions/<name>/function.json`: what `cargo test --lib` prints when it is missing.
-//! 4. `infra/connector/apiDefinition.swagger.json`: regenerate with
-//!    `cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json` (a test checks).
-//! 5. Its Anaplan calls in `src/anaplan/` (typed ids in, typed answers out; no Azure there).
-//! 6. Its tests in `tests/<name>.rs` (and the emulator routes they need, in `src/emulator/`), and its
-//!    section in the README.
+//! A function that calls an Anaplan endpoint not used yet touches, in this order:
+//! 1. The client, `crates/anaplan/src/<area>.rs`: the call, typed ids in and a typed answer
+//!    out, read as the live-tested description (`../shared/reference/anaplan-openapi/`)
+//!    documents it; its unit tests beside it. No Azure, no settings there.
+//! 2. The emulator, `crates/anaplan-emulator/src/<area>.rs`: the endpoint, as strict as
+//!    the description (auth, ids, states, limits, Anaplan's error shapes), its route
+//!    registered in `lib.rs` and any seed data in `seed*.rs`.
+//! 3. The conformance table, `crates/anaplan-emulator/tests/support/operations.rs` (shapes
+//!    in `shapes.rs`): the operation's documented answers and requests. The emulator's
+//!    conformance test fails for a route without an entry; its strictness tests go in
+//!    `crates/anaplan-emulator/tests/emulator/`.
+//! 4. The function, `src/functions/<name>.rs`: a typed request (`parse(&Params)`, so bad
+//!    input is a 400 before Anaplan is called), the handler, and `pub const FUNCTION:
+//!    Function` with its trigger (HTTP methods and body, or a timer schedule), inputs with
+//!    their help text, connector operation, the `schemas` its operations answer with or take,
+//!    any `more_operations` (another method on its path) and, when it runs as an Anaplan
+//!    task, its [`LongRunning`](crate::machinery::declare::LongRunning) side
+//!    ([`TaskCall`](crate::machinery::task_call::TaskCall) then does the asynchronous
+//!    pattern, idempotency, cancellation and failure dumps). Errors are
+//!    [`ProblemType`](crate::http::ProblemType)s; a new kind of error is a new entry in
+//!    `src/http/problem_types.rs` and a row in the README's Errors section (a test checks).
+//! 5. Here: `pub mod <name>;` and `&<name>::FUNCTION` in [`FUNCTIONS`].
+//! 6. Generated files: `functions/<name>/function.json` (what `cargo test --lib` prints
+//!    when it is missing) and `infra/connector/apiDefinition.swagger.json`
+//!    (`cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json`; a test checks).
+//! 7. Its black-box tests, `tests/app/<name>.rs` with `mod <name>;` in `tests/app/main.rs`,
+//!    and a call in `tests/app/conformance.rs`'s tour so its requests are checked against
+//!    the description.
+//! 8. Its section in the README (what it does, its parameters, a Logic Apps example).
 
 pub mod audit_events;
 pub mod export_file;
@@ -97,6 +113,31 @@ mod tests {
             "infra/connector/apiDefinition.swagger.json is not what the declarations give: run \
              cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json"
         );
+    }
+
+    #[test]
+    fn every_schema_referred_to_is_declared_alike_and_every_declared_one_is_used() {
+        use crate::machinery::openapi::{definitions, swagger, tests::unmatched};
+        definitions(FUNCTIONS).unwrap_or_else(|e| panic!("{e}"));
+        let (undeclared, unused) = unmatched(&swagger(FUNCTIONS));
+        assert!(
+            undeclared.is_empty(),
+            "referred to, but no function declares them (Function::schemas): {undeclared:?}"
+        );
+        assert!(unused.is_empty(), "declared, but never referred to: {unused:?}");
+    }
+
+    #[test]
+    fn further_operations_take_methods_their_function_serves_and_its_operation_does_not() {
+        // swagger() refuses a method its main operation(s) already have.
+        let doc = crate::machinery::openapi::swagger(FUNCTIONS);
+        for f in FUNCTIONS {
+            for more in f.more_operations {
+                assert!(f.methods().contains(&more.method), "{}: the handler does not take {}", f.name, more.method);
+                let method = more.method.as_str().to_ascii_lowercase();
+                assert_eq!(doc["paths"][format!("/{}", f.name)][method]["operationId"], more.operation.id);
+            }
+        }
     }
 
     #[test]
