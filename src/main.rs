@@ -29,7 +29,8 @@ enum Command {
     /// local.settings.json, or the Function App's app settings), and with --settings FILE
     /// also from that file's Values.
     Serve(ServeArgs),
-    /// Build the release binary and stage a deployable function app in DIR/functionapp/.
+    /// Build the release binary (without the emulator: `demo` and `emulator` are not in it)
+    /// and stage a deployable function app in DIR/functionapp/.
     Package(PackageArgs),
     /// Onboard and check Anaplan credentials.
     #[command(subcommand)]

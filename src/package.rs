@@ -129,7 +129,17 @@ pub fn package(opts: &PackageOptions) -> Result<Staged, PackageError> {
 fn build_release(root: &Path, target: Option<&str>) -> Result<PathBuf, PackageError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root).args(["build", "--release", "--locked", "--bin", env!("CARGO_PKG_NAME")]);
+    // The deployed binary leaves the Anaplan emulator out (the default `emulator` feature,
+    // which only `demo` and `emulator` need): smaller, and no fault-injection controls in
+    // production. Both builds share the target directory's dependencies.
+    cmd.current_dir(root).args([
+        "build",
+        "--release",
+        "--locked",
+        "--no-default-features",
+        "--bin",
+        env!("CARGO_PKG_NAME"),
+    ]);
     if let Some(t) = target {
         cmd.args(["--target", t]);
     }
