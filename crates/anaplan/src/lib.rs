@@ -1,6 +1,7 @@
 //! An Anaplan client that knows nothing of Azure: typed ids, access tokens (OAuth refresh
 //! with rotation, legacy basic, or a caller's own token), the Integration API with retries,
-//! listings and name resolution, view reads, model data, CloudWorks, SCIM and audit.
+//! listings and name resolution, view reads, model data, model calendars, CloudWorks, SCIM
+//! and audit.
 //!
 //! The crate has no Azure, no HTTP server and no app settings in it: the function app
 //! (`anaplan-functions`) builds a [`Client`] from its settings and maps [`AnaplanError`] to
@@ -9,6 +10,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod catalog;
 pub mod client;
 pub mod cloudworks;
@@ -24,6 +26,7 @@ pub mod secret;
 pub mod tasks;
 pub mod token_file;
 pub mod untrusted;
+pub mod versions;
 pub mod views;
 
 pub use auth::Credentials;
