@@ -60,6 +60,7 @@ mod api;
 mod audit;
 mod auth;
 mod bulk;
+mod calendar;
 mod cert_auth;
 mod cloudworks;
 mod control;
@@ -87,6 +88,7 @@ mod speed_cap;
 mod tasks;
 mod uploads;
 mod util;
+mod versions;
 mod views;
 
 pub use cert_auth::CertificateLogin;
@@ -323,6 +325,8 @@ struct EmulatorState {
     scim: scim::ScimState,
     audit: audit::AuditState,
     model_data: lists::DataState,
+    calendar: calendar::CalendarState,
+    versions: versions::VersionsState,
     sized_export: sized_export::Size,
 }
 
@@ -650,6 +654,8 @@ fn routes() -> Router<Arc<Inner>> {
         .route("/_emulator/sized-export", post(sized_export::http_sized_export))
         .merge(model_data::routes())
         .merge(lists::routes())
+        .merge(calendar::routes())
+        .merge(versions::routes())
 }
 
 impl Emulator {

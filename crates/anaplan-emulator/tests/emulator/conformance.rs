@@ -329,6 +329,178 @@ async fn every_operation_answers_as_documented() {
     let busy = format!("/2/0/models/{MODEL_HEADCOUNT_ID}/status");
     t.check("GET", "/2/0/models/{m}/status", 200, t.anaplan(Method::GET, &busy)).await;
 
+    // ------------------------------------------------------------ versions
+    t.check("GET", "/2/0/models/{m}/versions", 200, t.anaplan(Method::GET, &format!("{model}/versions"))).await;
+    let in_ws = "/2/0/workspaces/{ws}/models/{m}/versions";
+    t.check("GET", in_ws, 200, t.anaplan(Method::GET, &format!("{scope}/versions?offset=1&limit=1"))).await;
+    let elsewhere = format!("/2/0/workspaces/{WS_SALES_ID}/models/{MODEL_REVENUE_ID}/versions");
+    t.check("GET", in_ws, 404, t.anaplan(Method::GET, &elsewhere)).await;
+    let other_user = fake.access_token_for("user005@example.com");
+    let theirs = t
+        .bare(Method::GET, &format!("{model}/versions"))
+        .header("authorization", format!("AnaplanAuthToken {other_user}"));
+    t.check("GET", "/2/0/models/{m}/versions", 403, theirs).await;
+    let switchover = "/2/0/models/{m}/versions/{v}/switchover";
+    let to = |v: &str| format!("{model}/versions/{v}/switchover");
+    let put = |t: &Tour, v: &str, date: &str| t.anaplan(Method::PUT, &to(v)).json(&json!({ "date": date }));
+    let r = put(&t, VERSION_FORECAST_ID, "2026-05-13");
+    t.check("PUT", switchover, 200, r).await;
+    let r = put(&t, VERSION_FORECAST_ID, "2026-04-01");
+    t.check("PUT", switchover, 400, r).await;
+    let r = put(&t, VERSION_ACTUAL_ID, "2026-06-01");
+    t.check("PUT", switchover, 400, r).await;
+    let r = put(&t, "107000000099", "2026-06-01");
+    t.check("PUT", switchover, 404, r).await;
+    let r = put(&t, VERSION_FORECAST_ID, "");
+    t.check("PUT", switchover, 200, r).await;
+    let locked = format!("/2/0/models/{MODEL_LOCKED_ID}/versions/{VERSION_FORECAST_ID}/switchover");
+    t.check("PUT", switchover, 423, t.anaplan(Method::PUT, &locked).json(&json!({ "date": "2026-06-01" }))).await;
+    let archived = format!("/2/0/models/{MODEL_ARCHIVED_ID}/versions/{VERSION_FORECAST_ID}/switchover");
+    t.check("PUT", switchover, 422, t.anaplan(Method::PUT, &archived).json(&json!({ "date": "2026-06-01" }))).await;
+    let theirs =
+        t.bare(Method::PUT, &to(VERSION_FORECAST_ID)).header("authorization", format!("AnaplanAuthToken {other_user}"));
+    t.check("PUT", switchover, 403, theirs.json(&json!({ "date": "2026-06-01" }))).await;
+
+    // ------------------------------------------------------------ calendar
+    let user005 = fake.access_token_for("user005@example.com");
+    for (form, path) in [("/2/0/workspaces/{ws}/models/{m}", scope.clone()), ("/2/0/models/{m}", model.clone())] {
+        let period = format!("{form}/currentPeriod");
+        t.check("GET", &period, 200, t.anaplan(Method::GET, &format!("{path}/currentPeriod"))).await;
+        for (want, date) in [(200, "2026-06-15"), (400, "2031-01-01"), (400, "15/06/2026")] {
+            let set = t.anaplan(Method::PUT, &format!("{path}/currentPeriod")).json(&json!({ "date": date }));
+            t.check("PUT", &period, want, set).await;
+        }
+        t.check("PUT", &period, 200, t.anaplan(Method::PUT, &format!("{path}/currentPeriod?date="))).await;
+        let theirs = t
+            .bare(Method::GET, &format!("{path}/currentPeriod"))
+            .header("authorization", format!("AnaplanAuthToken {user005}"));
+        t.check("GET", &period, 403, theirs).await;
+        let calendar = format!("{form}/modelCalendar");
+        t.check("GET", &calendar, 200, t.anaplan(Method::GET, &format!("{path}/modelCalendar"))).await;
+    }
+    let ws_calendar = "/2/0/workspaces/{ws}/models/{m}/modelCalendar";
+    let weeks = fill(M, &[WS_SALES_ID, MODEL_FORECAST_1_ID]);
+    t.check("GET", ws_calendar, 200, t.anaplan(Method::GET, &format!("{weeks}/modelCalendar"))).await;
+    let elsewhere = fill(M, &[WS_SALES_ID, MODEL_REVENUE_ID]);
+    t.check("GET", ws_calendar, 404, t.anaplan(Method::GET, &format!("{elsewhere}/modelCalendar"))).await;
+    let archived = fill(M, &[WS_FPA_ID, MODEL_ARCHIVED_ID]);
+    t.check("GET", ws_calendar, 422, t.anaplan(Method::GET, &format!("{archived}/modelCalendar"))).await;
+    let fiscal = "/2/0/models/{m}/modelCalendar/fiscalYear";
+    t.check(
+        "PUT",
+        fiscal,
+        200,
+        t.anaplan(Method::PUT, &format!("/2/0/models/{}/modelCalendar/fiscalYear", MODEL_HEADCOUNT_ID))
+            .json(&json!({ "year": "FY28" })),
+    )
+    .await;
+    t.check(
+        "PUT",
+        fiscal,
+        400,
+        t.anaplan(Method::PUT, &format!("/2/0/models/{}/modelCalendar/fiscalYear", MODEL_HEADCOUNT_ID))
+            .json(&json!({ "year": "FY99" })),
+    )
+    .await;
+    t.check(
+        "PUT",
+        fiscal,
+        404,
+        t.anaplan(Method::PUT, &format!("/2/0/models/{}/modelCalendar/fiscalYear", "75A40874E6B64FA3AE07432789968599"))
+            .json(&json!({ "year": "FY28" })),
+    )
+    .await;
+    t.check(
+        "PUT",
+        fiscal,
+        423,
+        t.anaplan(Method::PUT, &format!("/2/0/models/{}/modelCalendar/fiscalYear", MODEL_LOCKED_ID))
+            .json(&json!({ "year": "FY28" })),
+    )
+    .await;
+    let locked_period = format!("/2/0/models/{MODEL_LOCKED_ID}/currentPeriod");
+    let locked = t.anaplan(Method::PUT, &locked_period).json(&json!({ "date": "2026-06-15" }));
+    t.check("PUT", "/2/0/models/{m}/currentPeriod", 423, locked).await;
+    let theirs = t
+        .bare(Method::PUT, &format!("/2/0/models/{MODEL_HEADCOUNT_ID}/modelCalendar/fiscalYear"))
+        .header("authorization", format!("AnaplanAuthToken {user005}"));
+    t.check("PUT", fiscal, 403, theirs.json(&json!({ "year": "FY28" }))).await;
+    let archived_set =
+        t.anaplan(Method::PUT, &format!("{archived}/currentPeriod")).json(&json!({ "date": "2026-06-15" }));
+    t.check("PUT", "/2/0/workspaces/{ws}/models/{m}/currentPeriod", 422, archived_set).await;
+    let archived_read = format!("/2/0/models/{MODEL_ARCHIVED_ID}/currentPeriod");
+    t.check("GET", "/2/0/models/{m}/currentPeriod", 422, t.anaplan(Method::GET, &archived_read)).await;
+    t.check(
+        "GET",
+        "/2/0/models/{m}/currentPeriod",
+        404,
+        t.anaplan(Method::GET, "/2/0/models/75A40874E6B64FA3AE07432789968599/currentPeriod"),
+    )
+    .await;
+    t.check(
+        "PUT",
+        "/2/0/models/{m}/currentPeriod",
+        404,
+        t.anaplan(Method::PUT, "/2/0/models/75A40874E6B64FA3AE07432789968599/currentPeriod?date="),
+    )
+    .await;
+    t.check(
+        "PUT",
+        "/2/0/models/{m}/currentPeriod",
+        403,
+        t.bare(Method::PUT, &format!("{model}/currentPeriod?date="))
+            .header("authorization", format!("AnaplanAuthToken {user005}")),
+    )
+    .await;
+    let ws_period = "/2/0/workspaces/{ws}/models/{m}/currentPeriod";
+    t.check("GET", ws_period, 404, t.anaplan(Method::GET, &format!("{elsewhere}/currentPeriod"))).await;
+    t.check("GET", ws_period, 422, t.anaplan(Method::GET, &format!("{archived}/currentPeriod"))).await;
+    t.check("PUT", ws_period, 404, t.anaplan(Method::PUT, &format!("{elsewhere}/currentPeriod?date="))).await;
+    t.check(
+        "PUT",
+        ws_period,
+        403,
+        t.bare(Method::PUT, &format!("{scope}/currentPeriod?date="))
+            .header("authorization", format!("AnaplanAuthToken {user005}")),
+    )
+    .await;
+    let locked_ws = fill(M, &[WS_FPA_ID, MODEL_LOCKED_ID]);
+    t.check("PUT", ws_period, 423, t.anaplan(Method::PUT, &format!("{locked_ws}/currentPeriod?date="))).await;
+    t.check(
+        "GET",
+        ws_calendar,
+        403,
+        t.bare(Method::GET, &format!("{scope}/modelCalendar"))
+            .header("authorization", format!("AnaplanAuthToken {user005}")),
+    )
+    .await;
+    let m_calendar = "/2/0/models/{m}/modelCalendar";
+    t.check(
+        "GET",
+        m_calendar,
+        404,
+        t.anaplan(Method::GET, "/2/0/models/75A40874E6B64FA3AE07432789968599/modelCalendar"),
+    )
+    .await;
+    t.check("GET", m_calendar, 422, t.anaplan(Method::GET, &format!("/2/0/models/{MODEL_ARCHIVED_ID}/modelCalendar")))
+        .await;
+    t.check(
+        "GET",
+        m_calendar,
+        403,
+        t.bare(Method::GET, &format!("{model}/modelCalendar"))
+            .header("authorization", format!("AnaplanAuthToken {user005}")),
+    )
+    .await;
+    t.check(
+        "PUT",
+        fiscal,
+        422,
+        t.anaplan(Method::PUT, &format!("/2/0/models/{}/modelCalendar/fiscalYear", MODEL_ARCHIVED_ID))
+            .json(&json!({ "year": "FY28" })),
+    )
+    .await;
+
     // ------------------------------------------------------------ lists and modules
     t.check("GET", "/2/0/models/{m}/lists", 200, t.anaplan(Method::GET, &format!("{model}/lists"))).await;
     for list in [LIST_COST_CENTRES_ID, LIST_TRANSACTIONS_ID] {

@@ -7,8 +7,10 @@
 mod support;
 
 mod api;
+mod calendar;
 mod cloudworks;
 mod conformance;
 mod model_data;
 mod scim_audit;
 mod transfers;
+mod versions;

@@ -822,6 +822,93 @@ fn oauth_error() -> Shape {
 
 const M: &str = "/2/0/workspaces/{ws}/models/{m}";
 
+/// A version's period: `{periodText, date}`.
+fn period() -> Shape {
+    obj(vec![opt("periodText", Shape::Str), opt("date", Shape::Str)])
+}
+
+/// A version, as `versionMetadata` lists it (a field that is not set is absent).
+fn version() -> Shape {
+    obj(vec![
+        req("id", numeric_id()),
+        req("name", Shape::Str),
+        opt("code", Shape::Str),
+        opt("isCurrent", Shape::Bool),
+        opt("isActual", Shape::Bool),
+        opt("switchover", period()),
+        opt("formula", Shape::Str),
+        opt("editFrom", period()),
+        opt("editTo", period()),
+        opt("notes", Shape::Str),
+    ])
+}
+
+/// `versionSwitchover`: the description's `Switchover`.
+fn switchover() -> Shape {
+    obj(vec![
+        opt("periodText", Shape::Str),
+        opt("date", Shape::Str),
+        opt("calendarType", Shape::Str),
+        opt("code", Shape::Str),
+        opt("id", Shape::Str),
+        opt("name", Shape::Str),
+    ])
+}
+
+/// Where the calendar operations' 403, 422 and 423 come from.
+const CALENDAR_ROLE: &str = "403: the README's observation of another Workspace Administrator operation; 422/423: the \
+     emulator's model-state choice, as for task starts";
+
+/// A calendar read: 200 `{meta, status, <key>}`, 403, 404, 422.
+fn calendar_read(key: &'static str, shape: Shape) -> Vec<Answer> {
+    vec![
+        json(200, envelope(vec![opt(key, shape)])),
+        json(403, api_error()),
+        json(404, api_error()),
+        json(422, api_error()),
+    ]
+}
+
+/// A calendar write: as a read, and 400 (a date or year refused) and 423.
+fn calendar_write(key: &'static str, shape: Shape) -> Vec<Answer> {
+    let mut answers = calendar_read(key, shape);
+    answers.extend([json(400, api_error()), json(423, api_error())]);
+    answers
+}
+
+/// `currentPeriod`: the description's `CurrentPeriod` (empty texts when none is set).
+fn current_period() -> Shape {
+    obj(vec![opt("periodText", Shape::Str), opt("lastDay", Shape::Str), opt("calendarType", Shape::Str)])
+}
+
+/// `modelCalendar`: the description's `ModelCalendar` (an empty object for a calendar type
+/// without fiscal years).
+fn model_calendar() -> Shape {
+    obj(vec![
+        opt("calendarType", Shape::Str),
+        opt("currentPeriod", obj(vec![opt("lastDay", Shape::Str), opt("periodText", Shape::Str)])),
+        opt("extraWeekMonth", Shape::Int),
+        opt("fiscalYear", obj(vec![opt("year", Shape::Str), opt("startDate", Shape::Str), opt("endDate", Shape::Str)])),
+        opt("futureYearsCount", Shape::Int),
+        opt("pastYearsCount", Shape::Int),
+        opt("startDate", Shape::Str),
+        opt(
+            "totalsSelection",
+            obj(vec![
+                opt("extraMonthQuarter", Shape::Int),
+                opt("isHalfYearTotals", Shape::Bool),
+                opt("isQuarterTotals", Shape::Bool),
+                opt("isTotalOfAllPeriods", Shape::Bool),
+                opt("isYearToDateSummary", Shape::Bool),
+                opt("isYearToGoSummary", Shape::Bool),
+            ]),
+        ),
+        opt("weekFormat", Shape::Str),
+        opt("weekGrouping", Shape::Str),
+        opt("weeksCount", Shape::Int),
+    ])
+}
+
 /// Every operation the emulator serves (its `/_emulator` controls aside).
 pub fn operations() -> Vec<Op> {
     let not_found = || json(404, api_error());
@@ -1245,6 +1332,58 @@ pub fn operations() -> Vec<Op> {
         )
         .source("help page (mark an upload complete): the description documents no request body")
         .body(JSON),
+        op(
+            "GET",
+            "/2/0/models/{m}/versions",
+            vec![json(200, collection("versionMetadata", version())), json(403, api_error()), not_found()],
+        )
+        .source("403: the README's observation of another Workspace Administrator operation; the description documents none")
+        .query(PAGING),
+        op(
+            "GET",
+            "/2/0/workspaces/{ws}/models/{m}/versions",
+            vec![json(200, collection("versionMetadata", version())), json(403, api_error()), not_found()],
+        )
+        .source("403: the README's observation of another Workspace Administrator operation; the description documents none")
+        .query(PAGING),
+        op(
+            "PUT",
+            "/2/0/models/{m}/versions/{v}/switchover",
+            vec![
+                json(200, envelope(vec![opt("versionSwitchover", switchover())])),
+                json(400, api_error()),
+                json(403, api_error()),
+                json(422, api_error()),
+                json(423, api_error()),
+                not_found(),
+            ],
+        )
+        .source(
+            "the description's notes (400 for a date before the switchover or outside the model year); 403 as for \
+             the listing; 422/423: the emulator's model-state choice, as for task starts",
+        )
+        .body(JSON),
+        // The calendar: 403 as for versions (the README's observation of another Workspace
+        // Administrator operation); 422/423 the emulator's model-state choice.
+        op("GET", "/2/0/workspaces/{ws}/models/{m}/currentPeriod", calendar_read("currentPeriod", current_period()))
+            .source(CALENDAR_ROLE),
+        op("GET", "/2/0/models/{m}/currentPeriod", calendar_read("currentPeriod", current_period()))
+            .source(CALENDAR_ROLE),
+        op("PUT", "/2/0/workspaces/{ws}/models/{m}/currentPeriod", calendar_write("currentPeriod", current_period()))
+            .source(CALENDAR_ROLE)
+            .query(&["date"])
+            .body(JSON),
+        op("PUT", "/2/0/models/{m}/currentPeriod", calendar_write("currentPeriod", current_period()))
+            .source(CALENDAR_ROLE)
+            .query(&["date"])
+            .body(JSON),
+        op("GET", "/2/0/workspaces/{ws}/models/{m}/modelCalendar", calendar_read("modelCalendar", model_calendar()))
+            .source(CALENDAR_ROLE),
+        op("GET", "/2/0/models/{m}/modelCalendar", calendar_read("modelCalendar", model_calendar()))
+            .source(CALENDAR_ROLE),
+        op("PUT", "/2/0/models/{m}/modelCalendar/fiscalYear", calendar_write("modelCalendar", model_calendar()))
+            .source(CALENDAR_ROLE)
+            .body(JSON),
         op(
             "GET",
             "/2/0/models/{m}/status",
