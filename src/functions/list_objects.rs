@@ -1,5 +1,5 @@
-//! `list-objects`: the workspaces, models, processes, exports, imports, views, modules, lists
-//! or line items an identity can see, as `[{"id", "name"}]`. It feeds the custom
+//! `list-objects`: the workspaces, models, processes, exports, imports, views, modules, lists,
+//! line items or versions an identity can see, as `[{"id", "name"}]`. It feeds the custom
 //! connector's dropdowns.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -22,12 +22,13 @@ const KIND: Param = Param::choice(
         "modules",
         "lineItems",
         "lists",
+        "versions",
         "integrations",
         "flows",
     ],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports, views, modules and lists need a workspace \
-     and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
+    "What to list. models need a workspace; processes, exports, imports, views, modules, lists and versions need a \
+     workspace and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
 )
 .required();
 
@@ -60,7 +61,7 @@ pub const FUNCTION: Function = Function {
     operation: Some(Operation {
         id: "ListObjects",
         summary: "List Anaplan objects",
-        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists or line items \
+        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists, line items or versions \
                       the connection's identity can see, as id and name. It also feeds the dropdowns of the other \
                       actions.",
         important: false,
@@ -83,6 +84,8 @@ enum ListObjectsRequest {
     CloudWorks(&'static str),
     /// Line items of a module.
     LineItems(ModelRef, ObjectRef<ModuleId>),
+    /// Versions of a model (not a catalogue listing: read fresh, as `versions` does).
+    Versions(ModelRef),
 }
 
 impl ListObjectsRequest {
@@ -105,6 +108,7 @@ impl ListObjectsRequest {
             "workspaces" => ListObjectsRequest::Workspaces,
             "models" => ListObjectsRequest::Models(params.object("workspace")?),
             "integrations" | "flows" => ListObjectsRequest::CloudWorks(kind),
+            "versions" => ListObjectsRequest::Versions(ModelRef::parse(params)?),
             "lineItems" => ListObjectsRequest::LineItems(ModelRef::parse(params)?, params.object("module")?),
             _ => ListObjectsRequest::OfModel(kind, ModelRef::parse(params)?),
         })
@@ -122,6 +126,13 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 "flows" => anaplan::cloudworks::flows(&cw).await?,
                 _ => anaplan::cloudworks::integrations(&cw).await?,
             };
+            return Ok(json_list(&items));
+        }
+        ListObjectsRequest::Versions(m) => {
+            let (ws, model) = state.model(&client, m).await?;
+            let versions = client.versions(&ws, &model).await?;
+            let items: Vec<anaplan::Named> =
+                versions.into_iter().map(|v| anaplan::Named { id: v.id, name: v.name }).collect();
             return Ok(json_list(&items));
         }
         ListObjectsRequest::Workspaces => Listing::Workspaces,

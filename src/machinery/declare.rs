@@ -116,6 +116,8 @@ pub enum Object {
     List,
     /// A line item (of a module).
     LineItem,
+    /// A version (of a model): Actual, Forecast...
+    Version,
 }
 
 impl Object {
@@ -133,6 +135,7 @@ impl Object {
             Object::Module => "module",
             Object::List => "list",
             Object::LineItem => "lineItem",
+            Object::Version => "version",
         }
     }
 
@@ -150,6 +153,7 @@ impl Object {
             Object::Module => "Module",
             Object::List => "List",
             Object::LineItem => "Line item",
+            Object::Version => "Version",
         }
     }
 
@@ -167,6 +171,7 @@ impl Object {
             Object::Module => "modules",
             Object::List => "lists",
             Object::LineItem => "lineItems",
+            Object::Version => "versions",
         }
     }
 
@@ -183,6 +188,7 @@ impl Object {
             Object::Module => "12 digits starting with 102, e.g. 102000000020",
             Object::List => "12 digits starting with 101, e.g. 101000000050",
             Object::LineItem => "12 digits starting with 2, e.g. 206000000001",
+            Object::Version => "12 digits starting with 107, e.g. 107000000002",
         }
     }
 
