@@ -47,6 +47,28 @@ async fn each_level_lists_what_the_next_dropdown_needs() {
 }
 
 #[tokio::test]
+async fn versions_feed_the_version_dropdown() {
+    let app = App::start().await;
+    let versions = list(&app, &format!("kind=versions&workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}")).await;
+    assert_eq!(
+        versions,
+        [
+            (VERSION_ACTUAL_ID.into(), VERSION_ACTUAL_NAME.into()),
+            (VERSION_FORECAST_ID.into(), VERSION_FORECAST_NAME.into())
+        ]
+    );
+    let by_name = list(&app, "kind=versions&workspaceName=FP%26A%20Planning&modelName=Headcount%20Plan").await;
+    assert_eq!(by_name, versions, "every model has the Versions dimension's items");
+    problem(app.get("list-objects", &format!("kind=versions&workspaceId={WS_FPA_ID}")).await, 400).await;
+    let body = problem(
+        app.get("list-objects", &format!("kind=versions&workspaceId={WS_FPA_ID}&modelName=Revenue")).await,
+        404,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("Revenue Plan"), "{body}");
+}
+
+#[tokio::test]
 async fn missing_or_extra_parents_and_unknown_kinds_are_400() {
     let app = App::start().await;
     let body = problem(app.get("list-objects", "").await, 400).await;
