@@ -191,7 +191,7 @@ pub async fn list_in_workspace(
     headers: HeaderMap,
 ) -> Response {
     if role_refusal(&inner, &headers, uri.path()).is_none()
-        && !inner.catalog.model(&m).is_some_and(|model| model.workspace_id == ws)
+        && inner.catalog.model(&m).is_none_or(|model| model.workspace_id != ws)
     {
         return api_status(StatusCode::NOT_FOUND, uri.path());
     }
