@@ -33,6 +33,8 @@ pub struct Op {
     pub query: &'static [&'static str],
     /// Media types a request body may have (empty: the request has no body).
     pub content_types: &'static [&'static str],
+    /// The body may also be left out (the description does not require it).
+    pub body_optional: bool,
     /// Media types a request's `Accept` may name (empty: any or none).
     pub accept: &'static [&'static str],
     /// Authorization schemes the operation takes (empty: none).
@@ -59,7 +61,17 @@ fn empty(status: u16) -> Answer {
 }
 
 fn op(method: &'static str, template: &'static str, answers: Vec<Answer>) -> Op {
-    Op { method, template, source: None, answers, query: &[], content_types: &[], accept: &[], auth: ANAPLAN }
+    Op {
+        method,
+        template,
+        source: None,
+        answers,
+        query: &[],
+        content_types: &[],
+        body_optional: false,
+        accept: &[],
+        auth: ANAPLAN,
+    }
 }
 
 impl Op {
@@ -73,6 +85,11 @@ impl Op {
     }
     fn body(mut self, types: &'static [&'static str]) -> Op {
         self.content_types = types;
+        self
+    }
+    /// The body is optional: a request may carry none.
+    fn optional_body(mut self) -> Op {
+        self.body_optional = true;
         self
     }
     fn accept(mut self, types: &'static [&'static str]) -> Op {
@@ -1372,11 +1389,13 @@ pub fn operations() -> Vec<Op> {
         op("PUT", "/2/0/workspaces/{ws}/models/{m}/currentPeriod", calendar_write("currentPeriod", current_period()))
             .source(CALENDAR_ROLE)
             .query(&["date"])
-            .body(JSON),
+            .body(JSON)
+            .optional_body(),
         op("PUT", "/2/0/models/{m}/currentPeriod", calendar_write("currentPeriod", current_period()))
             .source(CALENDAR_ROLE)
             .query(&["date"])
-            .body(JSON),
+            .body(JSON)
+            .optional_body(),
         op("GET", "/2/0/workspaces/{ws}/models/{m}/modelCalendar", calendar_read("modelCalendar", model_calendar()))
             .source(CALENDAR_ROLE),
         op("GET", "/2/0/models/{m}/modelCalendar", calendar_read("modelCalendar", model_calendar()))
