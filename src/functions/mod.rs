@@ -7,16 +7,18 @@
 //!
 //! # Adding a function
 //! A function that calls an Anaplan endpoint not used yet touches, in this order:
-//! 1. The client, `crates/anaplan/src/<area>.rs`: the call, typed ids in and a typed answer
-//!    out, read as the live-tested description (`../shared/reference/anaplan-openapi/`)
-//!    documents it; its unit tests beside it. No Azure, no settings there.
+//! 1. The client, `crates/anaplan/src/<area>.rs` (`pub mod` in its `lib.rs`): the call,
+//!    typed ids in (a new id type in `ids.rs`) and a typed answer out, read as the
+//!    live-tested description (`../shared/reference/anaplan-openapi/`) documents it; its
+//!    unit tests beside it. No Azure, no settings there.
 //! 2. The emulator, `crates/anaplan-emulator/src/<area>.rs`: the endpoint, as strict as
-//!    the description (auth, ids, states, limits, Anaplan's error shapes), its route
-//!    registered in `lib.rs` and any seed data in `seed*.rs`.
+//!    the description (auth, ids, states, limits, Anaplan's error shapes); in `lib.rs` its
+//!    `mod`, its route and any new state in `EmulatorState`; seed data in `seed*.rs`.
 //! 3. The conformance table, `crates/anaplan-emulator/tests/support/operations.rs` (shapes
-//!    in `shapes.rs`): the operation's documented answers and requests. The emulator's
-//!    conformance test fails for a route without an entry; its strictness tests go in
-//!    `crates/anaplan-emulator/tests/emulator/`.
+//!    in `shapes.rs`): the operation's documented answers and requests, and a call in the
+//!    tour of `crates/anaplan-emulator/tests/emulator/conformance.rs` (it fails for a route
+//!    without an entry, or an entry it never called); strictness tests go in
+//!    `crates/anaplan-emulator/tests/emulator/<area>.rs`.
 //! 4. The function, `src/functions/<name>.rs`: a typed request (`parse(&Params)`, so bad
 //!    input is a 400 before Anaplan is called), the handler, and `pub const FUNCTION:
 //!    Function` with its trigger (HTTP methods and body, or a timer schedule), inputs with
@@ -27,7 +29,10 @@
 //!    pattern, idempotency, cancellation and failure dumps). Errors are
 //!    [`ProblemType`](crate::http::ProblemType)s; a new kind of error is a new entry in
 //!    `src/http/problem_types.rs` and a row in the README's Errors section (a test checks).
-//! 5. Here: `pub mod <name>;` and `&<name>::FUNCTION` in [`FUNCTIONS`].
+//! 5. Here: `pub mod <name>;` and `&<name>::FUNCTION` in [`FUNCTIONS`]. A new kind of
+//!    object with a connector dropdown (`<kind>Id` fed by `list-objects`): its
+//!    [`Object`](crate::machinery::declare::Object) variant and its kind in
+//!    `list_objects.rs` (and that function's README section).
 //! 6. Generated files: `functions/<name>/function.json` (what `cargo test --lib` prints
 //!    when it is missing) and `infra/connector/apiDefinition.swagger.json`
 //!    (`cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json`; a test checks).
@@ -42,10 +47,12 @@ pub mod get_view_data;
 pub mod import_file;
 pub mod list_items;
 pub mod list_objects;
+pub mod model_calendar;
 pub mod refresh_cloudworks_sas;
 pub mod run_integration;
 pub mod run_process;
 pub mod users;
+pub mod versions;
 pub mod write_cells;
 
 use crate::http::AppState;
@@ -75,6 +82,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &audit_events::FUNCTION,
     &write_cells::FUNCTION,
     &list_items::FUNCTION,
+    &model_calendar::FUNCTION,
+    &versions::FUNCTION,
 ];
 
 #[cfg(test)]
