@@ -162,6 +162,7 @@ impl TaskCall<'_> {
             Action::Process(_) => "processId",
             Action::Export(_) => "exportId",
             Action::Import(_) => "importId",
+            Action::Other(_) => "actionId",
         };
         let mut params: Vec<(&str, &str)> =
             vec![("workspaceId", a.workspace.as_str()), ("modelId", a.model.as_str()), (id_param, a.action.id())];
@@ -579,6 +580,7 @@ fn noun(action: &Action) -> &'static str {
         Action::Process(_) => "process",
         Action::Export(_) => "export",
         Action::Import(_) => "import",
+        Action::Other(_) => "action",
     }
 }
 

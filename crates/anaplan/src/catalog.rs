@@ -48,6 +48,8 @@ pub enum Listing {
     Exports(WorkspaceId, ModelId),
     /// Imports of a model.
     Imports(WorkspaceId, ModelId),
+    /// Other actions of a model (deletes using a selection, optimizer actions...).
+    Actions(WorkspaceId, ModelId),
     /// Modules of a model.
     Modules(ModelId),
     /// Lists of a model.
@@ -66,6 +68,7 @@ impl Listing {
             Listing::Processes(..) => "process",
             Listing::Exports(..) => "export",
             Listing::Imports(..) => "import",
+            Listing::Actions(..) => "action",
             Listing::Modules(_) => "module",
             Listing::Lists(_) => "list",
             Listing::LineItems(..) => "line item",
@@ -82,6 +85,7 @@ impl Listing {
             Listing::Processes(ws, m) => (action_list(ws, m, "processes"), "processes"),
             Listing::Exports(ws, m) => (action_list(ws, m, "exports"), "exports"),
             Listing::Imports(ws, m) => (action_list(ws, m, "imports"), "imports"),
+            Listing::Actions(ws, m) => (action_list(ws, m, "actions"), "actions"),
             Listing::Modules(m) => (ApiRequest::get(["models", m.as_str(), "modules"]), "modules"),
             Listing::Lists(m) => (ApiRequest::get(["models", m.as_str(), "lists"]), "lists"),
             Listing::LineItems(m, module) => (
@@ -100,6 +104,7 @@ impl Listing {
             Listing::Processes(ws, m) => format!("processes/{ws}/{m}"),
             Listing::Exports(ws, m) => format!("exports/{ws}/{m}"),
             Listing::Imports(ws, m) => format!("imports/{ws}/{m}"),
+            Listing::Actions(ws, m) => format!("actions/{ws}/{m}"),
             Listing::Modules(m) => format!("modules/{m}"),
             Listing::Lists(m) => format!("lists/{m}"),
             Listing::LineItems(m, module) => format!("lineItems/{m}/{module}"),

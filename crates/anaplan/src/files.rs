@@ -224,6 +224,9 @@ impl Client {
             super::tasks::Action::Process(_) => "processMetadata",
             super::tasks::Action::Export(_) => "exportMetadata",
             super::tasks::Action::Import(_) => "importMetadata",
+            super::tasks::Action::Other(_) => {
+                return Err(AnaplanError::Protocol("Anaplan documents no metadata for an other action".into()));
+            }
         };
         body.get(key).cloned().ok_or_else(|| AnaplanError::Protocol(format!("no {key} in the answer")))
     }

@@ -217,6 +217,11 @@ prefixed_id!(
     /// A line item id: 12 digits starting with 2.
     LineItemId, "lineItemId", "2", "12 decimal digits starting with 2 (e.g. 206000000001)"
 );
+prefixed_id!(
+    /// An "other action" id (a delete from a list using a selection, an optimizer action...):
+    /// 12 digits starting with 117.
+    ActionId, "actionId", "117", "12 decimal digits starting with 117 (e.g. 117000000001)"
+);
 
 /// A page selection for view reads: `dimensionId:itemId` pairs, at most one per dimension.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -297,6 +302,10 @@ mod tests {
         assert!(LineItemId::parse("206000000001").is_ok());
         assert!(LineItemId::parse("106000000001").is_err());
         assert!(LineItemId::parse("20600000000x").is_err());
+        assert!(ActionId::parse("117000000019").is_ok());
+        assert!(ActionId::parse("118000000019").is_err());
+        assert!(ActionId::parse("1170000000191").is_err());
+        assert!(ActionId::parse("11700000001/").is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{ExportId, ImportId, ModelId, ObjectId, ProcessId, TaskId, WorkspaceId};
+use super::ids::{ActionId, ExportId, ImportId, ModelId, ObjectId, ProcessId, TaskId, WorkspaceId};
 
 /// An action that runs as a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,15 +20,25 @@ pub enum Action {
     Export(ExportId),
     /// An import.
     Import(ImportId),
+    /// An "other action" (`117…`): a delete from a list using a selection, for one. Its
+    /// task cannot be cancelled: the description documents no DELETE on its task.
+    Other(ActionId),
 }
 
 impl Action {
+    /// Whether Anaplan can be asked to cancel its task: a process's, an export's or an
+    /// import's (help page "cancel a task"); an other action's has no documented cancel.
+    pub fn cancellable(&self) -> bool {
+        !matches!(self, Action::Other(_))
+    }
+
     /// The collection in Anaplan's paths.
     pub fn collection(&self) -> &'static str {
         match self {
             Action::Process(_) => "processes",
             Action::Export(_) => "exports",
             Action::Import(_) => "imports",
+            Action::Other(_) => "actions",
         }
     }
 
@@ -38,6 +48,7 @@ impl Action {
             Action::Process(id) => id.as_str(),
             Action::Export(id) => id.as_str(),
             Action::Import(id) => id.as_str(),
+            Action::Other(id) => id.as_str(),
         }
     }
 }
@@ -350,8 +361,16 @@ impl Client {
         body.task().try_into()
     }
 
-    /// Asks Anaplan to cancel the task (best effort; it moves through CANCELLING).
+    /// Asks Anaplan to cancel the task (best effort; it moves through CANCELLING). An other
+    /// action's task has no cancel (see [`Action::cancellable`]): nothing is sent.
     pub async fn cancel_task(&self, action: &ActionRef, task: &TaskId) -> Result<Task, AnaplanError> {
+        if !action.action.cancellable() {
+            return Err(AnaplanError::Protocol(format!(
+                "Anaplan documents no cancel for the task of {} {}",
+                action.action.collection(),
+                action.action.id()
+            )));
+        }
         let req = ApiRequest::get(action.segments(&["tasks", task.as_str()])).method(Method::DELETE);
         let body: TaskBody = self.json(req).await?;
         body.task().try_into()
@@ -361,6 +380,21 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_other_actions_tasks_are_under_actions_and_have_no_cancel() {
+        let action = ActionRef {
+            workspace: WorkspaceId::parse("8a81b09d599f3c6e0159f605560c2630").unwrap(),
+            model: ModelId::parse("75A40874E6B64FA3AE0743278996850F").unwrap(),
+            action: Action::Other(ActionId::parse("117000000019").unwrap()),
+        };
+        assert_eq!(
+            action.segments(&["tasks"]).join("/"),
+            "workspaces/8a81b09d599f3c6e0159f605560c2630/models/75A40874E6B64FA3AE0743278996850F/actions/117000000019/tasks"
+        );
+        assert!(!action.action.cancellable());
+        assert!(Action::Process(ProcessId::parse("118000000001").unwrap()).cancellable());
+    }
 
     #[test]
     fn a_task_answer_reads_wrapped_or_bare() {
