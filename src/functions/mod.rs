@@ -18,7 +18,7 @@
 //!    in `shapes.rs`): the operation's documented answers and requests, and a call in the
 //!    tour of `crates/anaplan-emulator/tests/emulator/conformance.rs` (it fails for a route
 //!    without an entry, or an entry it never called); strictness tests go in
-//!    `crates/anaplan-emulator/tests/emulator/<area>.rs`.
+//!    `crates/anaplan-emulator/tests/emulator/<area>.rs` (`mod <area>;` in its `main.rs`).
 //! 4. The function, `src/functions/<name>.rs`: a typed request (`parse(&Params)`, so bad
 //!    input is a 400 before Anaplan is called), the handler, and `pub const FUNCTION:
 //!    Function` with its trigger (HTTP methods and body, or a timer schedule), inputs with
@@ -29,6 +29,9 @@
 //!    pattern, idempotency, cancellation and failure dumps). Errors are
 //!    [`ProblemType`](crate::http::ProblemType)s; a new kind of error is a new entry in
 //!    `src/http/problem_types.rs` and a row in the README's Errors section (a test checks).
+//!    With `RequestBody::Parameters` every body key must be a declared parameter and an
+//!    empty string counts as absent; a body that carries data (where `""` means something)
+//!    is parsed by the function itself, as `users.rs` and `model_calendar.rs` do.
 //! 5. Here: `pub mod <name>;` and `&<name>::FUNCTION` in [`FUNCTIONS`]. A new kind of
 //!    object with a connector dropdown (`<kind>Id` fed by `list-objects`): its
 //!    [`Object`](crate::machinery::declare::Object) variant and its kind in
@@ -38,8 +41,10 @@
 //!    (`cargo run -q -- openapi > infra/connector/apiDefinition.swagger.json`; a test checks).
 //! 7. Its black-box tests, `tests/app/<name>.rs` with `mod <name>;` in `tests/app/main.rs`,
 //!    and a call in `tests/app/conformance.rs`'s tour so its requests are checked against
-//!    the description.
-//! 8. Its section in the README (what it does, its parameters, a Logic Apps example).
+//!    the description (most app tests need Azurite: `scripts/azurite.sh start`).
+//! 8. The README: its section (what it does, its parameters, a Logic Apps example), the
+//!    emulator's choices where the description is silent ("The emulator and live
+//!    Anaplan"), and the demo tenant's new objects.
 
 pub mod audit_events;
 pub mod export_file;
