@@ -203,25 +203,12 @@ impl SwitchoverRequest {
 
 /// True for a real calendar day written `YYYY-MM-DD`.
 fn is_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let number = |from: usize, to: usize| -> Option<u32> {
-        b[from..to].iter().all(u8::is_ascii_digit).then(|| s[from..to].parse().ok()).flatten()
-    };
-    let (Some(y), Some(m), Some(d)) = (number(0, 4), number(5, 7), number(8, 10)) else {
+    // `time` checks the calendar (month lengths, leap years); the length check refuses a
+    // signed or longer year it would otherwise read.
+    let Ok(format) = time::format_description::parse("[year]-[month]-[day]") else {
         return false;
     };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
+    s.len() == 10 && s.is_ascii() && time::Date::parse(s, &format).is_ok()
 }
 
 /// The version `r` names among `versions`: by id, or by exact name (none is a 404 listing

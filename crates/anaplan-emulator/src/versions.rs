@@ -200,25 +200,12 @@ pub async fn list_in_workspace(
 
 /// True for a real calendar date written `YYYY-MM-DD`.
 pub fn iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let digits = |r: std::ops::Range<usize>| {
-        b[r.clone()].iter().all(u8::is_ascii_digit).then(|| s[r].parse::<u32>().ok()).flatten()
-    };
-    let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+    // `time` checks the calendar (month lengths, leap years); the length check refuses a
+    // signed or longer year it would otherwise read.
+    let Ok(format) = time::format_description::parse("[year]-[month]-[day]") else {
         return false;
     };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
+    s.len() == 10 && s.is_ascii() && time::Date::parse(s, &format).is_ok()
 }
 
 /// The `date` of a switchover body, or the 400 that refuses the body.
