@@ -46,7 +46,10 @@ pub fn routes() -> Router<Arc<Inner>> {
             .route(&format!("{M}/{seg}/{{id}}/tasks"), post(tasks::start).get(tasks::list))
             .route(&format!("{M}/{seg}/{{id}}/tasks/{{t}}"), get(tasks::status).delete(tasks::cancel));
     }
+    // Other actions: the description documents no cancel of their tasks (DELETE is a 405).
     router
+        .route(&format!("{M}/actions/{{id}}/tasks"), post(tasks::start).get(tasks::list))
+        .route(&format!("{M}/actions/{{id}}/tasks/{{t}}"), get(tasks::status))
 }
 
 /// The action family of a task/metadata URL: segment 7 of
@@ -114,10 +117,12 @@ pub async fn imports(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String,
     })
 }
 
-/// `GET …/actions`: the data set has no "other actions" (deletes, optimizer),
-/// so the answer is the empty-collection shape (no `actions` key, no paging).
+/// `GET …/actions` → `actions[{id,actionType,name}]`: Revenue Plan's deletes using a
+/// selection; a model without any answers the empty-collection shape (no `actions` key).
 pub async fn actions(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String, String)>, uri: Uri) -> Response {
-    listing(&inner, &uri, (&ws, &m), ("actions", "action"), |_| Vec::new())
+    listing(&inner, &uri, (&ws, &m), ("actions", "action"), |model| {
+        model.bulk.actions.iter().map(|a| json!({ "id": a.id, "actionType": a.action_type, "name": a.name })).collect()
+    })
 }
 
 fn metadata(key: &str, m: &str, payload: Value) -> Response {

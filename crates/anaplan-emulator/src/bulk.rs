@@ -17,21 +17,24 @@ pub enum Kind {
     Process,
     Export,
     Import,
+    /// An "other action" (`117…`): a delete from a list using a selection.
+    Action,
 }
 
 impl Kind {
-    /// The URL segment: `processes`, `exports`, `imports`.
+    /// The URL segment: `processes`, `exports`, `imports`, `actions`.
     pub fn segment(self) -> &'static str {
         match self {
             Kind::Process => "processes",
             Kind::Export => "exports",
             Kind::Import => "imports",
+            Kind::Action => "actions",
         }
     }
 
     /// The kind named by a URL segment.
     pub fn from_segment(s: &str) -> Option<Kind> {
-        [Kind::Process, Kind::Export, Kind::Import].into_iter().find(|k| k.segment() == s)
+        [Kind::Process, Kind::Export, Kind::Import, Kind::Action].into_iter().find(|k| k.segment() == s)
     }
 
     /// Word used in model-status tooltips ("The system is currently processing an Export").
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Process => "Process",
             Kind::Export => "Export",
             Kind::Import => "Import",
+            Kind::Action => "Action",
         }
     }
 }
@@ -95,6 +99,32 @@ pub enum Step {
     Import { id: &'static str, ok: usize, failed: usize, dump: Dump },
     Export { id: &'static str },
 }
+
+/// An other action (delete from a list using a selection): scripted, it always ends as
+/// the data set promises (`fails`: `successful: false` with one message).
+pub struct OtherActionDef {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// `actionType` in the listing.
+    pub action_type: &'static str,
+    /// The message of a failed run, `None` when it succeeds.
+    pub fails: Option<&'static str>,
+}
+
+pub static OTHER_ACTIONS: [OtherActionDef; 2] = [
+    OtherActionDef {
+        id: ACTION_DELETE_CLOSED_ID,
+        name: ACTION_DELETE_CLOSED_NAME,
+        action_type: "DELETE_BY_SELECTION",
+        fails: None,
+    },
+    OtherActionDef {
+        id: ACTION_DELETE_LOCKED_ID,
+        name: ACTION_DELETE_LOCKED_NAME,
+        action_type: "DELETE_BY_SELECTION",
+        fails: Some(ACTION_DELETE_LOCKED_MESSAGE),
+    },
+];
 
 /// A process: its steps in run order and its default run time.
 pub struct ProcessDef {
@@ -226,6 +256,7 @@ pub struct Bulk {
     pub exports: Vec<&'static ExportDef>,
     pub imports: Vec<&'static ImportDef>,
     pub files: Vec<&'static FileDef>,
+    pub actions: Vec<&'static OtherActionDef>,
 }
 
 impl Bulk {
@@ -235,11 +266,13 @@ impl Bulk {
             Kind::Process => self.processes.iter().any(|p| p.id == id),
             Kind::Export => self.exports.iter().any(|e| e.id == id),
             Kind::Import => self.imports.iter().any(|i| i.id == id),
+            Kind::Action => self.actions.iter().any(|a| a.id == id),
         }
     }
 }
 
-/// Revenue Plan holds everything; the locked and archived models only Nightly Load.
+/// Revenue Plan holds everything; the locked and archived models only Nightly Load and
+/// Delete Closed Cost Centres.
 pub fn for_model(model_id: &str) -> Bulk {
     match model_id {
         MODEL_REVENUE_ID => Bulk {
@@ -247,8 +280,11 @@ pub fn for_model(model_id: &str) -> Bulk {
             exports: EXPORTS.iter().collect(),
             imports: IMPORTS.iter().collect(),
             files: FILES.iter().collect(),
+            actions: OTHER_ACTIONS.iter().collect(),
         },
-        MODEL_LOCKED_ID | MODEL_ARCHIVED_ID => Bulk { processes: vec![&PROCESSES[0]], ..Bulk::default() },
+        MODEL_LOCKED_ID | MODEL_ARCHIVED_ID => {
+            Bulk { processes: vec![&PROCESSES[0]], actions: vec![&OTHER_ACTIONS[0]], ..Bulk::default() }
+        }
         _ => Bulk::default(),
     }
 }
@@ -256,6 +292,10 @@ pub fn for_model(model_id: &str) -> Bulk {
 /// Definition by id, whatever model holds it.
 pub fn process(id: &str) -> Option<&'static ProcessDef> {
     PROCESSES.iter().find(|p| p.id == id)
+}
+/// Definition by id, whatever model holds it.
+pub fn other_action(id: &str) -> Option<&'static OtherActionDef> {
+    OTHER_ACTIONS.iter().find(|a| a.id == id)
 }
 /// Definition by id, whatever model holds it.
 pub fn export(id: &str) -> Option<&'static ExportDef> {

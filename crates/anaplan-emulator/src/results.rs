@@ -2,7 +2,7 @@
 //! `process-task-status-complete.json` and `import-task-status-complete.json`:
 //! `COMPLETE` with `successful: false` is a failure (there is no FAILED state).
 
-use super::bulk::{self, Dump, ExportDef, ImportDef, ProcessDef, Step};
+use super::bulk::{self, Dump, ExportDef, ImportDef, OtherActionDef, ProcessDef, Step};
 use super::util::{push_csv_field, push_csv_line};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -73,6 +73,17 @@ pub fn export(def: &ExportDef) -> Outcome {
         dumps: HashMap::new(),
         produced: vec![def.id],
     }
+}
+
+/// An other action: the result of the description's example (no nested results, no
+/// dump); a failed one adds one detail with its message.
+pub fn other_action(def: &OtherActionDef) -> Outcome {
+    let mut result = json!({ "failureDumpAvailable": false, "objectId": def.id, "successful": def.fails.is_none() });
+    if let Some(message) = def.fails {
+        result["details"] =
+            json!([{ "localMessageText": message, "occurrences": 0, "type": "deleteFailed", "values": [] }]);
+    }
+    Outcome { result, dumps: HashMap::new(), produced: Vec::new() }
 }
 
 /// A process: one nested result per step, in order. Export steps have no

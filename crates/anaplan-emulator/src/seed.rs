@@ -153,7 +153,8 @@ pub fn month_name(i: usize) -> String {
 }
 
 // ---------------------------------------------------------------- bulk actions
-// All in Revenue Plan; the locked and archived models hold only Nightly Load.
+// All in Revenue Plan; the locked and archived models hold only Nightly Load (and the
+// other action Delete Closed Cost Centres).
 
 /// "Nightly Load": step 1 import Load Products (3 rows), step 2 export Price
 /// Export (whose file it produces); succeeds.
@@ -171,6 +172,17 @@ pub const PROCESS_STALE_DUMP_NAME: &str = "Stale Dump";
 /// "Slow Process": the steps of Nightly Load, running [`SLOW_PROCESS_RUN`].
 pub const PROCESS_SLOW_ID: &str = "118000000004";
 pub const PROCESS_SLOW_NAME: &str = "Slow Process";
+
+/// "Delete Closed Cost Centres": an other action (delete from a list using a selection)
+/// that succeeds.
+pub const ACTION_DELETE_CLOSED_ID: &str = "117000000001";
+pub const ACTION_DELETE_CLOSED_NAME: &str = "Delete Closed Cost Centres";
+/// "Delete Locked Regions": an other action that fails (`successful: false`, one detail).
+pub const ACTION_DELETE_LOCKED_ID: &str = "117000000002";
+pub const ACTION_DELETE_LOCKED_NAME: &str = "Delete Locked Regions";
+/// What Delete Locked Regions' result says.
+pub const ACTION_DELETE_LOCKED_MESSAGE: &str =
+    "Regions selected for deletion are used by other lists and cannot be deleted";
 
 /// Rows of Broken Load's import step: successful, failed (in the dump).
 pub const BROKEN_LOAD_OK_ROWS: usize = 12;

@@ -165,6 +165,7 @@ pub fn settle(st: &mut EmulatorState, now: Instant) {
             Kind::Import => bulk::import(&t.action_id).map(|d| results::import(d, &t.input)),
             Kind::Export => bulk::export(&t.action_id).map(results::export),
             Kind::Process => bulk::process(&t.action_id).map(results::process),
+            Kind::Action => bulk::other_action(&t.action_id).map(results::other_action),
         };
         let Some(outcome) = outcome else { continue };
         for id in &outcome.produced {
@@ -257,7 +258,7 @@ fn check_start_body(headers: &HeaderMap, body: &[u8], path: &str) -> Result<(), 
     Ok(())
 }
 
-/// `POST …/{processes|exports|imports}/{id}/tasks`. Checks, in order: scope and
+/// `POST …/{processes|exports|imports|actions}/{id}/tasks`. Checks, in order: scope and
 /// action (404), body (400), model state (423 locked, 422 archived), busy (409).
 pub async fn start(
     State(inner): State<Arc<Inner>>,
@@ -408,7 +409,8 @@ pub async fn status(
     }
 }
 
-/// `DELETE …/{kind}/{id}/tasks/{taskId}`: 200 with `CANCELLING`; the next poll
+/// `DELETE …/{kind}/{id}/tasks/{taskId}` (not for other actions: no cancel is documented
+/// for their tasks, so that route answers 405): 200 with `CANCELLING`; the next poll
 /// shows `CANCELLED`. A terminal task answers 400. Every DELETE that names an
 /// existing task counts in `cancel_requests`.
 pub async fn cancel(

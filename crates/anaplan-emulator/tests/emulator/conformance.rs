@@ -111,7 +111,15 @@ async fn start_task(t: &mut Tour, family: &str, action: &str) -> String {
 #[tokio::test]
 async fn every_operation_answers_as_documented() {
     let fake = Emulator::start().await;
-    for id in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID, EXPORT_PRICE_ID, IMPORT_PRODUCTS_ID, IMPORT_REGIONS_ID] {
+    for id in [
+        PROCESS_NIGHTLY_ID,
+        PROCESS_BROKEN_ID,
+        EXPORT_PRICE_ID,
+        IMPORT_PRODUCTS_ID,
+        IMPORT_REGIONS_ID,
+        ACTION_DELETE_CLOSED_ID,
+        ACTION_DELETE_LOCKED_ID,
+    ] {
         fake.set_action_timing(id, Duration::ZERO, Duration::ZERO);
     }
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -307,6 +315,23 @@ async fn every_operation_answers_as_documented() {
     t.check("PUT", &format!("{file}/chunks/{{n}}"), 204, put).await;
     let complete = t.anaplan(Method::POST, &format!("{p}/complete")).json(&json!({ "id": FILE_PRODUCTS_ID }));
     t.check("POST", &format!("{file}/complete"), 200, complete).await;
+
+    // Other actions: one that succeeds, one that fails; their tasks listed.
+    for id in [ACTION_DELETE_CLOSED_ID, ACTION_DELETE_LOCKED_ID] {
+        let task = start_task(&mut t, "actions", id).await;
+        let one = format!("{M}/actions/{{id}}/tasks/{{t}}");
+        let done = t.until_done(&one, &format!("{scope}/actions/{id}/tasks/{task}")).await;
+        let ok = id == ACTION_DELETE_CLOSED_ID;
+        assert_eq!(done["task"]["result"]["successful"], json!(ok), "{done}");
+        assert_eq!(done["task"]["result"]["objectId"], json!(id), "{done}");
+        t.check(
+            "GET",
+            &format!("{M}/actions/{{id}}/tasks"),
+            200,
+            t.anaplan(Method::GET, &format!("{scope}/actions/{id}/tasks")),
+        )
+        .await;
+    }
 
     // Cancelling: a task of each family that runs long.
     for (family, id) in

@@ -1738,8 +1738,9 @@ pub fn operations() -> Vec<Op> {
         .accept(&["application/json", "text/plain"])
         .auth(ANAPLAN_ONLY),
     ];
-    // Task start, list, status and cancel, for each action family.
-    for family in ["processes", "exports", "imports"] {
+    // Task start, list, status and cancel, for each action family (other actions have no
+    // documented cancel: no DELETE on their tasks).
+    for family in ["processes", "exports", "imports", "actions"] {
         let t: &'static str = Box::leak(format!("{M}/{family}/{{id}}/tasks").into_boxed_str());
         let one: &'static str = Box::leak(format!("{t}/{{t}}").into_boxed_str());
         let task_answer = || envelope(vec![opt("task", task())]);
@@ -1759,6 +1760,9 @@ pub fn operations() -> Vec<Op> {
             op("GET", t, vec![json(200, collection("tasks", task())), json(404, api_error())]).query(SORTED_PAGING),
         );
         ops.push(op("GET", one, vec![json(200, envelope(vec![opt("task", task())])), json(404, api_error())]));
+        if family == "actions" {
+            continue;
+        }
         ops.push(
             op(
                 "DELETE",
