@@ -105,6 +105,8 @@ enum Body {
     JsonBytes(bytes::Bytes),
     /// JSON sent under another media type (SCIM's `application/scim+json`).
     JsonAs(serde_json::Value, &'static str),
+    /// No bytes, under a media type (a model's open and close: `application/text`).
+    Empty(&'static str),
 }
 
 impl ApiRequest {
@@ -173,6 +175,13 @@ impl ApiRequest {
     /// Sends raw bytes as `application/octet-stream` (cheap to clone for retries).
     pub fn octets(mut self, body: bytes::Bytes) -> Self {
         self.body = Some(Body::Octets(body));
+        self
+    }
+
+    /// An empty body sent with `Content-Type: media`, where Anaplan expects one on a request
+    /// that carries nothing (a model's open and close: `application/text`).
+    pub fn empty_as(mut self, media: &'static str) -> Self {
+        self.body = Some(Body::Empty(media));
         self
     }
 
@@ -303,6 +312,7 @@ impl Client {
                     builder = builder.header(CONTENT_TYPE, "application/octet-stream").body(b.clone())
                 }
                 Some(Body::Gzip(b)) => builder = builder.header(CONTENT_TYPE, "application/x-gzip").body(b.clone()),
+                Some(Body::Empty(media)) => builder = builder.header(CONTENT_TYPE, *media).body(Vec::new()),
                 None => {}
             }
             let outcome = builder.send().await;

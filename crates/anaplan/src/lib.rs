@@ -18,6 +18,7 @@ pub mod error;
 pub mod files;
 pub mod ids;
 pub mod model_data;
+pub mod model_state;
 pub mod names;
 pub mod regions;
 pub mod scim;
