@@ -1,5 +1,5 @@
 //! `list-objects`: the workspaces, models, processes, exports, imports, views, modules, lists,
-//! line items or versions an identity can see, as `[{"id", "name"}]`. It feeds the custom
+//! line items, versions or other actions an identity can see, as `[{"id", "name"}]`. It feeds the custom
 //! connector's dropdowns.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -23,12 +23,13 @@ const KIND: Param = Param::choice(
         "lineItems",
         "lists",
         "versions",
+        "actions",
         "integrations",
         "flows",
     ],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports, views, modules, lists and versions need a \
-     workspace and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
+    "What to list. models need a workspace; processes, exports, imports, views, modules, lists, versions and \
+     actions (other actions) need a workspace and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
 )
 .required();
 
@@ -61,7 +62,7 @@ pub const FUNCTION: Function = Function {
     operation: Some(Operation {
         id: "ListObjects",
         summary: "List Anaplan objects",
-        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists, line items or versions \
+        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists, line items, versions or other actions \
                       the connection's identity can see, as id and name. It also feeds the dropdowns of the other \
                       actions.",
         important: false,
@@ -78,7 +79,7 @@ pub const FUNCTION: Function = Function {
 enum ListObjectsRequest {
     Workspaces,
     Models(ObjectRef<WorkspaceId>),
-    /// Processes, exports, imports, views, modules or lists of a model (`kind` says which).
+    /// Processes, exports, imports, other actions, views, modules or lists of a model (`kind` says which).
     OfModel(&'static str, ModelRef),
     /// CloudWorks integrations or flows (`kind` says which).
     CloudWorks(&'static str),
@@ -143,6 +144,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 "processes" => Listing::Processes(ws, model),
                 "exports" => Listing::Exports(ws, model),
                 "imports" => Listing::Imports(ws, model),
+                "actions" => Listing::Actions(ws, model),
                 "modules" => Listing::Modules(model),
                 "lists" => Listing::Lists(model),
                 _ => Listing::Views(model),

@@ -54,6 +54,7 @@ pub mod list_items;
 pub mod list_objects;
 pub mod model_calendar;
 pub mod refresh_cloudworks_sas;
+pub mod run_action;
 pub mod run_integration;
 pub mod run_process;
 pub mod users;
@@ -78,6 +79,7 @@ pub fn connector_definition() -> String {
 pub const FUNCTIONS: &[&Function] = &[
     &get_view_data::FUNCTION,
     &run_process::FUNCTION,
+    &run_action::FUNCTION,
     &export_file::FUNCTION,
     &import_file::FUNCTION,
     &list_objects::FUNCTION,

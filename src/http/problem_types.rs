@@ -163,6 +163,8 @@ catalogue! {
         "The Anaplan task was cancelled.";
     TaskFinished: CONFLICT, "task-finished", "Task already finished",
         "A cancellation came after the Anaplan task had finished.";
+    TaskNotCancellable: CONFLICT, "task-not-cancellable", "Anaplan cannot cancel this task",
+        "A cancellation of a task Anaplan documents no cancel for (an other action's): it runs to its end.";
     TaskFailed: UNPROCESSABLE_ENTITY, "task-failed", "Anaplan ran the task and it failed",
         "The Anaplan task completed without success (failures lists the failed steps and their dumps).";
     DumpExpired: NOT_FOUND, "dump-expired", "Failure dump expired",

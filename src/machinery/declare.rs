@@ -118,6 +118,8 @@ pub enum Object {
     LineItem,
     /// A version (of a model): Actual, Forecast...
     Version,
+    /// An "other action" (of a model): a delete from a list using a selection...
+    Action,
 }
 
 impl Object {
@@ -136,6 +138,7 @@ impl Object {
             Object::List => "list",
             Object::LineItem => "lineItem",
             Object::Version => "version",
+            Object::Action => "action",
         }
     }
 
@@ -154,6 +157,7 @@ impl Object {
             Object::List => "List",
             Object::LineItem => "Line item",
             Object::Version => "Version",
+            Object::Action => "Action",
         }
     }
 
@@ -172,6 +176,7 @@ impl Object {
             Object::List => "lists",
             Object::LineItem => "lineItems",
             Object::Version => "versions",
+            Object::Action => "actions",
         }
     }
 
@@ -189,6 +194,7 @@ impl Object {
             Object::List => "12 digits starting with 101, e.g. 101000000050",
             Object::LineItem => "12 digits starting with 2, e.g. 206000000001",
             Object::Version => "12 digits starting with 107, e.g. 107000000002",
+            Object::Action => "12 digits starting with 117, e.g. 117000000001",
         }
     }
 

@@ -44,7 +44,9 @@ impl TaskCall<'_> {
         let name = step.object_name.clone().unwrap_or_else(|| step.object_id.clone());
         let mut details = step.messages();
         let mut entry = json!({ "objectId": step.object_id, "name": name });
-        if let Some(object) = step.object().filter(|_| step.failure_dump_available) {
+        // Other actions have no documented failure dump: none is asked for.
+        let dumps = !matches!(self.action.action, anaplan::tasks::Action::Other(_));
+        if let Some(object) = step.object().filter(|_| step.failure_dump_available && dumps) {
             let dump = self.dump_of(&task.id, &object);
             let dump_url = self.status_url(&task.id).ok().map(|url| {
                 let sep = if url.contains('?') { '&' } else { '?' };

@@ -280,6 +280,11 @@ impl TaskCall<'_> {
                 })
                 .await?
             }
+            Intent::Status(_, Some(_)) if matches!(self.action.action, Action::Other(_)) => {
+                return Err(Problem::bad_parameter(
+                    "dump is not for an other action: Anaplan documents no failure dump for its tasks",
+                ));
+            }
             Intent::Status(id, Some(object)) => {
                 self.owned_task(&id).await?;
                 return self.dump(&id, &object).await;
@@ -444,6 +449,19 @@ impl TaskCall<'_> {
     /// 409.
     pub async fn cancel(&self, task: &TaskId) -> Result<Response, Problem> {
         let current = self.owned_task(task).await?;
+        if !self.action.action.cancellable() {
+            return Err(Problem::new(
+                ProblemType::TaskNotCancellable,
+                format!(
+                    "Anaplan documents no way to cancel the task of {} {}: task {task} runs to its end; poll its \
+                     status URL (GET) for the result",
+                    noun(&self.action.action),
+                    self.action.action.id()
+                ),
+            )
+            .with("taskId", json!(task.as_str()))
+            .with("taskState", json!(current.state.as_str())));
+        }
         if current.state.is_terminal() {
             // Nothing left to cancel: answer what a poll would.
             return Err(match current.state {
