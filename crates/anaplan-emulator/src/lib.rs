@@ -327,6 +327,7 @@ struct EmulatorState {
     model_data: lists::DataState,
     calendar: calendar::CalendarState,
     versions: versions::VersionsState,
+    loads: model_status::LoadState,
     sized_export: sized_export::Size,
 }
 
@@ -656,6 +657,7 @@ fn routes() -> Router<Arc<Inner>> {
         .merge(lists::routes())
         .merge(calendar::routes())
         .merge(versions::routes())
+        .merge(model_status::routes())
 }
 
 impl Emulator {

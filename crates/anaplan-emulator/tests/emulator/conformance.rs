@@ -354,6 +354,53 @@ async fn every_operation_answers_as_documented() {
     let busy = format!("/2/0/models/{MODEL_HEADCOUNT_ID}/status");
     t.check("GET", "/2/0/models/{m}/status", 200, t.anaplan(Method::GET, &busy)).await;
 
+    // ------------------------------------------------------------ model state
+    let other_user = fake.access_token_for("user005@example.com");
+    let m2 = format!("/2/0/models/{MODEL_FORECAST_2_ID}");
+    let text = |t: &Tour, what: &str| {
+        t.anaplan(Method::POST, &format!("{m2}/{what}")).header("content-type", "application/text")
+    };
+    t.check("POST", "/2/0/models/{m}/close", 204, text(&t, "close")).await;
+    t.check("GET", "/2/0/models/{m}/status", 200, t.anaplan(Method::GET, &format!("{m2}/status"))).await;
+    t.check("POST", "/2/0/models/{m}/open", 202, text(&t, "open")).await;
+    t.check("GET", "/2/0/models/{m}/status", 200, t.anaplan(Method::GET, &format!("{m2}/status"))).await;
+    t.check("POST", "/2/0/models/{m}/open", 400, text(&t, "open").body("x")).await;
+    let json_open = t.anaplan(Method::POST, &format!("{m2}/open")).json(&json!({}));
+    t.check("POST", "/2/0/models/{m}/open", 415, json_open).await;
+    let archived = format!("/2/0/models/{MODEL_ARCHIVED_ID}/close");
+    let r = t.anaplan(Method::POST, &archived).header("content-type", "application/text");
+    t.check("POST", "/2/0/models/{m}/close", 422, r).await;
+    let unknown = "/2/0/models/0123456789ABCDEF0123456789ABCDEF/open";
+    let r = t.anaplan(Method::POST, unknown).header("content-type", "application/text");
+    t.check("POST", "/2/0/models/{m}/open", 404, r).await;
+    let theirs = t
+        .bare(Method::POST, &format!("{m2}/close"))
+        .header("authorization", format!("AnaplanAuthToken {other_user}"))
+        .header("content-type", "application/text");
+    t.check("POST", "/2/0/models/{m}/close", 403, theirs).await;
+    let online = "/2/0/models/{m}/onlineStatus";
+    let set = |t: &Tour, m: &str, method: Method, status: &str| {
+        t.anaplan(method, &format!("/2/0/models/{m}/onlineStatus")).json(&json!({ "status": status }))
+    };
+    t.check("POST", online, 204, set(&t, MODEL_FORECAST_2_ID, Method::POST, "offline")).await;
+    t.check("PUT", online, 204, set(&t, MODEL_FORECAST_2_ID, Method::PUT, "online")).await;
+    t.check("POST", online, 400, set(&t, MODEL_FORECAST_2_ID, Method::POST, "asleep")).await;
+    t.check("PUT", online, 400, set(&t, MODEL_LOCKED_ID, Method::PUT, "offline")).await;
+    t.check("POST", online, 422, set(&t, MODEL_ARCHIVED_ID, Method::POST, "offline")).await;
+    t.check("POST", online, 404, set(&t, "0123456789ABCDEF0123456789ABCDEF", Method::POST, "offline")).await;
+    let r = t.anaplan(Method::PUT, &format!("{m2}/onlineStatus")).header("content-type", "text/plain").body("online");
+    t.check("PUT", online, 415, r).await;
+    let theirs = t
+        .bare(Method::POST, &format!("{m2}/onlineStatus"))
+        .header("authorization", format!("AnaplanAuthToken {other_user}"))
+        .json(&json!({ "status": "offline" }));
+    t.check("POST", online, 403, theirs).await;
+    let theirs = t
+        .bare(Method::PUT, &format!("{m2}/onlineStatus"))
+        .header("authorization", format!("AnaplanAuthToken {other_user}"))
+        .json(&json!({ "status": "offline" }));
+    t.check("PUT", online, 403, theirs).await;
+
     // ------------------------------------------------------------ versions
     t.check("GET", "/2/0/models/{m}/versions", 200, t.anaplan(Method::GET, &format!("{model}/versions"))).await;
     let in_ws = "/2/0/workspaces/{ws}/models/{m}/versions";

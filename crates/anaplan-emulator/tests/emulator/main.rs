@@ -11,6 +11,7 @@ mod calendar;
 mod cloudworks;
 mod conformance;
 mod model_data;
+mod model_state;
 mod other_actions;
 mod scim_audit;
 mod transfers;

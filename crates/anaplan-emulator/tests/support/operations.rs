@@ -1426,6 +1426,20 @@ pub fn operations() -> Vec<Op> {
                 not_found(),
             ],
         ),
+        // Open and close: 202 and 204, empty, and the 404 the description documents; 403 for a
+        // caller below Workspace Administrator, 400 for a body, 415 for another media type and
+        // 422 for an archived model are the emulator's choices (see model_status.rs).
+        op("POST", "/2/0/models/{m}/open", model_transition(202))
+            .source(MODEL_TRANSITION)
+            .body(&["application/text"])
+            .optional_body(),
+        op("POST", "/2/0/models/{m}/close", model_transition(204))
+            .source(MODEL_TRANSITION)
+            .body(&["application/text"])
+            .optional_body(),
+        // ALM: marked not tested live in the description; its answers as it lists them.
+        op("POST", "/2/0/models/{m}/onlineStatus", online_status()).body(JSON),
+        op("PUT", "/2/0/models/{m}/onlineStatus", online_status()).body(JSON),
         // ---------------------------------------------------------- lists, modules
         op("GET", "/2/0/models/{m}/lists", vec![json(200, collection("lists", named())), not_found()]).query(PAGING),
         op(
@@ -1818,4 +1832,33 @@ pub fn template_of<'a>(templates: &'a [String], path: &str) -> Option<&'a str> {
 /// `Content-Type` up to its parameters.
 pub fn media_of(ct: Option<&str>) -> Option<String> {
     ct.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
+/// Where open's and close's refusals beyond the 404 come from.
+const MODEL_TRANSITION: &str = "403 (below Workspace Administrator), 400 (a body), 415 (not application/text), 422 \
+                                (archived): the emulator's choices; the description documents the 404 alone";
+
+/// Open (202) or close (204): an empty success, or a refusal in Anaplan's error shape.
+fn model_transition(ok: u16) -> Vec<Answer> {
+    vec![
+        empty(ok),
+        json(400, api_error()),
+        json(403, api_error()),
+        json(415, api_error()),
+        json(422, api_error()),
+        json(404, api_error()),
+    ]
+}
+
+/// `onlineStatus`: 204 empty; 400 (bad status, locked), 403, 404, 422 (archived), 415 for a
+/// body that is not JSON (the emulator's choice).
+fn online_status() -> Vec<Answer> {
+    vec![
+        empty(204),
+        json(400, api_error()),
+        json(403, api_error()),
+        json(415, api_error()),
+        json(422, api_error()),
+        json(404, api_error()),
+    ]
 }
