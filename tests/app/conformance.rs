@@ -139,7 +139,7 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     };
     get("list-objects", "kind=workspaces".into()).await;
     get("list-objects", format!("kind=models&workspaceId={WS_FPA_ID}")).await;
-    for kind in ["processes", "exports", "imports", "views", "modules", "lists", "versions"] {
+    for kind in ["processes", "exports", "imports", "views", "modules", "lists", "versions", "actions"] {
         get("list-objects", format!("kind={kind}&{scope}")).await;
     }
     get("list-objects", format!("kind=lineItems&{scope}&moduleId={MODULE_SALES_INPUT_ID}")).await;
@@ -161,6 +161,9 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     for process in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID] {
         post("run-process", format!("{scope}&processId={process}"), json!({})).await;
     }
+    // Other actions: one that succeeds and one that fails, by id and by name.
+    post("run-action", format!("{scope}&actionId={ACTION_DELETE_CLOSED_ID}"), json!({})).await;
+    post("run-action", scope.clone(), json!({ "actionName": ACTION_DELETE_LOCKED_NAME })).await;
     // CloudWorks: a failing integration (errors, dumps) and a flow.
     post("run-integration", format!("integrationId={INTEGRATION_BROKEN_ID}"), json!({})).await;
     post("run-integration", "wait=20".into(), json!({ "flowId": FLOW_NIGHTLY_ID })).await;

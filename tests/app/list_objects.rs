@@ -69,6 +69,23 @@ async fn versions_feed_the_version_dropdown() {
 }
 
 #[tokio::test]
+async fn other_actions_feed_the_action_dropdown() {
+    let app = App::start().await;
+    let actions = list(&app, &format!("kind=actions&workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}")).await;
+    assert_eq!(
+        actions,
+        [
+            (ACTION_DELETE_CLOSED_ID.into(), ACTION_DELETE_CLOSED_NAME.into()),
+            (ACTION_DELETE_LOCKED_ID.into(), ACTION_DELETE_LOCKED_NAME.into())
+        ]
+    );
+    // A model without other actions: Anaplan leaves the key out, the list is empty.
+    let none = list(&app, "kind=actions&workspaceName=FP%26A%20Planning&modelName=Headcount%20Plan").await;
+    assert!(none.is_empty(), "{none:?}");
+    problem(app.get("list-objects", &format!("kind=actions&workspaceId={WS_FPA_ID}")).await, 400).await;
+}
+
+#[tokio::test]
 async fn missing_or_extra_parents_and_unknown_kinds_are_400() {
     let app = App::start().await;
     let body = problem(app.get("list-objects", "").await, 400).await;
