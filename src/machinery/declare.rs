@@ -208,6 +208,12 @@ impl Object {
         }
     }
 
+    /// Whether Anaplan can cancel its tasks: an other action's have no documented cancel, so
+    /// the connector offers none (a `DELETE` on the status URL still answers, with a 409).
+    pub fn tasks_cancellable(self) -> bool {
+        self != Object::Action
+    }
+
     /// `<kind>Id`.
     pub fn id_param(self) -> String {
         format!("{}Id", self.kind())

@@ -49,11 +49,16 @@ pub fn swagger(functions: &[&Function]) -> Value {
                 let method = if f.methods().contains(&Method::GET) { "get" } else { "post" };
                 json!({ method: plain_operation(f, op) })
             }
-            Some(lr) => json!({
-                "post": start_operation(f, op, lr),
-                "get": status_operation(op, lr),
-                "delete": cancel_operation(lr),
-            }),
+            Some(lr) => {
+                let mut item = json!({
+                    "post": start_operation(f, op, lr),
+                    "get": status_operation(op, lr),
+                });
+                if lr.action.tasks_cancellable() {
+                    item["delete"] = cancel_operation(lr);
+                }
+                item
+            }
         };
         for more in f.more_operations {
             let method = more.method.as_str().to_ascii_lowercase();
