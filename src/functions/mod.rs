@@ -53,6 +53,7 @@ pub mod import_file;
 pub mod list_items;
 pub mod list_objects;
 pub mod model_calendar;
+pub mod model_state;
 pub mod refresh_cloudworks_sas;
 pub mod run_action;
 pub mod run_integration;
@@ -91,6 +92,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &list_items::FUNCTION,
     &model_calendar::FUNCTION,
     &versions::FUNCTION,
+    &model_state::FUNCTION,
 ];
 
 #[cfg(test)]

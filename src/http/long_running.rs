@@ -91,7 +91,7 @@ pub fn accepted(status_url: &str, retry_after: u64, task: &Task) -> Response {
 
 /// 202 Accepted with `body`, `Location: status_url` and `Retry-After`: every 202 of the
 /// asynchronous pattern.
-fn accepted_with(status_url: &str, retry_after: u64, body: serde_json::Value) -> Response {
+pub fn accepted_with(status_url: &str, retry_after: u64, body: serde_json::Value) -> Response {
     let mut resp = (StatusCode::ACCEPTED, body.to_string()).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

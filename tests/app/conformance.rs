@@ -201,6 +201,15 @@ async fn tour_the_handler(app: &crate::support::app::App) {
         let resp = app.post("versions", &q, &json!({ "date": date })).await;
         ok("versions switchover", &resp);
     }
+    // Model state: read, close, open (held until loaded), offline, online; on a model the
+    // rest of the tour does not use.
+    let other = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_FORECAST_2_ID}");
+    app.fake.set_model_load_times(Duration::from_millis(300), Duration::ZERO);
+    get("model-state", other.clone()).await;
+    for action in ["close", "open&wait=20", "offline", "online"] {
+        let resp = app.post("model-state", &format!("{other}&action={action}"), &json!({})).await;
+        ok(action, &resp);
+    }
     // SCIM and Audit.
     get("users", String::new()).await;
     let joiner =

@@ -28,6 +28,7 @@ mod list_items;
 mod list_objects;
 mod list_objects_data;
 mod model_calendar;
+mod model_state;
 mod properties_bodies;
 mod properties_params;
 mod properties_records;
