@@ -205,10 +205,8 @@ impl SwitchoverRequest {
 fn is_iso_date(s: &str) -> bool {
     // `time` checks the calendar (month lengths, leap years); the length check refuses a
     // signed or longer year it would otherwise read.
-    let Ok(format) = time::format_description::parse("[year]-[month]-[day]") else {
-        return false;
-    };
-    s.len() == 10 && s.is_ascii() && time::Date::parse(s, &format).is_ok()
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    s.len() == 10 && s.is_ascii() && time::Date::parse(s, format).is_ok()
 }
 
 /// The version `r` names among `versions`: by id, or by exact name (none is a 404 listing

@@ -202,10 +202,8 @@ pub async fn list_in_workspace(
 pub fn iso_date(s: &str) -> bool {
     // `time` checks the calendar (month lengths, leap years); the length check refuses a
     // signed or longer year it would otherwise read.
-    let Ok(format) = time::format_description::parse("[year]-[month]-[day]") else {
-        return false;
-    };
-    s.len() == 10 && s.is_ascii() && time::Date::parse(s, &format).is_ok()
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    s.len() == 10 && s.is_ascii() && time::Date::parse(s, format).is_ok()
 }
 
 /// The `date` of a switchover body, or the 400 that refuses the body.
