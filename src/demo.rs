@@ -173,6 +173,29 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
             "the last 24 hours of audit events".to_owned(),
             format!("curl -sS '{base}/api/audit-events?type=all'"),
         ),
+        (
+            "model-state",
+            format!("whether the model {:?} is loaded, its state and whether it is online", seed::MODEL_REVENUE_NAME),
+            format!("curl -sS '{base}/api/model-state?{ws}&{model}'"),
+        ),
+        (
+            "model-calendar",
+            "the model's current period, calendar and fiscal year".to_owned(),
+            format!("curl -sS '{base}/api/model-calendar?{ws}&{model}'"),
+        ),
+        (
+            "versions",
+            "the model's versions and their switchover dates".to_owned(),
+            format!("curl -sS '{base}/api/versions?{ws}&{model}'"),
+        ),
+        (
+            "run-action",
+            format!("runs the action {:?} and waits up to 30 s for its result", seed::ACTION_DELETE_CLOSED_NAME),
+            format!(
+                "curl -sS -X POST '{base}/api/run-action?wait=30' -H 'Content-Type: application/json' -d '{}'",
+                json_body(("actionName", seed::ACTION_DELETE_CLOSED_NAME))
+            ),
+        ),
     ]
 }
 

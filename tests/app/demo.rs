@@ -191,9 +191,14 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "list-items",
             "run-integration",
             "users",
-            "audit-events"
+            "audit-events",
+            "model-state",
+            "model-calendar",
+            "versions",
+            "run-action"
         ]
     );
+    assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
     assert_eq!(calls.len(), functions.len(), "one curl line per function");
 
     let http = reqwest::Client::new();
@@ -225,6 +230,14 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     assert_eq!(users[0]["userName"], "user001@example.com", "{users}");
     let audit = json(9);
     assert!(audit["events"].as_array().is_some_and(|e| !e.is_empty()), "{audit}");
+    let state = json(10);
+    assert_eq!((state["model"]["name"].as_str(), state["online"].as_bool()), (Some("Revenue Plan"), Some(true)));
+    let calendar = json(11);
+    assert!(calendar["currentPeriod"]["periodText"].is_string(), "{calendar}");
+    let versions = json(12);
+    assert!(versions.as_array().is_some_and(|v| v.iter().any(|v| v["name"] == "Actual")), "{versions}");
+    let action = json(13);
+    assert_eq!((action["taskState"].as_str(), action["successful"].as_bool()), (Some("COMPLETE"), Some(true)));
 
     // Without a storage account, Idempotency-Key says how to add one.
     let resp = http
@@ -275,6 +288,26 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     }
 }
 
+/// The HTTP functions, sorted (the timer has no curl line).
+fn http_functions() -> Vec<String> {
+    let timer = |f: &&&anaplan_functions::machinery::declare::Function| {
+        matches!(f.trigger, anaplan_functions::machinery::declare::Trigger::Timer { .. })
+    };
+    sorted(
+        &anaplan_functions::functions::FUNCTIONS
+            .iter()
+            .filter(|f| !timer(f))
+            .map(|f| f.name.to_owned())
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn sorted(names: &[String]) -> Vec<String> {
+    let mut names = names.to_vec();
+    names.sort();
+    names
+}
+
 /// `demo --auth certificate`: the functions log in as the emulator's demo certificate user,
 /// and every printed line still answers.
 #[tokio::test]
@@ -282,7 +315,8 @@ async fn demo_with_certificate_auth_answers_every_curl_line() {
     let started = start_demo(&["--auth", "certificate"]);
     let intro = &started.intro;
     assert!(intro.iter().any(|l| l.contains("certificate login (v2)")), "{intro:?}");
-    assert_eq!(started.calls.len(), 10, "{intro:?}");
+    assert_eq!(sorted(&started.functions), http_functions(), "{intro:?}");
+    assert_eq!(started.calls.len(), started.functions.len(), "{intro:?}");
     let answers = call_each(&started.calls).await;
     let view: Value = serde_json::from_slice(&answers[0].1).unwrap();
     assert_eq!(view["view"]["name"], "REV01 Price Book", "{view}");
