@@ -32,7 +32,12 @@
 //!   (`skoid=`) must be for a container (`sr=c`) with read+write+list and a key that
 //!   outlives it. The connection remembers when its SAS expires (never shows the SAS).
 //!
+//! - Schedules (`POST|PUT|DELETE /integrations/{id}/schedule`,
+//!   `POST /integrations/{id}/schedule/status/{status}`): see [`schedule`].
+//!
 //! Ids in paths must be 32 lowercase hex, else 404; unknown ids are 404.
+
+mod schedule;
 
 use super::Inner;
 use super::seed_cloudworks::*;
@@ -190,6 +195,8 @@ pub(super) struct CloudWorksState {
     cancels: usize,
     /// The next `n` connection PUTs for this connection id answer 500.
     fail_updates: HashMap<String, u32>,
+    /// The schedule of each integration that has one (the description's `Schedule`).
+    schedules: HashMap<&'static str, Value>,
 }
 
 impl Default for CloudWorksState {
@@ -217,6 +224,7 @@ impl Default for CloudWorksState {
             started: Vec::new(),
             cancels: 0,
             fail_updates: HashMap::new(),
+            schedules: HashMap::from([(SCHEDULED_INTEGRATION_ID, schedule::seed_schedule())]),
         }
     }
 }
@@ -294,6 +302,8 @@ pub(super) fn routes() -> Router<Arc<Inner>> {
         .route(&format!("{I}/{{id}}"), get(get_integration))
         .route(&format!("{I}/{{id}}/run"), post(run_integration))
         .route(&format!("{I}/{{id}}/cancel"), post(cancel_integration))
+        .route(&format!("{I}/{{id}}/schedule"), post(schedule::create).put(schedule::update).delete(schedule::delete))
+        .route(&format!("{I}/{{id}}/schedule/status/{{status}}"), post(schedule::set_status))
         .route("/2/0/integrationflows", get(list_flows))
         .route("/2/0/integrationflows/{id}", get(get_flow))
         .route("/2/0/integrationflows/{id}/run", post(run_flow))
@@ -387,6 +397,9 @@ fn integration_json(inner: &Inner, i: &IntegrationDef) -> Value {
     }
     if let Some(run) = latest_run(inner, i.id) {
         v["latestRun"] = run;
+    }
+    if let Some(s) = inner.state().cloudworks.schedules.get(i.id) {
+        v["schedule"] = s.clone();
     }
     v
 }

@@ -28,6 +28,12 @@ pub const BROKEN_ACTION_NAME: &str = "Load Regions";
 /// The message of each failed row of Broken Blob Load.
 pub const BROKEN_MESSAGE: &str = "Invalid Region code in row 3: 'Atlantis' is not in list Regions";
 
+/// The integration with a schedule in the seed: Nightly Blob Process, weekly on weekdays
+/// at 02:00 Europe/London, Active. Every other integration has none.
+pub const SCHEDULED_INTEGRATION_ID: &str = INTEGRATION_PROCESS_ID;
+/// The name of that schedule.
+pub const SCHEDULE_NIGHTLY_NAME: &str = "Weeknights at 02:00";
+
 /// Integration flow "Nightly Flow": Load Sales from Blob, then Nightly Blob Process.
 pub const FLOW_NIGHTLY_ID: &str = "f10e0000000000000000000000000001";
 pub const FLOW_NIGHTLY_NAME: &str = "Nightly Flow";

@@ -473,6 +473,68 @@ pub async fn set_sas(cw: &Client, conn: &BlobConnection, sas: &Secret) -> Result
     cw.send(req).await.map(|_| ())
 }
 
+/// Every integration as CloudWorks lists it (`GET /integrations`, every page): the
+/// description's `IntegrationSummary` objects, unchanged.
+pub async fn integration_summaries(cw: &Client) -> Result<Vec<Value>, AnaplanError> {
+    cw.list(ApiRequest::get(["integrations"]), "integrations").await
+}
+
+/// One integration (`GET /integrations/{id}`): the description's `IntegrationDetail`
+/// (`integration`), unchanged; `schedule` is in it when the integration has one.
+pub async fn integration_detail(cw: &Client, id: &IntegrationId) -> Result<Value, AnaplanError> {
+    let v: Value = cw.json(ApiRequest::get(["integrations", id.as_str()])).await?;
+    v.get("integration")
+        .filter(|i| i.is_object())
+        .cloned()
+        .ok_or_else(|| protocol("integration", "no integration object in the answer"))
+}
+
+/// The schedule of an integration as [`integration_detail`] reports it; `None` when it has
+/// none (`schedule` absent or null).
+pub fn schedule_of(detail: &Value) -> Option<&Value> {
+    detail.get("schedule").filter(|s| s.is_object())
+}
+
+/// Every integration flow as CloudWorks lists it (`GET /integrationflows`, every page):
+/// `IntegrationFlowSummary` objects, unchanged.
+pub async fn flow_summaries(cw: &Client) -> Result<Vec<Value>, AnaplanError> {
+    cw.list(ApiRequest::get(["integrationflows"]), "integrationFlows").await
+}
+
+/// Every connection as CloudWorks lists it (`GET /integrations/connections`), unchanged
+/// (CloudWorks never shows a connection's secret).
+pub async fn connection_summaries(cw: &Client) -> Result<Vec<Value>, AnaplanError> {
+    cw.list(ApiRequest::get(["integrations", "connections"]), "connections").await
+}
+
+/// Gives integration `id` the schedule `schedule` (the description's `Schedule`). CloudWorks
+/// holds at most one schedule per integration: `POST /integrations/{id}/schedule` creates it
+/// (`createSchedule`), `PUT` replaces one that exists (`updateSchedule`), so `exists` says
+/// which one to send. Both bodies carry `integrationId` beside `schedule`: `createSchedule`
+/// documents it as optional, and live CloudWorks refuses an `updateSchedule` without it.
+pub async fn set_schedule(cw: &Client, id: &IntegrationId, schedule: &Value, exists: bool) -> Result<(), AnaplanError> {
+    let method = if exists { Method::PUT } else { Method::POST };
+    let body = json!({ "integrationId": id.as_str(), "schedule": schedule });
+    let req = ApiRequest::get(["integrations", id.as_str(), "schedule"]).method(method).json(body);
+    cw.send(req).await.map(|_| ())
+}
+
+/// Enables or disables the schedule of integration `id`
+/// (`POST /integrations/{id}/schedule/status/{enabled|disabled}`, no body documented).
+pub async fn set_schedule_status(cw: &Client, id: &IntegrationId, enabled: bool) -> Result<(), AnaplanError> {
+    let status = if enabled { "enabled" } else { "disabled" };
+    // Setting a status twice sets it once.
+    let req =
+        ApiRequest::get(["integrations", id.as_str(), "schedule", "status", status]).method(Method::POST).replayable();
+    cw.send(req).await.map(|_| ())
+}
+
+/// Deletes the schedule of integration `id` (`DELETE /integrations/{id}/schedule`).
+pub async fn delete_schedule(cw: &Client, id: &IntegrationId) -> Result<(), AnaplanError> {
+    let req = ApiRequest::get(["integrations", id.as_str(), "schedule"]).method(Method::DELETE);
+    cw.send(req).await.map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

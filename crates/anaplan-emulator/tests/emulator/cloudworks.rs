@@ -162,3 +162,109 @@ async fn connections_refuse_a_weak_forged_or_expired_sas_and_remember_expiry() {
     assert_eq!(r.status(), 400);
     assert_eq!(cw.put_sas("c0aa0000000000000000000000000999", "x").await.0, 404);
 }
+
+impl Cw {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.req(method, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn schedule_of(cw: &Cw, id: &str) -> Value {
+    cw.get(&format!("integrations/{id}")).await.1["integration"]["schedule"].clone()
+}
+
+fn daily(id: Option<&str>) -> Value {
+    let mut v = json!({"schedule": {"name": "Daily", "type": "daily", "time": "06:15", "startDate": "2026-01-01",
+        "endDate": "2026-12-31", "timezone": "Europe/Paris"}});
+    if let Some(id) = id {
+        v["integrationId"] = json!(id);
+    }
+    v
+}
+
+#[tokio::test]
+async fn the_seed_has_one_scheduled_integration_shown_in_its_summary_and_detail() {
+    let cw = Cw::start().await;
+    let (_, detail) = cw.get(&format!("integrations/{SCHEDULED_INTEGRATION_ID}")).await;
+    let s = &detail["integration"]["schedule"];
+    assert_eq!(s["name"], SCHEDULE_NIGHTLY_NAME);
+    assert_eq!(s["type"], "weekly");
+    assert_eq!(s["status"], "Active");
+    let (_, detail) = cw.get(&format!("integrations/{INTEGRATION_IMPORT_ID}")).await;
+    assert!(detail["integration"].get("schedule").is_none(), "no schedule, no key: {detail}");
+    let (_, list) = cw.get("integrations?limit=1&offset=2").await;
+    assert_eq!(list["integrations"][0]["schedule"]["name"], SCHEDULE_NIGHTLY_NAME);
+}
+
+#[tokio::test]
+async fn a_schedule_is_created_by_post_replaced_by_put_and_deleted_once() {
+    let cw = Cw::start().await;
+    let path = format!("integrations/{INTEGRATION_IMPORT_ID}/schedule");
+    // PUT replaces: nothing to replace yet.
+    assert_eq!(cw.call(reqwest::Method::PUT, &path, Some(daily(Some(INTEGRATION_IMPORT_ID)))).await.0, 404);
+    // POST creates, integrationId optional; a second POST is refused.
+    let (status, body) = cw.call(reqwest::Method::POST, &path, Some(daily(None))).await;
+    assert_eq!((status, &body["status"]["message"]), (200, &json!("Success")), "{body}");
+    assert_eq!(schedule_of(&cw, INTEGRATION_IMPORT_ID).await["status"], "Active");
+    assert_eq!(cw.call(reqwest::Method::POST, &path, Some(daily(None))).await.0, 400);
+    // PUT needs integrationId in the body too (live CloudWorks refuses it without).
+    assert_eq!(cw.call(reqwest::Method::PUT, &path, Some(daily(None))).await.0, 400);
+    assert_eq!(cw.call(reqwest::Method::PUT, &path, Some(daily(Some(INTEGRATION_EXPORT_ID)))).await.0, 400);
+    // Disabled, then replaced: the status is kept.
+    assert_eq!(cw.call(reqwest::Method::POST, &format!("{path}/status/disabled"), None).await.0, 200);
+    let mut weekly = daily(Some(INTEGRATION_IMPORT_ID));
+    weekly["schedule"]["type"] = json!("weekly");
+    weekly["schedule"]["daysOfWeek"] = json!([0, 6]);
+    assert_eq!(cw.call(reqwest::Method::PUT, &path, Some(weekly)).await.0, 200);
+    let s = schedule_of(&cw, INTEGRATION_IMPORT_ID).await;
+    assert_eq!((s["type"].as_str(), s["status"].as_str()), (Some("weekly"), Some("Inactive")));
+    assert_eq!(cw.call(reqwest::Method::POST, &format!("{path}/status/on"), None).await.0, 404);
+    assert_eq!(cw.call(reqwest::Method::DELETE, &path, None).await.0, 200);
+    assert!(schedule_of(&cw, INTEGRATION_IMPORT_ID).await.is_null());
+    assert_eq!(cw.call(reqwest::Method::DELETE, &path, None).await.0, 404);
+    assert_eq!(cw.call(reqwest::Method::POST, &format!("{path}/status/enabled"), None).await.0, 404);
+    // Unknown integrations, and no token.
+    let unknown = "integrations/0123456789abcdef0123456789abcdef/schedule";
+    assert_eq!(cw.call(reqwest::Method::POST, unknown, Some(daily(None))).await.0, 404);
+    assert_eq!(cw.call(reqwest::Method::DELETE, unknown, None).await.0, 404);
+    let r = cw.http.delete(format!("{}/2/0/{path}", cw.fake.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_malformed_schedule_is_a_400_naming_the_field_and_changes_nothing() {
+    let cw = Cw::start().await;
+    let path = format!("integrations/{SCHEDULED_INTEGRATION_ID}/schedule");
+    let before = cw.get(&format!("integrations/{SCHEDULED_INTEGRATION_ID}")).await.1["integration"]["schedule"].clone();
+    for (field, value) in [
+        ("type", json!("fortnightly")),
+        ("time", json!("6am")),
+        ("timezone", json!("Paris")),
+        ("startDate", json!("01/01/2026")),
+        ("endDate", json!("2025-12-31")),
+        ("daysOfWeek", json!([1])),
+    ] {
+        let mut body = daily(Some(SCHEDULED_INTEGRATION_ID));
+        body["schedule"][field] = value;
+        let (status, answer) = cw.call(reqwest::Method::PUT, &path, Some(body)).await;
+        assert_eq!(status, 400, "{field}: {answer}");
+        assert!(answer["status"]["message"].as_str().unwrap().contains(field), "{field}: {answer}");
+    }
+    let mut body = daily(None);
+    body["schedule"].as_object_mut().unwrap().remove("timezone");
+    assert_eq!(
+        cw.call(reqwest::Method::POST, &format!("integrations/{INTEGRATION_EXPORT_ID}/schedule"), Some(body)).await.0,
+        400
+    );
+    let r =
+        cw.req(reqwest::Method::PUT, &path).body("{").header("content-type", "application/json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let after = cw.get(&format!("integrations/{SCHEDULED_INTEGRATION_ID}")).await.1["integration"]["schedule"].clone();
+    assert_eq!(before, after);
+    assert!(cw.get(&format!("integrations/{INTEGRATION_EXPORT_ID}")).await.1["integration"].get("schedule").is_none());
+}

@@ -654,6 +654,29 @@ async fn every_operation_answers_as_documented() {
         t.anaplan(Method::GET, "/2/0/integrations/0123456789abcdef0123456789abcdef"),
     )
     .await;
+    // Schedules: the seed's is replaced, disabled, enabled, deleted and created again.
+    let sched = format!("/2/0/integrations/{SCHEDULED_INTEGRATION_ID}/schedule");
+    let body = json!({ "integrationId": SCHEDULED_INTEGRATION_ID, "schedule": {
+        "name": SCHEDULE_NIGHTLY_NAME, "type": "daily", "time": "03:30", "startDate": "2026-01-01",
+        "endDate": "2026-12-31", "timezone": "Europe/Paris",
+    }});
+    t.check("PUT", "/2/0/integrations/{id}/schedule", 200, t.anaplan(Method::PUT, &sched).json(&body)).await;
+    let mut bad = body.clone();
+    bad["schedule"]["time"] = json!("3.30pm");
+    t.check("PUT", "/2/0/integrations/{id}/schedule", 400, t.anaplan(Method::PUT, &sched).json(&bad)).await;
+    t.check("POST", "/2/0/integrations/{id}/schedule", 400, t.anaplan(Method::POST, &sched).json(&body)).await;
+    for status in ["disabled", "enabled"] {
+        let p = format!("{sched}/status/{status}");
+        t.check("POST", "/2/0/integrations/{id}/schedule/status/{status}", 200, t.anaplan(Method::POST, &p)).await;
+    }
+    t.check("DELETE", "/2/0/integrations/{id}/schedule", 200, t.anaplan(Method::DELETE, &sched)).await;
+    t.check("DELETE", "/2/0/integrations/{id}/schedule", 404, t.anaplan(Method::DELETE, &sched)).await;
+    let p = format!("{sched}/status/enabled");
+    t.check("POST", "/2/0/integrations/{id}/schedule/status/{status}", 404, t.anaplan(Method::POST, &p)).await;
+    t.check("PUT", "/2/0/integrations/{id}/schedule", 404, t.anaplan(Method::PUT, &sched).json(&body)).await;
+    t.check("POST", "/2/0/integrations/{id}/schedule", 200, t.anaplan(Method::POST, &sched).json(&body)).await;
+    let p = "/2/0/integrations/0123456789abcdef0123456789abcdef/schedule";
+    t.check("POST", "/2/0/integrations/{id}/schedule", 404, t.anaplan(Method::POST, p).json(&body)).await;
     for id in [FLOW_NIGHTLY_ID, FLOW_BROKEN_ID] {
         t.check(
             "GET",

@@ -1594,6 +1594,25 @@ pub fn operations() -> Vec<Op> {
             "/2/0/integrations/{id}/cancel",
             vec![json(200, cw_status_only()), json(404, cw_error()), json(409, cw_error())],
         ),
+        op(
+            "POST",
+            "/2/0/integrations/{id}/schedule",
+            vec![json(200, cw_status_only()), json(400, cw_error()), json(404, cw_error())],
+        )
+        .body(JSON),
+        op(
+            "PUT",
+            "/2/0/integrations/{id}/schedule",
+            vec![json(200, cw_status_only()), json(400, cw_error()), json(404, cw_error())],
+        )
+        .body(JSON),
+        op("DELETE", "/2/0/integrations/{id}/schedule", vec![json(200, cw_status_only()), json(404, cw_error())]),
+        // The description documents no request body for a status change.
+        op(
+            "POST",
+            "/2/0/integrations/{id}/schedule/status/{status}",
+            vec![json(200, cw_status_only()), json(404, cw_error())],
+        ),
         op("GET", "/2/0/integrations/run/{run}", vec![json(200, run_status()), json(404, cw_error())]),
         op(
             "GET",
