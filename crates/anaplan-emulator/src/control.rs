@@ -22,6 +22,9 @@
 //!   (`LOCKED`: task starts 423; `ARCHIVED`: task starts and view data reads 422; see
 //!   `tasks::state_refusal`). An unknown model is a 404.
 //! - `/_emulator/big-grid` and `/_emulator/ragged-read-pages`: see `sized_view.rs`.
+//! - `/_emulator/alm?failNextSync=<message>&structuralChange=M&taskMillis=N`: the next ALM
+//!   sync fails with that message, model M has structural changes (a revision can be added),
+//!   ALM tasks take N ms; see `alm.rs`.
 //! - `/_emulator/speed-cap?bytesPerSecond=N` (`speed_cap.rs`) and
 //!   `/_emulator/sized-export?bytes=N` (`sized_export.rs`): transfer benchmarks' knobs.
 //!

@@ -323,6 +323,8 @@ pub fn catalog() -> Catalog {
         ),
         (MODEL_LOCKED_ID, MODEL_LOCKED_NAME, WS_FPA_ID, "LOCKED", vec![]),
         (MODEL_ARCHIVED_ID, MODEL_ARCHIVED_NAME, WS_FPA_ID, "ARCHIVED", vec![]),
+        (MODEL_DEV_ID, MODEL_DEV_NAME, WS_SALES_ID, "UNLOCKED", vec![]),
+        (MODEL_PROD_ID, MODEL_PROD_NAME, WS_SALES_ID, "PRODUCTION", vec![]),
     ];
     let models = models
         .drain(..)

@@ -56,6 +56,7 @@
 //! or past the count → 400, over `max_upload_chunk` → 413, export output file → 400.
 
 mod actions;
+mod alm;
 mod api;
 mod audit;
 mod auth;
@@ -327,6 +328,7 @@ struct EmulatorState {
     model_data: lists::DataState,
     calendar: calendar::CalendarState,
     versions: versions::VersionsState,
+    alm: alm::AlmState,
     loads: model_status::LoadState,
     sized_export: sized_export::Size,
 }
@@ -657,6 +659,7 @@ fn routes() -> Router<Arc<Inner>> {
         .merge(lists::routes())
         .merge(calendar::routes())
         .merge(versions::routes())
+        .merge(alm::routes())
         .merge(model_status::routes())
 }
 

@@ -37,6 +37,18 @@ pub const MODEL_LOCKED_NAME: &str = "Locked Model";
 /// Model "Archived Model" (FP&A Planning, `activeState` ARCHIVED): task starts answer 422.
 pub const MODEL_ARCHIVED_ID: &str = "75A40874E6B64FA3AE07432789968511";
 pub const MODEL_ARCHIVED_NAME: &str = "Archived Model";
+/// Model "Pipeline DEV" (Sales Ops, standard mode): where the ALM revisions are created.
+pub const MODEL_DEV_ID: &str = "75A40874E6B64FA3AE07432789968520";
+pub const MODEL_DEV_NAME: &str = "Pipeline DEV";
+/// Model "Pipeline PROD" (Sales Ops, `activeState` PRODUCTION: deployed): synced from DEV.
+pub const MODEL_PROD_ID: &str = "75A40874E6B64FA3AE07432789968521";
+pub const MODEL_PROD_NAME: &str = "Pipeline PROD";
+/// Revision "2026.1 Launch" of Pipeline DEV, applied to Pipeline PROD (its latest).
+pub const REVISION_LAUNCH_ID: &str = "A1B2C3D4E5F6A1B2C3D4E5F6A1B2C301";
+pub const REVISION_LAUNCH_NAME: &str = "2026.1 Launch";
+/// Revision "2026.2 Territories" of Pipeline DEV: not yet in PROD, syncable into it.
+pub const REVISION_TERRITORIES_ID: &str = "A1B2C3D4E5F6A1B2C3D4E5F6A1B2C302";
+pub const REVISION_TERRITORIES_NAME: &str = "2026.2 Territories";
 
 /// Revenue Plan views. Each default view has the id and name of its module.
 pub const VIEW_PRICE_BOOK_ID: &str = "102000000001";

@@ -401,6 +401,75 @@ async fn every_operation_answers_as_documented() {
         .json(&json!({ "status": "offline" }));
     t.check("PUT", online, 403, theirs).await;
 
+    // ------------------------------------------------------------ ALM
+    let dev = format!("/2/0/models/{MODEL_DEV_ID}/alm");
+    let prod = format!("/2/0/models/{MODEL_PROD_ID}/alm");
+    let revs = "/2/0/models/{m}/alm/revisions";
+    t.check("GET", revs, 200, t.anaplan(Method::GET, &format!("{dev}/revisions?offset=0&limit=1"))).await;
+    let theirs = t
+        .bare(Method::GET, &format!("{dev}/revisions"))
+        .header("authorization", format!("AnaplanAuthToken {other_user}"));
+    t.check("GET", revs, 403, theirs).await;
+    t.check("GET", revs, 404, t.anaplan(Method::GET, "/2/0/models/0123456789ABCDEF0123456789ABCDEF/alm/revisions"))
+        .await;
+    let archived = format!("/2/0/models/{MODEL_ARCHIVED_ID}/alm/revisions");
+    t.check("GET", revs, 422, t.anaplan(Method::GET, &archived)).await;
+    let latest = "/2/0/models/{m}/alm/latestRevision";
+    t.check("GET", latest, 200, t.anaplan(Method::GET, &format!("{prod}/latestRevision"))).await;
+    let none = format!("/2/0/models/{MODEL_REVENUE_ID}/alm/latestRevision");
+    t.check("GET", latest, 200, t.anaplan(Method::GET, &none)).await;
+    let syncable = "/2/0/models/{m}/alm/syncableRevisions";
+    let q = format!("{prod}/syncableRevisions?sourceModelId={MODEL_DEV_ID}");
+    t.check("GET", syncable, 200, t.anaplan(Method::GET, &q)).await;
+    t.check("GET", syncable, 400, t.anaplan(Method::GET, &format!("{prod}/syncableRevisions"))).await;
+    let applied = "/2/0/models/{m}/alm/revisions/{r}/appliedToModels";
+    let r = t.anaplan(Method::GET, &format!("{prod}/revisions/{REVISION_LAUNCH_ID}/appliedToModels"));
+    t.check("GET", applied, 200, r).await;
+    let r = t.anaplan(Method::GET, &format!("{prod}/revisions/{REVISION_TERRITORIES_ID}/appliedToModels"));
+    t.check("GET", applied, 404, r).await;
+    let r = t.anaplan(Method::POST, &format!("{prod}/revisions")).json(&json!({ "name": "Hotfix" }));
+    t.check("POST", revs, 422, r).await;
+    let r = t.anaplan(Method::POST, &format!("{dev}/revisions")).json(&json!({ "description": "no name" }));
+    t.check("POST", revs, 400, r).await;
+    let locked = format!("/2/0/models/{MODEL_LOCKED_ID}/alm/revisions");
+    t.check("POST", revs, 423, t.anaplan(Method::POST, &locked).json(&json!({ "name": "x" }))).await;
+    let body = json!({
+        "sourceRevisionId": REVISION_TERRITORIES_ID,
+        "sourceModelId": MODEL_DEV_ID,
+        "targetRevisionId": REVISION_LAUNCH_ID,
+    });
+    for (kind, report) in [("comparison", "comparisonReports"), ("summary", "summaryReports")] {
+        let start = format!("/2/0/models/{{m}}/alm/{kind}ReportTasks");
+        let task = t
+            .check("POST", &start, 201, t.anaplan(Method::POST, &format!("{prod}/{kind}ReportTasks")).json(&body))
+            .await;
+        let id = task["task"]["taskId"].as_str().unwrap_or_default().to_owned();
+        t.until_done(&format!("{start}/{{t}}"), &format!("{prod}/{kind}ReportTasks/{id}")).await;
+        let at = format!("{prod}/{report}/{REVISION_LAUNCH_ID}/{REVISION_TERRITORIES_ID}");
+        let template = format!("/2/0/models/{{m}}/alm/{report}/{{tr}}/{{sr}}");
+        let accept = if kind == "comparison" { "application/octet-stream" } else { "application/json" };
+        t.check("GET", &template, 200, t.anaplan(Method::GET, &at).header("accept", accept)).await;
+        let r = t.anaplan(Method::GET, &format!("{prod}/{report}/{REVISION_TERRITORIES_ID}/{REVISION_LAUNCH_ID}"));
+        t.check("GET", &template, 404, r.header("accept", accept)).await;
+        t.check("POST", &start, 400, t.anaplan(Method::POST, &format!("{prod}/{kind}ReportTasks")).json(&json!({})))
+            .await;
+    }
+    let at = format!("{prod}/comparisonReports/{REVISION_LAUNCH_ID}/{REVISION_TERRITORIES_ID}");
+    let r = t.anaplan(Method::GET, &at).header("accept", "application/json");
+    t.check("GET", "/2/0/models/{m}/alm/comparisonReports/{tr}/{sr}", 406, r).await;
+    let sync = "/2/0/models/{m}/alm/syncTasks";
+    t.check("POST", sync, 400, t.anaplan(Method::POST, &format!("{prod}/syncTasks")).json(&json!({}))).await;
+    t.check("GET", sync, 200, t.anaplan(Method::GET, &format!("{prod}/syncTasks"))).await;
+    let task = t.check("POST", sync, 201, t.anaplan(Method::POST, &format!("{prod}/syncTasks")).json(&body)).await;
+    let id = task["task"]["taskId"].as_str().unwrap_or_default().to_owned();
+    let done = t.until_done("/2/0/models/{m}/alm/syncTasks/{t}", &format!("{prod}/syncTasks/{id}")).await;
+    assert_eq!(done["task"]["result"]["successful"], true, "{done}");
+    t.check("GET", sync, 200, t.anaplan(Method::GET, &format!("{prod}/syncTasks"))).await;
+    let r = t.anaplan(Method::GET, &format!("{prod}/syncTasks/0123456789ABCDEF0123456789ABCDEF"));
+    t.check("GET", "/2/0/models/{m}/alm/syncTasks/{t}", 404, r).await;
+    let r = t.anaplan(Method::POST, &format!("{dev}/revisions")).json(&json!({ "name": "2026.3", "description": "d" }));
+    t.check("POST", revs, 201, r).await;
+
     // ------------------------------------------------------------ versions
     t.check("GET", "/2/0/models/{m}/versions", 200, t.anaplan(Method::GET, &format!("{model}/versions"))).await;
     let in_ws = "/2/0/workspaces/{ws}/models/{m}/versions";

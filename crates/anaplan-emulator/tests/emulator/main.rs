@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alm;
 mod api;
 mod calendar;
 mod cloudworks;

@@ -1440,6 +1440,60 @@ pub fn operations() -> Vec<Op> {
         // ALM: marked not tested live in the description; its answers as it lists them.
         op("POST", "/2/0/models/{m}/onlineStatus", online_status()).body(JSON),
         op("PUT", "/2/0/models/{m}/onlineStatus", online_status()).body(JSON),
+        // ALM revisions, sync and report tasks (alm-openapi.json; every one Workspace
+        // Administrator). 400 on reads, 422 for adding a revision to a model in deployed mode or
+        // without structural changes, and 423 for a locked model are the emulator's choices.
+        op("GET", "/2/0/models/{m}/alm/revisions", alm_read(collection("revisions", revision())))
+            .source(ALM_CHOICES)
+            .query(&["appliedAfter", "appliedBefore", "sort", "offset", "limit"]),
+        op(
+            "POST",
+            "/2/0/models/{m}/alm/revisions",
+            vec![
+                json(201, collection("revisions", revision())),
+                json(400, api_error()),
+                json(403, api_error()),
+                json(404, api_error()),
+                json(422, api_error()),
+                json(423, api_error()),
+            ],
+        )
+        .source(ALM_CHOICES)
+        .body(JSON),
+        op("GET", "/2/0/models/{m}/alm/latestRevision", alm_read(collection("revisions", revision()))),
+        op("GET", "/2/0/models/{m}/alm/syncableRevisions", alm_read(collection("revisions", revision())))
+            .source(ALM_CHOICES)
+            .query(&["sourceModelId"]),
+        op(
+            "GET",
+            "/2/0/models/{m}/alm/revisions/{r}/appliedToModels",
+            alm_read(collection("appliedToModels", applied_model())),
+        ),
+        op("GET", "/2/0/models/{m}/alm/syncTasks", alm_read(collection("tasks", alm_task()))),
+        op("POST", "/2/0/models/{m}/alm/syncTasks", alm_start()).source(ALM_CHOICES).body(JSON),
+        op("GET", "/2/0/models/{m}/alm/syncTasks/{t}", alm_read(envelope(vec![opt("task", alm_task())]))),
+        op("POST", "/2/0/models/{m}/alm/comparisonReportTasks", alm_start()).source(ALM_CHOICES).body(JSON),
+        op("GET", "/2/0/models/{m}/alm/comparisonReportTasks/{t}", alm_read(envelope(vec![opt("task", alm_task())]))),
+        op("POST", "/2/0/models/{m}/alm/summaryReportTasks", alm_start()).source(ALM_CHOICES).body(JSON),
+        op("GET", "/2/0/models/{m}/alm/summaryReportTasks/{t}", alm_read(envelope(vec![opt("task", alm_task())]))),
+        op(
+            "GET",
+            "/2/0/models/{m}/alm/comparisonReports/{tr}/{sr}",
+            vec![
+                media(200, "application/octet-stream"),
+                json(403, api_error()),
+                json(404, api_error()),
+                json(406, api_error()),
+                json(422, api_error()),
+            ],
+        )
+        .source("406 to an Accept other than application/octet-stream: the README's live note")
+        .accept(&["application/octet-stream"]),
+        op(
+            "GET",
+            "/2/0/models/{m}/alm/summaryReports/{tr}/{sr}",
+            alm_read(obj(vec![opt("summaryReport", summary_report())])),
+        ),
         // ---------------------------------------------------------- lists, modules
         op("GET", "/2/0/models/{m}/lists", vec![json(200, collection("lists", named())), not_found()]).query(PAGING),
         op(
@@ -1811,6 +1865,7 @@ pub fn operations() -> Vec<Op> {
 /// The emulator's own controls (`/_emulator/...`): no Anaplan operation, listed so that a
 /// new route is noticed either way.
 pub const CONTROLS: &[&str] = &[
+    "/_emulator/alm",
     "/_emulator/big-grid",
     "/_emulator/cert-format",
     "/_emulator/expire-tokens",
@@ -1867,6 +1922,90 @@ fn model_transition(ok: u16) -> Vec<Answer> {
         json(422, api_error()),
         json(404, api_error()),
     ]
+}
+
+const ALM_CHOICES: &str = "emulator: 400 for a read without sourceModelId, 422 for a revision on a model in \
+     deployed mode or without structural changes (the description states the rule, not its status), 423 for a locked \
+     model as for task starts";
+
+/// An ALM read: 200 with `ok`, 403, 404, and 422 for an archived model.
+fn alm_read(ok: Shape) -> Vec<Answer> {
+    vec![json(200, ok), json(400, api_error()), json(403, api_error()), json(404, api_error()), json(422, api_error())]
+}
+
+/// An ALM task start: 201 `task`, 400, 403, 404, 422 (archived), 423 (locked).
+fn alm_start() -> Vec<Answer> {
+    vec![
+        json(201, envelope(vec![opt("task", alm_task())])),
+        json(400, api_error()),
+        json(403, api_error()),
+        json(404, api_error()),
+        json(422, api_error()),
+        json(423, api_error()),
+    ]
+}
+
+/// The description's `Revision`.
+fn revision() -> Shape {
+    obj(vec![
+        req("id", upper_hex32()),
+        opt("name", Shape::Str),
+        opt("description", Shape::Str),
+        opt("createdOn", date_time()),
+        opt("createdBy", Shape::Str),
+        opt("creationMethod", Shape::Str),
+        opt("appliedOn", date_time()),
+        opt("appliedBy", Shape::Str),
+    ])
+}
+
+/// The description's `AppliedModel`.
+fn applied_model() -> Shape {
+    obj(vec![
+        opt("modelId", upper_hex32()),
+        opt("modelName", Shape::Str),
+        opt("workspaceId", hex32()),
+        opt("appliedBy", Shape::Str),
+        opt("appliedOn", date_time()),
+        opt("appliedMethod", Shape::Str),
+        opt("modelDeleted", Shape::Bool),
+    ])
+}
+
+/// The description's `SyncTask` (report tasks have the same fields but `creationTime`).
+fn alm_task() -> Shape {
+    obj(vec![
+        req("taskId", upper_hex32()),
+        opt("taskUrl", Shape::Str),
+        opt("taskState", Shape::Enum(&["IN_PROGRESS", "COMPLETE"])),
+        opt("creationTime", date_time()),
+        opt(
+            "result",
+            obj(vec![
+                opt("successful", Shape::Bool),
+                opt("reportFileUrl", Shape::Str),
+                opt("error", obj(vec![opt("title", Shape::Str), opt("messageText", Shape::Str)])),
+            ]),
+        ),
+    ])
+}
+
+/// The description's `SummaryReportResponse.summaryReport`.
+fn summary_report() -> Shape {
+    obj(vec![
+        opt("targetRevisionId", upper_hex32()),
+        opt("sourceRevisionId", upper_hex32()),
+        opt("totals", obj(vec![opt("modified", Shape::Int), opt("deleted", Shape::Int), opt("created", Shape::Int)])),
+        opt(
+            "differences",
+            obj(vec![
+                opt("lineItems", Shape::AnyObj),
+                opt("rolesContents", Shape::AnyObj),
+                opt("lists", Shape::AnyObj),
+                opt("modules", Shape::AnyObj),
+            ]),
+        ),
+    ])
 }
 
 /// `onlineStatus`: 204 empty; 400 (bad status, locked), 403, 404, 422 (archived), 415 for a
