@@ -196,6 +196,14 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
                 json_body(("actionName", seed::ACTION_DELETE_CLOSED_NAME))
             ),
         ),
+        (
+            "cloudworks",
+            format!("the schedule of the CloudWorks integration {:?}", seed_cloudworks::INTEGRATION_PROCESS_NAME),
+            format!(
+                "curl -sS '{base}/api/cloudworks?kind=schedule&integrationName={}'",
+                query(seed_cloudworks::INTEGRATION_PROCESS_NAME)
+            ),
+        ),
     ]
 }
 

@@ -47,6 +47,7 @@
 //!    Anaplan"), and the demo tenant's new objects.
 
 pub mod audit_events;
+pub mod cloudworks;
 pub mod export_file;
 pub mod get_view_data;
 pub mod import_file;
@@ -93,6 +94,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &model_calendar::FUNCTION,
     &versions::FUNCTION,
     &model_state::FUNCTION,
+    &cloudworks::FUNCTION,
 ];
 
 #[cfg(test)]

@@ -195,7 +195,8 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "model-state",
             "model-calendar",
             "versions",
-            "run-action"
+            "run-action",
+            "cloudworks"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -238,6 +239,12 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     assert!(versions.as_array().is_some_and(|v| v.iter().any(|v| v["name"] == "Actual")), "{versions}");
     let action = json(13);
     assert_eq!((action["taskState"].as_str(), action["successful"].as_bool()), (Some("COMPLETE"), Some(true)));
+    let schedule = json(14);
+    assert_eq!(
+        (schedule["type"].as_str(), schedule["status"].as_str()),
+        (Some("weekly"), Some("Active")),
+        "{schedule}"
+    );
 
     // Without a storage account, Idempotency-Key says how to add one.
     let resp = http
