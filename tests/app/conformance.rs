@@ -201,6 +201,21 @@ async fn tour_the_handler(app: &crate::support::app::App) {
         let resp = app.post("versions", &q, &json!({ "date": date })).await;
         ok("versions switchover", &resp);
     }
+    // ALM revisions: each kind, the dropdown, and a tag added in DEV.
+    let prod = format!("workspaceId={WS_SALES_ID}&modelId={MODEL_PROD_ID}");
+    let dev = format!("workspaceId={WS_SALES_ID}&modelId={MODEL_DEV_ID}");
+    get("list-objects", format!("kind=revisions&{dev}")).await;
+    for kind in [
+        "all".to_owned(),
+        "latest".to_owned(),
+        format!("syncable&sourceModelId={MODEL_DEV_ID}"),
+        format!("appliedTo&revisionId={REVISION_LAUNCH_ID}"),
+    ] {
+        get("revisions", format!("{prod}&kind={kind}")).await;
+    }
+    let resp =
+        app.post("revisions", &format!("{dev}&action=add"), &json!({ "name": "Tour", "description": "d" })).await;
+    ok("revisions add", &resp);
     // Model state: read, close, open (held until loaded), offline, online; on a model the
     // rest of the tour does not use.
     let other = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_FORECAST_2_ID}");
@@ -208,6 +223,26 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     get("model-state", other.clone()).await;
     for action in ["close", "open&wait=20", "offline", "online"] {
         let resp = app.post("model-state", &format!("{other}&action={action}"), &json!({})).await;
+        ok(action, &resp);
+    }
+    // CloudWorks beyond runs: each kind, and a schedule created, replaced, disabled,
+    // enabled and deleted.
+    for kind in ["integrations", "connections", "flows"] {
+        get("cloudworks", format!("kind={kind}")).await;
+    }
+    for kind in ["integration", "schedule"] {
+        get("cloudworks", format!("kind={kind}&integrationId={SCHEDULED_INTEGRATION_ID}")).await;
+    }
+    let schedule = json!({ "name": "Tour", "type": "hourly", "fromTime": "08:00", "toTime": "18:00",
+        "daysOfWeek": [1, 3], "repeatEvery": 2, "startDate": "2026-01-01", "endDate": "2026-12-31", "timezone": "UTC" });
+    let integration = format!("integrationId={INTEGRATION_EXPORT_ID}");
+    for action in ["setSchedule", "setSchedule", "disableSchedule", "enableSchedule", "deleteSchedule"] {
+        let q = format!("{integration}&action={action}");
+        let resp = if action == "setSchedule" {
+            app.post("cloudworks", &q, &schedule).await
+        } else {
+            app.post_bytes("cloudworks", &q, None, Vec::new()).await
+        };
         ok(action, &resp);
     }
     // SCIM and Audit.
