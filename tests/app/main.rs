@@ -35,7 +35,6 @@ mod properties_params;
 mod properties_records;
 mod refresh_cloudworks_sas;
 mod request_bodies;
-mod revisions;
 mod run_action;
 mod run_integration;
 mod run_process;
