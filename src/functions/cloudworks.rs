@@ -314,7 +314,7 @@ fn parse_change(call: &Call) -> Result<(ObjectRef<IntegrationId>, Action), Probl
     let missing: Vec<&str> = SCHEDULE_REQUIRED
         .iter()
         .copied()
-        .filter(|k| !schedule.get(*k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty()))
+        .filter(|k| schedule.get(*k).and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()))
         .collect();
     if !missing.is_empty() {
         return Err(Problem::bad_parameter(format!(
