@@ -606,6 +606,15 @@ mod tests {
     }
 
     #[test]
+    fn a_schedule_is_an_object_in_the_detail_or_none() {
+        let with =
+            json!({"integrationId": "c10d0000000000000000000000000003", "schedule": {"name": "n", "type": "daily"}});
+        assert_eq!(schedule_of(&with).and_then(|s| s.get("type")), Some(&json!("daily")));
+        assert_eq!(schedule_of(&json!({"schedule": null})), None);
+        assert_eq!(schedule_of(&json!({})), None);
+    }
+
+    #[test]
     fn connection_fields_come_from_body_or_top_level() {
         let nested = json!({"body": {"storageAccountName": "a"}});
         let flat = json!({"storageAccountName": "b"});
