@@ -204,6 +204,20 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
                 query(seed_cloudworks::INTEGRATION_PROCESS_NAME)
             ),
         ),
+        (
+            "revisions",
+            format!(
+                "the ALM revisions of {:?} that can be synced into {:?}",
+                seed::MODEL_DEV_NAME,
+                seed::MODEL_PROD_NAME
+            ),
+            format!(
+                "curl -sS '{base}/api/revisions?workspaceName={}&modelName={}&kind=syncable&sourceModelName={}'",
+                query(seed::WS_SALES_NAME),
+                query(seed::MODEL_PROD_NAME),
+                query(seed::MODEL_DEV_NAME)
+            ),
+        ),
     ]
 }
 

@@ -1,5 +1,5 @@
 //! `list-objects`: the workspaces, models, processes, exports, imports, views, modules, lists,
-//! line items, versions or other actions an identity can see, as `[{"id", "name"}]`. It feeds the custom
+//! line items, versions, ALM revisions or other actions an identity can see, as `[{"id", "name"}]`. It feeds the custom
 //! connector's dropdowns.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -23,13 +23,14 @@ const KIND: Param = Param::choice(
         "lineItems",
         "lists",
         "versions",
+        "revisions",
         "actions",
         "integrations",
         "flows",
     ],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports, views, modules, lists, versions and \
-     actions (other actions) need a workspace and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
+    "What to list. models need a workspace; processes, exports, imports, views, modules, lists, versions, revisions \
+     (ALM) and actions (other actions) need a workspace and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
 )
 .required();
 
@@ -87,6 +88,8 @@ enum ListObjectsRequest {
     LineItems(ModelRef, ObjectRef<ModuleId>),
     /// Versions of a model (not a catalogue listing: read fresh, as `versions` does).
     Versions(ModelRef),
+    /// ALM revisions of a model (read fresh, as `revisions` does).
+    Revisions(ModelRef),
 }
 
 impl ListObjectsRequest {
@@ -110,6 +113,7 @@ impl ListObjectsRequest {
             "models" => ListObjectsRequest::Models(params.object("workspace")?),
             "integrations" | "flows" => ListObjectsRequest::CloudWorks(kind),
             "versions" => ListObjectsRequest::Versions(ModelRef::parse(params)?),
+            "revisions" => ListObjectsRequest::Revisions(ModelRef::parse(params)?),
             "lineItems" => ListObjectsRequest::LineItems(ModelRef::parse(params)?, params.object("module")?),
             _ => ListObjectsRequest::OfModel(kind, ModelRef::parse(params)?),
         })
@@ -136,6 +140,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 versions.into_iter().map(|v| anaplan::Named { id: v.id, name: v.name }).collect();
             return Ok(json_list(&items));
         }
+        ListObjectsRequest::Revisions(m) => return Ok(json_list(&super::revisions::named(state, &client, m).await?)),
         ListObjectsRequest::Workspaces => Listing::Workspaces,
         ListObjectsRequest::Models(ws) => Listing::Models(state.workspace(&client, ws).await?),
         ListObjectsRequest::OfModel(kind, m) => {

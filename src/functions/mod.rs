@@ -56,6 +56,7 @@ pub mod list_objects;
 pub mod model_calendar;
 pub mod model_state;
 pub mod refresh_cloudworks_sas;
+pub mod revisions;
 pub mod run_action;
 pub mod run_integration;
 pub mod run_process;
@@ -93,6 +94,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &list_items::FUNCTION,
     &model_calendar::FUNCTION,
     &versions::FUNCTION,
+    &revisions::FUNCTION,
     &model_state::FUNCTION,
     &cloudworks::FUNCTION,
 ];

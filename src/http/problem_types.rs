@@ -167,6 +167,8 @@ catalogue! {
         "A cancellation of a task Anaplan documents no cancel for (an other action's): it runs to its end.";
     TaskFailed: UNPROCESSABLE_ENTITY, "task-failed", "Anaplan ran the task and it failed",
         "The Anaplan task completed without success (failures lists the failed steps and their dumps).";
+    RevisionRefused: CONFLICT, "revision-refused", "Anaplan adds no revision tag here",
+        "A revision tag for a model in deployed mode, or one without structural changes since its last revision.";
     DumpExpired: NOT_FOUND, "dump-expired", "Failure dump expired",
         "Anaplan no longer has the failure dump asked for.";
     RunNotFound: NOT_FOUND, "run-not-found", "No such run of this integration",

@@ -201,6 +201,21 @@ async fn tour_the_handler(app: &crate::support::app::App) {
         let resp = app.post("versions", &q, &json!({ "date": date })).await;
         ok("versions switchover", &resp);
     }
+    // ALM revisions: each kind, the dropdown, and a tag added in DEV.
+    let prod = format!("workspaceId={WS_SALES_ID}&modelId={MODEL_PROD_ID}");
+    let dev = format!("workspaceId={WS_SALES_ID}&modelId={MODEL_DEV_ID}");
+    get("list-objects", format!("kind=revisions&{dev}")).await;
+    for kind in [
+        "all".to_owned(),
+        "latest".to_owned(),
+        format!("syncable&sourceModelId={MODEL_DEV_ID}"),
+        format!("appliedTo&revisionId={REVISION_LAUNCH_ID}"),
+    ] {
+        get("revisions", format!("{prod}&kind={kind}")).await;
+    }
+    let resp =
+        app.post("revisions", &format!("{dev}&action=add"), &json!({ "name": "Tour", "description": "d" })).await;
+    ok("revisions add", &resp);
     // Model state: read, close, open (held until loaded), offline, online; on a model the
     // rest of the tour does not use.
     let other = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_FORECAST_2_ID}");

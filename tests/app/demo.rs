@@ -196,7 +196,8 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "model-calendar",
             "versions",
             "run-action",
-            "cloudworks"
+            "cloudworks",
+            "revisions"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -244,6 +245,12 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
         (schedule["type"].as_str(), schedule["status"].as_str()),
         (Some("weekly"), Some("Active")),
         "{schedule}"
+    );
+    let syncable = json(15);
+    assert_eq!(
+        syncable.as_array().map(|r| r.iter().map(|r| r["name"].as_str().unwrap_or("")).collect::<Vec<_>>()),
+        Some(vec!["2026.2 Territories"]),
+        "{syncable}"
     );
 
     // Without a storage account, Idempotency-Key says how to add one.

@@ -69,6 +69,22 @@ async fn versions_feed_the_version_dropdown() {
 }
 
 #[tokio::test]
+async fn revisions_feed_the_revision_dropdown() {
+    let app = App::start().await;
+    let revisions = list(&app, &format!("kind=revisions&workspaceId={WS_SALES_ID}&modelId={MODEL_DEV_ID}")).await;
+    assert_eq!(
+        revisions,
+        [
+            (REVISION_LAUNCH_ID.into(), REVISION_LAUNCH_NAME.into()),
+            (REVISION_TERRITORIES_ID.into(), REVISION_TERRITORIES_NAME.into())
+        ]
+    );
+    let by_name = list(&app, "kind=revisions&workspaceName=Sales%20Ops&modelName=Pipeline%20PROD").await;
+    assert_eq!(by_name, [(REVISION_LAUNCH_ID.into(), REVISION_LAUNCH_NAME.into())]);
+    problem(app.get("list-objects", &format!("kind=revisions&workspaceId={WS_SALES_ID}")).await, 400).await;
+}
+
+#[tokio::test]
 async fn other_actions_feed_the_action_dropdown() {
     let app = App::start().await;
     let actions = list(&app, &format!("kind=actions&workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}")).await;

@@ -35,6 +35,7 @@ mod properties_params;
 mod properties_records;
 mod refresh_cloudworks_sas;
 mod request_bodies;
+mod revisions;
 mod run_action;
 mod run_integration;
 mod run_process;
