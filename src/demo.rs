@@ -218,6 +218,22 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
                 query(seed::MODEL_DEV_NAME)
             ),
         ),
+        (
+            "sync-model",
+            format!(
+                "syncs {:?} from the latest revision of {:?} and waits up to 30 s for the result",
+                seed::MODEL_PROD_NAME,
+                seed::MODEL_DEV_NAME
+            ),
+            format!(
+                "curl -sS -X POST '{base}/api/sync-model?wait=30' -H 'Content-Type: application/json' -d '{}'",
+                serde_json::json!({
+                    "workspaceName": seed::WS_SALES_NAME,
+                    "modelName": seed::MODEL_PROD_NAME,
+                    "sourceModelName": seed::MODEL_DEV_NAME,
+                })
+            ),
+        ),
     ]
 }
 

@@ -60,6 +60,7 @@ pub mod revisions;
 pub mod run_action;
 pub mod run_integration;
 pub mod run_process;
+pub mod sync_model;
 pub mod users;
 pub mod versions;
 pub mod write_cells;
@@ -95,6 +96,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &model_calendar::FUNCTION,
     &versions::FUNCTION,
     &revisions::FUNCTION,
+    &sync_model::FUNCTION,
     &model_state::FUNCTION,
     &cloudworks::FUNCTION,
 ];

@@ -40,11 +40,19 @@ pub fn swagger(functions: &[&Function]) -> Value {
     for f in functions {
         let Some(op) = &f.operation else { continue };
         let mut item = match &f.long_running {
-            None if asynchronous(f) => json!({
-                "post": plain_operation(f, op),
-                "get": run_operation(f, op, "Get"),
-                "delete": run_operation(f, op, "Cancel"),
-            }),
+            None if asynchronous(f) => {
+                let mut item = json!({
+                    "post": plain_operation(f, op),
+                    "get": run_operation(f, op, "Get"),
+                });
+                // A CloudWorks run (runId) can be cancelled; an ALM sync (taskId) cannot, as
+                // its description documents no cancel: no Cancel operation is offered for it
+                // (a DELETE on its status URL still answers, with the 409 that says so).
+                if f.inputs.iter().any(|i| matches!(i, Input::Param(p) if p.name == "runId")) {
+                    item["delete"] = run_operation(f, op, "Cancel");
+                }
+                item
+            }
             None => {
                 let method = if f.methods().contains(&Method::GET) { "get" } else { "post" };
                 json!({ method: plain_operation(f, op) })
@@ -213,7 +221,7 @@ fn run_operation(f: &Function, op: &Operation, verb: &str) -> Value {
     for input in f.inputs {
         match input {
             Input::Object(o) => params.push(object_id(*o, false)),
-            Input::Param(p) if p.name == "runId" => params.push(param(&p.required())),
+            Input::Param(p) if p.name == "runId" || p.name == "taskId" => params.push(param(&p.required())),
             Input::Param(p) if status && p.name != IDEMPOTENCY_KEY.name => params.push(param(p)),
             _ => {}
         }

@@ -216,6 +216,8 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     let resp =
         app.post("revisions", &format!("{dev}&action=add"), &json!({ "name": "Tour", "description": "d" })).await;
     ok("revisions add", &resp);
+    // ALM sync: DEV's latest into PROD, held until it ends.
+    post("sync-model", format!("{prod}&sourceModelId={MODEL_DEV_ID}&wait=30"), json!({})).await;
     // Model state: read, close, open (held until loaded), offline, online; on a model the
     // rest of the tour does not use.
     let other = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_FORECAST_2_ID}");

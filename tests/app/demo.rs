@@ -197,7 +197,8 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "versions",
             "run-action",
             "cloudworks",
-            "revisions"
+            "revisions",
+            "sync-model"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -251,6 +252,12 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
         syncable.as_array().map(|r| r.iter().map(|r| r["name"].as_str().unwrap_or("")).collect::<Vec<_>>()),
         Some(vec!["2026.2 Territories"]),
         "{syncable}"
+    );
+    let synced = json(16);
+    assert_eq!(
+        (synced["taskState"].as_str(), synced["successful"].as_bool()),
+        (Some("COMPLETE"), Some(true)),
+        "{synced}"
     );
 
     // Without a storage account, Idempotency-Key says how to add one.

@@ -40,6 +40,7 @@ mod run_action;
 mod run_integration;
 mod run_process;
 mod storage_azurite;
+mod sync_model;
 mod tokens;
 mod transfers;
 mod untrusted_echo;

@@ -244,6 +244,17 @@ impl Client {
         task_of(self.json(req).await?)
     }
 
+    /// The model's sync tasks in progress or completed within 48 hours (none when the key is
+    /// absent, as the description says of an empty list).
+    pub async fn sync_tasks(&self, target: &ModelId) -> Result<Vec<AlmTask>, AnaplanError> {
+        #[derive(Deserialize)]
+        struct Tasks {
+            tasks: Option<Vec<AlmTask>>,
+        }
+        let body: Tasks = self.json(alm(target, &["syncTasks"])).await?;
+        Ok(body.tasks.unwrap_or_default())
+    }
+
     /// A sync task's state and result.
     pub async fn sync_task(&self, target: &ModelId, task: &RevisionId) -> Result<AlmTask, AnaplanError> {
         task_of(self.json(alm(target, &["syncTasks", task.as_str()])).await?)
