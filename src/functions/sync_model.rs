@@ -26,7 +26,7 @@ use crate::machinery::declare::{
 };
 use crate::machinery::openapi::prop;
 use anaplan::AnaplanError;
-use anaplan::alm::{AlmTask, RevisionId, SyncRevisions};
+use anaplan::alm::{AlmTask, ReportKind, RevisionId, SyncRevisions};
 use anaplan::ids::{ModelId, WorkspaceId};
 use anaplan::untrusted::quote;
 
@@ -67,6 +67,23 @@ const TARGET_REVISION_ID: Param = Param::text(
 const TASK_ID: Param =
     Param::text("taskId", "Task ID", "The sync task's id, as the status URL carries it (GET and DELETE only).");
 
+const REPORT: Param = Param::choice(
+    "report",
+    &["comparison", "summary"],
+    "Dry run report",
+    "Instead of syncing, runs Anaplan's comparison or summary report for the same revisions and answers it \
+     (dryRun: true): summary as Anaplan's JSON, comparison as its rows.",
+)
+.advanced();
+const FORMAT: Param = Param::choice(
+    "format",
+    &["json", "csv"],
+    "Report format",
+    "With report: json (the default) or csv (the comparison's rows, or the summary's totals and differences).",
+)
+.default("json")
+.advanced();
+
 /// `sync-model`.
 pub const FUNCTION: Function = Function {
     name: NAME,
@@ -80,6 +97,8 @@ pub const FUNCTION: Function = Function {
         Input::Param(SOURCE_WORKSPACE_NAME),
         Input::Param(SOURCE_REVISION_ID),
         Input::Param(TARGET_REVISION_ID),
+        Input::Param(REPORT),
+        Input::Param(FORMAT),
         Input::Param(WAIT.help("Hold the answer up to this many seconds (at most 100) for the sync to finish.")),
         Input::Param(IDEMPOTENCY_KEY),
         Input::Param(TASK_ID),
@@ -127,6 +146,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let wait = wait_param(params.get(WAIT.name))?;
     let target = ModelRef::parse(&params)?;
     let task = params.get(TASK_ID.name).map(parse_revision(TASK_ID.name)).transpose()?;
+    let report = Report::parse(&params)?;
     if call.method != Method::POST {
         let Some(task) = task else {
             return Err(Problem::bad_parameter(format!(
@@ -141,17 +161,35 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         }
         let client = call.client(state)?;
         let (ws, model) = state.model(&client, target).await?;
+        if let Some(report) = report {
+            let revision = |p: &Param| {
+                params.get(p.name).map(parse_revision(p.name)).transpose()?.ok_or_else(|| {
+                    Problem::bad_parameter(format!("a report's status URL carries {}, as the start's Location", p.name))
+                })
+            };
+            let job = ReportJob {
+                report,
+                source_revision: revision(&SOURCE_REVISION_ID)?,
+                target_revision: revision(&TARGET_REVISION_ID)?,
+            };
+            let now = match client.report_task(&model, report.kind, &task).await {
+                Err(AnaplanError::Api { status: 404, .. }) => {
+                    return Err(Problem::new(
+                        ProblemType::TaskNotFound,
+                        format!("the model has no {} report task {task}", report.name()),
+                    )
+                    .with("taskId", json!(task.as_str())));
+                }
+                other => other?,
+            };
+            if call.method == Method::DELETE {
+                return Err(not_cancellable(&task, &now, "a report task"));
+            }
+            return finish_report(&call, &client, (&ws, &model), &job, now, wait).await;
+        }
         let now = current(&client, &model, &task).await?;
         if call.method == Method::DELETE {
-            return Err(Problem::new(
-                ProblemType::TaskNotCancellable,
-                format!(
-                    "Anaplan documents no cancel for an ALM sync task: sync {task} runs to its end (now {})",
-                    now.task_state
-                ),
-            )
-            .with("taskId", json!(task.as_str()))
-            .with("taskState", json!(now.task_state)));
+            return Err(not_cancellable(&task, &now, "a sync task"));
         }
         return finish(&call, &client, (&ws, &model), now, wait).await;
     }
@@ -177,8 +215,63 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         },
         source_model,
     };
+    if let Some(report) = report {
+        // A report changes nothing: started again on a retry, no key needed.
+        let task = client.start_report(&model, report.kind, &revisions).await?;
+        tracing::info!(task = %task.task_id, "ALM report started");
+        let job = ReportJob {
+            report,
+            source_revision: revisions.source_revision,
+            target_revision: revisions.target_revision,
+        };
+        return finish_report(&call, &client, (&ws, &model), &job, task, wait).await;
+    }
     let task = start_once(state, &call, &client, &model, &revisions).await?;
     finish(&call, &client, (&ws, &model), task, wait).await
+}
+
+/// The 409 for a DELETE: the ALM description documents no cancel for its tasks.
+fn not_cancellable(task: &RevisionId, now: &AlmTask, what: &str) -> Problem {
+    Problem::new(
+        ProblemType::TaskNotCancellable,
+        format!("Anaplan documents no cancel for {what} in ALM: task {task} runs to its end (now {})", now.task_state),
+    )
+    .with("taskId", json!(task.as_str()))
+    .with("taskState", json!(now.task_state))
+}
+
+/// A dry run: which report, in which format.
+#[derive(Clone, Copy)]
+struct Report {
+    kind: ReportKind,
+    csv: bool,
+}
+
+impl Report {
+    fn parse(params: &Params) -> Result<Option<Report>, Problem> {
+        let format = params.get(FORMAT.name).map(|_| params.choice(&FORMAT)).transpose()?.flatten();
+        let kind = match params.choice(&REPORT)? {
+            Some("comparison") => ReportKind::Comparison,
+            Some(_) => ReportKind::Summary,
+            None if format.is_some() => return Err(Problem::bad_parameter("format is for a dry run (report)")),
+            None => return Ok(None),
+        };
+        Ok(Some(Report { kind, csv: format == Some("csv") }))
+    }
+
+    fn name(self) -> &'static str {
+        match self.kind {
+            ReportKind::Comparison => "comparison",
+            ReportKind::Summary => "summary",
+        }
+    }
+}
+
+/// A report task's own ids: what its report is fetched by.
+struct ReportJob {
+    report: Report,
+    source_revision: RevisionId,
+    target_revision: RevisionId,
 }
 
 fn parse_revision(name: &'static str) -> impl Fn(&str) -> Result<RevisionId, Problem> {
@@ -347,4 +440,149 @@ async fn finish(
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(resp)
+}
+
+/// Holds up to `wait` for a report task; then its report (dryRun), 422 when the task failed,
+/// or 202 with a status URL that carries the revisions the report is fetched by.
+async fn finish_report(
+    call: &Call,
+    client: &anaplan::Client,
+    (ws, model): (&WorkspaceId, &ModelId),
+    job: &ReportJob,
+    task: AlmTask,
+    wait: Duration,
+) -> Result<Response, Problem> {
+    let until = hold_until(call, wait);
+    let kind = job.report.kind;
+    let id = RevisionId::parse(&task.task_id).map_err(|e| AnaplanError::Protocol(e.to_string()))?;
+    let task = hold(task, until, HOLD_INTERVAL, AlmTask::is_complete, |_| async {
+        Ok(client.report_task(model, kind, &id).await?)
+    })
+    .await?;
+    if !task.is_complete() {
+        let mut q = vec![
+            ("workspaceId", ws.as_str()),
+            ("modelId", model.as_str()),
+            ("taskId", id.as_str()),
+            ("report", job.report.name()),
+            ("sourceRevisionId", job.source_revision.as_str()),
+            ("targetRevisionId", job.target_revision.as_str()),
+        ];
+        if job.report.csv {
+            q.push(("format", "csv"));
+        }
+        let url = status_url(call, NAME, &q)?;
+        let body = json!({ "taskId": task.task_id, "taskState": task.task_state, "dryRun": true, "statusUrl": url });
+        return Ok(accepted_with(&url, RETRY_AFTER, body));
+    }
+    if !task.successful() {
+        let message = task
+            .result
+            .as_ref()
+            .and_then(|r| r.get("error"))
+            .and_then(|e| e.get("messageText"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        return Err(Problem::new(
+            ProblemType::TaskFailed,
+            format!("Anaplan ran the {} report {} and it failed: {}", job.report.name(), task.task_id, quote(&message)),
+        )
+        .with("taskId", json!(task.task_id))
+        .with("taskState", json!(task.task_state))
+        .with("successful", json!(false))
+        .with("result", json!(task.result)));
+    }
+    let (target, source) = (&job.target_revision, &job.source_revision);
+    let head = json!({
+        "dryRun": true,
+        "report": job.report.name(),
+        "taskId": task.task_id,
+        "sourceRevisionId": source.as_str(),
+        "targetRevisionId": target.as_str(),
+    });
+    match kind {
+        ReportKind::Summary => {
+            let summary = client.summary_report(model, target, source).await?;
+            if job.report.csv {
+                return Ok(csv_response(&summary_rows(&summary)));
+            }
+            let mut body = head;
+            if let (Some(b), Some(s)) = (body.as_object_mut(), summary.as_object()) {
+                b.extend(s.clone());
+            }
+            Ok(json_response(&body))
+        }
+        ReportKind::Comparison => {
+            let tsv = client.comparison_report(model, target, source).await?;
+            let rows: Vec<Vec<String>> =
+                String::from_utf8_lossy(&tsv).lines().map(|l| l.split('\t').map(str::to_owned).collect()).collect();
+            if job.report.csv {
+                return Ok(csv_response(&rows));
+            }
+            let mut body = head;
+            body["rows"] = json!(rows);
+            Ok(json_response(&body))
+        }
+    }
+}
+
+/// The summary as rows: `category,change,count` (the totals under `totals`).
+fn summary_rows(summary: &Value) -> Vec<Vec<String>> {
+    let report = summary.get("summaryReport").unwrap_or(summary);
+    let mut rows = vec![vec!["category".to_owned(), "change".to_owned(), "count".to_owned()]];
+    let mut add = |category: &str, counts: &Value| {
+        for (change, n) in counts.as_object().into_iter().flatten() {
+            if n.is_number() {
+                rows.push(vec![category.to_owned(), change.clone(), n.to_string()]);
+            }
+        }
+    };
+    add("totals", &report["totals"]);
+    for (category, counts) in report["differences"].as_object().into_iter().flatten() {
+        add(category, counts);
+    }
+    rows
+}
+
+/// RFC 4180 CSV of `rows`.
+fn csv_response(rows: &[Vec<String>]) -> Response {
+    let field = |f: &String| {
+        if f.contains([',', '"', '\n', '\r']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() }
+    };
+    let text: String = rows.iter().map(|r| r.iter().map(field).collect::<Vec<_>>().join(",") + "\r\n").collect();
+    let mut resp = (StatusCode::OK, text).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    resp
+}
+
+fn json_response(v: &Value) -> Response {
+    let mut resp = (StatusCode::OK, v.to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_as_csv_rows_has_totals_then_each_category() {
+        let summary = json!({"summaryReport": {"totals": {"created": 3, "deleted": 0},
+            "differences": {"lists": {"created": 1}, "modules": {"created": 1, "detail": "x"}}}});
+        let rows = summary_rows(&summary);
+        assert_eq!(rows[0], ["category", "change", "count"]);
+        assert_eq!(rows[1..].len(), 4, "{rows:?}");
+        assert!(rows.contains(&vec!["lists".into(), "created".into(), "1".into()]));
+    }
+
+    #[test]
+    fn the_connector_offers_no_cancel_for_a_sync() {
+        let doc = crate::machinery::openapi::swagger(crate::functions::FUNCTIONS);
+        let path = &doc["paths"]["/sync-model"];
+        assert_eq!(path["post"]["operationId"], "SyncModel");
+        assert!(path["get"].is_object() && path.get("delete").is_none(), "{path}");
+        let params = path["get"]["parameters"].as_array().unwrap();
+        assert!(params.iter().any(|p| p["name"] == "taskId" && p["required"] == true));
+    }
 }

@@ -216,7 +216,10 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     let resp =
         app.post("revisions", &format!("{dev}&action=add"), &json!({ "name": "Tour", "description": "d" })).await;
     ok("revisions add", &resp);
-    // ALM sync: DEV's latest into PROD, held until it ends.
+    // ALM dry runs (both reports), then the sync: DEV's latest into PROD, held until it ends.
+    for report in ["comparison", "summary"] {
+        post("sync-model", format!("{prod}&sourceModelId={MODEL_DEV_ID}&report={report}&wait=30"), json!({})).await;
+    }
     post("sync-model", format!("{prod}&sourceModelId={MODEL_DEV_ID}&wait=30"), json!({})).await;
     // Model state: read, close, open (held until loaded), offline, online; on a model the
     // rest of the tour does not use.

@@ -126,3 +126,40 @@ async fn what_the_app_can_tell_is_refused_before_anything_starts() {
     assert!(body["detail"].as_str().unwrap().contains("Pipeline DEV"), "closest names: {body}");
     assert_eq!(sync_starts(&app), 0);
 }
+
+#[tokio::test]
+async fn a_dry_run_answers_the_report_and_syncs_nothing() {
+    let app = App::start().await;
+    steer(&app, "taskMillis=300").await;
+    let resp = app.post("sync-model", &format!("{}&report=summary&wait=20", names()), &json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let summary: Value = resp.json().await.unwrap();
+    assert_eq!((summary["dryRun"].as_bool(), summary["report"].as_str()), (Some(true), Some("summary")));
+    assert_eq!(summary["summaryReport"]["sourceRevisionId"], REVISION_TERRITORIES_ID, "Anaplan's JSON: {summary}");
+    assert_eq!(summary["summaryReport"]["totals"]["created"], 3);
+
+    let resp = app.post("sync-model", &format!("{}&report=summary&format=csv&wait=20", names()), &json!({})).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = resp.text().await.unwrap();
+    assert!(csv.starts_with("category,change,count\r\ntotals,") && csv.contains("lists,created,1\r\n"), "{csv}");
+
+    // The comparison, held past wait: 202 with a status URL that fetches it at the end.
+    steer(&app, "taskMillis=1500").await;
+    let resp = app.post("sync-model", &format!("{}&report=comparison&format=csv", names()), &json!({})).await;
+    assert_eq!(resp.status(), 202);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("report=comparison") && location.contains("format=csv"), "{location}");
+    problem(app.http.delete(&location).send().await.unwrap(), 409).await;
+    let (done, _) = follow(&app.http, app.http.get(&location).send().await.unwrap()).await;
+    assert_eq!(done.status(), 200);
+    let csv = done.text().await.unwrap();
+    assert!(csv.contains("Lists Added\r\n") && csv.contains("TER01 Territory Assignment,Owner"), "TSV as CSV: {csv}");
+    let resp = app.post("sync-model", &format!("{}&report=comparison&wait=20", names()), &json!({})).await;
+    let comparison: Value = resp.json().await.unwrap();
+    assert!(comparison["rows"].as_array().is_some_and(|r| r.iter().any(|r| r[0] == "Lists Added")), "{comparison}");
+
+    assert_eq!(sync_starts(&app), 0, "a dry run syncs nothing");
+    assert_eq!(latest_of_prod(&app).await["id"], REVISION_LAUNCH_ID);
+    problem(app.post("sync-model", &format!("{}&format=csv", names()), &json!({})).await, 400).await;
+}
