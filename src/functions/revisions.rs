@@ -63,7 +63,8 @@ const REVISION_ID: Param = Param::text(
     "revisionId",
     "Revision",
     "For kind=appliedTo: the revision's id (32 uppercase hexadecimal characters; list-objects kind=revisions).",
-);
+)
+.dropdown("revisions", &[("workspaceId", "workspaceId"), ("modelId", "modelId")]);
 
 /// `revisions`.
 pub const FUNCTION: Function = Function {

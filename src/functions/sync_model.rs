@@ -55,14 +55,17 @@ const SOURCE_WORKSPACE_NAME: Param =
 const SOURCE_REVISION_ID: Param = Param::text(
     "sourceRevisionId",
     "Source revision",
-    "The source revision to apply (32 uppercase hexadecimal characters); default: the source model's latest revision.",
+    "The source revision to apply (32 uppercase hexadecimal characters); default: the source model's latest revision. \
+     The list shows the source model's revisions when it is in the target's workspace.",
 )
+.dropdown("revisions", &[("workspaceId", "workspaceId"), ("modelId", "sourceModelId")])
 .advanced();
 const TARGET_REVISION_ID: Param = Param::text(
     "targetRevisionId",
     "Target revision",
     "The target model's revision the sync starts from; default: the target model's latest revision.",
 )
+.dropdown("revisions", &[("workspaceId", "workspaceId"), ("modelId", "modelId")])
 .advanced();
 const TASK_ID: Param =
     Param::text("taskId", "Task ID", "The sync task's id, as the status URL carries it (GET and DELETE only).");
@@ -584,5 +587,12 @@ mod tests {
         assert!(path["get"].is_object() && path.get("delete").is_none(), "{path}");
         let params = path["get"]["parameters"].as_array().unwrap();
         assert!(params.iter().any(|p| p["name"] == "taskId" && p["required"] == true));
+        let start = path["post"]["parameters"].as_array().unwrap();
+        let source = start.iter().find(|p| p["name"] == "sourceRevisionId").unwrap();
+        assert_eq!(
+            source["x-ms-dynamic-values"]["parameters"],
+            json!({"kind": "revisions", "workspaceId": {"parameter": "workspaceId"}, "modelId": {"parameter": "sourceModelId"}}),
+            "the source model's revisions feed the dropdown"
+        );
     }
 }

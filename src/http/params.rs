@@ -64,6 +64,9 @@ pub struct Param {
     pub help: &'static str,
     /// Shown under "advanced" in the designer.
     pub advanced: bool,
+    /// A connector dropdown fed by list-objects: its `kind`, and which of list-objects'
+    /// parameters take which parameter of the same operation.
+    pub dropdown: Option<(&'static str, &'static [(&'static str, &'static str)])>,
 }
 
 impl Param {
@@ -78,7 +81,14 @@ impl Param {
             summary,
             help,
             advanced: false,
+            dropdown: None,
         }
+    }
+
+    /// The same, as a dropdown of list-objects `kind`, whose parent parameters are taken
+    /// from this operation's (`args`: list-objects' name, this operation's name).
+    pub const fn dropdown(self, kind: &'static str, args: &'static [(&'static str, &'static str)]) -> Param {
+        Param { dropdown: Some((kind, args)), ..self }
     }
 
     /// An optional choice; `choices[0]` is not implied as the default (see [`Param::default`]).

@@ -453,6 +453,17 @@ fn param(p: &Param) -> Value {
         out.insert("schema".into(), schema_ref(schema));
     }
     out.insert("x-ms-visibility".into(), json!(visibility(!p.advanced)));
+    if let Some((kind, args)) = p.dropdown {
+        let mut parameters = Map::new();
+        parameters.insert("kind".into(), json!(kind));
+        for (theirs, ours) in args {
+            parameters.insert((*theirs).into(), json!({ "parameter": ours }));
+        }
+        out.insert(
+            "x-ms-dynamic-values".into(),
+            json!({ "operationId": "ListObjects", "parameters": parameters, "value-path": "id", "value-title": "name" }),
+        );
+    }
     Value::Object(out)
 }
 
