@@ -22,11 +22,12 @@
 //!
 //! Creating and deleting integrations and connections stays in CloudWorks' own interface.
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::functions::run_integration::cloudworks_client;
+use crate::http::json_answer;
 use crate::http::{AppState, Call, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
     Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
@@ -227,7 +228,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         "connections" => Value::Array(cloudworks::connection_summaries(&cw).await?),
         _ => Value::Array(cloudworks::flow_summaries(&cw).await?),
     };
-    Ok(json_response(&body))
+    Ok(json_answer(StatusCode::OK, &body))
 }
 
 /// The integration, by id as given or by its exact name.
@@ -405,7 +406,7 @@ async fn change(state: &AppState, call: Call) -> Result<Response, Problem> {
         "schedule": cloudworks::schedule_of(&after).cloned().unwrap_or(Value::Null),
         "changed": changed,
     });
-    Ok(json_response(&body))
+    Ok(json_answer(StatusCode::OK, &body))
 }
 
 /// CloudWorks' 400 to a schedule names what it refused; any other error is as usual.
@@ -418,12 +419,6 @@ fn refused(e: AnaplanError, detail: &Value, id: &IntegrationId) -> Problem {
         .with("anaplan", json!({ "status": 400, "message": message })),
         other => Problem::from(other),
     }
-}
-
-fn json_response(v: &Value) -> Response {
-    let mut resp = (StatusCode::OK, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 #[cfg(test)]

@@ -5,11 +5,12 @@
 //! called; a value Anaplan refuses (out of the timescale, a year it does not have) is a 400
 //! that names it, with Anaplan's message.
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::json_answer;
 use crate::http::{AppState, Call, ModelRef, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
     Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
@@ -137,7 +138,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let client = call.client(state)?;
     let (ws, model) = state.model(&client, model).await?;
     let (period, calendar) = tokio::try_join!(client.current_period(&ws, &model), client.model_calendar(&ws, &model))?;
-    Ok(json_response(&calendar_json(&period, &calendar)))
+    Ok(json_answer(StatusCode::OK, &calendar_json(&period, &calendar)))
 }
 
 /// The JSON body of a POST.
@@ -249,7 +250,7 @@ async fn change(state: &AppState, call: Call) -> Result<Response, Problem> {
             read(&client, &ws, &model).await?
         }
     };
-    Ok(json_response(&calendar_json(&period, &calendar)))
+    Ok(json_answer(StatusCode::OK, &calendar_json(&period, &calendar)))
 }
 
 async fn read(
@@ -284,12 +285,6 @@ fn calendar_json(period: &CurrentPeriod, calendar: &ModelCalendar) -> Value {
         "calendar": calendar,
         "fiscalYear": calendar.current_fiscal_year(),
     })
-}
-
-fn json_response(v: &Value) -> Response {
-    let mut resp = (StatusCode::OK, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 #[cfg(test)]

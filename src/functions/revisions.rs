@@ -13,11 +13,12 @@
 //! A refusal Anaplan alone can make (no structural changes since the last revision) comes
 //! back as `revision-refused` with Anaplan's message.
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::json_answer;
 use crate::http::{AppState, Call, ModelRef, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
     Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
@@ -234,7 +235,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
             Err(e) => return Err(e.into()),
         },
     };
-    Ok(json_response(StatusCode::OK, &answer.unwrap_or_default()))
+    Ok(json_answer(StatusCode::OK, &answer.unwrap_or_default()))
 }
 
 /// The JSON body of a POST.
@@ -311,7 +312,7 @@ async fn add(state: &AppState, call: Call) -> Result<Response, Problem> {
     match client.create_revision(&model, &req.name, req.description.as_deref()).await {
         Ok(revision) => {
             tracing::info!(revision = %revision.id, "revision tag added");
-            Ok(json_response(StatusCode::CREATED, &serde_json::to_value(revision).unwrap_or_default()))
+            Ok(json_answer(StatusCode::CREATED, &serde_json::to_value(revision).unwrap_or_default()))
         }
         // The description documents 422 for an archived model (checked above) and states the
         // other rules without a status: whatever Anaplan refuses with, its message says why.
@@ -356,12 +357,6 @@ pub async fn named(state: &AppState, client: &anaplan::Client, m: ModelRef) -> R
     let (_, model): (WorkspaceId, ModelId) = state.model(client, m).await?;
     let revisions = client.revisions(&model).await?;
     Ok(revisions.into_iter().map(|r| anaplan::Named { id: r.id, name: r.name }).collect())
-}
-
-fn json_response(status: StatusCode, v: &Value) -> Response {
-    let mut resp = (status, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::http::idempotency::{self, Claimed, Sending, now_ms};
+use crate::http::json_answer;
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
@@ -439,7 +440,7 @@ impl RunCall<'_> {
                     "startDate": run.start_date,
                     "endDate": run.end_date,
                 });
-                Ok(json_response(StatusCode::OK, &body))
+                Ok(json_answer(StatusCode::OK, &body))
             }
             RunState::Failed => match tokio::time::timeout_at(self.finish_by(), self.failure(&run)).await {
                 Ok(problem) => Err(problem),
@@ -453,7 +454,7 @@ impl RunCall<'_> {
         let url = self.status_url(&run.id)?;
         // `taskId`/`taskState` as every 202 of this app has them, plus `runId`.
         let body = json!({ "runId": run.id.as_str(), "taskId": run.id.as_str(), "taskState": run.state.as_str(), "statusUrl": url });
-        let mut resp = json_response(StatusCode::ACCEPTED, &body);
+        let mut resp = json_answer(StatusCode::ACCEPTED, &body);
         let h = resp.headers_mut();
         h.insert(header::RETRY_AFTER, HeaderValue::from(self.state.poll_seconds));
         if let Ok(v) = HeaderValue::from_str(&url) {
@@ -597,12 +598,6 @@ impl FoundRun {
             FoundRun::Unknown(why) => format!("its runs could not be read ({why})"),
         }
     }
-}
-
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 fn cancelled(run: &Run) -> Problem {

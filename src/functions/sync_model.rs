@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::http::idempotency::{self, Claimed, Sending, now_ms};
+use crate::http::json_answer;
 use crate::http::long_running::{accepted_with, hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, ModelRef, Params, Problem, ProblemType};
 use crate::machinery::declare::{
@@ -514,7 +515,7 @@ async fn finish_report(
             if let (Some(b), Some(s)) = (body.as_object_mut(), summary.as_object()) {
                 b.extend(s.clone());
             }
-            Ok(json_response(&body))
+            Ok(json_answer(StatusCode::OK, &body))
         }
         ReportKind::Comparison => {
             let tsv = client.comparison_report(model, target, source).await?;
@@ -525,7 +526,7 @@ async fn finish_report(
             }
             let mut body = head;
             body["rows"] = json!(rows);
-            Ok(json_response(&body))
+            Ok(json_answer(StatusCode::OK, &body))
         }
     }
 }
@@ -556,12 +557,6 @@ fn csv_response(rows: &[Vec<String>]) -> Response {
     let text: String = rows.iter().map(|r| r.iter().map(field).collect::<Vec<_>>().join(",") + "\r\n").collect();
     let mut resp = (StatusCode::OK, text).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    resp
-}
-
-fn json_response(v: &Value) -> Response {
-    let mut resp = (StatusCode::OK, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 

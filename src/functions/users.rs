@@ -6,11 +6,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::json_answer;
 use crate::http::{AppState, Call, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
     Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
@@ -171,7 +172,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let users = scim.users(filter.as_ref()).await?;
     let names = WorkspaceNames::new(state, &client, &users).await?;
     let out: Vec<Value> = users.iter().map(|u| user_json(u, &names)).collect();
-    Ok(json_response(&Value::Array(out)))
+    Ok(json_answer(StatusCode::OK, &Value::Array(out)))
 }
 
 /// The SCIM filter a GET asks for, checked before Anaplan is called.
@@ -230,12 +231,6 @@ fn workspaces_json(u: &ScimUser, names: &WorkspaceNames) -> Value {
     u.workspaces()
         .map(|e| json!({"id": e.value, "name": e.display.as_deref().filter(|d| !d.is_empty()).unwrap_or(names.of(&e.value))}))
         .collect()
-}
-
-fn json_response(v: &Value) -> Response {
-    let mut resp = (StatusCode::OK, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 /// The JSON body of a POST.
@@ -396,7 +391,10 @@ async fn change(state: &AppState, call: Call) -> Result<Response, Problem> {
                 scim.patch(&UserId::parse(&current.id)?, &ops).await?;
             }
             tracing::info!(changed = !ops.is_empty(), "user deactivated");
-            Ok(json_response(&json!({"id": current.id, "userName": current.user_name, "changed": !ops.is_empty()})))
+            Ok(json_answer(
+                StatusCode::OK,
+                &json!({"id": current.id, "userName": current.user_name, "changed": !ops.is_empty()}),
+            ))
         }
     }
 }
@@ -419,13 +417,16 @@ async fn provision(scim: &Scim, want: &DesiredUser) -> Result<Response, Problem>
     }
     tracing::info!(created, changed, calls = plan.patches.len() + usize::from(created), "user provisioned");
     let names = WorkspaceNames(want.workspaces.iter().map(|w| (w.id.clone(), w.name.clone())).collect());
-    Ok(json_response(&json!({
-        "id": user.id,
-        "userName": user.user_name,
-        "created": created,
-        "changed": changed,
-        "workspaces": workspaces_json(&user, &names),
-    })))
+    Ok(json_answer(
+        StatusCode::OK,
+        &json!({
+            "id": user.id,
+            "userName": user.user_name,
+            "created": created,
+            "changed": changed,
+            "workspaces": workspaces_json(&user, &names),
+        }),
+    ))
 }
 
 fn unknown_user(user_name: &str) -> Problem {

@@ -9,11 +9,12 @@
 //! forecast and variance versions only). What Anaplan alone knows (a date before the current
 //! switchover, outside the model year) comes back as its 400, naming the date.
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::json_answer;
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
     Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
@@ -145,7 +146,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let client = call.client(state)?;
     let (ws, model) = state.model(&client, m).await?;
     let versions = client.versions(&ws, &model).await?;
-    Ok(json_response(&serde_json::to_value(versions).unwrap_or_else(|_| json!([]))))
+    Ok(json_answer(StatusCode::OK, &serde_json::to_value(versions).unwrap_or_else(|_| json!([]))))
 }
 
 /// The JSON body of a POST.
@@ -252,7 +253,7 @@ async fn switchover(state: &AppState, call: Call) -> Result<Response, Problem> {
             "version {id} was not listed after its switchover was set"
         ))));
     };
-    Ok(json_response(&serde_json::to_value(now).unwrap_or_default()))
+    Ok(json_answer(StatusCode::OK, &serde_json::to_value(now).unwrap_or_default()))
 }
 
 /// Sets the switchover; Anaplan's 400 names the date and the version.
@@ -284,12 +285,6 @@ async fn set(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-fn json_response(v: &Value) -> Response {
-    let mut resp = (StatusCode::OK, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 #[cfg(test)]

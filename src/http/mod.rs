@@ -26,6 +26,15 @@ use anaplan::{Catalog, Client, Found, Listing};
 /// The route prefix of host.json (`extensions.http.routePrefix`).
 pub const ROUTE_PREFIX: &str = "/api/";
 
+/// A JSON answer: `status`, `Content-Type: application/json` and `v` as written.
+pub fn json_answer(status: axum::http::StatusCode, v: &serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut resp = (status, v.to_string()).into_response();
+    resp.headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    resp
+}
+
 /// State shared by every request.
 #[derive(Clone, Debug)]
 pub struct AppState {
