@@ -121,6 +121,7 @@ pub const SCHEDULE_OPERATION: MethodOperation = MethodOperation {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The schedule afterwards.", schema: "CloudWorksScheduleChange", array: false },
     },
+    accepted: None,
 };
 
 /// `#/definitions/CloudWorksObjects`: whatever CloudWorks gives (an array for the lists).

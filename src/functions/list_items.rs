@@ -100,6 +100,7 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
             array: false,
         },
     },
+    accepted: None,
 };
 
 /// `#/definitions/ListItems`: the items, as GET reads them.

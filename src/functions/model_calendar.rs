@@ -70,6 +70,7 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The calendar afterwards.", schema: "ModelCalendar", array: false },
     },
+    accepted: None,
 };
 
 /// `#/definitions/ModelCalendar`: what GET and POST answer.

@@ -95,6 +95,7 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The model's state afterwards.", schema: "ModelState", array: false },
     },
+    accepted: Some(Answer { description: "open: the model is still loading.", schema: "ModelState", array: false }),
 };
 
 /// `#/definitions/ModelState`.

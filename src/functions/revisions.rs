@@ -114,6 +114,7 @@ pub const ADD_OPERATION: MethodOperation = MethodOperation {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The new revision.", schema: "Revision", array: false },
     },
+    accepted: None,
 };
 
 /// `#/definitions/Revision`.

@@ -92,6 +92,7 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "What was done.", schema: "UserChangeResult", array: false },
     },
+    accepted: None,
 };
 
 /// `#/definitions/User`: a user, as GET lists them.

@@ -83,6 +83,7 @@ pub const SWITCHOVER_OPERATION: MethodOperation = MethodOperation {
         produces: &["application/json", "application/problem+json"],
         ok: Answer { description: "The version, as Anaplan lists it afterwards.", schema: "Version", array: false },
     },
+    accepted: None,
 };
 
 /// `#/definitions/Version`: a version as Anaplan lists it.

@@ -282,6 +282,9 @@ pub struct MethodOperation {
     pub body: Option<&'static str>,
     /// The operation.
     pub operation: Operation,
+    /// For an operation that follows the asynchronous pattern (e.g. `model-state`'s open):
+    /// its 202 while the work goes on (Location and Retry-After come with it).
+    pub accepted: Option<Answer>,
 }
 
 /// A schema of the connector's `definitions`, as a function declares it.

@@ -275,6 +275,23 @@ fn method_operation(m: &MethodOperation) -> Value {
     out.insert("parameters".into(), Value::Array(params));
     let mut responses = Map::new();
     responses.insert("200".into(), ok(op));
+    if let Some(a) = &m.accepted {
+        responses.insert(
+            "202".into(),
+            json!({
+                "description": format!(
+                    "{} The asynchronous pattern: Logic Apps polls Location every Retry-After seconds until the \
+                     final answer.",
+                    a.description
+                ),
+                "headers": {
+                    "Location": { "type": "string", "description": "The status URL (GET)." },
+                    "Retry-After": { "type": "integer", "description": "Seconds to wait before polling Location." },
+                },
+                "schema": schema_ref(a.schema),
+            }),
+        );
+    }
     out.insert("responses".into(), problems(responses, &[]));
     Value::Object(out)
 }
