@@ -1,6 +1,6 @@
 //! `list-objects`: the workspaces, models, processes, exports, imports, views, modules, lists,
-//! line items, versions, ALM revisions or other actions an identity can see, as `[{"id", "name"}]`. It feeds the custom
-//! connector's dropdowns.
+//! line items, dimensions, dashboards, versions, ALM revisions or other actions an identity can
+//! see, as `[{"id", "name"}]`. It feeds the custom connector's dropdowns.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
 use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
 use anaplan::Listing;
-use anaplan::ids::{ModuleId, WorkspaceId};
+use anaplan::ids::{LineItemId, ModuleId, WorkspaceId};
 
 const KIND: Param = Param::choice(
     "kind",
@@ -22,6 +22,8 @@ const KIND: Param = Param::choice(
         "modules",
         "lineItems",
         "lists",
+        "dimensions",
+        "dashboards",
         "versions",
         "revisions",
         "actions",
@@ -29,8 +31,10 @@ const KIND: Param = Param::choice(
         "flows",
     ],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports, views, modules, lists, versions, revisions \
-     (ALM) and actions (other actions) need a workspace and a model; lineItems also a module; integrations and flows (CloudWorks) need neither.",
+    "What to list. models need a workspace; processes, exports, imports, views, modules, lists, dimensions, \
+     dashboards, versions, revisions (ALM) and actions (other actions) need a workspace and a model; lineItems also \
+     a module; dimensions with a line item are that line item's dimensions (Time and Versions included), without \
+     one the model's lists; integrations and flows (CloudWorks) need neither.",
 )
 .required();
 
@@ -55,15 +59,23 @@ pub const FUNCTION: Function = Function {
         Input::Param(Param::text(
             "moduleId",
             "Module",
-            "The module's id (12 digits starting with 102), for lineItems.",
+            "The module's id (12 digits starting with 102), for lineItems, and for dimensions of a line item named \
+             by its name.",
         )),
         Input::ObjectName(Object::Module),
+        Input::Param(Param::text(
+            "lineItemId",
+            "Line item",
+            "For dimensions: the line item whose dimensions to list (12 digits starting with 2).",
+        )),
+        Input::ObjectName(Object::LineItem),
     ],
     long_running: None,
     operation: Some(Operation {
         id: "ListObjects",
         summary: "List Anaplan objects",
-        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists, line items, versions or other actions \
+        description: "Lists the workspaces, models, processes, exports, imports, views, modules, lists, line items, \
+                      dimensions, dashboards, versions, ALM revisions or other actions \
                       the connection's identity can see, as id and name. It also feeds the dropdowns of the other \
                       actions.",
         important: false,
@@ -86,10 +98,18 @@ enum ListObjectsRequest {
     CloudWorks(&'static str),
     /// Line items of a module.
     LineItems(ModelRef, ObjectRef<ModuleId>),
+    /// Dimensions: a line item's, else the model's lists.
+    Dimensions(ModelRef, Option<LineItemRef>),
     /// Versions of a model (not a catalogue listing: read fresh, as `versions` does).
     Versions(ModelRef),
     /// ALM revisions of a model (read fresh, as `revisions` does).
     Revisions(ModelRef),
+}
+
+/// A line item: by id alone (ids are unique in a model), or by id or name within a module.
+enum LineItemRef {
+    ById(LineItemId),
+    InModule(ObjectRef<ModuleId>, ObjectRef<LineItemId>),
 }
 
 impl ListObjectsRequest {
@@ -102,8 +122,14 @@ impl ListObjectsRequest {
             "models" => (true, false),
             _ => (true, true),
         };
-        let wants_module = kind == "lineItems";
-        for (name, wanted) in [("workspace", wants_workspace), ("model", wants_model), ("module", wants_module)] {
+        let wants_module = kind == "lineItems" || kind == "dimensions";
+        let wants_line_item = kind == "dimensions";
+        for (name, wanted) in [
+            ("workspace", wants_workspace),
+            ("model", wants_model),
+            ("module", wants_module),
+            ("lineItem", wants_line_item),
+        ] {
             if has(name) && !wanted {
                 return Err(Problem::bad_parameter(format!("kind={kind} takes no {name}Id or {name}Name")));
             }
@@ -115,6 +141,27 @@ impl ListObjectsRequest {
             "versions" => ListObjectsRequest::Versions(ModelRef::parse(params)?),
             "revisions" => ListObjectsRequest::Revisions(ModelRef::parse(params)?),
             "lineItems" => ListObjectsRequest::LineItems(ModelRef::parse(params)?, params.object("module")?),
+            "dimensions" => {
+                let line_item = match (has("lineItem"), has("module")) {
+                    (false, false) => None,
+                    (false, true) => {
+                        return Err(Problem::bad_parameter(
+                            "kind=dimensions takes a module only with a lineItemName (the line item whose dimensions \
+                             to list)",
+                        ));
+                    }
+                    (true, true) => Some(LineItemRef::InModule(params.object("module")?, params.object("lineItem")?)),
+                    (true, false) => match params.object("lineItem")? {
+                        ObjectRef::Id(id) => Some(LineItemRef::ById(id)),
+                        ObjectRef::Name(_) => {
+                            return Err(Problem::bad_parameter(
+                                "a lineItemName needs the module it belongs to (moduleId or moduleName)",
+                            ));
+                        }
+                    },
+                };
+                ListObjectsRequest::Dimensions(ModelRef::parse(params)?, line_item)
+            }
             _ => ListObjectsRequest::OfModel(kind, ModelRef::parse(params)?),
         })
     }
@@ -150,10 +197,23 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 "exports" => Listing::Exports(ws, model),
                 "imports" => Listing::Imports(ws, model),
                 "actions" => Listing::Actions(ws, model),
+                "dashboards" => Listing::Dashboards(ws, model),
                 "modules" => Listing::Modules(model),
                 "lists" => Listing::Lists(model),
                 _ => Listing::Views(model),
             }
+        }
+        ListObjectsRequest::Dimensions(m, None) => Listing::Lists(state.model(&client, m).await?.1),
+        ListObjectsRequest::Dimensions(m, Some(line_item)) => {
+            let (_, model) = state.model(&client, m).await?;
+            let line_item = match line_item {
+                LineItemRef::ById(id) => id,
+                LineItemRef::InModule(module, line_item) => {
+                    let module = state.find(&client, &Listing::Modules(model.clone()), module).await?.id;
+                    state.find(&client, &Listing::LineItems(model.clone(), module), line_item).await?.id
+                }
+            };
+            return Ok(json_list(&client.line_item_dimensions(&model, &line_item).await?));
         }
         ListObjectsRequest::LineItems(m, module) => {
             let (_, model) = state.model(&client, m).await?;

@@ -90,6 +90,7 @@ async fn the_handler_sends_only_documented_requests() {
     let ops = operations();
     let mut problems: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut seen_known = BTreeSet::new();
+    let mut reached = BTreeSet::new();
     for r in fake.requests() {
         let what = match template_of(&templates, &r.path) {
             None => {
@@ -105,6 +106,7 @@ async fn the_handler_sends_only_documented_requests() {
             problems.entry(format!("{} {what}", r.method)).or_default().insert("not a documented operation".into());
             continue;
         };
+        reached.insert(format!("{} {what}", r.method));
         for p in request_problems(&r, op) {
             let known = KNOWN_CLIENT_DISAGREEMENTS.iter().find(|(m, t, w)| *m == r.method && *t == what && *w == p);
             match known {
@@ -118,9 +120,38 @@ async fn the_handler_sends_only_documented_requests() {
         }
     }
     assert!(problems.is_empty(), "requests the description does not document: {problems:#?}");
+    check_reached(&reached);
     let stale: Vec<_> = KNOWN_CLIENT_DISAGREEMENTS.iter().filter(|k| !seen_known.contains(*k)).collect();
     assert!(stale.is_empty(), "known disagreements that no longer happen (remove them): {stale:#?}");
 }
+
+/// The operations the tour reaches, committed in `tests/app/reached_operations.txt`, from
+/// which `scripts/api_coverage.py` counts how much of Anaplan's API the functions reach. An
+/// operation the tour no longer reaches fails here, so the figure cannot fall silently; the
+/// tour's current set is written to `target/tmp/reached_operations.txt` to refresh the file
+/// when it grows.
+fn check_reached(reached: &BTreeSet<String>) {
+    let committed = include_str!("reached_operations.txt");
+    let committed: BTreeSet<String> =
+        committed.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect();
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("reached_operations.txt");
+    let text: String = reached.iter().map(|l| format!("{l}\n")).collect();
+    let _ = std::fs::write(&out, format!("{REACHED_HEADER}{text}"));
+    let lost: Vec<_> = committed.difference(reached).collect();
+    assert!(lost.is_empty(), "operations the functions no longer reach: {lost:#?} (the tour's set: {})", out.display());
+    let new: Vec<_> = reached.difference(&committed).collect();
+    assert!(
+        new.is_empty(),
+        "the tour reaches operations tests/app/reached_operations.txt does not list: {new:#?}; copy {} there",
+        out.display()
+    );
+}
+
+const REACHED_HEADER: &str = "\
+# The Anaplan operations the functions reach, as (method, emulator route template), one per
+# line: what the tour of tests/app/conformance.rs sends. That test keeps this file equal to
+# what the tour reaches; scripts/api_coverage.py maps it onto the live-tested description.
+";
 
 /// Calls every function of the handler once or more, the way a Logic App would.
 async fn tour_the_handler(app: &crate::support::app::App) {
@@ -139,10 +170,11 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     };
     get("list-objects", "kind=workspaces".into()).await;
     get("list-objects", format!("kind=models&workspaceId={WS_FPA_ID}")).await;
-    for kind in ["processes", "exports", "imports", "views", "modules", "lists", "versions", "actions"] {
+    for kind in ["processes", "exports", "imports", "views", "modules", "lists", "versions", "actions", "dashboards"] {
         get("list-objects", format!("kind={kind}&{scope}")).await;
     }
     get("list-objects", format!("kind=lineItems&{scope}&moduleId={MODULE_SALES_INPUT_ID}")).await;
+    get("list-objects", format!("kind=dimensions&{scope}&lineItemId={LINE_UNITS_ID}")).await;
     for kind in ["integrations", "flows"] {
         get("list-objects", format!("kind={kind}")).await;
     }

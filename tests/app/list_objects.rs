@@ -102,6 +102,63 @@ async fn other_actions_feed_the_action_dropdown() {
 }
 
 #[tokio::test]
+async fn dashboards_are_listed_per_model() {
+    let app = App::start().await;
+    let dashboards = list(&app, &format!("kind=dashboards&workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}")).await;
+    assert_eq!(
+        dashboards,
+        [("115000000001".into(), "Revenue Overview".into()), ("115000000002".into(), "Month-End Close".into())]
+    );
+    let none = list(&app, "kind=dashboards&workspaceName=FP%26A%20Planning&modelName=Headcount%20Plan").await;
+    assert!(none.is_empty(), "a model without dashboards: {none:?}");
+    problem(app.get("list-objects", &format!("kind=dashboards&workspaceId={WS_FPA_ID}")).await, 400).await;
+}
+
+#[tokio::test]
+async fn dimensions_are_a_line_items_own_or_the_models_lists() {
+    let app = App::start().await;
+    let scope = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}");
+    // A line item by id: its dimensions in the module's order, Time and Versions included.
+    let units = list(&app, &format!("kind=dimensions&{scope}&lineItemId={LINE_UNITS_ID}")).await;
+    let names: Vec<&str> = units.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, [DIM_PRODUCTS_NAME, DIM_REGIONS_NAME, DIM_TIME_NAME, DIM_VERSIONS_NAME], "{units:?}");
+    assert!(units.contains(&(DIM_TIME_ID.into(), DIM_TIME_NAME.into())));
+    // By name, within its module.
+    let price =
+        list(&app, &format!("kind=dimensions&{scope}&moduleName=REV10%20Sales%20Input&lineItemName={LINE_PRICE_NAME}"))
+            .await;
+    let names: Vec<&str> = price.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, [DIM_PRODUCTS_NAME, DIM_TIME_NAME, DIM_VERSIONS_NAME]);
+    // Without a line item: the model's lists, each of which can be a dimension.
+    let lists = list(&app, &format!("kind=lists&{scope}")).await;
+    assert!(!lists.is_empty());
+    assert_eq!(list(&app, &format!("kind=dimensions&{scope}")).await, lists);
+
+    // A line item name needs its module; a module alone is not a line item.
+    let body =
+        problem(app.get("list-objects", &format!("kind=dimensions&{scope}&lineItemName=Units")).await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("module"), "{body}");
+    problem(app.get("list-objects", &format!("kind=dimensions&{scope}&moduleId={MODULE_SALES_INPUT_ID}")).await, 400)
+        .await;
+    // A malformed id never reaches Anaplan; an unknown one is Anaplan's 404; a misspelt
+    // name gets the closest names.
+    problem(app.get("list-objects", &format!("kind=dimensions&{scope}&lineItemId=106000000001")).await, 400).await;
+    problem(app.get("list-objects", &format!("kind=dimensions&{scope}&lineItemId=206000000999")).await, 404).await;
+    let body = problem(
+        app.get(
+            "list-objects",
+            &format!("kind=dimensions&{scope}&moduleId={MODULE_SALES_INPUT_ID}&lineItemName=Unitz"),
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("Units"), "{body}");
+    // Other kinds take no line item.
+    problem(app.get("list-objects", &format!("kind=lists&{scope}&lineItemId={LINE_UNITS_ID}")).await, 400).await;
+}
+
+#[tokio::test]
 async fn missing_or_extra_parents_and_unknown_kinds_are_400() {
     let app = App::start().await;
     let body = problem(app.get("list-objects", "").await, 400).await;

@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<Inner>> {
         .route(&format!("{M}/imports"), get(imports))
         .route(&format!("{M}/files"), get(files::list))
         .route(&format!("{M}/actions"), get(actions))
+        .route(&format!("{M}/dashboards"), get(dashboards))
         .route(&format!("{M}/processes/{{id}}"), get(process_metadata))
         .route(&format!("{M}/exports/{{id}}"), get(export_metadata))
         .route(&format!("{M}/imports/{{id}}"), get(import_metadata))
@@ -122,6 +123,14 @@ pub async fn imports(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String,
 pub async fn actions(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String, String)>, uri: Uri) -> Response {
     listing(&inner, &uri, (&ws, &m), ("actions", "action"), |model| {
         model.bulk.actions.iter().map(|a| json!({ "id": a.id, "actionType": a.action_type, "name": a.name })).collect()
+    })
+}
+
+/// `GET …/dashboards` → `dashboards[{id,name}]` (offset and limit only: the description
+/// documents no `sort` here).
+pub async fn dashboards(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String, String)>, uri: Uri) -> Response {
+    listing(&inner, &uri, (&ws, &m), ("dashboards", "dashboard"), |model| {
+        model.dashboards.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect()
     })
 }
 

@@ -22,6 +22,8 @@ pub struct Model {
     pub active_state: &'static str,
     pub modules: Vec<(&'static str, &'static str)>,
     pub views: Vec<View>,
+    /// Dashboards as (id, name): ids `115…` (integration README, "ID Format").
+    pub dashboards: Vec<(&'static str, &'static str)>,
     /// Processes, exports, imports and files (see `bulk`).
     pub bulk: Bulk,
 }
@@ -335,9 +337,19 @@ pub fn catalog() -> Catalog {
             active_state,
             modules: modules_of(&views),
             views,
+            dashboards: dashboards_of(id),
             bulk: bulk::for_model(id),
         })
         .collect();
 
     Catalog { workspaces, models }
+}
+
+/// The seeded dashboards: Revenue Plan's two, the month-end pages of the demo story; the
+/// other models have none (Anaplan then omits the `dashboards` key).
+fn dashboards_of(model_id: &str) -> Vec<(&'static str, &'static str)> {
+    match model_id {
+        MODEL_REVENUE_ID => vec![("115000000001", "Revenue Overview"), ("115000000002", "Month-End Close")],
+        _ => vec![],
+    }
 }

@@ -52,6 +52,8 @@ pub enum Listing {
     Actions(WorkspaceId, ModelId),
     /// Modules of a model.
     Modules(ModelId),
+    /// Dashboards of a model.
+    Dashboards(WorkspaceId, ModelId),
     /// Lists of a model.
     Lists(ModelId),
     /// Line items of a module.
@@ -70,6 +72,7 @@ impl Listing {
             Listing::Imports(..) => "import",
             Listing::Actions(..) => "action",
             Listing::Modules(_) => "module",
+            Listing::Dashboards(..) => "dashboard",
             Listing::Lists(_) => "list",
             Listing::LineItems(..) => "line item",
         }
@@ -86,6 +89,7 @@ impl Listing {
             Listing::Exports(ws, m) => (action_list(ws, m, "exports"), "exports"),
             Listing::Imports(ws, m) => (action_list(ws, m, "imports"), "imports"),
             Listing::Actions(ws, m) => (action_list(ws, m, "actions"), "actions"),
+            Listing::Dashboards(ws, m) => (action_list(ws, m, "dashboards"), "dashboards"),
             Listing::Modules(m) => (ApiRequest::get(["models", m.as_str(), "modules"]), "modules"),
             Listing::Lists(m) => (ApiRequest::get(["models", m.as_str(), "lists"]), "lists"),
             Listing::LineItems(m, module) => (
@@ -106,6 +110,7 @@ impl Listing {
             Listing::Imports(ws, m) => format!("imports/{ws}/{m}"),
             Listing::Actions(ws, m) => format!("actions/{ws}/{m}"),
             Listing::Modules(m) => format!("modules/{m}"),
+            Listing::Dashboards(ws, m) => format!("dashboards/{ws}/{m}"),
             Listing::Lists(m) => format!("lists/{m}"),
             Listing::LineItems(m, module) => format!("lineItems/{m}/{module}"),
         }

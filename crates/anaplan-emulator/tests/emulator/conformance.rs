@@ -226,7 +226,7 @@ async fn every_operation_answers_as_documented() {
 
     // ------------------------------------------------------------ bulk actions
     let scope = fill(M, &[WS_FPA_ID, MODEL_REVENUE_ID]);
-    for kind in ["processes", "exports", "imports", "files", "actions"] {
+    for kind in ["processes", "exports", "imports", "files", "actions", "dashboards"] {
         let p = format!("{scope}/{kind}?limit=100");
         t.check("GET", &format!("{M}/{kind}"), 200, t.anaplan(Method::GET, &p)).await;
     }

@@ -1191,6 +1191,21 @@ pub fn operations() -> Vec<Op> {
         .query(SORTED_PAGING),
         op(
             "GET",
+            "/2/0/workspaces/{ws}/models/{m}/dashboards",
+            vec![
+                json(
+                    200,
+                    collection(
+                        "dashboards",
+                        obj(vec![req("id", numeric_id()), req("name", Shape::Str), opt("code", Shape::Str)]),
+                    ),
+                ),
+                not_found(),
+            ],
+        )
+        .query(PAGING),
+        op(
+            "GET",
             "/2/0/workspaces/{ws}/models/{m}/processes/{id}",
             vec![json(200, envelope(vec![opt("processMetadata", process_metadata())])), not_found()],
         )
