@@ -91,6 +91,7 @@ mod uploads;
 mod util;
 mod versions;
 mod views;
+mod workspace_access;
 
 pub use cert_auth::CertificateLogin;
 pub use cloudworks::ConnectionView;
@@ -661,6 +662,7 @@ fn routes() -> Router<Arc<Inner>> {
         .merge(versions::routes())
         .merge(alm::routes())
         .merge(model_status::routes())
+        .merge(workspace_access::routes())
 }
 
 impl Emulator {

@@ -2,7 +2,11 @@
 //! with the state module writes and list changes land in ([`DataState`]).
 //!
 //! - `GET /2/0/models/{m}/lists` → `lists[{id,name}]`; `GET /2/0/models/{m}/lists/{l}` →
-//!   `metadata{id,name,properties[],subsets[],itemCount,…}`.
+//!   `metadata{id,name,properties[],subsets[],itemCount,…}` (`itemCount` counts the top
+//!   level item, as the description says).
+//! - `POST …/lists/{l}/resetIndex` → 200, no body ([`reset_index`]): 400 with the
+//!   description's message for a list that holds items or a non-production list of a
+//!   deployed model.
 //! - `GET /2/0/workspaces/{ws}/models/{m}/lists/{l}/items[?includeAll=true]` → `listItems`
 //!   (`id,name,code,parent,parentId,listId,listName,subsets{},properties{}` with
 //!   includeAll; `id,name,code` without). Above 1,000,000 items → 400 (its wording is not
@@ -66,6 +70,8 @@ pub struct ListState {
     /// Items generated on demand (Transactions): `items` stays empty.
     pub generated: bool,
     next_id: u64,
+    /// The id an item added after an index reset gets (the index counter at 1).
+    first_id: u64,
 }
 
 impl ListState {
@@ -140,6 +146,7 @@ fn seeded(
         subsets: Vec::new(),
         generated: false,
         next_id: first_id + n,
+        first_id,
     }
 }
 
@@ -188,9 +195,17 @@ impl Default for DataState {
             subsets: Vec::new(),
             generated: true,
             next_id: 0,
+            first_id: 0,
         };
+        let retired_codes = seeded(
+            LIST_RETIRED_CODES_ID,
+            LIST_RETIRED_CODES_NAME,
+            ("211000000000", RETIRED_CODES_TOP_NAME, ""),
+            211_000_000_001,
+            Vec::new(),
+        );
         DataState {
-            lists: vec![products, regions, cost_centres, transactions],
+            lists: vec![products, regions, cost_centres, transactions, retired_codes],
             cells: HashMap::new(),
             cell_writes: Vec::new(),
             list_changes: Vec::new(),
@@ -218,6 +233,7 @@ pub fn routes() -> Router<Arc<Inner>> {
         .route("/2/0/models/{m}/lists", get(lists))
         .route("/2/0/models/{m}/lists/{l}", get(list_metadata))
         .route(&format!("{L}/items"), get(read_items).post(change_items).put(update_items))
+        .route(&format!("{L}/resetIndex"), axum::routing::post(reset_index))
         .route(&format!("{L}/readRequests"), axum::routing::post(create_read))
         .route(&format!("{L}/readRequests/{{id}}"), get(read_status).delete(delete_read))
         .route(&format!("{L}/readRequests/{{id}}/pages/{{n}}"), get(read_page))
@@ -269,7 +285,8 @@ async fn list_metadata(State(inner): State<Arc<Inner>>, Ids((m, l)): Ids<(String
             .enumerate()
             .map(|(i, s)| json!({ "id": format!("{}", 110_000_000_001u64 + i as u64), "name": s }))
             .collect::<Vec<_>>(),
-        "itemCount": list.len(),
+        // The description ("Reset the list index"): itemCount counts the top level item.
+        "itemCount": list.len() + usize::from(list.top.is_some()),
         "productionData": false,
         "managedBy": "",
         "numberedList": false,
@@ -501,6 +518,51 @@ async fn change_items(
     };
     data.list_changes.push((action.unwrap_or_default(), items.len()));
     response
+}
+
+/// The description's two 400s of a reset (each its own message; the description gives both).
+const RESET_HOLDS_ITEMS: &str = "We can't reset the list item index of a list that contains data. Select an empty \
+                                 list that doesn't contain any list items.";
+const RESET_NOT_PRODUCTION: &str =
+    "We cannot reset a list if the list is not production data and the model is in deployed mode.";
+
+/// `POST …/lists/{l}/resetIndex` (no body; 200 with none). The caller must be a workspace
+/// administrator (403 otherwise, as the emulator's other Workspace Administrator operations),
+/// the model writable (423 locked, 422 archived), the list empty but for its top level item
+/// (400), and not a non-production list of a deployed model (400; no seeded list is
+/// production data). The next item added gets the list's first id again.
+async fn reset_index(
+    State(inner): State<Arc<Inner>>,
+    Ids(ids): Ids<(String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if super::auth::token_user(&inner, &headers) != Some(0) {
+        return api_status(StatusCode::FORBIDDEN, path);
+    }
+    let mut st = inner.state();
+    if let Err(resp) = find_list(&inner, &st, &ids, path) {
+        return resp;
+    }
+    let Ok(model) = find_model(&inner, &ids.1, path) else {
+        return api_status(StatusCode::NOT_FOUND, path);
+    };
+    let state = super::tasks::active_state(&st, model);
+    if let Some(refusal) = super::tasks::state_refusal(&state, true, path) {
+        return refusal;
+    }
+    let Some(list) = st.model_data.list_mut(&ids.2) else {
+        return api_status(StatusCode::NOT_FOUND, path);
+    };
+    if list.len() > 0 {
+        return api_error(StatusCode::BAD_REQUEST, RESET_HOLDS_ITEMS, path);
+    }
+    if state == "PRODUCTION" {
+        return api_error(StatusCode::BAD_REQUEST, RESET_NOT_PRODUCTION, path);
+    }
+    list.next_id = list.first_id;
+    StatusCode::OK.into_response()
 }
 
 /// `PUT …/lists/{l}/items`.

@@ -52,6 +52,13 @@ pub const COST_CENTRES: [(&str, &str, &str); 3] =
 /// Parent item of every seeded Cost Centre (code `TOTAL`, id 209000000000).
 pub const COST_CENTRES_TOP_NAME: &str = "All Cost Centres";
 
+/// List "Retired Codes": no items, only its top level item [`RETIRED_CODES_TOP_NAME`] (id
+/// 211000000000), so its metadata reports `itemCount` 1 and its index can be reset
+/// (`POST …/lists/{l}/resetIndex`); the next item added after a reset gets id 211000000001.
+pub const LIST_RETIRED_CODES_ID: &str = "101000000070";
+pub const LIST_RETIRED_CODES_NAME: &str = "Retired Codes";
+pub const RETIRED_CODES_TOP_NAME: &str = "All Retired Codes";
+
 /// List "Transactions": [`TRANSACTIONS_COUNT`] items generated on demand (never held in
 /// memory), above the direct-read limit, so it is read through a large list read.
 /// Item `i` (0-based) has id `250000000001 + i`, name and code [`transaction_code`].

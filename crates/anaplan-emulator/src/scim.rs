@@ -535,3 +535,29 @@ fn apply(inner: &Inner, user: &mut User, op: &Value, assigned: &mut usize) -> Re
     }
     Ok(())
 }
+
+/// A user as the Integration API's `GET /2/0/users` shows it (`workspace_access.rs`): the
+/// SCIM users are the tenant's users.
+pub(super) struct ApiUser {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub active: bool,
+}
+
+impl ScimState {
+    /// Every user, in listing order, as the Integration API shows them.
+    pub(super) fn api_users(&self) -> Vec<ApiUser> {
+        self.users
+            .iter()
+            .map(|u| ApiUser {
+                id: u.id.clone(),
+                email: u.user_name.clone(),
+                first_name: u.given_name.clone(),
+                last_name: u.family_name.clone(),
+                active: u.active,
+            })
+            .collect()
+    }
+}

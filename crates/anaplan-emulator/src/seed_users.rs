@@ -6,6 +6,8 @@
 //! `user<nnn>@example.com` ([`scim_user`]): every tenth is inactive with no workspace, the
 //! others have FP&A Planning (`n.is_multiple_of(3)`), Sales Ops (`n % 3 == 1`) or both (`n % 3 == 2`);
 //! every seventh has no externalId, the others `E<nnnnn>`.
+//! Workspace administrators and visitors ([`WORKSPACE_ADMINS`], [`WORKSPACE_VISITORS`]) are
+//! seeded users too, and each user's last sign-in ([`last_login_date`]) is the seed's.
 //!
 //! Audit events: one every [`AUDIT_EVENT_SPACING_MS`], the newest at the emulator's start
 //! rounded down to that spacing, going back [`AUDIT_EVENT_DAYS`] days (see
@@ -73,6 +75,32 @@ pub fn scim_user(n: usize) -> SeedUser {
         active,
         workspaces,
     }
+}
+
+/// Workspace administrators in the seed, as seeded user numbers ([`scim_user`]) per
+/// workspace: `GET /2/0/workspaces/{ws}/admins` lists them in this order. The integration
+/// user administers both; user 30 is inactive (and still listed, `active: false`).
+pub const WORKSPACE_ADMINS: [(&str, &[usize]); 2] = [(WS_FPA_ID, &[0, 3, 6, 30]), (WS_SALES_ID, &[0, 1, 4])];
+/// Workspace visitors in the seed, likewise: user 5 visits Sales Ops and also has it as a
+/// SCIM workspace entitlement (SCIM says user, the visitors list says visitor).
+pub const WORKSPACE_VISITORS: [(&str, &[usize]); 2] = [(WS_FPA_ID, &[4, 7, 13]), (WS_SALES_ID, &[3, 5, 9])];
+
+/// The seeded users `GET /2/0/workspaces/{ws}/admins` (`admins: true`) or `.../visitors`
+/// lists for workspace `ws`, in order (none for a workspace the seed does not have).
+pub fn workspace_members(ws: &str, admins: bool) -> &'static [usize] {
+    let table = if admins { &WORKSPACE_ADMINS } else { &WORKSPACE_VISITORS };
+    table.iter().find(|(id, _)| *id == ws).map(|(_, users)| *users).unwrap_or(&[])
+}
+
+/// When seeded user `n` last signed in, as `GET /2/0/users` reports it (`None`: never, and
+/// the field is absent): every fourth user (n % 4 == 3) never has; the others on a day of
+/// November 2026, the integration user last.
+pub fn last_login_date(n: usize) -> Option<String> {
+    if n % 4 == 3 {
+        return None;
+    }
+    let day = if n == 0 { 30 } else { 1 + n % 28 };
+    Some(format!("2026-11-{day:02}T{:02}:{:02}:00.000Z", 7 + n % 12, (n * 7) % 60))
 }
 
 /// The `type` category, `eventTypeId` and message of seeded event `i`. Ids follow the

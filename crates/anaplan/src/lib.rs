@@ -8,6 +8,7 @@
 //! its answers. [`secret::Secret`] keeps credentials out of logs and [`untrusted`] quotes
 //! text from outside in errors, here and in the app.
 
+pub mod access;
 pub mod alm;
 pub mod audit;
 pub mod auth;

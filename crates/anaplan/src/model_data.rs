@@ -139,6 +139,23 @@ pub enum ItemAction {
     Delete,
 }
 
+/// A list's size as its metadata gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListSize {
+    /// `itemCount`, when the metadata gives it as a whole number. It counts the top level
+    /// item (the description, "Reset the list index").
+    pub item_count: Option<u64>,
+    /// Whether the metadata names a `topLevelItem`.
+    pub top_level_item: bool,
+}
+
+impl ListSize {
+    /// The list's own items: `itemCount` without the top level item.
+    pub fn items(&self) -> Option<u64> {
+        self.item_count.map(|n| n.saturating_sub(u64::from(self.top_level_item)))
+    }
+}
+
 /// A direct list read, or why the list must be read through a large list read request.
 #[derive(Debug)]
 pub enum ListRead<T> {
@@ -241,6 +258,27 @@ impl Client {
     pub async fn list_item_count(&self, model: &ModelId, list: &ListId) -> Result<Option<u64>, AnaplanError> {
         let body: Value = self.json(ApiRequest::get(["models", model.as_str(), "lists", list.as_str()])).await?;
         Ok(body.pointer("/metadata/itemCount").and_then(Value::as_u64))
+    }
+
+    /// What a list's metadata (`GET /models/{m}/lists/{l}`) says of its size.
+    pub async fn list_size(&self, model: &ModelId, list: &ListId) -> Result<ListSize, AnaplanError> {
+        let body: Value = self.json(ApiRequest::get(["models", model.as_str(), "lists", list.as_str()])).await?;
+        Ok(ListSize {
+            item_count: body.pointer("/metadata/itemCount").and_then(Value::as_u64),
+            top_level_item: body.pointer("/metadata/topLevelItem").is_some_and(Value::is_object),
+        })
+    }
+
+    /// Resets a list's index counter to 1 (`POST …/lists/{l}/resetIndex`, no body; 200 with
+    /// no body). Anaplan refuses it with a 400 for a list that holds items, and for a list
+    /// that is not production data in a deployed model; the two differ only in wording, so
+    /// callers check the list's size first ([`Client::list_size`]). Sent again after a lost
+    /// answer: resetting an empty list twice leaves it as once.
+    pub async fn reset_list_index(&self, ws: &WorkspaceId, model: &ModelId, list: &ListId) -> Result<(), AnaplanError> {
+        let mut path = list_path(ws, model, list);
+        path.push("resetIndex".into());
+        self.send(ApiRequest::get(path).method(Method::POST).replayable()).await?;
+        Ok(())
     }
 
     /// Every item of a list with its properties and subsets (`includeAll=true`), as JSON
@@ -492,5 +530,20 @@ mod tests {
         assert!(!seen.iter().any(|r| r.contains("readRequests")), "{seen:?}");
         let (read, _) = read_with(Some(json!(1_000_000)), false).await;
         assert!(matches!(read, Ok(ListRead::Direct(ref items)) if items.len() == 1), "{read:?}");
+    }
+}
+
+#[cfg(test)]
+mod list_size_tests {
+    use super::ListSize;
+
+    #[test]
+    fn the_top_level_item_is_not_an_item() {
+        let size = |item_count, top_level_item| ListSize { item_count, top_level_item }.items();
+        assert_eq!(size(Some(1), true), Some(0), "the description: a top level item alone reports 1");
+        assert_eq!(size(Some(4), true), Some(3));
+        assert_eq!(size(Some(0), false), Some(0));
+        assert_eq!(size(Some(0), true), Some(0));
+        assert_eq!(size(None, true), None);
     }
 }

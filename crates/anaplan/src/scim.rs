@@ -37,6 +37,8 @@ pub struct ScimApi {
     base: Url,
     /// Where an optional SCIM API key is kept.
     key: Option<Arc<dyn SecretSource>>,
+    /// Whether SCIM's URL was set explicitly (see [`ScimApi::configured`]).
+    url_set: bool,
 }
 
 impl ScimApi {
@@ -45,7 +47,26 @@ impl ScimApi {
     pub fn new(scim_url: &Url, key: Option<Arc<dyn SecretSource>>) -> Self {
         let mut base = scim_url.clone();
         base.path_segments_mut().expect("http(s) URLs have paths").pop_if_empty().extend(["scim", "1", "0", "v2", ""]);
-        ScimApi { base, key }
+        ScimApi { base, key, url_set: false }
+    }
+
+    /// The same, noting whether SCIM's URL was set explicitly rather than defaulted.
+    pub fn with_url_set(mut self, url_set: bool) -> Self {
+        self.url_set = url_set;
+        self
+    }
+
+    /// Whether SCIM is configured on purpose: its URL set explicitly, or a SCIM API key
+    /// stored (read from its store: a vault may hold none). Without either, SCIM is only
+    /// reachable through its defaults, which a caller may choose not to rely on.
+    pub async fn configured(&self) -> Result<bool, AnaplanError> {
+        if self.url_set {
+            return Ok(true);
+        }
+        Ok(match &self.key {
+            Some(source) => source.get(SecretKind::ScimApiKey).await?.is_some(),
+            None => false,
+        })
     }
 
     /// A SCIM client for `anaplan`'s identity: with the SCIM API key when one is stored,

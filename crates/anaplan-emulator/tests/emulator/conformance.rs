@@ -178,6 +178,20 @@ async fn every_operation_answers_as_documented() {
     // ------------------------------------------------------------ discovery
     t.check("GET", "/2/0/users/me", 200, t.anaplan(Method::GET, "/2/0/users/me")).await;
     t.check("GET", "/2/0/users/me", 401, t.bare(Method::GET, "/2/0/users/me")).await;
+    t.check("GET", "/2/0/users", 200, t.anaplan(Method::GET, "/2/0/users?offset=0&limit=10")).await;
+    let ada = format!("/2/0/users/{}", scim_user(3).id);
+    t.check("GET", "/2/0/users/{id}", 200, t.anaplan(Method::GET, &ada)).await;
+    t.check("GET", "/2/0/users/{id}", 404, t.anaplan(Method::GET, "/2/0/users/0123456789abcdef0123456789abcdef")).await;
+    for who in ["admins", "visitors"] {
+        let template = format!("/2/0/workspaces/{{ws}}/{who}");
+        let p = format!("/2/0/workspaces/{WS_FPA_ID}/{who}");
+        t.check("GET", &template, 200, t.anaplan(Method::GET, &format!("{p}?offset=0&limit=50"))).await;
+        let unknown = format!("/2/0/workspaces/0123456789abcdef0123456789abcdef/{who}");
+        t.check("GET", &template, 404, t.anaplan(Method::GET, &unknown)).await;
+        let not_admin = fake.access_token_for("user005@example.com");
+        let theirs = t.bare(Method::GET, &p).header("authorization", format!("AnaplanAuthToken {not_admin}"));
+        t.check("GET", &template, 500, theirs).await;
+    }
     t.check("GET", "/2/0/workspaces", 200, t.anaplan(Method::GET, "/2/0/workspaces?tenantDetails=true")).await;
     let p = fill("/2/0/workspaces/{ws}/models", &[WS_FPA_ID]);
     t.check("GET", "/2/0/workspaces/{ws}/models", 200, t.anaplan(Method::GET, &format!("{p}?limit=10"))).await;
@@ -665,6 +679,16 @@ async fn every_operation_answers_as_documented() {
     t.check("PUT", &items, 200, t.anaplan(Method::PUT, &p).json(&update)).await;
     let delete = json!({ "items": [{ "code": "CC900" }, { "code": "NOPE" }] });
     t.check("POST", &items, 200, t.anaplan(Method::POST, &format!("{p}?action=delete")).json(&delete)).await;
+    let reset = format!("{M}/lists/{{l}}/resetIndex");
+    let p = format!("{scope}/lists/{LIST_RETIRED_CODES_ID}/resetIndex");
+    t.check("POST", &reset, 200, t.anaplan(Method::POST, &p)).await;
+    let not_admin = fake.access_token_for("user005@example.com");
+    let theirs = t.bare(Method::POST, &p).header("authorization", format!("AnaplanAuthToken {not_admin}"));
+    t.check("POST", &reset, 403, theirs).await;
+    let holding = format!("{scope}/lists/{LIST_COST_CENTRES_ID}/resetIndex");
+    t.check("POST", &reset, 400, t.anaplan(Method::POST, &holding)).await;
+    let unknown = format!("{scope}/lists/101000000099/resetIndex");
+    t.check("POST", &reset, 404, t.anaplan(Method::POST, &unknown)).await;
     let big = format!("{scope}/lists/{LIST_TRANSACTIONS_ID}/items");
     t.check("GET", &items, 400, t.anaplan(Method::GET, &big).header("accept", "application/json")).await;
     let lr = format!("{M}/lists/{{l}}/readRequests");

@@ -17,3 +17,4 @@ mod other_actions;
 mod scim_audit;
 mod transfers;
 mod versions;
+mod workspace_access;

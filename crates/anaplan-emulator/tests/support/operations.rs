@@ -137,6 +137,31 @@ fn collection(key: &'static str, item: Shape) -> Shape {
     envelope(vec![opt(key, arr(item))])
 }
 
+/// The description's `User` (`GET /users`, `/users/{userId}`, `/users/me`).
+fn integration_user() -> Shape {
+    obj(vec![
+        req("id", hex32()),
+        opt("firstName", Shape::Str),
+        opt("lastName", Shape::Str),
+        opt("email", Shape::Str),
+        opt("active", Shape::Bool),
+        opt("lastLoginDate", date_time()),
+        opt("emailOptIn", Shape::Bool),
+        opt("customerId", Shape::Str),
+    ])
+}
+
+/// The description's `Admin` and `Visitor`: no id, every field optional.
+fn workspace_member() -> Shape {
+    obj(vec![
+        opt("firstName", Shape::Str),
+        opt("lastName", Shape::Str),
+        opt("email", Shape::Str),
+        opt("active", Shape::Bool),
+        opt("otherWorkspaces", arr(Shape::Str)),
+    ])
+}
+
 /// `{id, name, code?}`: modules, lists, processes, dimensions and their items.
 fn named() -> Shape {
     obj(vec![req("id", Shape::Str), req("name", Shape::Str), opt("code", Shape::Str)])
@@ -1039,6 +1064,23 @@ pub fn operations() -> Vec<Op> {
                 json(401, api_error()),
             ],
         ),
+        op("GET", "/2/0/users", vec![json(200, collection("users", integration_user()))])
+            .query(&["s", "sort", "offset", "limit"]),
+        op("GET", "/2/0/users/{id}", vec![json(200, envelope(vec![opt("user", integration_user())])), not_found()]),
+        op(
+            "GET",
+            "/2/0/workspaces/{ws}/admins",
+            vec![json(200, collection("admins", workspace_member())), json(500, api_error()), not_found()],
+        )
+        .source("500 for a caller without the User Administrator role: the README's live test table")
+        .query(PAGING),
+        op(
+            "GET",
+            "/2/0/workspaces/{ws}/visitors",
+            vec![json(200, collection("visitors", workspace_member())), json(500, api_error()), not_found()],
+        )
+        .source("500 for a caller without the User Administrator role: the README's live test table")
+        .query(PAGING),
         op(
             "GET",
             "/2/0/workspaces",
@@ -1566,6 +1608,22 @@ pub fn operations() -> Vec<Op> {
             ],
         )
         .body(JSON),
+        op(
+            "POST",
+            "/2/0/workspaces/{ws}/models/{m}/lists/{l}/resetIndex",
+            vec![
+                empty(200),
+                json(400, api_error()),
+                json(403, api_error()),
+                json(422, api_error()),
+                json(423, api_error()),
+                not_found(),
+            ],
+        )
+        .source(
+            "403: the README's observation of another Workspace Administrator operation; 422/423: the emulator's \
+             model-state choice, as for task starts",
+        ),
         op(
             "POST",
             "/2/0/workspaces/{ws}/models/{m}/lists/{l}/readRequests",
