@@ -6,7 +6,7 @@ use crate::support::app::{App, problem};
 use anaplan::audit::{format_rfc3339, parse_rfc3339};
 use anaplan_emulator::Emulator;
 use anaplan_emulator::seed::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const DAY: i64 = 24 * 3600 * 1000;
 
@@ -126,4 +126,62 @@ async fn a_window_over_30_days_and_bad_times_are_400_before_anaplan_is_called() 
     // Exactly 30 days is allowed, and reaches the events of the 30th day back.
     let body = events(&app, &window(end - 30 * DAY, end)).await;
     assert_eq!(ids(&body).len(), 30 * 96);
+}
+
+#[tokio::test]
+async fn post_sends_anaplans_search_body_and_reads_every_page() {
+    let app = app().await;
+    let end = newest(&app);
+    // Anaplan's own body: epoch milliseconds, the type in the query.
+    let body = json!({ "from": end - 2 * DAY, "to": end });
+    let resp = app.post("audit-events", "type=access_control", &body).await;
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(ids(&answer), seeded(&app, end - 2 * DAY, end, Some("access_control")), "[from, to), as GET");
+    assert_eq!(answer["from"], json!(format_rfc3339(end - 2 * DAY)));
+    let searches: Vec<_> = app.fake.requests().into_iter().filter(|r| r.path == "/audit/api/1/events/search").collect();
+    assert!(!searches.is_empty() && app.fake.requests().iter().all(|r| r.path != "/audit/api/1/events"));
+    assert!(searches.iter().all(|r| r.method == "POST" && r.query.contains("type=access_control")));
+    let sent = app.fake.audit_searches();
+    assert_eq!(sent[0], json!({ "from": end - 2 * DAY, "to": end }), "the window goes in the body");
+
+    // RFC 3339 works in the body too; more than a page is followed.
+    let resp =
+        app.post("audit-events", "", &json!({ "from": format_rfc3339(end - DAY), "to": format_rfc3339(end) })).await;
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(ids(&answer), seeded(&app, end - DAY, end, None));
+    assert!(ids(&answer).len() > AUDIT_PAGE_CAP);
+}
+
+#[tokio::test]
+async fn post_with_an_interval_lets_anaplan_choose_the_window() {
+    let app = app().await;
+    let resp = app.post("audit-events", "", &json!({ "interval": 6 })).await;
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    let from = parse_rfc3339(answer["from"].as_str().unwrap()).unwrap();
+    let to = parse_rfc3339(answer["to"].as_str().unwrap()).unwrap();
+    assert_eq!(to - from, 6 * 3600 * 1000);
+    // Events every 15 minutes: 24 or 25 in six hours, depending on where now falls.
+    let n = ids(&answer).len();
+    assert!((24..=25).contains(&n), "{n}");
+    assert_eq!(app.fake.audit_searches(), [json!({ "interval": 6 })], "Anaplan chose the window");
+}
+
+#[tokio::test]
+async fn bad_search_bodies_are_400_before_anaplan_is_called() {
+    let app = app().await;
+    let end = newest(&app);
+    for body in [
+        json!({ "interval": 721 }),
+        json!({ "interval": 0 }),
+        json!({ "interval": "a day" }),
+        json!({ "interval": 2, "from": end - DAY }),
+        json!({ "from": end - 31 * DAY, "to": end }),
+        json!({ "from": end, "to": end - DAY }),
+        json!({ "dateFrom": end - DAY }),
+    ] {
+        problem(app.post("audit-events", "", &body).await, 400).await;
+    }
+    assert_eq!(audit_calls(&app), 0, "Anaplan was not called");
 }

@@ -289,6 +289,8 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     let resp = app.post("users", "action=provision", &joiner).await;
     ok("users provision", &resp);
     get("audit-events", String::new()).await;
+    let resp = app.post("audit-events", "type=user_activity", &json!({ "interval": 12 })).await;
+    ok("audit-events search", &resp);
     // The timer.
     let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
     assert!(run.succeeded, "{run:?}");

@@ -11,6 +11,13 @@
 //! string `checksum` and `errorNumber` (a string) only on failures. Errors are the Audit
 //! API's `{"status": "FAILURE_…", "statusMessage"}`. Auth: a live Anaplan access token under
 //! `AnaplanAuthToken` only (`Bearer` is a 401, as live); a SCIM API key does not open it.
+//!
+//! `POST /audit/api/1/events/search` takes the window in a JSON body instead, `{"from", "to"}`
+//! (epoch milliseconds) or `{"interval"}` (hours, 1 to 720), with the same `type`, paging and
+//! answers. Its description lists only `type` as a query parameter, yet tells clients to page
+//! it with `limit` and `offset`: both are served. A body key the description does not name, or
+//! a value that is not a whole number, is a 400 (the emulator's choice: the description is
+//! silent).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,6 +38,7 @@ use super::util::{now_millis, query_get, query_pairs};
 use super::{Emulator, Inner};
 
 const PATH: &str = "/audit/api/1/events";
+const SEARCH_PATH: &str = "/audit/api/1/events/search";
 const DAY_MS: u64 = 24 * 3600 * 1000;
 /// The widest window Anaplan serves.
 pub const MAX_WINDOW_MS: u64 = 30 * DAY_MS;
@@ -39,12 +47,14 @@ pub const MAX_WINDOW_MS: u64 = 30 * DAY_MS;
 pub struct AuditState {
     /// `eventDate` of the newest event (epoch ms).
     newest: u64,
+    /// The JSON bodies of `POST …/events/search` calls, in order.
+    searches: Vec<Value>,
 }
 
 impl Default for AuditState {
     fn default() -> Self {
         let now = now_millis();
-        AuditState { newest: now - now % AUDIT_EVENT_SPACING_MS }
+        AuditState { newest: now - now % AUDIT_EVENT_SPACING_MS, searches: Vec::new() }
     }
 }
 
@@ -88,6 +98,11 @@ fn event(newest: u64, i: usize) -> Value {
 }
 
 impl Emulator {
+    /// The bodies of the audit searches received (an empty body as `{}`), in order.
+    pub fn audit_searches(&self) -> Vec<Value> {
+        self.inner.state().audit.searches.clone()
+    }
+
     /// Every seeded audit event, newest first.
     pub fn audit_events(&self) -> Vec<Value> {
         let newest = self.inner.state().audit.newest;
@@ -97,7 +112,7 @@ impl Emulator {
 
 /// The Audit routes.
 pub fn routes() -> Router<Arc<Inner>> {
-    Router::new().route(PATH, get(events))
+    Router::new().route(PATH, get(events)).route(SEARCH_PATH, axum::routing::post(search))
 }
 
 /// True when the request carries a live Anaplan access token as `AnaplanAuthToken` (the
@@ -134,35 +149,89 @@ fn number(pairs: &[(String, String)], key: &str) -> Result<Option<u64>, Response
     }
 }
 
-async fn events(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+/// A request's window as it asked for it: `from`/`to` (epoch ms) or an interval in hours.
+struct Asked {
+    from: Option<u64>,
+    to: Option<u64>,
+    interval: Option<u64>,
+}
+
+fn wants_cef(headers: &HeaderMap) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("*/*");
-    let cef = accept.contains("text/plain") && !accept.contains("json");
+    accept.contains("text/plain") && !accept.contains("json")
+}
+
+async fn events(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let pairs = query_pairs(uri.query());
     let known = ["type", "dateFrom", "dateTo", "intervalInHours", "limit", "offset"];
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         return bad(format!("Unknown parameter [{k}]"));
     }
-    // An unrecognised `type` is `all` (live: not rejected).
-    let prefix = audit_type_prefix(query_get(&pairs, "type").unwrap_or("all"));
-    let (from, to, interval, limit, offset) = match (|| {
-        Ok::<_, Response>((
-            number(&pairs, "dateFrom")?,
-            number(&pairs, "dateTo")?,
-            number(&pairs, "intervalInHours")?,
-            number(&pairs, "limit")?,
-            number(&pairs, "offset")?,
-        ))
+    let asked = match (|| {
+        Ok::<_, Response>(Asked {
+            from: number(&pairs, "dateFrom")?,
+            to: number(&pairs, "dateTo")?,
+            interval: number(&pairs, "intervalInHours")?,
+        })
     })() {
-        Ok(t) => t,
+        Ok(a) => a,
         Err(r) => return r,
     };
+    answer(&inner, wants_cef(&headers), PATH, &pairs, asked)
+}
+
+/// `POST …/events/search`: the window in the body.
+async fn search(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: axum::body::Bytes,
+) -> Response {
+    let pairs = query_pairs(uri.query());
+    let known = ["type", "limit", "offset"];
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        return bad(format!("Unknown parameter [{k}]"));
+    }
+    let fields: serde_json::Map<String, Value> = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Map::new()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(Value::Object(m)) => m,
+            _ => return bad("The request body must be a JSON object".into()),
+        }
+    };
+    inner.state().audit.searches.push(Value::Object(fields.clone()));
+    if let Some(k) = fields.keys().find(|k| !["from", "to", "interval"].contains(&k.as_str())) {
+        return bad(format!("Unknown field [{k}]"));
+    }
+    let field = |k: &str| match fields.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| bad(format!("Invalid value for field [{k}]"))),
+    };
+    let asked = match (|| {
+        Ok::<_, Response>(Asked { from: field("from")?, to: field("to")?, interval: field("interval")? })
+    })() {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    answer(&inner, wants_cef(&headers), SEARCH_PATH, &pairs, asked)
+}
+
+/// The events of a window, as CEF or one JSON page (`limit`, `offset` from `pairs`).
+fn answer(inner: &Inner, cef: bool, path: &str, pairs: &[(String, String)], asked: Asked) -> Response {
+    // An unrecognised `type` is `all` (live: not rejected).
+    let prefix = audit_type_prefix(query_get(pairs, "type").unwrap_or("all"));
+    let (limit, offset) = match (number(pairs, "limit"), number(pairs, "offset")) {
+        (Ok(l), Ok(o)) => (l, o),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
     let now = now_millis();
-    let (from, to) = match (from, to, interval) {
+    let (from, to) = match (asked.from, asked.to, asked.interval) {
         (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
-            return bad("Give either dateFrom and dateTo or intervalInHours".into());
+            return bad("Give either a date range or an interval, not both".into());
         }
         (None, None, Some(h)) if h == 0 || h > 720 => {
-            return bad("intervalInHours must be from 1 to 720".into());
+            return bad("The interval must be from 1 to 720 hours".into());
         }
         (None, None, Some(h)) => (now.saturating_sub(h * 3600 * 1000), now),
         (Some(f), Some(t), None) => (f, t),
@@ -171,7 +240,7 @@ async fn events(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: axum::
         (None, None, None) => (now.saturating_sub(MAX_WINDOW_MS), now),
     };
     if from > to {
-        return bad("dateFrom must not be after dateTo".into());
+        return bad("The start of the range must not be after its end".into());
     }
     if to - from > MAX_WINDOW_MS {
         return bad("Date range cannot exceed 30 days".into());
@@ -201,7 +270,7 @@ async fn events(State(inner): State<Arc<Inner>>, headers: HeaderMap, uri: axum::
             q.append_pair(k, v);
         }
         q.append_pair("offset", &off.to_string());
-        format!("{}{PATH}?{}", inner.base_url, q.finish())
+        format!("{}{path}?{}", inner.base_url, q.finish())
     };
     let next = offset + page.len();
     if next < total {

@@ -48,18 +48,51 @@ impl AuditApi {
     /// Every event of `kind` in `window` (Anaplan's event objects, unchanged), in Anaplan's
     /// order, each once.
     pub async fn events(&self, anaplan: &Client, window: Window, kind: &str) -> Result<Vec<Value>, AnaplanError> {
+        let page = |offset: usize| {
+            ApiRequest::get(["events"])
+                .query("type", kind)
+                .query("dateFrom", window.from.to_string())
+                .query("dateTo", window.to.to_string())
+                .query("limit", PAGE_SIZE.to_string())
+                .query("offset", offset.to_string())
+        };
+        self.all_pages(anaplan, page, Some(window)).await
+    }
+
+    /// Every event of `kind` that `POST /events/search` finds for `body` (Anaplan's search
+    /// body: the window is decided server-side), each once. A body with both `from` and `to`
+    /// is read as the half-open window `[from, to)`, as [`Self::events`] reads its window.
+    pub async fn search(&self, anaplan: &Client, body: Search, kind: &str) -> Result<Vec<Value>, AnaplanError> {
+        let json = serde_json::to_value(body).map_err(|e| AnaplanError::Protocol(e.to_string()))?;
+        let page = |offset: usize| {
+            // A search reads: sending it twice does no harm, so it is retried like a GET.
+            ApiRequest::get(["events", "search"])
+                .method(reqwest::Method::POST)
+                .replayable()
+                .query("type", kind)
+                .query("limit", PAGE_SIZE.to_string())
+                .query("offset", offset.to_string())
+                .json(json.clone())
+        };
+        let window = match (body.from, body.to) {
+            (Some(from), Some(to)) => Some(Window { from, to }),
+            _ => None,
+        };
+        self.all_pages(anaplan, page, window).await
+    }
+
+    async fn all_pages(
+        &self,
+        anaplan: &Client,
+        request: impl Fn(usize) -> ApiRequest,
+        window: Option<Window>,
+    ) -> Result<Vec<Value>, AnaplanError> {
         let client = anaplan.for_base(self.base.clone());
         let mut out: Vec<Value> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut offset = 0usize;
         for _ in 0..MAX_PAGES {
-            let req = ApiRequest::get(["events"])
-                .query("type", kind)
-                .query("dateFrom", window.from.to_string())
-                .query("dateTo", window.to.to_string())
-                .query("limit", PAGE_SIZE.to_string())
-                .query("offset", offset.to_string());
-            let page: Value = client.json(req).await?;
+            let page: Value = client.json(request(offset)).await?;
             let events = match page.get("response") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(a)) => a.clone(),
@@ -67,7 +100,10 @@ impl AuditApi {
             };
             let got = events.len();
             for e in events {
-                let inside = event_millis(&e).is_none_or(|at| at >= window.from && at < window.to);
+                let inside = match (window, event_millis(&e)) {
+                    (Some(w), Some(at)) => at >= w.from && at < w.to,
+                    _ => true,
+                };
                 // `id` is an integer live; a string id is read the same way.
                 let fresh = match e.get("id") {
                     Some(Value::Number(n)) => seen.insert(n.to_string()),
@@ -81,6 +117,7 @@ impl AuditApi {
             let paging = page.pointer("/meta/paging");
             let number = |k: &str| paging.and_then(|p| p.get(k)).and_then(Value::as_u64).map(|n| n as usize);
             // nextOffset when Anaplan gives it; else offset + what came, while below totalSize.
+            // No paging at all: one page.
             let next = match (number("nextOffset"), number("totalSize")) {
                 (Some(n), _) if n > offset => Some(n),
                 (Some(_), _) => None,
@@ -95,6 +132,24 @@ impl AuditApi {
         Err(AnaplanError::Protocol(format!("audit events: more than {MAX_PAGES} pages")))
     }
 }
+
+/// `POST /events/search`'s body, as its description documents it: `from` and `to` in epoch
+/// milliseconds, or `interval` in hours (the previous N hours). Empty fields are left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Search {
+    /// Start (epoch ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    /// End (epoch ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
+    /// The previous N hours (1 to 720).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u32>,
+}
+
+/// The longest `interval` Anaplan serves: 30 days.
+pub const MAX_INTERVAL_HOURS: u32 = 720;
 
 /// An event's `eventDate` in epoch milliseconds (a number, a numeric string or RFC 3339).
 pub fn event_millis(e: &Value) -> Option<i64> {

@@ -927,6 +927,23 @@ async fn every_operation_answers_as_documented() {
     t.check("GET", events, 400, t.anaplan(Method::GET, &format!("{events}?intervalInHours=721"))).await;
     let bearer = t.bare(Method::GET, events).bearer_auth(&t.token);
     t.check("GET", events, 401, bearer).await;
+    let search = "/audit/api/1/events/search";
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let window = json!({ "from": now - 3 * 86_400_000, "to": now });
+    let body = t.check("POST", search, 200, t.anaplan(Method::POST, &format!("{search}?type=user_activity&limit=5")).json(&window)).await;
+    if body["meta"]["paging"]["currentPageSize"] != json!(5) {
+        t.errs.push(format!("audit search paging: {}", body["meta"]));
+    }
+    let hours = t.anaplan(Method::POST, search).json(&json!({ "interval": 24 })).header("accept", "text/plain");
+    t.check("POST", search, 200, hours).await;
+    t.check("POST", search, 200, t.anaplan(Method::POST, search)).await;
+    t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&json!({ "interval": 721 }))).await;
+    let both = json!({ "from": now - 86_400_000, "interval": 2 });
+    t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&both)).await;
+    let wide = json!({ "from": now - 31 * 86_400_000, "to": now });
+    t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&wide)).await;
+    t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&json!({ "dateFrom": now }))).await;
+    t.check("POST", search, 401, t.bare(Method::POST, search).bearer_auth(&t.token).json(&window)).await;
 
     // ------------------------------------------------------------ coverage
     let uncovered: Vec<String> = t

@@ -1897,6 +1897,41 @@ pub fn operations() -> Vec<Op> {
         .query(&["type", "dateFrom", "dateTo", "intervalInHours", "limit", "offset"])
         .accept(&["application/json", "text/plain"])
         .auth(ANAPLAN_ONLY),
+        op(
+            "POST",
+            "/audit/api/1/events/search",
+            vec![
+                json(
+                    200,
+                    obj(vec![
+                        req(
+                            "meta",
+                            obj(vec![req(
+                                "paging",
+                                obj(vec![
+                                    req("currentPageSize", Shape::Int),
+                                    req("totalSize", Shape::Int),
+                                    req("offSet", Shape::Int),
+                                    opt("nextOffset", Shape::Int),
+                                    opt("nextUrl", Shape::Str),
+                                    opt("previousUrl", Shape::Str),
+                                ]),
+                            )]),
+                        ),
+                        req("response", arr(audit_event())),
+                    ]),
+                ),
+                media(200, "text/plain"),
+                json(400, audit_error()),
+                json(401, audit_error()),
+            ],
+        )
+        .source("description: its parameters list only type, its text tells clients to page it with limit and offset")
+        .query(&["type", "limit", "offset"])
+        .body(JSON)
+        .optional_body()
+        .accept(&["application/json", "text/plain"])
+        .auth(ANAPLAN_ONLY),
     ];
     // Task start, list, status and cancel, for each action family (other actions have no
     // documented cancel: no DELETE on their tasks).
