@@ -140,6 +140,9 @@ pub struct Settings {
     pub cloudworks: CloudWorksSettings,
     /// `ANAPLAN_SCIM_URL` (default: `ANAPLAN_API_URL`); `/scim/1/0/v2` is appended by the client.
     pub scim_url: Url,
+    /// Whether `ANAPLAN_SCIM_URL` is set (with `ANAPLAN_SCIM_API_KEY`, what makes SCIM
+    /// "configured" for `access-review`).
+    pub scim_url_set: bool,
     /// `TRANSFER_WINDOW`, `TRANSFER_LEASE_SECONDS` and `ANSWER_DEADLINE_SECONDS`.
     pub transfers: TransferSettings,
     /// `ANAPLAN_AUDIT_URL`; `/audit/api/1` is appended by the client.
@@ -269,6 +272,7 @@ impl Settings {
         let auth_url = anaplan_url(&get, "ANAPLAN_AUTH_URL", &hosts.auth)?;
         let oauth_url = anaplan_url(&get, "ANAPLAN_OAUTH_URL", &hosts.oauth)?;
         let scim_url = anaplan_url(&get, "ANAPLAN_SCIM_URL", api_url.as_str())?;
+        let scim_url_set = get("ANAPLAN_SCIM_URL").is_some();
         let audit_url = anaplan_url(&get, "ANAPLAN_AUDIT_URL", &hosts.audit)?;
         let poll_seconds = ranged(&get, "ANAPLAN_POLL_SECONDS", 1..=3600, 5, "whole seconds", "")?;
         let forwarded_hosts = forwarded_hosts(get("FORWARDED_HOSTS"))?;
@@ -319,6 +323,7 @@ impl Settings {
             blob_containers_ignored,
             cloudworks,
             scim_url,
+            scim_url_set,
             audit_url,
             transfers,
         })

@@ -234,6 +234,21 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
                 })
             ),
         ),
+        (
+            "exception-users",
+            format!("the users who may bypass SSO in {:?}", seed::WS_FPA_NAME),
+            format!("curl -sS '{base}/api/exception-users?{ws}'"),
+        ),
+        (
+            "tenant-users",
+            "the tenant's users as Anaplan's CSV (Administration API)".to_owned(),
+            format!("curl -sS '{base}/api/tenant-users'"),
+        ),
+        (
+            "access-review",
+            format!("who administers and visits {:?}, with their last sign-in", seed::WS_SALES_NAME),
+            format!("curl -sS '{base}/api/access-review?workspaceName={}'", query(seed::WS_SALES_NAME)),
+        ),
     ]
 }
 

@@ -2,7 +2,10 @@
 //! `itemCount` is above 1,000,000 through a large list read request, deleted afterwards)
 //! and changes them (POST `action=add|update|upsert|delete`, in batches of at most 100,000
 //! items, in order). `upsert` adds the items whose code is new and updates the rest, which
-//! is what a sync job needs.
+//! is what a sync job needs. POST `action=resetIndex` (no items) resets an empty list's index
+//! counter to 1; a list that holds items is a 409 naming how many, decided from the list's
+//! documented `itemCount` (which counts the top level item) before Anaplan is asked, since
+//! Anaplan's own refusal is a 400 told apart from its other 400 only by its wording.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,9 +30,10 @@ const FORMAT: Param =
 
 const ACTION: Param = Param::choice(
     "action",
-    &["add", "update", "upsert", "delete"],
+    &["add", "update", "upsert", "delete", "resetIndex"],
     "Action",
-    "POST: add, update, upsert (add the items whose code is new, update the rest) or delete.",
+    "POST: add, update, upsert (add the items whose code is new, update the rest), delete, or resetIndex (reset an \
+     empty list's index counter to 1; no items).",
 );
 
 /// The POST body.
@@ -37,10 +41,9 @@ pub const BODY: Param = Param::text(
     "body",
     "Items",
     "POST: {\"items\": [{\"code\", \"name\", \"parent\", \"properties\", \"subsets\"}]}; code (or id) is required \
-     for update, upsert and delete.",
+     for update, upsert and delete; none for resetIndex.",
 )
-.json_body("ListItemsBody")
-.required();
+.json_body("ListItemsBody");
 
 /// `list-items`.
 pub const FUNCTION: Function = Function {
@@ -87,10 +90,11 @@ pub const CHANGE_OPERATION: MethodOperation = MethodOperation {
     body: None,
     operation: Operation {
         id: "ChangeListItems",
-        summary: "Add, update, upsert or delete list items",
+        summary: "Add, update, upsert or delete list items, or reset a list's index",
         description: "Changes an Anaplan list's items in batches of at most 100,000, in order. upsert adds the items \
                       whose code is new and updates the rest. Items Anaplan refuses make the action fail (422) with \
-                      each one named.",
+                      each one named. resetIndex (no items) resets an empty list's index counter to 1; a list that \
+                      still holds items is a 409 saying how many.",
         important: true,
         consumes: &[],
         produces: &["application/json", "application/problem+json"],
@@ -163,6 +167,7 @@ fn list_items_changed_schema() -> Value {
             "total": prop("integer", "Total", "Items in the request."),
             "failures": prop_with("array", "Failures", "Always empty here; refused items are a 422 problem.", "items",
                 json!({ "type": "object", "additionalProperties": true })),
+            "indexReset": prop("boolean", "Index reset", "resetIndex: true, the list's index counter is at 1 again."),
         },
     })
 }
@@ -179,7 +184,11 @@ pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Proble
     if !is_post && params.get("action").is_some() {
         return Err(Problem::bad_parameter("action is for POST"));
     }
-    let change = if is_post {
+    let reset = is_post && params.choice(&ACTION.required())? == Some("resetIndex");
+    if reset && body.items.is_some() {
+        return Err(Problem::bad_parameter("action=resetIndex takes no items: it resets an empty list's index"));
+    }
+    let change = if is_post && !reset {
         let action = params.choice(&ACTION.required())?.unwrap_or("add");
         let Body { text, keys, items, .. } = body;
         let items = items.ok_or_else(|| Problem::bad_parameter("the body needs items (a JSON array)"))?;
@@ -199,6 +208,18 @@ pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Proble
     let (ws, model) = state.model(&client, model).await?;
     let found = state.find(&client, &Listing::Lists(model.clone()), list).await?;
     let list = found.id;
+    if reset {
+        let name = match found.name {
+            Some(n) => n,
+            None => state
+                .catalog
+                .name_of(&client, &Listing::Lists(model.clone()), &list)
+                .await
+                .map_err(Problem::from)?
+                .unwrap_or_else(|| list.to_string()),
+        };
+        return reset_index(&client, (&ws, &model, &list), &name).await;
+    }
     match change {
         Some((action, request)) => {
             let change = Change { client: &client, scope: (&ws, &model, &list), request };
@@ -217,6 +238,43 @@ pub async fn handle(state: &AppState, mut call: Call) -> Result<Response, Proble
             read(&client, (&ws, &model, &list), &name, csv).await
         }
     }
+}
+
+/// Resets the list's index counter, after checking from its metadata that it holds no items
+/// (`itemCount` without the top level item). Anaplan's 400 to the reset itself (a list that
+/// gained items meanwhile, or a non-production list of a deployed model) is told apart by
+/// reading the metadata again, never by its wording.
+async fn reset_index(client: &Client, (ws, model, list): ListScope<'_>, name: &str) -> Result<Response, Problem> {
+    let holding = |n: u64| {
+        Problem::new(
+            ProblemType::ListNotEmpty,
+            format!(
+                "the list {} holds {n} item{}: Anaplan resets the index of an empty list only (delete its items \
+                 first, e.g. with action=delete)",
+                quote(name),
+                if n == 1 { "" } else { "s" }
+            ),
+        )
+        .with("items", json!(n))
+    };
+    if let Some(n) = client.list_size(model, list).await?.items().filter(|n| *n > 0) {
+        return Err(holding(n));
+    }
+    match client.reset_list_index(ws, model, list).await {
+        Ok(()) => {}
+        Err(e @ AnaplanError::Api { status: 400, .. }) => {
+            return match client.list_size(model, list).await?.items().filter(|n| *n > 0) {
+                Some(n) => Err(holding(n)),
+                None => Err(e.into()),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!("list index reset");
+    let body = json!({
+        "added": 0, "updated": 0, "deleted": 0, "ignored": 0, "total": 0, "failures": [], "indexReset": true,
+    });
+    Ok(json_response(body.to_string().into_bytes(), "application/json"))
 }
 
 /// The items of a change, as read from the body.

@@ -48,6 +48,7 @@
 
 pub mod audit_events;
 pub mod cloudworks;
+pub mod exception_users;
 pub mod export_file;
 pub mod get_view_data;
 pub mod import_file;
@@ -61,6 +62,7 @@ pub mod run_action;
 pub mod run_integration;
 pub mod run_process;
 pub mod sync_model;
+pub mod tenant_users;
 pub mod users;
 pub mod versions;
 pub mod write_cells;
@@ -99,6 +101,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &sync_model::FUNCTION,
     &model_state::FUNCTION,
     &cloudworks::FUNCTION,
+    &exception_users::FUNCTION,
+    &tenant_users::FUNCTION,
 ];
 
 #[cfg(test)]

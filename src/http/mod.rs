@@ -67,6 +67,8 @@ pub struct AppState {
     pub scim: anaplan::scim::ScimApi,
     /// The Audit API (`audit-events`).
     pub audit: anaplan::audit::AuditApi,
+    /// The administration APIs on the API host (`exception-users`, `tenant-users`).
+    pub admin: anaplan::admin::AdminApi,
     /// How transfers run, and the answer deadline.
     pub transfers: crate::config::TransferSettings,
     /// This process, as the owner of the transfers it runs.

@@ -133,10 +133,14 @@ catalogue! {
         "Anaplan refused some of the cells to write (failures lists them).";
     ItemsRefused: UNPROCESSABLE_ENTITY, "items-refused", "Anaplan refused some list items",
         "Anaplan refused some of the list items to add, update or delete (failures lists them).";
+    UsersRefused: UNPROCESSABLE_ENTITY, "users-refused", "Anaplan refused some users",
+        "Anaplan's Administration API refused some rows of a user import (failures lists them; the others were imported).";
     ChangeUnconfirmed: CONFLICT, "change-unconfirmed", "The change may have been made",
         "Anaplan's answer to a list change was lost and the list could not be read to find out what happened.";
     ChangeIncomplete: CONFLICT, "change-incomplete", "Part of the change was made",
         "Anaplan failed twice on some list items while earlier items of the request were changed.";
+    ListNotEmpty: CONFLICT, "list-not-empty", "The list holds items",
+        "A list index reset of a list that still holds items (Anaplan resets empty lists only; items says how many).";
 
     // Anaplan's credentials.
     AnaplanCredentialsRejected: UNAUTHORIZED, "anaplan-credentials-rejected", "Anaplan refused the credentials",

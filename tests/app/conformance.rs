@@ -291,6 +291,14 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     get("audit-events", String::new()).await;
     let resp = app.post("audit-events", "type=user_activity", &json!({ "interval": 12 })).await;
     ok("audit-events search", &resp);
+    // Exception Users and Administration.
+    get("exception-users", String::new()).await;
+    get("exception-users", "email=user003%40example.com".to_owned()).await;
+    let grant = format!("action=grant&workspaceId={WS_FPA_ID}");
+    post("exception-users", grant, json!({"email": "user006@example.com"})).await;
+    get("tenant-users", String::new()).await;
+    let users = b"username,first_name,last_name,licenses\ntour.admin@example.com,Tour,Admin,Standard\n".to_vec();
+    ok("tenant-users import", &app.post_bytes("tenant-users", "", Some("text/csv"), users).await);
     // The timer.
     let run = app.host.fire_timer("refresh-cloudworks-sas").await.unwrap();
     assert!(run.succeeded, "{run:?}");

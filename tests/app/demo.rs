@@ -198,7 +198,10 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "run-action",
             "cloudworks",
             "revisions",
-            "sync-model"
+            "sync-model",
+            "exception-users",
+            "tenant-users",
+            "access-review"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -258,6 +261,27 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
         (synced["taskState"].as_str(), synced["successful"].as_bool()),
         (Some("COMPLETE"), Some(true)),
         "{synced}"
+    );
+    let exception = json(17);
+    assert_eq!(
+        exception.as_array().map(|r| r.iter().map(|r| r["email"].as_str().unwrap_or("")).collect::<Vec<_>>()),
+        Some(vec!["user003@example.com"]),
+        "{exception}"
+    );
+    assert!(answers[18].0.starts_with("text/csv"), "{}", answers[18].0);
+    assert!(answers[18].1.starts_with(b"username,first_name,last_name,licenses"));
+    let access = json(functions.iter().position(|f| f == "access-review").unwrap());
+    assert_eq!(
+        access.as_array().map(|r| r.iter().map(|r| (r["email"].as_str(), r["role"].as_str())).collect::<Vec<_>>()),
+        Some(vec![
+            (Some("integration@example.com"), Some("admin")),
+            (Some("user001@example.com"), Some("admin")),
+            (Some("user004@example.com"), Some("admin")),
+            (Some("user003@example.com"), Some("visitor")),
+            (Some("user005@example.com"), Some("visitor")),
+            (Some("user009@example.com"), Some("visitor")),
+        ]),
+        "{access}"
     );
 
     // Without a storage account, Idempotency-Key says how to add one.

@@ -397,3 +397,63 @@ async fn a_large_list_read_is_deleted_when_its_request_is_dropped() {
 async fn still_serving(app: &App) {
     assert_eq!(app.get("list-items", &scope()).await.status(), 200, "the handler still serves");
 }
+
+/// POST list-items `action=resetIndex` on a list of Revenue Plan, with no body.
+async fn reset_index(app: &App, list_name: &str) -> reqwest::Response {
+    let q = format!(
+        "workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listName={}&action=resetIndex",
+        url::form_urlencoded::byte_serialize(list_name.as_bytes()).collect::<String>()
+    );
+    app.post_bytes("list-items", &q, None, Vec::new()).await
+}
+
+fn resets(app: &App) -> usize {
+    app.fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/resetIndex")).count()
+}
+
+#[tokio::test]
+async fn reset_index_resets_an_empty_list_and_refuses_one_with_items_naming_how_many() {
+    let app = App::start().await;
+    // Retired Codes holds only its top level item (itemCount 1): empty, so it resets.
+    let resp = reset_index(&app, LIST_RETIRED_CODES_NAME).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["indexReset"], true, "{body}");
+    assert_eq!((&body["total"], &body["failures"]), (&json!(0), &json!([])));
+    assert_eq!(resets(&app), 1);
+    // The index counts from 1 again: the next item added gets the list's first id.
+    let q = format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId={LIST_RETIRED_CODES_ID}&action=add");
+    let resp = app.post("list-items", &q, &json!({"items": [{"code": "R1", "name": "Retired One"}]})).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.fake.list_items(LIST_RETIRED_CODES_ID)[0].id, "211000000001");
+
+    // Cost Centres holds 3 items: a 409 saying so, and Anaplan is not asked to reset.
+    let body = problem(reset_index(&app, LIST_COST_CENTRES_NAME).await, 409).await;
+    assert_eq!(body["type"], "urn:anaplan-functions:problem:list-not-empty");
+    assert_eq!(body["items"], COST_CENTRES.len());
+    assert!(body["detail"].as_str().unwrap().contains("holds 3 items"), "{body}");
+    // So does Retired Codes now, with its one item.
+    let body = problem(reset_index(&app, LIST_RETIRED_CODES_NAME).await, 409).await;
+    assert!(body["detail"].as_str().unwrap().contains("holds 1 item:"), "{body}");
+    assert_eq!(resets(&app), 1, "the refusals were decided from the list's itemCount");
+    assert_eq!(app.fake.list_items(LIST_COST_CENTRES_ID).len(), COST_CENTRES.len());
+}
+
+#[tokio::test]
+async fn reset_index_takes_no_items_and_passes_anaplans_other_refusal_on() {
+    let app = App::start().await;
+    let q =
+        format!("workspaceId={WS_FPA_ID}&modelId={MODEL_REVENUE_ID}&listId={LIST_RETIRED_CODES_ID}&action=resetIndex");
+    let body = problem(app.post("list-items", &q, &json!({"items": [{"code": "X"}]})).await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("no items"), "{body}");
+    let body = problem(app.post("list-items", &format!("{q}&format=csv"), &json!({})).await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("format"), "{body}");
+    assert!(!app.fake.requests().iter().any(|r| r.path.starts_with("/2/0/")), "nothing reached Anaplan");
+    // In a deployed model a list that is not production data cannot be reset: Anaplan's 400,
+    // passed on as it is (the list is empty, so it is not the list-not-empty refusal).
+    app.fake.set_model_state(MODEL_REVENUE_ID, "PRODUCTION");
+    let body = problem(reset_index(&app, LIST_RETIRED_CODES_NAME).await, 400).await;
+    assert_eq!(body["type"], "urn:anaplan-functions:problem:anaplan-bad-request");
+    assert_eq!(body["anaplan"]["status"], 400);
+    assert_eq!(resets(&app), 1);
+}

@@ -9,8 +9,9 @@
 //!
 //! One axum server on `127.0.0.1:<port>` serves the Integration API
 //! (`/2/0/...`), the OAuth token endpoint (`/oauth/token`) and the legacy token
-//! service (`/token/...`), plus SCIM (`/scim/1/0/v2/Users`, `scim.rs`) and Audit
-//! (`/audit/api/1/events`, `audit.rs`). It answers in the real shapes recorded in
+//! service (`/token/...`), plus SCIM (`/scim/1/0/v2/Users`, `scim.rs`), Audit
+//! (`/audit/api/1/events`, `audit.rs`) and the administration APIs, Exception Users and
+//! Administration (`/admin/1/0/...`, `admin.rs`). It answers in the real shapes recorded in
 //! `shared/reference/anaplan-samples/` and enforces the real rules (token
 //! scheme, rotation of refresh tokens, paging caps, content negotiation, page
 //! selectors, the 1 M-cell limit...), so a client that only works against a
@@ -56,6 +57,7 @@
 //! or past the count → 400, over `max_upload_chunk` → 413, export output file → 400.
 
 mod actions;
+mod admin;
 mod alm;
 mod api;
 mod audit;
@@ -330,6 +332,7 @@ struct EmulatorState {
     calendar: calendar::CalendarState,
     versions: versions::VersionsState,
     alm: alm::AlmState,
+    admin: admin::AdminState,
     loads: model_status::LoadState,
     sized_export: sized_export::Size,
 }
@@ -638,6 +641,7 @@ fn routes() -> Router<Arc<Inner>> {
         .route("/2/0/models/{m}/views", get(api::views))
         .route("/2/0/models/{m}/views/{v}", get(views::metadata))
         .route("/2/0/models/{m}/views/{v}/data", get(views::data))
+        .route("/2/0/models/{m}/views/{v}/dimensions/{d}/items", get(views::dimension_items))
         .route(RR, post(read_requests::create))
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))
@@ -661,6 +665,7 @@ fn routes() -> Router<Arc<Inner>> {
         .merge(calendar::routes())
         .merge(versions::routes())
         .merge(alm::routes())
+        .merge(admin::routes())
         .merge(model_status::routes())
         .merge(workspace_access::routes())
 }

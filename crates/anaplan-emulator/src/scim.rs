@@ -86,6 +86,64 @@ impl Default for ScimState {
     }
 }
 
+/// A tenant user as the administration APIs see it (`admin.rs`): the SCIM users are the
+/// tenant's users.
+#[derive(Clone, Debug)]
+pub(super) struct TenantUser {
+    pub id: String,
+    pub user_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// Workspace ids.
+    pub workspaces: Vec<String>,
+}
+
+impl ScimState {
+    /// Every tenant user, in listing order.
+    pub(super) fn tenant_users(&self) -> Vec<TenantUser> {
+        self.users.iter().map(tenant_user).collect()
+    }
+
+    /// The user with this id (case-insensitive, as SCIM compares ids).
+    pub(super) fn tenant_user_by_id(&self, id: &str) -> Option<TenantUser> {
+        self.users.iter().find(|u| u.id.eq_ignore_ascii_case(id)).map(tenant_user)
+    }
+
+    /// Creates the user `user_name` (active, no workspace) or renames the one there is;
+    /// true when it was created.
+    pub(super) fn upsert_tenant_user(&mut self, user_name: &str, given_name: &str, family_name: &str) -> bool {
+        let now = iso_timestamp_now();
+        if let Some(u) = self.users.iter_mut().find(|u| u.user_name.eq_ignore_ascii_case(user_name)) {
+            u.given_name = given_name.to_owned();
+            u.family_name = family_name.to_owned();
+            u.last_modified = now;
+            return false;
+        }
+        self.users.push(User {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            user_name: user_name.to_owned(),
+            given_name: given_name.to_owned(),
+            family_name: family_name.to_owned(),
+            external_id: None,
+            active: true,
+            workspaces: Vec::new(),
+            created: now.clone(),
+            last_modified: now,
+        });
+        true
+    }
+}
+
+fn tenant_user(u: &User) -> TenantUser {
+    TenantUser {
+        id: u.id.clone(),
+        user_name: u.user_name.clone(),
+        given_name: u.given_name.clone(),
+        family_name: u.family_name.clone(),
+        workspaces: u.workspaces.clone(),
+    }
+}
+
 impl Emulator {
     /// The tenant's SCIM API key (also in `credentials.json` as `scimApiKey`).
     pub fn scim_api_key(&self) -> String {

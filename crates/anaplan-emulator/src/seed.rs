@@ -279,4 +279,6 @@ pub use super::sized_export::{
 };
 
 // SCIM users and audit events: see `seed_users.rs`.
+/// The administration APIs' seed and limits (`admin.rs`).
+pub use super::admin::{EXCEPTION_USER_SEED, LICENSES, USER_IMPORT_MAX_ROWS};
 pub use super::seed_users::*;

@@ -107,6 +107,8 @@ enum Body {
     JsonAs(serde_json::Value, &'static str),
     /// No bytes, under a media type (a model's open and close: `application/text`).
     Empty(&'static str),
+    /// Bytes under a media type built at run time (a multipart body and its boundary).
+    Typed(bytes::Bytes, String),
 }
 
 impl ApiRequest {
@@ -182,6 +184,12 @@ impl ApiRequest {
     /// that carries nothing (a model's open and close: `application/text`).
     pub fn empty_as(mut self, media: &'static str) -> Self {
         self.body = Some(Body::Empty(media));
+        self
+    }
+
+    /// Sends `body` with `Content-Type: media` (e.g. `multipart/form-data; boundary=...`).
+    pub fn body_as(mut self, body: bytes::Bytes, media: String) -> Self {
+        self.body = Some(Body::Typed(body, media));
         self
     }
 
@@ -313,6 +321,7 @@ impl Client {
                 }
                 Some(Body::Gzip(b)) => builder = builder.header(CONTENT_TYPE, "application/x-gzip").body(b.clone()),
                 Some(Body::Empty(media)) => builder = builder.header(CONTENT_TYPE, *media).body(Vec::new()),
+                Some(Body::Typed(b, media)) => builder = builder.header(CONTENT_TYPE, media.as_str()).body(b.clone()),
                 None => {}
             }
             let outcome = builder.send().await;

@@ -9,6 +9,7 @@
 //! text from outside in errors, here and in the app.
 
 pub mod access;
+pub mod admin;
 pub mod alm;
 pub mod audit;
 pub mod auth;

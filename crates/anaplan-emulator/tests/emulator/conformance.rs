@@ -97,6 +97,21 @@ impl Tour {
     }
 }
 
+/// A user import of `csv`, as `multipart/form-data` part `file`.
+fn users_file(t: &Tour, csv: &str) -> RequestBuilder {
+    let body = format!(
+        "--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"users.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--b0--\r\n"
+    );
+    t.anaplan(Method::PUT, "/admin/1/0/users/import")
+        .header("content-type", "multipart/form-data; boundary=b0")
+        .body(body)
+}
+
+/// A PATCH with a token that is not live.
+fn dead_patch(t: &Tour, path: &str) -> RequestBuilder {
+    t.bare(Method::PATCH, path).header("authorization", "AnaplanAuthToken no-such-token")
+}
+
 const M: &str = "/2/0/workspaces/{ws}/models/{m}";
 
 /// Starts the task of `action` in `family` and returns its id.
@@ -732,6 +747,13 @@ async fn every_operation_answers_as_documented() {
     t.check("GET", "/2/0/models/{m}/lineItems/{li}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
     let p = format!("{model}/dimensions/{DIM_REGIONS_ID}/items");
     t.check("GET", "/2/0/models/{m}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
+    let view_items = "/2/0/models/{m}/views/{v}/dimensions/{d}/items";
+    let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_REGIONS_ID}/items");
+    t.check("GET", view_items, 200, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_CUSTOMERS_ID}/items");
+    t.check("GET", view_items, 404, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{model}/views/{VIEW_BIG_GRID_ID}/dimensions/{DIM_CUSTOMERS_ID}/items");
+    t.check("GET", view_items, 400, t.anaplan(Method::GET, &p)).await;
 
     // ------------------------------------------------------------ CloudWorks
     t.check("GET", "/2/0/integrations", 200, t.anaplan(Method::GET, "/2/0/integrations?offset=0&limit=50")).await;
@@ -944,6 +966,63 @@ async fn every_operation_answers_as_documented() {
     t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&wide)).await;
     t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&json!({ "dateFrom": now }))).await;
     t.check("POST", search, 401, t.bare(Method::POST, search).bearer_auth(&t.token).json(&window)).await;
+
+    // ------------------------------------------------------------ Exception Users
+    let search = "/admin/1/0/permissions/exception-users/search";
+    t.check("POST", search, 200, t.anaplan(Method::POST, search).json(&json!({ "workspaceGuid": WS_FPA_ID }))).await;
+    let by_user = json!({ "userGuid": scim_user(EXCEPTION_USER_SEED).id });
+    t.check("POST", search, 200, t.anaplan(Method::POST, search).json(&by_user)).await;
+    t.check("POST", search, 400, t.anaplan(Method::POST, search).json(&json!({}))).await;
+    t.check("POST", search, 400, t.bare(Method::POST, search).bearer_auth(&t.token).json(&by_user)).await;
+    let dead = t.bare(Method::POST, search).header("authorization", "AnaplanAuthToken no-such-token");
+    t.check("POST", search, 401, dead.json(&by_user)).await;
+    let unknown = json!({ "workspaceGuid": "0123456789abcdef0123456789abcdef" });
+    t.check("POST", search, 404, t.anaplan(Method::POST, search).json(&unknown)).await;
+    let users = "/admin/1/0/permissions/exception-users/users/{user}";
+    let target = fill(users, &[&scim_user(6).id]);
+    let assign = json!({ "op": "assign", "workspaceGuid": WS_FPA_ID });
+    t.check("PATCH", users, 204, t.anaplan(Method::PATCH, &target).json(&assign)).await;
+    t.check("PATCH", users, 400, t.anaplan(Method::PATCH, &target).json(&json!({ "op": "grant" }))).await;
+    let own = fill(users, &[USER_ID]);
+    t.check("PATCH", users, 403, t.anaplan(Method::PATCH, &own).json(&assign)).await;
+    let nobody = fill(users, &["0123456789abcdef0123456789abcdef"]);
+    t.check("PATCH", users, 404, t.anaplan(Method::PATCH, &nobody).json(&assign)).await;
+    t.check("PATCH", users, 401, dead_patch(&t, &target).json(&assign)).await;
+
+    // ------------------------------------------------------------ Administration
+    let export = "/admin/1/0/users/export";
+    let csv = t.anaplan(Method::GET, &format!("{export}?Limit=10&Offset=1")).header("accept", "text/csv");
+    let text = t.check("GET", export, 200, csv).await;
+    if !text
+        .as_str()
+        .is_some_and(|c| c.starts_with("username,first_name,last_name,licenses") && c.lines().count() == 11)
+    {
+        t.errs.push(format!("users export: {text}"));
+    }
+    t.check("GET", export, 401, t.bare(Method::GET, export).bearer_auth(&t.token)).await;
+    let import = "/admin/1/0/users/import";
+    let body = t
+        .check(
+            "PUT",
+            import,
+            207,
+            users_file(&t, "username,first_name,last_name,licenses\nnew.hire@example.com,New,Hire,Standard\nbad,No,Email,Standard\n"),
+        )
+        .await;
+    if body["created"] != json!(1) || body["errors"][0]["line"] != json!(2) {
+        t.errs.push(format!("users import: {body}"));
+    }
+    t.check("PUT", import, 400, users_file(&t, "username,first_name,last_name,licenses\n")).await;
+    fake.set_admin_roles(true, false);
+    t.check("PUT", import, 403, users_file(&t, "username,first_name,last_name,licenses\na@example.com,A,B,Standard\n"))
+        .await;
+    t.check("GET", export, 403, t.anaplan(Method::GET, export)).await;
+    fake.set_admin_roles(true, true);
+    let dead = t.bare(Method::GET, export).header("authorization", "AnaplanAuthToken no-such-token");
+    t.check("GET", export, 401, dead).await;
+    t.check("PUT", import, 401, t.bare(Method::PUT, import).bearer_auth(&t.token)).await;
+    let dead = t.bare(Method::PUT, import).header("authorization", "AnaplanAuthToken no-such-token");
+    t.check("PUT", import, 401, dead).await;
 
     // ------------------------------------------------------------ coverage
     let uncovered: Vec<String> = t

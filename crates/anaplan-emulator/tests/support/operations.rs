@@ -816,6 +816,25 @@ fn audit_event() -> Shape {
     ])
 }
 
+/// Exception Users' error body (`statusMessage`, live-corrected from Apiary's `message`).
+pub fn exception_error() -> Shape {
+    obj(vec![opt("status", Shape::Str), opt("statusMessage", Shape::Str)])
+}
+
+/// One workspace of an exception-user search.
+fn exception_workspace() -> Shape {
+    obj(vec![
+        opt("workspaceGuid", hex32()),
+        opt("workspaceName", Shape::Str),
+        opt("users", arr(obj(vec![opt("userGuid", hex32()), opt("email", Shape::Str)]))),
+    ])
+}
+
+/// The Administration API's error body.
+pub fn admin_error() -> Shape {
+    obj(vec![opt("status", Shape::Str), opt("message", Shape::Str)])
+}
+
 pub fn audit_error() -> Shape {
     obj(vec![req("status", Shape::Str), req("statusMessage", Shape::Str)])
 }
@@ -1687,6 +1706,11 @@ pub fn operations() -> Vec<Op> {
             vec![json(200, dimension_items()), not_found()],
         ),
         op("GET", "/2/0/models/{m}/dimensions/{d}/items", vec![json(200, dimension_items()), not_found()]),
+        op(
+            "GET",
+            "/2/0/models/{m}/views/{v}/dimensions/{d}/items",
+            vec![json(200, dimension_items()), json(400, api_error()), not_found()],
+        ),
         // ---------------------------------------------------------- CloudWorks
         op(
             "GET",
@@ -1932,6 +1956,65 @@ pub fn operations() -> Vec<Op> {
         .optional_body()
         .accept(&["application/json", "text/plain"])
         .auth(ANAPLAN_ONLY),
+        // ---------------------------------------------------------- Exception Users
+        op(
+            "POST",
+            "/admin/1/0/permissions/exception-users/search",
+            vec![
+                json(200, obj(vec![opt("response", arr(exception_workspace()))])),
+                json(400, exception_error()),
+                json(401, exception_error()),
+                json(403, exception_error()),
+                json(404, exception_error()),
+            ],
+        )
+        .body(JSON)
+        .auth(ANAPLAN_ONLY),
+        op(
+            "PATCH",
+            "/admin/1/0/permissions/exception-users/users/{user}",
+            vec![
+                empty(204),
+                json(400, exception_error()),
+                json(401, exception_error()),
+                json(403, exception_error()),
+                json(404, exception_error()),
+            ],
+        )
+        .body(JSON)
+        .auth(ANAPLAN_ONLY),
+        // ---------------------------------------------------------- Administration
+        op(
+            "GET",
+            "/admin/1/0/users/export",
+            vec![media(200, "text/csv"), empty(401), json(401, admin_error()), json(403, admin_error())],
+        )
+        .source("administration README: Bearer is refused by the auth layer with an empty 401 (live)")
+        .query(&["Limit", "Offset"])
+        .accept(&["text/csv"])
+        .auth(ANAPLAN_ONLY),
+        op(
+            "PUT",
+            "/admin/1/0/users/import",
+            vec![
+                json(
+                    207,
+                    obj(vec![
+                        opt("accepted", Shape::Int),
+                        opt("created", Shape::Int),
+                        opt("updated", Shape::Int),
+                        opt("errors", arr(obj(vec![opt("line", Shape::Int), opt("message", Shape::Str)]))),
+                    ]),
+                ),
+                json(400, admin_error()),
+                empty(401),
+                json(401, admin_error()),
+                json(403, admin_error()),
+            ],
+        )
+        .source("administration README: Bearer is refused by the auth layer with an empty 401 (live)")
+        .body(&["multipart/form-data"])
+        .auth(ANAPLAN_ONLY),
     ];
     // Task start, list, status and cancel, for each action family (other actions have no
     // documented cancel: no DELETE on their tasks).
@@ -1973,6 +2056,7 @@ pub fn operations() -> Vec<Op> {
 /// The emulator's own controls (`/_emulator/...`): no Anaplan operation, listed so that a
 /// new route is noticed either way.
 pub const CONTROLS: &[&str] = &[
+    "/_emulator/admin-roles",
     "/_emulator/alm",
     "/_emulator/big-grid",
     "/_emulator/cert-format",
