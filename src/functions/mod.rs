@@ -46,6 +46,7 @@
 //!    emulator's choices where the description is silent ("The emulator and live
 //!    Anaplan"), and the demo tenant's new objects.
 
+pub mod access_review;
 pub mod audit_events;
 pub mod cloudworks;
 pub mod exception_users;
@@ -103,6 +104,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &cloudworks::FUNCTION,
     &exception_users::FUNCTION,
     &tenant_users::FUNCTION,
+    &access_review::FUNCTION,
 ];
 
 #[cfg(test)]

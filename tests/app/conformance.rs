@@ -216,6 +216,11 @@ async fn tour_the_handler(app: &crate::support::app::App) {
         let resp = app.post("list-items", &format!("{list}&action={action}"), &body).await;
         ok(action, &resp);
     }
+    // A list index reset (the seed's empty list), and who has access to what.
+    let retired = format!("{scope}&listId={LIST_RETIRED_CODES_ID}&action=resetIndex");
+    ok("list-items resetIndex", &app.post_bytes("list-items", &retired, None, Vec::new()).await);
+    get("access-review", String::new()).await;
+    get("access-review", format!("workspaceName={}&format=csv", "Sales%20Ops")).await;
     // The model calendar: read, set the current period, clear it, set the fiscal year.
     get("model-calendar", scope.clone()).await;
     for (action, body) in [

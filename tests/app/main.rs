@@ -8,6 +8,7 @@
 
 mod support;
 
+mod access_review;
 mod anaplan_sdk;
 mod audit_events;
 mod auth_commands;

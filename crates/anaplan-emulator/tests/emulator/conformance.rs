@@ -747,13 +747,6 @@ async fn every_operation_answers_as_documented() {
     t.check("GET", "/2/0/models/{m}/lineItems/{li}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
     let p = format!("{model}/dimensions/{DIM_REGIONS_ID}/items");
     t.check("GET", "/2/0/models/{m}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
-    let view_items = "/2/0/models/{m}/views/{v}/dimensions/{d}/items";
-    let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_REGIONS_ID}/items");
-    t.check("GET", view_items, 200, t.anaplan(Method::GET, &p)).await;
-    let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_CUSTOMERS_ID}/items");
-    t.check("GET", view_items, 404, t.anaplan(Method::GET, &p)).await;
-    let p = format!("{model}/views/{VIEW_BIG_GRID_ID}/dimensions/{DIM_CUSTOMERS_ID}/items");
-    t.check("GET", view_items, 400, t.anaplan(Method::GET, &p)).await;
 
     // ------------------------------------------------------------ CloudWorks
     t.check("GET", "/2/0/integrations", 200, t.anaplan(Method::GET, "/2/0/integrations?offset=0&limit=50")).await;
