@@ -249,6 +249,17 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
             format!("who administers and visits {:?}, with their last sign-in", seed::WS_SALES_NAME),
             format!("curl -sS '{base}/api/access-review?workspaceName={}'", query(seed::WS_SALES_NAME)),
         ),
+        (
+            "describe",
+            format!(
+                "the JSON schema of a row of the module {:?}: its dimensions and writable line items, typed",
+                seed::MODULE_SALES_INPUT_NAME
+            ),
+            format!(
+                "curl -sS '{base}/api/describe?{ws}&{model}&moduleName={}&schema=true'",
+                query(seed::MODULE_SALES_INPUT_NAME)
+            ),
+        ),
     ]
 }
 

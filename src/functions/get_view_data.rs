@@ -128,7 +128,11 @@ fn view_records_schema() -> Value {
                 "One object per row, keyed by the names in 'Columns'; numbers are JSON numbers, everything \
                  else strings.",
                 "items",
-                json!({ "type": "object", "additionalProperties": true }),
+                super::describe::dynamic_row(
+                    "view",
+                    "A record: the view's row dimensions and column labels (the designer shows them once a view is \
+                     picked by id).",
+                ),
             ),
         },
     })

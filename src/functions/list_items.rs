@@ -122,19 +122,14 @@ fn list_items_schema() -> Value {
     })
 }
 
-/// `#/definitions/ListItem`: one item.
+/// `#/definitions/ListItem`: one item, its fields the list's own (id, code, name, parent,
+/// its properties and subsets by name), as `describe` gives them.
 fn list_item_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "id": prop("string", "Item ID", "The item's id."),
-            "name": prop("string", "Item name", "The item's name."),
-            "code": prop("string", "Item code", "The item's code (empty when it has none)."),
-            "parent": prop("string", "Parent", "The parent item's name (empty at the top)."),
-            "properties": prop("object", "Properties", "The item's list properties, by name."),
-            "subsets": prop("object", "Subsets", "Whether the item is in each of the list's subsets, by name."),
-        },
-    })
+    super::describe::dynamic_row(
+        "list",
+        "An item: id, name, code, parent (empty at the top), the list's properties and whether the item is in each \
+         subset (the designer shows them once a list is picked by id).",
+    )
 }
 
 /// `#/definitions/ListItemsBody`: the body of a POST.

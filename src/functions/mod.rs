@@ -49,6 +49,7 @@
 pub mod access_review;
 pub mod audit_events;
 pub mod cloudworks;
+pub mod describe;
 pub mod exception_users;
 pub mod export_file;
 pub mod get_view_data;
@@ -105,6 +106,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &exception_users::FUNCTION,
     &tenant_users::FUNCTION,
     &access_review::FUNCTION,
+    &describe::FUNCTION,
 ];
 
 #[cfg(test)]

@@ -166,7 +166,11 @@ fn write_cells_body_schema() -> Value {
                 "One object per row: the module's dimension names (value: an item's name or code) and line item \
                  names (value: the cell's value), e.g. the rows of a SQL query.",
                 "items",
-                json!({ "type": "object", "additionalProperties": true }),
+                super::describe::dynamic_row(
+                    "module",
+                    "A row: the module's dimensions and writable line items (the designer shows them once a module \
+                     is picked by id).",
+                ),
             ),
             "cells": prop_with(
                 "array",
@@ -313,8 +317,18 @@ impl Module {
         })
         .await?;
         for at in wanted {
+            // Through a line item that has the dimension: Anaplan's model-level call refuses
+            // Time (and serves only lists), the line item one takes any dimension.
+            let via = plan
+                .module
+                .line_items
+                .iter()
+                .find(|l| l.dims.contains(&at))
+                .map(|l| l.id.clone())
+                .ok_or_else(|| Problem::from(AnaplanError::Protocol("a dimension of no line item".into())))?;
+            let via = LineItemId::parse(&via).map_err(|e| Problem::from(AnaplanError::Protocol(e.to_string())))?;
             let dim = &mut plan.module.dimensions[at];
-            for (i, item) in client.dimension_items(model, &dim.id).await?.into_iter().enumerate() {
+            for (i, item) in client.line_item_dimension_items(model, &via, &dim.id).await?.into_iter().enumerate() {
                 let i = i as u32;
                 if let Some(code) = item.code.as_deref().filter(|c| !c.is_empty()) {
                     dim.by_text.entry(code.to_owned()).or_insert(i);

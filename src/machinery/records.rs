@@ -508,7 +508,7 @@ fn write_csv<W: Write>(layout: &CsvLayout, csv_text: &str, out: &mut W) -> io::R
 
 /// Row-dimension names then column labels, made unique (a repeated heading gets " (2)",
 /// " (3)", ...) so no value is overwritten in a row object.
-fn headings(meta: &ViewMetadata, row_dims: usize, labels: Vec<String>) -> Vec<String> {
+pub(crate) fn headings(meta: &ViewMetadata, row_dims: usize, labels: Vec<String>) -> Vec<String> {
     let mut names: Vec<String> = (0..row_dims)
         .map(|i| meta.rows.get(i).map(|d| d.name.clone()).unwrap_or_else(|| format!("Row dimension {}", i + 1)))
         .collect();

@@ -221,6 +221,15 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     ok("list-items resetIndex", &app.post_bytes("list-items", &retired, None, Vec::new()).await);
     get("access-review", String::new()).await;
     get("access-review", format!("workspaceName={}&format=csv", "Sales%20Ops")).await;
+    // Metadata and the row schemas behind the connector's dynamic schemas.
+    for target in [
+        format!("moduleId={MODULE_SALES_INPUT_ID}"),
+        format!("viewId={VIEW_PRICE_BOOK_ID}"),
+        format!("listId={LIST_COST_CENTRES_ID}"),
+    ] {
+        get("describe", format!("{scope}&{target}")).await;
+        get("describe", format!("{scope}&{target}&schema=true")).await;
+    }
     // The model calendar: read, set the current period, clear it, set the fiscal year.
     get("model-calendar", scope.clone()).await;
     for (action, body) in [

@@ -201,7 +201,8 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "sync-model",
             "exception-users",
             "tenant-users",
-            "access-review"
+            "access-review",
+            "describe"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -283,6 +284,10 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
         ]),
         "{access}"
     );
+
+    let schema = json(functions.iter().position(|f| f == "describe").unwrap());
+    assert_eq!(schema["properties"]["Units"]["type"], "number", "{schema}");
+    assert_eq!(schema["additionalProperties"], false, "{schema}");
 
     // Without a storage account, Idempotency-Key says how to add one.
     let resp = http

@@ -435,3 +435,105 @@ fn the_storage_lifecycle_rule_expires_exactly_the_idempotency_records() {
         assert!(bicep.contains(&prefix), "storage.bicep must expire {prefix}");
     }
 }
+
+/// Every `$ref` to `#/definitions/<name>` under `node`, transitively through definitions.
+fn definitions_used(doc: &Value, node: &Value, out: &mut BTreeSet<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/"))
+                && out.insert(name.to_owned())
+            {
+                definitions_used(doc, &doc["definitions"][name], out);
+            }
+            map.values().for_each(|v| definitions_used(doc, v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| definitions_used(doc, v, out)),
+        _ => {}
+    }
+}
+
+/// Every `x-ms-dynamic-schema` object under `node`.
+fn dynamic_schemas<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(d) = map.get("x-ms-dynamic-schema") {
+                out.push(d);
+            }
+            map.values().for_each(|v| dynamic_schemas(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| dynamic_schemas(v, out)),
+        _ => {}
+    }
+}
+
+/// The rules the Power Platform tooling applies to `x-ms-dynamic-schema`: `operationId`
+/// names an operation of the connector (a GET, so the designer may call it freely),
+/// `parameters` is an object whose keys are that operation's parameters and covers its
+/// required ones, each value is a literal the parameter takes or `{"parameter": name}`
+/// naming a parameter of every operation that uses the schema, and `value-path`, when given,
+/// is a string.
+#[test]
+fn dynamic_schemas_name_an_operation_and_parameters_that_exist() {
+    let doc = swagger();
+    let ops = operations(&doc);
+    let by_id: BTreeMap<String, (String, String, Value)> = ops
+        .iter()
+        .filter_map(|(p, m, op)| Some((op["operationId"].as_str()?.to_owned(), (p.clone(), m.clone(), op.clone()))))
+        .collect();
+    let mut found = 0;
+    for (path, method, op) in &ops {
+        let here_params: BTreeSet<String> =
+            parameters(&doc, op).iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect();
+        // The operation's own schemas and every definition they reach.
+        let mut used = BTreeSet::new();
+        definitions_used(&doc, op, &mut used);
+        let mut nodes = vec![op];
+        nodes.extend(used.iter().map(|name| &doc["definitions"][name]));
+        let mut dynamic = Vec::new();
+        for n in nodes {
+            dynamic_schemas(n, &mut dynamic);
+        }
+        for d in dynamic {
+            found += 1;
+            let here = format!("{method} {path}");
+            let target_id = d["operationId"].as_str().unwrap_or_else(|| panic!("{here}: no operationId"));
+            let (_, target_method, target) =
+                by_id.get(target_id).unwrap_or_else(|| panic!("{here}: no operation {target_id}"));
+            assert_eq!(target_method, "get", "{here}: {target_id} is not a GET");
+            let target_params = parameters(&doc, target);
+            let args = d["parameters"].as_object().unwrap_or_else(|| panic!("{here}: parameters is not an object"));
+            for (arg, value) in args {
+                let declared = target_params
+                    .iter()
+                    .find(|p| p["name"] == *arg)
+                    .unwrap_or_else(|| panic!("{here}: {target_id} has no parameter {arg}"));
+                match value.get("parameter").and_then(Value::as_str) {
+                    Some(source) => assert!(
+                        here_params.contains(source),
+                        "{here}: passes {{\"parameter\": \"{source}\"}} to {target_id}, which this operation lacks"
+                    ),
+                    None => {
+                        let literal = value.as_str().unwrap_or_else(|| panic!("{here}: {arg} is neither"));
+                        if let Some(choices) = declared["enum"].as_array() {
+                            assert!(
+                                choices.contains(&Value::from(literal)),
+                                "{here}: {arg}={literal} not in {choices:?}"
+                            );
+                        }
+                    }
+                }
+            }
+            for p in &target_params {
+                if p["required"] == true {
+                    let name = p["name"].as_str().unwrap_or_default();
+                    assert!(args.contains_key(name), "{here}: {target_id} needs {name}");
+                }
+            }
+            if let Some(vp) = d.get("value-path") {
+                assert!(vp.is_string(), "{here}: value-path is not a string");
+            }
+        }
+    }
+    // write-cells' rows, get-view-data's records, list-items' items (GET and POST).
+    assert!(found >= 4, "expected at least four dynamic schemas, found {found}");
+}

@@ -18,6 +18,7 @@ mod cloudworks;
 mod conformance;
 mod credentials;
 mod demo;
+mod describe;
 mod emulator_command;
 mod exception_users;
 mod export_file;

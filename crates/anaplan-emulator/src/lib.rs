@@ -641,6 +641,7 @@ fn routes() -> Router<Arc<Inner>> {
         .route("/2/0/models/{m}/views", get(api::views))
         .route("/2/0/models/{m}/views/{v}", get(views::metadata))
         .route("/2/0/models/{m}/views/{v}/data", get(views::data))
+        .route("/2/0/models/{m}/views/{v}/dimensions/{d}/items", get(views::dimension_items))
         .route(RR, post(read_requests::create))
         .route(&format!("{RR}/{{id}}"), get(read_requests::status).delete(read_requests::delete))
         .route(&format!("{RR}/{{id}}/pages/{{n}}"), get(read_requests::page))

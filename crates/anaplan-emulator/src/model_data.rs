@@ -267,8 +267,21 @@ fn items_answer(inner: &Inner, m: &str, d: &str, path: &str) -> Response {
     Json(Value::Object(body)).into_response()
 }
 
-/// `GET /2/0/models/{m}/dimensions/{d}/items`.
+/// `GET /2/0/models/{m}/dimensions/{d}/items`. The description: the dimension "must be a
+/// list, a list subset, a line item subset, or the Users dimension", and "calls at
+/// model-level do not support the Time dimension" (a 400). So Time and Versions, which are
+/// not lists, are a 400 here; the line item and view forms serve them.
 async fn dimension_items(State(inner): State<Arc<Inner>>, Ids((m, d)): Ids<(String, String)>, uri: Uri) -> Response {
+    if d == DIM_TIME_ID || d == DIM_VERSIONS_ID {
+        if let Err(resp) = find_model(&inner, &m, uri.path()) {
+            return resp;
+        }
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "Model-level dimension item calls support lists, list subsets, line item subsets and Users",
+            uri.path(),
+        );
+    }
     items_answer(&inner, &m, &d, uri.path())
 }
 

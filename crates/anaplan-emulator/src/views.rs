@@ -39,6 +39,35 @@ pub async fn metadata(State(inner): State<Arc<Inner>>, Ids((m, v)): Ids<(String,
     Json(Value::Object(body)).into_response()
 }
 
+/// `GET /2/0/models/{m}/views/{v}/dimensions/{d}/items`: the items of one of the view's
+/// dimensions as the view shows them, `[{id, name}]` in axis order (no codes: the emulator's
+/// view items have none, and the description omits `code` when unset); no `items` key when
+/// the dimension shows none. A dimension not on the view is a 404; a view above 1,000,000
+/// cells a 400, as the description documents.
+pub async fn dimension_items(
+    State(inner): State<Arc<Inner>>,
+    Ids((m, v, d)): Ids<(String, String, String)>,
+    uri: Uri,
+) -> Response {
+    let view = match find_view(&inner, &m, &v, uri.path()) {
+        Ok(view) => view,
+        Err(resp) => return resp,
+    };
+    let Some(dim) = view.pages.iter().chain(&view.rows).chain(&view.columns).find(|dim| dim.id == d) else {
+        return api_status(StatusCode::NOT_FOUND, uri.path());
+    };
+    if view.cell_count() > 1_000_000 {
+        return api_error(StatusCode::BAD_REQUEST, "The view contains more than 1,000,000 cells", uri.path());
+    }
+    let mut body = envelope("objects/dimension");
+    if dim.len() > 0 {
+        let items: Vec<Value> =
+            (0..dim.len()).map(|i| json!({ "id": dim.item_id(i), "name": dim.item_name(i) })).collect();
+        body.insert("items".into(), Value::Array(items));
+    }
+    Json(Value::Object(body)).into_response()
+}
+
 /// The refusal of a data read for the model's state (`tasks::state_refusal`), if any.
 pub(super) fn model_refusal(inner: &Inner, model_id: &str, path: &str) -> Option<Response> {
     let model = inner.catalog.model(model_id)?;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::catalog::Named;
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{LineItemId, ListId, ModelId, ModuleId, TaskId, WorkspaceId};
+use super::ids::{LineItemId, ListId, ModelId, ModuleId, TaskId, ViewId, WorkspaceId};
 use super::views::ReadRequestGuard;
 
 /// Anaplan's limits of one module write: 100,000 cells or 15 MB, whichever is lower.
@@ -54,6 +54,10 @@ pub struct LineItem {
     /// `NUMBER`, `TEXT`, `BOOLEAN`, `DATE`, `LIST`, ... (absent: unknown, values pass unchecked).
     #[serde(default, deserialize_with = "opt_text")]
     pub format: Option<String>,
+    /// Its formula (`includeAll=true`); a non-empty one makes the line item calculated, so
+    /// not writable. Absent: unknown.
+    #[serde(default, deserialize_with = "opt_text")]
+    pub formula: Option<String>,
 }
 
 /// An item of a dimension.
@@ -235,6 +239,58 @@ impl Client {
         }
         let req = ApiRequest::get(["models", model.as_str(), "dimensions", dimension, "items"]);
         Ok(self.json::<Answer>(req).await?.items)
+    }
+
+    /// The items of one of a line item's dimensions (any dimension type, Time and Versions
+    /// included, which the model-level call refuses; an empty one omits `items`).
+    pub async fn line_item_dimension_items(
+        &self,
+        model: &ModelId,
+        line_item: &LineItemId,
+        dimension: &str,
+    ) -> Result<Vec<DimensionItem>, AnaplanError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            items: Vec<DimensionItem>,
+        }
+        let req = ApiRequest::get([
+            "models",
+            model.as_str(),
+            "lineItems",
+            line_item.as_str(),
+            "dimensions",
+            dimension,
+            "items",
+        ]);
+        Ok(self.json::<Answer>(req).await?.items)
+    }
+
+    /// The items of one of a view's dimensions as the view shows them (hidden and filtered
+    /// items and selective access left out; an empty one omits `items`).
+    pub async fn view_dimension_items(
+        &self,
+        model: &ModelId,
+        view: &ViewId,
+        dimension: &str,
+    ) -> Result<Vec<DimensionItem>, AnaplanError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            items: Vec<DimensionItem>,
+        }
+        let req = ApiRequest::get(["models", model.as_str(), "views", view.as_str(), "dimensions", dimension, "items"]);
+        Ok(self.json::<Answer>(req).await?.items)
+    }
+
+    /// A list's metadata (`GET /models/{m}/lists/{l}`): Anaplan's `metadata` object unchanged
+    /// (`id`, `name`, `properties` with their formats, `parent`, `itemCount`, ...).
+    pub async fn list_metadata(&self, model: &ModelId, list: &ListId) -> Result<Value, AnaplanError> {
+        let body: Value = self.json(ApiRequest::get(["models", model.as_str(), "lists", list.as_str()])).await?;
+        match body.get("metadata") {
+            Some(m @ Value::Object(_)) => Ok(m.clone()),
+            _ => Err(AnaplanError::Protocol("list metadata: no metadata object".into())),
+        }
     }
 
     /// Writes one batch of cells (a JSON array, at most [`MAX_CELLS_PER_WRITE`] cells and

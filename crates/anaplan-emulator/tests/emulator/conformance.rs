@@ -747,6 +747,13 @@ async fn every_operation_answers_as_documented() {
     t.check("GET", "/2/0/models/{m}/lineItems/{li}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
     let p = format!("{model}/dimensions/{DIM_REGIONS_ID}/items");
     t.check("GET", "/2/0/models/{m}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
+    let view_items = "/2/0/models/{m}/views/{v}/dimensions/{d}/items";
+    let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_REGIONS_ID}/items");
+    t.check("GET", view_items, 200, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_CUSTOMERS_ID}/items");
+    t.check("GET", view_items, 404, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{model}/views/{VIEW_BIG_GRID_ID}/dimensions/{DIM_CUSTOMERS_ID}/items");
+    t.check("GET", view_items, 400, t.anaplan(Method::GET, &p)).await;
 
     // ------------------------------------------------------------ CloudWorks
     t.check("GET", "/2/0/integrations", 200, t.anaplan(Method::GET, "/2/0/integrations?offset=0&limit=50")).await;
@@ -945,7 +952,14 @@ async fn every_operation_answers_as_documented() {
     let search = "/audit/api/1/events/search";
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let window = json!({ "from": now - 3 * 86_400_000, "to": now });
-    let body = t.check("POST", search, 200, t.anaplan(Method::POST, &format!("{search}?type=user_activity&limit=5")).json(&window)).await;
+    let body = t
+        .check(
+            "POST",
+            search,
+            200,
+            t.anaplan(Method::POST, &format!("{search}?type=user_activity&limit=5")).json(&window),
+        )
+        .await;
     if body["meta"]["paging"]["currentPageSize"] != json!(5) {
         t.errs.push(format!("audit search paging: {}", body["meta"]));
     }

@@ -38,11 +38,24 @@ async fn module_metadata_describes_line_items_and_their_dimensions() {
     assert_eq!(s, 200);
     let names: Vec<&str> = body["dimensions"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Products", "Time", "Versions"]);
+    // Time (and Versions, not a list) only through a line item or a view, as the description says.
     let (s, body) = api
-        .send(api.req(reqwest::Method::GET, &format!("models/{MODEL_REVENUE_ID}/dimensions/{DIM_TIME_ID}/items")))
+        .send(api.req(
+            reqwest::Method::GET,
+            &format!("models/{MODEL_REVENUE_ID}/lineItems/{LINE_PRICE_ID}/dimensions/{DIM_TIME_ID}/items"),
+        ))
         .await;
     assert_eq!(s, 200);
     assert_eq!(body["items"].as_array().unwrap().len(), 13, "twelve months and FY26");
+    for dim in [DIM_TIME_ID, DIM_VERSIONS_ID] {
+        let (s, _) =
+            api.send(api.req(reqwest::Method::GET, &format!("models/{MODEL_REVENUE_ID}/dimensions/{dim}/items"))).await;
+        assert_eq!(s, 400, "{dim} at model level");
+    }
+    let (s, body) = api
+        .send(api.req(reqwest::Method::GET, &format!("models/{MODEL_REVENUE_ID}/dimensions/{DIM_PRODUCTS_ID}/items")))
+        .await;
+    assert_eq!(s, 200, "{body}");
     let (s, _) = api
         .send(api.req(reqwest::Method::GET, &format!("models/{MODEL_REVENUE_ID}/lineItems/206000000999/dimensions")))
         .await;

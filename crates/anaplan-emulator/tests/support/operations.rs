@@ -1706,6 +1706,11 @@ pub fn operations() -> Vec<Op> {
             vec![json(200, dimension_items()), not_found()],
         ),
         op("GET", "/2/0/models/{m}/dimensions/{d}/items", vec![json(200, dimension_items()), not_found()]),
+        op(
+            "GET",
+            "/2/0/models/{m}/views/{v}/dimensions/{d}/items",
+            vec![json(200, dimension_items()), json(400, api_error()), not_found()],
+        ),
         // ---------------------------------------------------------- CloudWorks
         op(
             "GET",
