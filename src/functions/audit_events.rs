@@ -115,7 +115,8 @@ impl AuditEventsRequest {
             .map(|v| match v.trim().parse::<u32>() {
                 Ok(h) if (1..=MAX_INTERVAL_HOURS).contains(&h) => Ok(h),
                 _ => Err(Problem::bad_parameter(format!(
-                    "interval is {v:?}; it is a whole number of hours from 1 to {MAX_INTERVAL_HOURS} (30 days)"
+                    "interval is {}; it is a whole number of hours from 1 to {MAX_INTERVAL_HOURS} (30 days)",
+                    anaplan::untrusted::quote(v)
                 ))),
             })
             .transpose()?;
