@@ -310,6 +310,9 @@ fn dropdowns_come_from_list_objects_with_existing_parameters() {
             let needs: &[&str] = match kind {
                 "workspaces" | "integrations" | "flows" => &[],
                 "models" => &["workspaceId"],
+                // A module's line items; a line item's dimensions (the model's lists without one).
+                "lineItems" => &["workspaceId", "modelId", "moduleId"],
+                "dimensions" => &["workspaceId", "modelId", "lineItemId"],
                 _ => &["workspaceId", "modelId"],
             };
             let given: BTreeSet<&str> = args.keys().map(String::as_str).filter(|k| *k != "kind").collect();

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::catalog::Named;
 use super::client::{ApiRequest, Client};
 use super::error::AnaplanError;
-use super::ids::{LineItemId, ListId, ModelId, ModuleId, TaskId, ViewId, WorkspaceId};
+use super::ids::{DimensionId, LineItemId, ListId, ModelId, ModuleId, TaskId, ViewId, WorkspaceId};
 use super::views::ReadRequestGuard;
 
 /// Anaplan's limits of one module write: 100,000 cells or 15 MB, whichever is lower.
@@ -199,6 +199,13 @@ fn list_path(ws: &WorkspaceId, model: &ModelId, list: &ListId) -> Vec<String> {
     ["workspaces", ws.as_str(), "models", model.as_str(), "lists", list.as_str()].map(str::to_owned).to_vec()
 }
 
+/// `/workspaces/{ws}/models/{m}/dimensions/{d}/items`.
+fn dimension_items_path(ws: &WorkspaceId, model: &ModelId, dimension: &DimensionId) -> Vec<String> {
+    ["workspaces", ws.as_str(), "models", model.as_str(), "dimensions", dimension.as_str(), "items"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 /// `GET …/lists/{l}/items?includeAll=true`.
 fn items_request(ws: &WorkspaceId, model: &ModelId, list: &ListId) -> ApiRequest {
     let mut path = list_path(ws, model, list);
@@ -229,15 +236,58 @@ impl Client {
         Ok(self.json::<Answer>(req).await?.dimensions)
     }
 
-    /// The items of a dimension (an empty dimension omits `items`), read straight into
-    /// typed items.
-    pub async fn dimension_items(&self, model: &ModelId, dimension: &str) -> Result<Vec<DimensionItem>, AnaplanError> {
+    /// Every item of a dimension at model level (`GET /workspaces/{ws}/models/{m}/dimensions/{d}/items`;
+    /// an empty dimension omits `items`), read straight into typed items. The description:
+    /// the dimension "must be a list, a list subset, a line item subset, or the Users
+    /// dimension", Time is a 400, and so is a dimension above 1,000,000 items (the two 400s
+    /// differ only in wording, so callers decide from the dimension's id and a list's
+    /// `itemCount` first).
+    pub async fn dimension_items(
+        &self,
+        ws: &WorkspaceId,
+        model: &ModelId,
+        dimension: &DimensionId,
+    ) -> Result<Vec<DimensionItem>, AnaplanError> {
         #[derive(Deserialize)]
         struct Answer {
             #[serde(default)]
             items: Vec<DimensionItem>,
         }
-        let req = ApiRequest::get(["models", model.as_str(), "dimensions", dimension, "items"]);
+        let req = ApiRequest::get(dimension_items_path(ws, model, dimension));
+        Ok(self.json::<Answer>(req).await?.items)
+    }
+
+    /// The items of a dimension whose name or code is one of `names` or `codes` (`POST
+    /// /workspaces/{ws}/models/{m}/dimensions/{d}/items`; Anaplan compares both without
+    /// regard to case and leaves out what matches nothing). At least one of the two must
+    /// hold a value; codes on a dimension without codes are Anaplan's 400. A lookup changes
+    /// nothing, so it is sent again after a lost answer.
+    pub async fn lookup_dimension_items(
+        &self,
+        ws: &WorkspaceId,
+        model: &ModelId,
+        dimension: &DimensionId,
+        names: &[String],
+        codes: &[String],
+    ) -> Result<Vec<DimensionItem>, AnaplanError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            items: Vec<DimensionItem>,
+        }
+        let mut body = serde_json::Map::new();
+        if !names.is_empty() {
+            body.insert("names".into(), Value::from(names.to_vec()));
+        }
+        if !codes.is_empty() {
+            body.insert("codes".into(), Value::from(codes.to_vec()));
+        }
+        let bytes = serde_json::to_vec(&Value::Object(body))
+            .map_err(|e| AnaplanError::Protocol(format!("lookup body: {e}")))?;
+        let req = ApiRequest::get(dimension_items_path(ws, model, dimension))
+            .method(Method::POST)
+            .json_bytes(bytes::Bytes::from(bytes))
+            .replayable();
         Ok(self.json::<Answer>(req).await?.items)
     }
 
@@ -601,5 +651,55 @@ mod list_size_tests {
         assert_eq!(size(Some(0), false), Some(0));
         assert_eq!(size(Some(0), true), Some(0));
         assert_eq!(size(None, true), None);
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    //! The dimension item calls' paths and the lookup's body, against a stand-in that
+    //! records what it was sent.
+
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::{Request, State};
+    use axum::response::IntoResponse;
+    use serde_json::json;
+
+    use super::*;
+    use crate::client::client_of_stand_in;
+
+    type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
+    async fn answer(State(seen): State<Seen>, req: Request) -> axum::response::Response {
+        let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
+        let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+        seen.lock().unwrap().push((method, path, String::from_utf8_lossy(&body).into_owned()));
+        // An empty dimension omits `items`; a lookup answers one item without a code.
+        let items =
+            if body.is_empty() { json!({}) } else { json!({"items": [{"id": 200000000001u64, "name": "North"}]}) };
+        axum::Json(items).into_response()
+    }
+
+    #[tokio::test]
+    async fn the_workspace_form_is_used_and_a_lookup_sends_only_what_it_has() {
+        let seen: Seen = Arc::default();
+        let client = client_of_stand_in(Router::new().fallback(answer).with_state(seen.clone())).await;
+        let ws = WorkspaceId::parse("8a81b09d599f3c6e0159f605560c2630").unwrap();
+        let model = ModelId::parse("75A40874E6B64FA3AE0743278996850F").unwrap();
+        let dim = DimensionId::parse("101000000003").unwrap();
+        let all = client.dimension_items(&ws, &model, &dim).await.unwrap();
+        assert!(all.is_empty(), "no items key: no items");
+        let found = client.lookup_dimension_items(&ws, &model, &dim, &["north".to_owned()], &[]).await.unwrap();
+        assert_eq!(
+            (found[0].id.as_str(), found[0].name.as_str(), found[0].code.as_deref()),
+            ("200000000001", "North", None)
+        );
+        let path = format!("/2/0/workspaces/{ws}/models/{model}/dimensions/{dim}/items");
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen[0], ("GET".to_owned(), path.clone(), String::new()));
+        assert_eq!(seen[1].0, "POST");
+        assert_eq!(seen[1].1, path);
+        assert_eq!(serde_json::from_str::<Value>(&seen[1].2).unwrap(), json!({"names": ["north"]}), "no empty codes");
     }
 }
