@@ -23,6 +23,7 @@ pub mod ids;
 pub mod model_data;
 pub mod model_state;
 pub mod names;
+pub mod optimizer;
 pub mod regions;
 pub mod scim;
 pub mod scim_filter;
