@@ -81,7 +81,7 @@ impl ListState {
     }
 
     /// Item `i`, generated or stored.
-    fn item(&self, i: usize) -> ListItem {
+    pub(super) fn item(&self, i: usize) -> ListItem {
         if self.generated {
             let code = transaction_code(i);
             ListItem {

@@ -5,8 +5,16 @@
 //! - `GET /2/0/models/{m}/modules/{module}/lineItems[?includeAll=true]` → `items`
 //!   (`id`, `name`, `moduleId`, `moduleName`; with includeAll also `format`).
 //! - `GET /2/0/models/{m}/lineItems/{li}/dimensions` → `dimensions[{id,name}]`.
-//! - `GET /2/0/models/{m}/dimensions/{d}/items` and `…/lineItems/{li}/dimensions/{d}/items`
-//!   → `items[{id,name,code}]` (aggregates included; an empty dimension omits the key).
+//! - `GET /2/0/models/{m}/dimensions/{d}/items` (and its workspace form
+//!   `/2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items`) and
+//!   `…/lineItems/{li}/dimensions/{d}/items` → `items[{id,name,code}]` (aggregates included;
+//!   an empty dimension omits the key). At model level Time and Versions are a 400, and so
+//!   is a list above 1,000,000 items (Transactions).
+//! - `POST` on the model-level forms, `{"names": [...], "codes": [...]}` → the items whose
+//!   name or code is one of them, compared without regard to case ([`lookup`]): no JSON
+//!   Content-Type, another key, a value that is not an array of strings, or neither array
+//!   holding a value is a 400; Time and Versions are a 400 (codes: they have none; names:
+//!   model-level calls do not take Time); an unknown model or dimension a 404.
 //! - `POST /2/0/models/{m}/modules/{module}/data` with `[{lineItemId|lineItemName,
 //!   dimensions:[{dimensionId|dimensionName, itemId|itemName|itemCode}], value}]` →
 //!   `{numberOfCellsChanged, failures[{requestIndex, failureType, failureMessageDetails}]}`
@@ -17,8 +25,9 @@
 //!   item, aggregate item, calculated line item, wrong value type.
 
 use super::Inner;
+use super::actions::scope;
 use super::api::{find_model, paged};
-use super::lists::{DataState, ListState};
+use super::lists::{DIRECT_READ_ITEMS, DataState, ListState};
 use super::seed::*;
 use super::util::{Ids, api_error, api_status, envelope};
 use axum::body::Bytes;
@@ -28,6 +37,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Anaplan's limits of one module write.
@@ -189,10 +199,12 @@ pub fn dim_items(data: &DataState, model: &str, dim: &str) -> Option<Vec<DimItem
 pub fn routes() -> Router<Arc<Inner>> {
     Router::new()
         .route("/2/0/models/{m}/modules/{module}/lineItems", get(module_line_items))
+        .route("/2/0/models/{m}/lineItems", get(model_line_items))
         .route("/2/0/models/{m}/modules/{module}/data", post(write_cells))
         .route("/2/0/models/{m}/lineItems/{li}/dimensions", get(line_item_dimensions))
         .route("/2/0/models/{m}/lineItems/{li}/dimensions/{d}/items", get(line_item_dimension_items))
-        .route("/2/0/models/{m}/dimensions/{d}/items", get(dimension_items))
+        .route("/2/0/models/{m}/dimensions/{d}/items", get(dimension_items).post(lookup))
+        .route("/2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items", get(ws_dimension_items).post(ws_lookup))
         // Bodies above Anaplan's limits reach the handler, which refuses them in Anaplan's shape.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
 }
@@ -225,6 +237,24 @@ async fn module_line_items(
                 o["formula"] = json!(if l.calculated { "SUM(Units)" } else { "" });
             }
             o
+        })
+        .collect();
+    paged(&inner, &uri, "items", "objects/lineItem", items)
+}
+
+/// `GET /2/0/models/{m}/lineItems`: every line item of the model's modules, as
+/// `{moduleId, moduleName, id, name}`, paged (the description: ids and names only).
+async fn model_line_items(State(inner): State<Arc<Inner>>, Ids(m): Ids<String>, uri: Uri) -> Response {
+    if let Err(resp) = find_model(&inner, &m, uri.path()) {
+        return resp;
+    }
+    let items = modules_of(&m)
+        .iter()
+        .flat_map(|(module, module_name)| {
+            line_items(&m, module)
+                .unwrap_or(&[])
+                .iter()
+                .map(move |l| json!({ "moduleId": module, "moduleName": module_name, "id": l.id, "name": l.name }))
         })
         .collect();
     paged(&inner, &uri, "items", "objects/lineItem", items)
@@ -267,22 +297,170 @@ fn items_answer(inner: &Inner, m: &str, d: &str, path: &str) -> Response {
     Json(Value::Object(body)).into_response()
 }
 
-/// `GET /2/0/models/{m}/dimensions/{d}/items`. The description: the dimension "must be a
-/// list, a list subset, a line item subset, or the Users dimension", and "calls at
-/// model-level do not support the Time dimension" (a 400). So Time and Versions, which are
-/// not lists, are a 400 here; the line item and view forms serve them.
+/// Time and Versions at model level: the description says the dimension "must be a list, a
+/// list subset, a line item subset, or the Users dimension", and "calls at model-level do
+/// not support the Time dimension" (a 400); Versions is not among the kinds either.
+fn not_at_model_level(path: &str) -> Response {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        "Model-level dimension item calls support lists, list subsets, line item subsets and Users",
+        path,
+    )
+}
+
+/// A list of `m` above the 1,000,000 items a dimension item read takes: the description's 400.
+fn too_many_items(inner: &Inner, m: &str, d: &str, path: &str) -> Option<Response> {
+    let st = inner.state();
+    let list = st.model_data.list(d).filter(|_| m == MODEL_REVENUE_ID)?;
+    (list.len() + usize::from(list.top.is_some()) > DIRECT_READ_ITEMS).then(|| {
+        // Anaplan does not document this message's wording; the client must not need it.
+        api_error(StatusCode::BAD_REQUEST, "The dimension holds more than the 1,000,000 items this call reads", path)
+    })
+}
+
+/// `GET /2/0/models/{m}/dimensions/{d}/items`: a list's items; Time and Versions, which
+/// are not lists, and a list above 1,000,000 items are a 400 (the line item and view forms
+/// serve Time and Versions).
 async fn dimension_items(State(inner): State<Arc<Inner>>, Ids((m, d)): Ids<(String, String)>, uri: Uri) -> Response {
-    if d == DIM_TIME_ID || d == DIM_VERSIONS_ID {
-        if let Err(resp) = find_model(&inner, &m, uri.path()) {
-            return resp;
-        }
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "Model-level dimension item calls support lists, list subsets, line item subsets and Users",
-            uri.path(),
-        );
+    model_level_items(&inner, &m, &d, uri.path())
+}
+
+/// `GET /2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items`: the same, for a model of
+/// that workspace (another workspace's model is a 404).
+async fn ws_dimension_items(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, d)): Ids<(String, String, String)>,
+    uri: Uri,
+) -> Response {
+    if let Err(resp) = scope(&inner, &ws, &m, uri.path()) {
+        return resp;
     }
-    items_answer(&inner, &m, &d, uri.path())
+    model_level_items(&inner, &m, &d, uri.path())
+}
+
+fn model_level_items(inner: &Inner, m: &str, d: &str, path: &str) -> Response {
+    if let Err(resp) = find_model(inner, m, path) {
+        return resp;
+    }
+    if d == DIM_TIME_ID || d == DIM_VERSIONS_ID {
+        return not_at_model_level(path);
+    }
+    if let Some(resp) = too_many_items(inner, m, d, path) {
+        return resp;
+    }
+    items_answer(inner, m, d, path)
+}
+
+/// `POST /2/0/models/{m}/dimensions/{d}/items`: the lookup by names or codes.
+async fn lookup(
+    State(inner): State<Arc<Inner>>,
+    Ids((m, d)): Ids<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    lookup_items(&inner, &m, &d, uri.path(), &headers, &body)
+}
+
+/// `POST /2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items`: the same, for a model of
+/// that workspace.
+async fn ws_lookup(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, d)): Ids<(String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(resp) = scope(&inner, &ws, &m, uri.path()) {
+        return resp;
+    }
+    lookup_items(&inner, &m, &d, uri.path(), &headers, &body)
+}
+
+/// The lookup's body: `names` and `codes`, each absent or an array of strings, and nothing
+/// else (the description's schema has these two properties).
+fn lookup_body(headers: &HeaderMap, body: &[u8]) -> Result<(Vec<String>, Vec<String>), &'static str> {
+    if !is_json(headers) {
+        return Err("Content-Type must be application/json");
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return Err("Malformed JSON request body: expected an object with names and codes");
+    };
+    let mut out = (Vec::new(), Vec::new());
+    for (key, value) in obj {
+        let slot = match key.as_str() {
+            "names" => &mut out.0,
+            "codes" => &mut out.1,
+            _ => return Err("Unrecognized field in the request body: only names and codes are taken"),
+        };
+        let Value::Array(values) = value else {
+            return Err("names and codes must be arrays of strings");
+        };
+        for v in values {
+            let Value::String(s) = v else {
+                return Err("names and codes must be arrays of strings");
+            };
+            slot.push(s);
+        }
+    }
+    if out.0.is_empty() && out.1.is_empty() {
+        return Err("The request body must give at least one name or code");
+    }
+    Ok(out)
+}
+
+/// The lookup: an unknown model or dimension is a 404 (before the body is read), a body not
+/// as documented a 400; Time and Versions a 400 (codes: they have none; else: model-level
+/// calls do not take them). Names and codes compare without regard to case; what matches
+/// nothing is left out; the answer is in the dimension's order, `items` omitted when none.
+fn lookup_items(inner: &Inner, m: &str, d: &str, path: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+    if let Err(resp) = find_model(inner, m, path) {
+        return resp;
+    }
+    let fixed = d == DIM_TIME_ID || d == DIM_VERSIONS_ID;
+    let st = inner.state();
+    let list = st.model_data.list(d).filter(|_| m == MODEL_REVENUE_ID);
+    if list.is_none() && !fixed {
+        return api_status(StatusCode::NOT_FOUND, path);
+    }
+    let (names, codes) = match lookup_body(headers, body) {
+        Ok(v) => v,
+        Err(message) => return api_error(StatusCode::BAD_REQUEST, message, path),
+    };
+    let Some(list) = list else {
+        if !codes.is_empty() {
+            return api_error(StatusCode::BAD_REQUEST, "The dimension does not support codes", path);
+        }
+        return not_at_model_level(path);
+    };
+    let names: HashSet<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let codes: HashSet<String> = codes.iter().map(|c| c.to_lowercase()).collect();
+    let wanted = |name: &str, code: &str| {
+        names.contains(&name.to_lowercase()) || (!code.is_empty() && codes.contains(&code.to_lowercase()))
+    };
+    let mut found: Vec<Value> = Vec::new();
+    let mut push = |id: &str, name: &str, code: &str| {
+        if wanted(name, code) {
+            let mut o = json!({ "id": id, "name": name });
+            if !code.is_empty() {
+                o["code"] = json!(code);
+            }
+            found.push(o);
+        }
+    };
+    if let Some((id, name, code)) = &list.top {
+        push(id, name, code);
+    }
+    for i in 0..list.len() {
+        let item = list.item(i);
+        push(&item.id, &item.name, &item.code);
+    }
+    drop(st);
+    let mut answer = envelope("objects/dimension");
+    if !found.is_empty() {
+        answer.insert("items".into(), Value::Array(found));
+    }
+    Json(Value::Object(answer)).into_response()
 }
 
 /// `GET …/lineItems/{li}/dimensions/{d}/items`: only a dimension of that line item.

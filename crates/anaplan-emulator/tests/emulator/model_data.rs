@@ -206,3 +206,62 @@ async fn a_list_above_a_million_items_is_read_only_through_a_large_read() {
     assert_eq!(s, 200);
     assert_eq!(api.fake.list_reads(), (0, 1));
 }
+
+#[tokio::test]
+async fn dimension_item_lookup_is_case_insensitive_and_strict_about_its_body() {
+    let api = Api::start().await;
+    let ws_path = |d: &str| format!("workspaces/{WS_FPA_ID}/models/{MODEL_REVENUE_ID}/dimensions/{d}/items");
+    let model_path = |d: &str| format!("models/{MODEL_REVENUE_ID}/dimensions/{d}/items");
+    let post = |path: String, body: Value| api.send(api.req(reqwest::Method::POST, &path).json(&body));
+    // Names and codes both, any case; what matches nothing is left out; the dimension's order.
+    let (s, body) = post(ws_path(DIM_PRODUCTS_ID), json!({"names": ["GADGET", "nothing"], "codes": ["p001"]})).await;
+    assert_eq!(s, 200, "{body}");
+    let names: Vec<&str> = body["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Widget", "Gadget"]);
+    assert_eq!(body["items"][0]["code"], "P001");
+    // The top level item is an item of the dimension too; it has no code here, so no `code`.
+    let (s, body) = post(model_path(DIM_PRODUCTS_ID), json!({"names": ["all products"]})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["items"], json!([{"id": "201000000000", "name": "All Products"}]));
+    // A list above 1,000,000 items still answers a lookup (the description gives no limit).
+    let (s, body) = post(ws_path(LIST_TRANSACTIONS_ID), json!({"codes": ["t0000002"]})).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["items"], json!([{"id": "250000000002", "name": "T0000002", "code": "T0000002"}]));
+    // The GET of the same list is the description's 400.
+    let (s, _) = api.send(api.req(reqwest::Method::GET, &ws_path(LIST_TRANSACTIONS_ID))).await;
+    assert_eq!(s, 400);
+    // Bodies not as documented: 400.
+    for bad in [
+        json!({}),
+        json!({"names": [], "codes": []}),
+        json!({"names": "Widget"}),
+        json!({"names": [1]}),
+        json!({"names": ["Widget"], "other": true}),
+        json!(["Widget"]),
+    ] {
+        let (s, body) = post(ws_path(DIM_PRODUCTS_ID), bad.clone()).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+    }
+    let (s, _) =
+        api.send(api.req(reqwest::Method::POST, &ws_path(DIM_PRODUCTS_ID)).body(r#"{"names":["Widget"]}"#)).await;
+    assert_eq!(s, 400, "no JSON Content-Type");
+    // Time and Versions: codes they do not have, names not at model level.
+    for body in [json!({"codes": ["x"]}), json!({"names": ["Jan 26"]})] {
+        let (s, _) = post(model_path(DIM_TIME_ID), body).await;
+        assert_eq!(s, 400);
+    }
+    // Unknown dimension, model, or a model of another workspace: 404, whatever the body.
+    let (s, _) = post(ws_path("101000000099"), json!({})).await;
+    assert_eq!(s, 404);
+    let (s, _) = post(
+        format!("models/75A40874E6B64FA3AE07432789960000/dimensions/{DIM_PRODUCTS_ID}/items"),
+        json!({"names": ["x"]}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let other_ws = format!("workspaces/{WS_SALES_ID}/models/{MODEL_REVENUE_ID}/dimensions/{DIM_PRODUCTS_ID}/items");
+    let (s, _) = post(other_ws.clone(), json!({"names": ["Widget"]})).await;
+    assert_eq!(s, 404);
+    let (s, _) = api.send(api.req(reqwest::Method::GET, &other_ws)).await;
+    assert_eq!(s, 404);
+}
