@@ -334,6 +334,15 @@ pub const BLOB_NAME: Param = Param::text("blobName", "Blob name", "").advanced()
 /// `dump` of a status check (help text per function).
 pub const DUMP: Param = Param::text("dump", "Failure dump", "").advanced();
 
+/// `solutionLog` of run-process's status check: the objectId of a failed Optimizer step.
+pub const SOLUTION_LOG: Param = Param::text(
+    "solutionLog",
+    "Optimizer solution log",
+    "The objectId of a failed Optimizer step (its solutionLogUrl carries it): answers with the solver's log as text. \
+     Anaplan serves it to Workspace Administrators only.",
+)
+.advanced();
+
 /// `taskId` of a status check or cancellation.
 pub const TASK_ID: Param =
     Param::text("taskId", "Task ID", "The Anaplan task's id, from the 'Task ID' of the start action's answer.")

@@ -1,8 +1,11 @@
 //! The 422 answer for a task that completed without success: Anaplan's result, and one
-//! entry per failed step with the head of its failure dump and a URL for the whole dump.
+//! entry per failed step with the head of its failure dump and a URL for the whole dump,
+//! and for a failed Optimizer step of a process a URL for its solution log when Anaplan
+//! kept one ([`super::solution_logs`]).
 
 use serde_json::{Value, json};
 
+use super::solution_logs::OptimizerSteps;
 use super::task_call::TaskCall;
 use crate::http::{Problem, ProblemType};
 use anaplan::AnaplanError;
@@ -13,16 +16,19 @@ use anaplan::tasks::{Step, Task};
 /// How many lines of a failure dump are put inline.
 pub const DUMP_HEAD_LINES: usize = 10;
 
-/// Reading dump heads stops this long before the answer must be given (the rest of the
-/// answer still has to be made and sent).
+/// Reading dump heads (and looking for solution logs) stops this long before the answer
+/// must be given (the rest of the answer still has to be made and sent).
 const DUMP_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl TaskCall<'_> {
     /// 422 for a task that completed without success.
     pub async fn failure(&self, task: &Task) -> Problem {
+        let failed: Vec<Step> = task.steps().into_iter().filter(|s| s.successful == Some(false)).collect();
+        // Which failed steps are Optimizer actions: the process's metadata, asked only now.
+        let optimizers = self.optimizer_steps(&failed, self.extras_by()).await;
         let mut failures = Vec::new();
-        for step in task.steps().iter().filter(|s| s.successful == Some(false)) {
-            failures.push(self.failed_step(task, step).await);
+        for step in &failed {
+            failures.push(self.failed_step(task, step, &optimizers).await);
         }
         Problem::new(
             ProblemType::TaskFailed,
@@ -40,7 +46,12 @@ impl TaskCall<'_> {
         .with("failures", Value::Array(failures))
     }
 
-    async fn failed_step(&self, task: &Task, step: &Step) -> Value {
+    /// When reading what a failed task's answer adds (dump heads, solution logs) stops.
+    fn extras_by(&self) -> tokio::time::Instant {
+        self.finish_by().checked_sub(DUMP_MARGIN).unwrap_or(self.call.received)
+    }
+
+    async fn failed_step(&self, task: &Task, step: &Step, optimizers: &OptimizerSteps) -> Value {
         let name = step.object_name.clone().unwrap_or_else(|| step.object_id.clone());
         let mut details = step.messages();
         let mut entry = json!({ "objectId": step.object_id, "name": name });
@@ -55,7 +66,7 @@ impl TaskCall<'_> {
                 format!("{url}{sep}{dump_param}")
             });
             // The head is a courtesy: it never makes the answer late (its URL stays).
-            let by = self.finish_by().checked_sub(DUMP_MARGIN).unwrap_or(self.call.received);
+            let by = self.extras_by();
             let read = async {
                 match self.client.dump_chunks(&dump).await {
                     Ok(Some(chunks)) => Ok(Some(self.dump_head(&dump, &chunks).await)),
@@ -90,6 +101,7 @@ impl TaskCall<'_> {
                 }
             }
         }
+        self.add_solution_log((&task.id, step), optimizers, self.extras_by(), &mut entry, &mut details).await;
         entry["details"] = json!(details.join(" "));
         entry
     }

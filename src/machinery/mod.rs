@@ -4,8 +4,8 @@
 //! - [`router`]: the host's forwarded requests to the declared function;
 //! - [`openapi`]: the connector's Swagger, generated from the declarations;
 //! - [`task_call`]: what the long-running functions share (the asynchronous pattern,
-//!   idempotency, cancellation), with [`failures`] (the 422 of a failed task) and
-//!   [`dumps`] (failure dumps);
+//!   idempotency, cancellation), with [`failures`] (the 422 of a failed task),
+//!   [`dumps`] (failure dumps) and [`solution_logs`] (Optimizer solution logs);
 //! - [`transfers`]: exports to and imports from Blob storage that outlive one answer;
 //! - [`data_body`]: bodies that carry data (`rows`, `cells`, `items`), read in one pass;
 //! - [`records`]: the `records` format of view reads.
@@ -19,5 +19,6 @@ pub mod failures;
 pub mod openapi;
 pub mod records;
 pub mod router;
+pub mod solution_logs;
 pub mod task_call;
 pub mod transfers;

@@ -609,9 +609,19 @@ fn shared_definitions() -> Vec<(&'static str, Value)> {
                 "properties": {
                     "objectId": prop("string", "Step ID", "The failed step's object id."),
                     "name": prop("string", "Step name", "The failed step's name."),
-                    "details": string_list("Details", "Anaplan's messages about the failure."),
+                    "details": prop(
+                        "string",
+                        "Details",
+                        "Anaplan's messages about the failure, and what the dump or solution log could not give.",
+                    ),
                     "dumpHead": string_list("Dump head", "The first lines of the failure dump."),
                     "dumpUrl": prop("string", "Dump URL", "GET it for the whole dump as CSV (absent once expired)."),
+                    "solutionLogUrl": prop(
+                        "string",
+                        "Solution log URL",
+                        "A failed Optimizer step's: GET it for the solver's log as text (absent when Anaplan has none, \
+                         or refuses it below Workspace Administrator).",
+                    ),
                 },
             }),
         ),

@@ -363,3 +363,157 @@ async fn a_parameter_given_twice_in_the_body_is_a_400_and_starts_nothing() {
     assert!(app.fake.task_starts().is_empty());
     assert!(app.fake.requests().is_empty(), "refused before Anaplan is called: {:?}", app.fake.requests());
 }
+
+// ---------------------------------------------------------------------- Optimizer steps
+
+/// The requests the emulator saw for process `process`'s metadata.
+fn metadata_reads(app: &App, process: &str) -> usize {
+    let path = format!("/2/0/workspaces/{WS_FPA_ID}/models/{MODEL_REVENUE_ID}/processes/{process}");
+    app.fake.requests().iter().filter(|r| r.method == "GET" && r.path == path).count()
+}
+
+#[tokio::test]
+async fn a_failed_optimizer_step_links_its_solution_log_which_the_status_url_answers_as_text() {
+    let app = App::start().await;
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_OPTIMIZE_ID), &json!({})).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (done, _) = follow(&app.http, resp).await;
+    let body = problem(done, 422).await;
+    assert_eq!(body["type"], "urn:anaplan-functions:problem:task-failed");
+    let failures = body["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "only the Optimizer step failed: {body}");
+    let f = &failures[0];
+    assert_eq!(f["objectId"], ACTION_OPTIMIZER_ID);
+    assert_eq!(f["name"], ACTION_OPTIMIZER_ID, "the nested result carries no objectName");
+    assert_eq!(f["details"], ACTION_OPTIMIZER_MESSAGE, "Anaplan's message alone: {body}");
+    assert!(f.get("dumpUrl").is_none() && f.get("dumpHead").is_none(), "no dump: {body}");
+    let url = f["solutionLogUrl"].as_str().unwrap();
+    assert_eq!(url, format!("{location}&solutionLog={ACTION_OPTIMIZER_ID}"), "the status URL and the step");
+    assert_eq!(metadata_reads(&app, PROCESS_OPTIMIZE_ID), 1, "the metadata is read once, for the failed step");
+
+    // The Location as Logic Apps has it (the key rides in `code`): the log, as text.
+    let log = app.http.get(url).send().await.unwrap();
+    assert_eq!(log.status(), 200);
+    assert_eq!(log.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(log.text().await.unwrap(), SUPPLY_PLAN_SOLVER_LOG);
+    let asked: Vec<_> = app.fake.requests().into_iter().filter(|r| r.path.ends_with("/solutionLogs")).collect();
+    let want = format!(
+        "/2/0/workspaces/{WS_FPA_ID}/models/{MODEL_REVENUE_ID}/optimizeActions/{ACTION_OPTIMIZER_ID}/tasks/{}/solutionLogs",
+        body["taskId"].as_str().unwrap()
+    );
+    assert_eq!(asked.len(), 2, "checked once for the 422, read once for the download");
+    assert!(asked.iter().all(|r| r.path == want && r.accept.as_deref() == Some("text/plain")), "{asked:?}");
+}
+
+#[tokio::test]
+async fn a_failed_step_that_is_no_other_action_costs_no_metadata_read() {
+    let app = App::start().await;
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_BROKEN_ID), &json!({})).await;
+    let (done, _) = follow(&app.http, resp).await;
+    let body = problem(done, 422).await;
+    assert!(body["failures"][0].get("solutionLogUrl").is_none(), "{body}");
+    assert_eq!(metadata_reads(&app, PROCESS_BROKEN_ID), 0, "an import step cannot be an Optimizer action");
+    assert!(!app.fake.requests().iter().any(|r| r.path.ends_with("/solutionLogs")));
+}
+
+#[tokio::test]
+async fn an_optimizer_step_without_a_log_has_no_url_and_its_status_check_is_a_404() {
+    let app = App::start().await;
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_OPTIMIZE_ID), &json!({})).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    app.fake.forget_solution_logs();
+    let (done, _) = follow(&app.http, resp).await;
+    let body = problem(done, 422).await;
+    let f = &body["failures"][0];
+    assert!(f.get("solutionLogUrl").is_none(), "{body}");
+    assert_eq!(f["details"], ACTION_OPTIMIZER_MESSAGE, "no log is not an error: {body}");
+    let asked = app.fake.requests().iter().filter(|r| r.path.ends_with("/solutionLogs")).count();
+    assert_eq!(asked, 1, "Anaplan was asked, and answered 404");
+    let gone = app.http.get(format!("{location}&solutionLog={ACTION_OPTIMIZER_ID}")).send().await.unwrap();
+    let p = problem(gone, 404).await;
+    assert_eq!(p["type"], "urn:anaplan-functions:problem:solution-log-not-found", "{p}");
+}
+
+#[tokio::test]
+async fn solution_log_is_for_an_optimizer_step_of_the_process_on_a_status_check() {
+    let app = App::start().await;
+    app.fake.set_action_timing(PROCESS_OPTIMIZE_ID, std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let resp = app.post("run-process", &by_ids(MODEL_REVENUE_ID, PROCESS_OPTIMIZE_ID), &json!({})).await;
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (done, _) = follow(&app.http, resp).await;
+    let task = problem(done, 422).await["taskId"].as_str().unwrap().to_owned();
+    let q = by_ids(MODEL_REVENUE_ID, PROCESS_OPTIMIZE_ID);
+    let bad = [
+        (app.post("run-process", &format!("{q}&solutionLog={ACTION_OPTIMIZER_ID}"), &json!({})).await, "GET"),
+        (app.get("run-process", &format!("{q}&solutionLog={ACTION_OPTIMIZER_ID}")).await, "GET"),
+        (app.get("run-process", &format!("{q}&taskId={task}&solutionLog={IMPORT_PRODUCTS_ID}")).await, "117"),
+        (
+            app.get(
+                "run-process",
+                &format!("{q}&taskId={task}&solutionLog={ACTION_OPTIMIZER_ID}&dump={ACTION_OPTIMIZER_ID}"),
+            )
+            .await,
+            "not both",
+        ),
+    ];
+    for (resp, says) in bad {
+        let p = problem(resp, 400).await;
+        assert!(p["detail"].as_str().unwrap().contains(says), "{p}");
+    }
+    // An other action that is not an Optimizer step of this process: 404, Anaplan not asked.
+    let other = app.http.get(format!("{location}&solutionLog={ACTION_DELETE_LOCKED_ID}")).send().await.unwrap();
+    let p = problem(other, 404).await;
+    assert_eq!(p["type"], "urn:anaplan-functions:problem:solution-log-not-found", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("not an Optimizer step"), "{p}");
+    // Another process's task under this status URL: the task is not this process's.
+    let nightly =
+        app.post("run-process", &format!("{}&wait=20", by_ids(MODEL_REVENUE_ID, PROCESS_NIGHTLY_ID)), &json!({})).await;
+    let nightly: Value = nightly.json().await.unwrap();
+    let resp = app
+        .get(
+            "run-process",
+            &format!("{q}&taskId={}&solutionLog={ACTION_OPTIMIZER_ID}", nightly["taskId"].as_str().unwrap()),
+        )
+        .await;
+    problem(resp, 404).await;
+    let asked = app.fake.requests().iter().filter(|r| r.path.ends_with("/solutionLogs")).count();
+    assert_eq!(asked, 1, "only the 422's check reached Anaplan's solutionLogs");
+}
+
+#[tokio::test]
+async fn a_caller_below_workspace_administrator_is_told_why_there_is_no_log() {
+    let fake = Emulator::start().await;
+    let app = App::start_against(fake.clone(), |env| env.push(("ANAPLAN_AUTH_METHOD".into(), "caller".into()))).await;
+    let theirs = fake.access_token_for("user005@example.com");
+    let q = format!("{}&wait=30", by_ids(MODEL_REVENUE_ID, PROCESS_OPTIMIZE_ID));
+    let resp = app
+        .http
+        .post(format!("{}?{q}", app.url("run-process")))
+        .header("x-functions-key", app.host.function_key())
+        .header("authorization", format!("Bearer {theirs}"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(resp, 422).await;
+    let f = &body["failures"][0];
+    assert!(f.get("solutionLogUrl").is_none(), "{body}");
+    let details = f["details"].as_str().unwrap();
+    assert!(details.starts_with(ACTION_OPTIMIZER_MESSAGE) && details.contains("Workspace Administrator"), "{body}");
+    // Asking for it anyway: Anaplan's 403, said plainly.
+    let task = body["taskId"].as_str().unwrap();
+    let q =
+        format!("{}&taskId={task}&solutionLog={ACTION_OPTIMIZER_ID}", by_ids(MODEL_REVENUE_ID, PROCESS_OPTIMIZE_ID));
+    let resp = app
+        .http
+        .get(format!("{}?{q}", app.url("run-process")))
+        .header("x-functions-key", app.host.function_key())
+        .header("authorization", format!("Bearer {theirs}"))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(resp, 403).await;
+    assert_eq!(p["type"], "urn:anaplan-functions:problem:anaplan-forbidden");
+    assert!(p["detail"].as_str().unwrap().contains("Workspace Administrator"), "{p}");
+    assert_eq!(p["anaplan"]["status"], 403);
+}

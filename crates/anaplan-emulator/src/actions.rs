@@ -36,6 +36,7 @@ pub fn routes() -> Router<Arc<Inner>> {
         .route(&format!("{M}/imports/{{id}}/tasks/{{t}}/dump"), get(dumps::import_whole))
         .route(&format!("{M}/imports/{{id}}/tasks/{{t}}/dump/chunks"), get(dumps::import_chunks))
         .route(&format!("{M}/imports/{{id}}/tasks/{{t}}/dump/chunks/{{n}}"), get(dumps::import_chunk))
+        .route(&format!("{M}/optimizeActions/{{id}}/tasks/{{t}}/solutionLogs"), get(dumps::solution_log))
         .route(&format!("{M}/files/{{f}}"), get(files::whole).post(uploads::set_chunk_count).put(uploads::put_whole))
         .route(&format!("{M}/files/{{f}}/chunks"), get(files::chunks))
         .route(&format!("{M}/files/{{f}}/chunks/{{n}}"), get(files::chunk).put(uploads::put_chunk))
@@ -119,7 +120,7 @@ pub async fn imports(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String,
 }
 
 /// `GET …/actions` → `actions[{id,actionType,name}]`: Revenue Plan's deletes using a
-/// selection; a model without any answers the empty-collection shape (no `actions` key).
+/// selection and its Optimizer action; a model without any answers the empty-collection shape (no `actions` key).
 pub async fn actions(State(inner): State<Arc<Inner>>, Ids((ws, m)): Ids<(String, String)>, uri: Uri) -> Response {
     listing(&inner, &uri, (&ws, &m), ("actions", "action"), |model| {
         model.bulk.actions.iter().map(|a| json!({ "id": a.id, "actionType": a.action_type, "name": a.name })).collect()
@@ -167,6 +168,9 @@ pub async fn process_metadata(
                 v["actionType"] = json!("EXPORT");
                 v
             }),
+            // "Other actions just contain the id, name, and actionType".
+            Step::Optimizer { id } => super::bulk::other_action(id)
+                .map(|a| json!({ "id": a.id, "name": a.name, "actionType": a.action_type })),
         })
         .collect();
     metadata("processMetadata", &m, json!({ "name": process.name, "actions": steps }))

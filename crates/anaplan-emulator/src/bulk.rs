@@ -95,13 +95,16 @@ pub enum Dump {
 
 /// One step of a process. Process steps are scripted: they do not read uploads,
 /// so each process always ends the way the data set promises.
+/// `Optimizer` is an other action of `actionType` `OPTIMIZER` ([`OTHER_ACTIONS`]): it ends
+/// as its definition says, without a failure dump; the process's task keeps its solver log.
 pub enum Step {
     Import { id: &'static str, ok: usize, failed: usize, dump: Dump },
     Export { id: &'static str },
+    Optimizer { id: &'static str },
 }
 
-/// An other action (delete from a list using a selection): scripted, it always ends as
-/// the data set promises (`fails`: `successful: false` with one message).
+/// An other action (a delete from a list using a selection, an Optimizer action):
+/// scripted, it always ends as the data set promises (`fails`: `successful: false` with one message).
 pub struct OtherActionDef {
     pub id: &'static str,
     pub name: &'static str,
@@ -111,7 +114,7 @@ pub struct OtherActionDef {
     pub fails: Option<&'static str>,
 }
 
-pub static OTHER_ACTIONS: [OtherActionDef; 2] = [
+pub static OTHER_ACTIONS: [OtherActionDef; 3] = [
     OtherActionDef {
         id: ACTION_DELETE_CLOSED_ID,
         name: ACTION_DELETE_CLOSED_NAME,
@@ -123,6 +126,12 @@ pub static OTHER_ACTIONS: [OtherActionDef; 2] = [
         name: ACTION_DELETE_LOCKED_NAME,
         action_type: "DELETE_BY_SELECTION",
         fails: Some(ACTION_DELETE_LOCKED_MESSAGE),
+    },
+    OtherActionDef {
+        id: ACTION_OPTIMIZER_ID,
+        name: ACTION_OPTIMIZER_NAME,
+        action_type: "OPTIMIZER",
+        fails: Some(ACTION_OPTIMIZER_MESSAGE),
     },
 ];
 
@@ -218,7 +227,7 @@ pub static EXPORTS: [ExportDef; 5] = [
 const NIGHTLY_STEPS: [Step; 2] =
     [Step::Import { id: IMPORT_PRODUCTS_ID, ok: 3, failed: 0, dump: Dump::None }, Step::Export { id: EXPORT_PRICE_ID }];
 
-pub static PROCESSES: [ProcessDef; 4] = [
+pub static PROCESSES: [ProcessDef; 5] = [
     ProcessDef { id: PROCESS_NIGHTLY_ID, name: PROCESS_NIGHTLY_NAME, steps: &NIGHTLY_STEPS, run: DEFAULT_RUN },
     ProcessDef {
         id: PROCESS_BROKEN_ID,
@@ -247,6 +256,15 @@ pub static PROCESSES: [ProcessDef; 4] = [
         run: DEFAULT_RUN,
     },
     ProcessDef { id: PROCESS_SLOW_ID, name: PROCESS_SLOW_NAME, steps: &NIGHTLY_STEPS, run: SLOW_PROCESS_RUN },
+    ProcessDef {
+        id: PROCESS_OPTIMIZE_ID,
+        name: PROCESS_OPTIMIZE_NAME,
+        steps: &[
+            Step::Import { id: IMPORT_PRODUCTS_ID, ok: 3, failed: 0, dump: Dump::None },
+            Step::Optimizer { id: ACTION_OPTIMIZER_ID },
+        ],
+        run: DEFAULT_RUN,
+    },
 ];
 
 /// The bulk objects one model holds.

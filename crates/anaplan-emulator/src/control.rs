@@ -132,6 +132,14 @@ impl Emulator {
             }
         }
     }
+
+    /// Anaplan no longer has the Optimizer solution logs of the tasks started so far (their
+    /// `solutionLogs` answers 404; tasks started later keep theirs).
+    pub fn forget_solution_logs(&self) {
+        let mut st = self.inner.state();
+        let ids: Vec<String> = st.bulk.tasks.iter().map(|t| t.id.clone()).collect();
+        st.bulk.forgotten_logs.extend(ids);
+    }
 }
 
 /// A state name: 1 to 40 ASCII letters, digits and `_`.

@@ -9,15 +9,25 @@
 //! `failureDumpAvailable: true`. Chunks are `dump_chunk_size` bytes. The whole dump and its
 //! chunks are `text/plain`, as the live-tested description has the import dump (the
 //! process dump, which it does not describe, answers the same way).
+//!
+//! Optimizer solution logs: `…/optimizeActions/{actionId}/tasks/{correlationId}/solutionLogs`,
+//! the solver's log of a process task that ran the Optimizer action, `text/plain`. The
+//! description's order: a caller below Workspace Administrator (every seeded user but the
+//! integration user) → 403 before any id is read; then 404 unless `actionId` is an
+//! `OPTIMIZER` action of the model (the process's own id is a 404) and `correlationId` is a
+//! completed task of a process of the model whose steps include that action (the task id of
+//! the containing process, as live-tested). A task of the action run on its own, one still
+//! running, a cancelled one, or one whose log the test control `forget_solution_logs` took
+//! away has no log (404).
 
 use super::Inner;
 use super::actions::scope;
-use super::bulk::Kind;
+use super::bulk::{self, Kind, Step};
 use super::files::chunk_list;
 use super::tasks::{TaskState, find, settle};
 use super::util::{Ids, api_status};
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
@@ -132,4 +142,45 @@ pub async fn import_chunk(
 ) -> Response {
     let found = dump(&inner, (&ws, &m, Kind::Import, &i), &t, &i, uri.path());
     chunk_answer(&inner, uri.path(), &n, found)
+}
+
+/// `GET …/optimizeActions/{actionId}/tasks/{correlationId}/solutionLogs` → the solver log,
+/// `text/plain` (see the module docs for its refusals).
+pub async fn solution_log(
+    State(inner): State<Arc<Inner>>,
+    Ids((ws, m, action, correlation)): Ids<(String, String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if super::auth::token_user(&inner, &headers) != Some(0) {
+        return api_status(StatusCode::FORBIDDEN, path);
+    }
+    let model = match scope(&inner, &ws, &m, path) {
+        Ok(model) => model,
+        Err(resp) => return resp,
+    };
+    if !model.bulk.actions.iter().any(|a| a.id == action && a.action_type == "OPTIMIZER") {
+        return api_status(StatusCode::NOT_FOUND, path);
+    }
+    let runs_it = |process: &str| {
+        bulk::process(process)
+            .is_some_and(|p| p.steps.iter().any(|s| matches!(s, Step::Optimizer { id } if *id == action)))
+    };
+    let now = Instant::now();
+    let mut st = inner.state();
+    settle(&mut st, now);
+    let ran = st.bulk.tasks.iter().any(|t| {
+        t.id == correlation
+            && t.workspace_id == ws
+            && t.model_id == m
+            && t.kind == Kind::Process
+            && t.state(now) == TaskState::Complete
+            && runs_it(&t.action_id)
+    }) && !st.bulk.forgotten_logs.contains(&correlation);
+    if ran {
+        text(super::seed::SUPPLY_PLAN_SOLVER_LOG.as_bytes().to_vec())
+    } else {
+        api_status(StatusCode::NOT_FOUND, path)
+    }
 }

@@ -87,7 +87,8 @@ pub fn other_action(def: &OtherActionDef) -> Outcome {
 }
 
 /// A process: one nested result per step, in order. Export steps have no
-/// `details` (as in the sample); a failing import step does not stop the process.
+/// `details` (as in the sample); a failing import step does not stop the process, and an
+/// Optimizer step answers as its other action does on its own.
 pub fn process(def: &ProcessDef) -> Outcome {
     let mut out = Outcome { result: Value::Null, dumps: HashMap::new(), produced: Vec::new() };
     let mut nested = Vec::new();
@@ -104,6 +105,11 @@ pub fn process(def: &ProcessDef) -> Outcome {
             Step::Export { id } => {
                 out.produced.push(id);
                 nested.push(json!({ "failureDumpAvailable": false, "objectId": id, "successful": true }));
+            }
+            // The other action's own result (no dump); its log is the task's, not a dump.
+            Step::Optimizer { id } => {
+                let Some(odef) = bulk::other_action(id) else { continue };
+                nested.push(other_action(odef).result);
             }
         }
     }

@@ -185,6 +185,13 @@ pub const PROCESS_STALE_DUMP_NAME: &str = "Stale Dump";
 pub const PROCESS_SLOW_ID: &str = "118000000004";
 pub const PROCESS_SLOW_NAME: &str = "Slow Process";
 
+/// "Optimize Supply Plan": step 1 import Load Products (3 rows), step 2 the Optimizer action
+/// Supply Plan Optimizer, which finds no feasible solution; the process is
+/// `successful: false`, without a failure dump, and Anaplan keeps the solver's log
+/// ([`SUPPLY_PLAN_SOLVER_LOG`]) for its task.
+pub const PROCESS_OPTIMIZE_ID: &str = "118000000005";
+pub const PROCESS_OPTIMIZE_NAME: &str = "Optimize Supply Plan";
+
 /// "Delete Closed Cost Centres": an other action (delete from a list using a selection)
 /// that succeeds.
 pub const ACTION_DELETE_CLOSED_ID: &str = "117000000001";
@@ -195,6 +202,40 @@ pub const ACTION_DELETE_LOCKED_NAME: &str = "Delete Locked Regions";
 /// What Delete Locked Regions' result says.
 pub const ACTION_DELETE_LOCKED_MESSAGE: &str =
     "Regions selected for deletion are used by other lists and cannot be deleted";
+
+/// "Supply Plan Optimizer": an other action of `actionType` `OPTIMIZER`, a step of
+/// Optimize Supply Plan; every run finds no feasible solution (`successful: false`, one detail).
+pub const ACTION_OPTIMIZER_ID: &str = "117000000003";
+pub const ACTION_OPTIMIZER_NAME: &str = "Supply Plan Optimizer";
+/// What Supply Plan Optimizer's result says.
+pub const ACTION_OPTIMIZER_MESSAGE: &str = "Optimizer found no feasible solution: the model is infeasible";
+/// The solver log of a run of Optimize Supply Plan (`GET …/optimizeActions/{actionId}/tasks/{correlationId}/solutionLogs`).
+pub const SUPPLY_PLAN_SOLVER_LOG: &str = "\
+Non-default parameters:
+TimeLimit  299
+MemLimit  105
+LogToConsole  0
+Threads  4
+
+Optimize a model with 6 rows, 9 columns and 18 nonzeros (Min)
+Model fingerprint: 0x5be2a1c4
+Variable types: 0 continuous, 9 integer (0 binary)
+Coefficient statistics:
+  Matrix range     [1e+00, 5e+01]
+  Objective range  [1e+02, 5e+03]
+  Bounds range     [0e+00, 0e+00]
+  RHS range        [1e+02, 2e+03]
+Presolve time: 0.00s
+Presolve: All rows and columns removed
+
+Explored 0 nodes (0 simplex iterations) in 0.00 seconds (0.00 work units)
+Thread count was 1 (of 4 available processors)
+
+Solution count 0
+
+Model is infeasible
+Best objective -, best bound -, gap -
+";
 
 /// Rows of Broken Load's import step: successful, failed (in the dump).
 pub const BROKEN_LOAD_OK_ROWS: usize = 12;

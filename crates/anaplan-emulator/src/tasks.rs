@@ -111,6 +111,8 @@ pub struct BulkState {
     /// The next `n` task starts are carried out, then answered with this status instead
     /// (other POSTs, such as an upload's, are not touched).
     pub lost_starts: (u32, u16),
+    /// Tasks whose Optimizer solution log Anaplan no longer has (their `solutionLogs` is a 404).
+    pub forgotten_logs: std::collections::HashSet<String>,
 }
 
 /// A model's `activeState`: the one set with `Emulator::set_model_state`, else the seed's.
