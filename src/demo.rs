@@ -260,6 +260,19 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
                 query(seed::MODULE_SALES_INPUT_NAME)
             ),
         ),
+        (
+            "dimension-items",
+            format!(
+                "which of two region names and a code are items of {:?} (the rest come back as missing)",
+                seed::DIM_REGIONS_NAME
+            ),
+            format!(
+                "curl -sS -X POST '{base}/api/dimension-items?{ws}&{model}&dimensionName={}&action=lookup' -H \
+                 'Content-Type: application/json' -d '{}'",
+                query(seed::DIM_REGIONS_NAME),
+                serde_json::json!({"names": ["north", "Atlantis"], "codes": ["R02"]})
+            ),
+        ),
     ]
 }
 

@@ -1,9 +1,9 @@
 //! `cloudworks`: CloudWorks beyond runs. GET `kind` = `integrations` | `integration` |
-//! `schedule` | `connections` | `flows` answers Anaplan's own objects, unchanged (lists as
-//! arrays: `IntegrationSummary`, connection and `IntegrationFlowSummary` objects; one
-//! integration as `IntegrationDetail`; a schedule as `Schedule`). `integration` and
-//! `schedule` take `integrationId` or `integrationName` (an exact name; one that matches
-//! nothing answers with the closest names).
+//! `schedule` | `runs` | `connections` | `flows` answers Anaplan's own objects, unchanged
+//! (lists as arrays: `IntegrationSummary`, connection, `RunRecord` and
+//! `IntegrationFlowSummary` objects; one integration as `IntegrationDetail`; a schedule as
+//! `Schedule`). `integration`, `schedule` and `runs` take `integrationId` or
+//! `integrationName` (an exact name; one that matches nothing answers with the closest names).
 //!
 //! POST `action` = `setSchedule` (body: Anaplan's schedule object) | `enableSchedule` |
 //! `disableSchedule` | `deleteSchedule`, with `integration*`, answers
@@ -42,11 +42,11 @@ use anaplan::{AnaplanError, Client};
 /// `kind` of a GET.
 pub const KIND: Param = Param::choice(
     "kind",
-    &["integrations", "integration", "schedule", "connections", "flows"],
+    &["integrations", "integration", "schedule", "runs", "connections", "flows"],
     "Kind",
     "integrations: every integration; integration: one integration with its jobs (needs the integration); \
-     schedule: an integration's schedule (needs the integration); connections: every connection (no secrets); \
-     flows: every integration flow.",
+     schedule: an integration's schedule (needs the integration); runs: an integration's run history, every page \
+     (needs the integration); connections: every connection (no secrets); flows: every integration flow.",
 );
 
 /// `action` of a POST.
@@ -90,7 +90,7 @@ pub const FUNCTION: Function = Function {
         summary: "Read CloudWorks integrations, schedules, connections or flows",
         description: "kind=integrations, connections or flows: every one, as CloudWorks lists them (an array). \
                       kind=integration: one integration with its jobs; kind=schedule: its schedule (404 when it has \
-                      none); both need the integration.",
+                      none); kind=runs: its run history, every page; these need the integration.",
         important: true,
         consumes: &[],
         produces: &["application/json", "application/problem+json"],
@@ -205,6 +205,10 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let names_integration = params.get("integrationId").is_some() || params.get("integrationName").is_some();
     let cw = cloudworks_client(state, &call)?;
     let body = match kind {
+        "runs" => {
+            let id = resolve(&cw, params.object("integration")?).await?;
+            Value::Array(cloudworks::run_records(&cw, &id).await?)
+        }
         "integration" | "schedule" => {
             let id = resolve(&cw, params.object("integration")?).await?;
             let detail = cloudworks::integration_detail(&cw, &id).await?;
@@ -222,7 +226,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         }
         _ if names_integration => {
             return Err(Problem::bad_parameter(format!(
-                "kind={kind} lists every one; integrationId and integrationName are for kind=integration or schedule"
+                "kind={kind} lists every one; integrationId and integrationName are for kind=integration, schedule or \
+                 runs"
             )));
         }
         "integrations" => Value::Array(cloudworks::integration_summaries(&cw).await?),

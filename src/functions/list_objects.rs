@@ -31,10 +31,11 @@ const KIND: Param = Param::choice(
         "flows",
     ],
     "Kind",
-    "What to list. models need a workspace; processes, exports, imports, views, modules, lists, dimensions, \
-     dashboards, versions, revisions (ALM) and actions (other actions) need a workspace and a model; lineItems also \
-     a module; dimensions with a line item are that line item's dimensions (Time and Versions included), without \
-     one the model's lists; integrations and flows (CloudWorks) need neither.",
+    "What to list. models are a workspace's, or every workspace's without one; processes, exports, imports, views, modules, lists, lineItems, \
+     dimensions, dashboards, versions, revisions (ALM) and actions (other actions) need a workspace and a model; \
+     with a module, lineItems and views are that module's; dimensions with a line item are that line item's \
+     dimensions (Time and Versions included), without one the model's lists; integrations and flows (CloudWorks) \
+     need neither.",
 )
 .required();
 
@@ -59,8 +60,8 @@ pub const FUNCTION: Function = Function {
         Input::Param(Param::text(
             "moduleId",
             "Module",
-            "The module's id (12 digits starting with 102), for lineItems, and for dimensions of a line item named \
-             by its name.",
+            "The module's id (12 digits starting with 102): lineItems and views of that module only, and the \
+             module of a line item named by its name for dimensions.",
         )),
         Input::ObjectName(Object::Module),
         Input::Param(Param::text(
@@ -91,13 +92,16 @@ pub const FUNCTION: Function = Function {
 /// What to list, and in what.
 enum ListObjectsRequest {
     Workspaces,
-    Models(ObjectRef<WorkspaceId>),
+    /// Models of a workspace, or of every workspace the identity sees.
+    Models(Option<ObjectRef<WorkspaceId>>),
     /// Processes, exports, imports, other actions, views, modules or lists of a model (`kind` says which).
     OfModel(&'static str, ModelRef),
     /// CloudWorks integrations or flows (`kind` says which).
     CloudWorks(&'static str),
-    /// Line items of a module.
-    LineItems(ModelRef, ObjectRef<ModuleId>),
+    /// Line items of a module, or of every module of the model.
+    LineItems(ModelRef, Option<ObjectRef<ModuleId>>),
+    /// Views of one module.
+    ModuleViews(ModelRef, ObjectRef<ModuleId>),
     /// Dimensions: a line item's, else the model's lists.
     Dimensions(ModelRef, Option<LineItemRef>),
     /// Versions of a model (not a catalogue listing: read fresh, as `versions` does).
@@ -122,7 +126,7 @@ impl ListObjectsRequest {
             "models" => (true, false),
             _ => (true, true),
         };
-        let wants_module = kind == "lineItems" || kind == "dimensions";
+        let wants_module = matches!(kind, "lineItems" | "dimensions" | "views");
         let wants_line_item = kind == "dimensions";
         for (name, wanted) in [
             ("workspace", wants_workspace),
@@ -136,11 +140,18 @@ impl ListObjectsRequest {
         }
         Ok(match kind {
             "workspaces" => ListObjectsRequest::Workspaces,
-            "models" => ListObjectsRequest::Models(params.object("workspace")?),
+            "models" if has("workspace") => ListObjectsRequest::Models(Some(params.object("workspace")?)),
+            "models" => ListObjectsRequest::Models(None),
             "integrations" | "flows" => ListObjectsRequest::CloudWorks(kind),
             "versions" => ListObjectsRequest::Versions(ModelRef::parse(params)?),
             "revisions" => ListObjectsRequest::Revisions(ModelRef::parse(params)?),
-            "lineItems" => ListObjectsRequest::LineItems(ModelRef::parse(params)?, params.object("module")?),
+            "lineItems" if has("module") => {
+                ListObjectsRequest::LineItems(ModelRef::parse(params)?, Some(params.object("module")?))
+            }
+            "lineItems" => ListObjectsRequest::LineItems(ModelRef::parse(params)?, None),
+            "views" if has("module") => {
+                ListObjectsRequest::ModuleViews(ModelRef::parse(params)?, params.object("module")?)
+            }
             "dimensions" => {
                 let line_item = match (has("lineItem"), has("module")) {
                     (false, false) => None,
@@ -189,7 +200,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         }
         ListObjectsRequest::Revisions(m) => return Ok(json_list(&super::revisions::named(state, &client, m).await?)),
         ListObjectsRequest::Workspaces => Listing::Workspaces,
-        ListObjectsRequest::Models(ws) => Listing::Models(state.workspace(&client, ws).await?),
+        ListObjectsRequest::Models(Some(ws)) => Listing::Models(state.workspace(&client, ws).await?),
+        ListObjectsRequest::Models(None) => Listing::AllModels,
         ListObjectsRequest::OfModel(kind, m) => {
             let (ws, model) = state.model(&client, m).await?;
             match kind {
@@ -215,10 +227,16 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
             };
             return Ok(json_list(&client.line_item_dimensions(&model, &line_item).await?));
         }
-        ListObjectsRequest::LineItems(m, module) => {
+        ListObjectsRequest::LineItems(m, Some(module)) => {
             let (_, model) = state.model(&client, m).await?;
             let module = state.find(&client, &Listing::Modules(model.clone()), module).await?.id;
             Listing::LineItems(model, module)
+        }
+        ListObjectsRequest::LineItems(m, None) => Listing::ModelLineItems(state.model(&client, m).await?.1),
+        ListObjectsRequest::ModuleViews(m, module) => {
+            let (_, model) = state.model(&client, m).await?;
+            let module = state.find(&client, &Listing::Modules(model.clone()), module).await?.id;
+            Listing::ModuleViews(model, module)
         }
     };
     let items = state.catalog.list(&client, &listing).await?;

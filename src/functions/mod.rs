@@ -50,6 +50,7 @@ pub mod access_review;
 pub mod audit_events;
 pub mod cloudworks;
 pub mod describe;
+pub mod dimension_items;
 pub mod exception_users;
 pub mod export_file;
 pub mod get_view_data;
@@ -107,6 +108,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &tenant_users::FUNCTION,
     &access_review::FUNCTION,
     &describe::FUNCTION,
+    &dimension_items::FUNCTION,
 ];
 
 #[cfg(test)]

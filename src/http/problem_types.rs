@@ -95,6 +95,8 @@ catalogue! {
     // What Anaplan answered.
     AnaplanBadRequest: BAD_REQUEST, "anaplan-bad-request", "Anaplan rejected the request",
         "Anaplan answered 400 to the request (for a view read with pages: a page selector or the view's size).";
+    DimensionTooLarge: BAD_REQUEST, "dimension-too-large", "Too many items to read in one call",
+        "A dimension above 1,000,000 items, or a view above 1,000,000 cells, whose items Anaplan does not read in one call (use list-items).";
     AnaplanUnauthorized: UNAUTHORIZED, "anaplan-unauthorized", "Anaplan refused the credentials",
         "Anaplan answered 401 to a request made with a token.";
     AnaplanForbidden: FORBIDDEN, "anaplan-forbidden", "Anaplan refused access",
@@ -175,6 +177,8 @@ catalogue! {
         "A revision tag for a model in deployed mode, or one without structural changes since its last revision.";
     DumpExpired: NOT_FOUND, "dump-expired", "Failure dump expired",
         "Anaplan no longer has the failure dump asked for.";
+    SolutionLogNotFound: NOT_FOUND, "solution-log-not-found", "No solution log",
+        "Anaplan has no Optimizer solution log for the step asked for, or that step is not an Optimizer action of the process.";
     RunNotFound: NOT_FOUND, "run-not-found", "No such run of this integration",
         "A status URL's run is not a run of its integration or flow.";
     RunCancelled: CONFLICT, "run-cancelled", "Run cancelled",

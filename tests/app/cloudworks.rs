@@ -221,3 +221,29 @@ async fn a_malformed_schedule_is_a_400_and_nothing_is_written() {
         ok(app.get("cloudworks", &format!("kind=schedule&integrationId={SCHEDULED_INTEGRATION_ID}")).await).await;
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn runs_is_an_integrations_run_history_as_cloudworks_records_it() {
+    let app = App::start().await;
+    app.fake.set_cloudworks_run_time(std::time::Duration::ZERO);
+    let none = ok(app.get("cloudworks", &format!("kind=runs&integrationId={INTEGRATION_EXPORT_ID}")).await).await;
+    assert_eq!(none, json!([]), "no run yet");
+    for _ in 0..2 {
+        let resp = app.post("cloudworks", "", &json!({})).await;
+        assert_eq!(resp.status(), 400, "POST takes an action");
+        let started =
+            app.post("run-integration", &format!("integrationId={INTEGRATION_EXPORT_ID}&wait=20"), &json!({})).await;
+        assert!(started.status().is_success(), "{}", started.status());
+    }
+    let runs = ok(app.get("cloudworks", &format!("kind=runs&{}", by_name(INTEGRATION_EXPORT_NAME))).await).await;
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for r in runs {
+        for key in ["id", "startDate", "success", "triggeredBy"] {
+            assert!(r.get(key).is_some(), "CloudWorks' RunRecord, unchanged: {r}");
+        }
+    }
+    let other = ok(app.get("cloudworks", &format!("kind=runs&integrationId={INTEGRATION_PROCESS_ID}")).await).await;
+    assert_eq!(other, json!([]), "another integration's history");
+    problem(app.get("cloudworks", "kind=runs").await, 400).await;
+}

@@ -73,7 +73,7 @@ fn request_problems(r: &RecordedRequest, op: &Op) -> Vec<String> {
 async fn the_handler_sends_only_documented_requests() {
     let fake = Emulator::start().await;
     fake.set_cloudworks_run_time(Duration::ZERO);
-    for id in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID, EXPORT_PRICE_ID, IMPORT_PRODUCTS_ID] {
+    for id in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID, PROCESS_OPTIMIZE_ID, EXPORT_PRICE_ID, IMPORT_PRODUCTS_ID] {
         fake.set_action_timing(id, Duration::ZERO, Duration::ZERO);
     }
     let audit = fake.base_url();
@@ -85,6 +85,17 @@ async fn the_handler_sends_only_documented_requests() {
     })
     .await;
     tour_the_handler(&app).await;
+    // An app that signs in with a user name and password (Anaplan's token service).
+    fake.set_basic_user("integration@example.com", "tour password");
+    let basic = crate::support::app::App::start_against(fake.clone(), |env| {
+        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
+        env.push(("ANAPLAN_AUTH_METHOD".into(), "basic".into()));
+        env.push(("ANAPLAN_USERNAME".into(), "integration@example.com".into()));
+        env.push(("ANAPLAN_PASSWORD".into(), "tour password".into()));
+    })
+    .await;
+    let resp = basic.get("list-objects", "kind=workspaces").await;
+    assert_eq!(resp.status(), 200, "basic sign-in");
 
     let templates: Vec<String> = Emulator::route_table().into_iter().map(|(_, p)| p).collect();
     let ops = operations();
@@ -153,6 +164,25 @@ const REACHED_HEADER: &str = "\
 # what the tour reaches; scripts/api_coverage.py maps it onto the live-tested description.
 ";
 
+/// A failed task's 422 links each failed step's whole dump (and an Optimizer step's
+/// solution log): a flow that reads them sends these requests too.
+async fn fetch_failure_links(http: &reqwest::Client, resp: reqwest::Response) {
+    if resp.status() != 422 {
+        return;
+    }
+    let body: Value = resp.json().await.unwrap();
+    // Task failures are `failures`, CloudWorks run failures `errors`.
+    let steps = ["failures", "errors"].into_iter().filter_map(|k| body[k].as_array()).flatten();
+    for failure in steps {
+        for link in ["dumpUrl", "solutionLogUrl"] {
+            if let Some(url) = failure[link].as_str() {
+                let got = http.get(url).send().await.unwrap();
+                assert_eq!(got.status(), 200, "{link} {url}");
+            }
+        }
+    }
+}
+
 /// Calls every function of the handler once or more, the way a Logic App would.
 async fn tour_the_handler(app: &crate::support::app::App) {
     use crate::support::app::follow;
@@ -167,13 +197,17 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     let post = |f: &'static str, q: String, body: Value| async move {
         let (resp, _) = follow(&app.http, app.post(f, &q, &body).await).await;
         ok(&format!("{f}?{q}"), &resp);
+        fetch_failure_links(&app.http, resp).await;
     };
     get("list-objects", "kind=workspaces".into()).await;
     get("list-objects", format!("kind=models&workspaceId={WS_FPA_ID}")).await;
+    get("list-objects", "kind=models".into()).await;
     for kind in ["processes", "exports", "imports", "views", "modules", "lists", "versions", "actions", "dashboards"] {
         get("list-objects", format!("kind={kind}&{scope}")).await;
     }
     get("list-objects", format!("kind=lineItems&{scope}&moduleId={MODULE_SALES_INPUT_ID}")).await;
+    get("list-objects", format!("kind=lineItems&{scope}")).await;
+    get("list-objects", format!("kind=views&{scope}&moduleId={MODULE_SALES_INPUT_ID}")).await;
     get("list-objects", format!("kind=dimensions&{scope}&lineItemId={LINE_UNITS_ID}")).await;
     for kind in ["integrations", "flows"] {
         get("list-objects", format!("kind={kind}")).await;
@@ -190,7 +224,10 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     let q = format!("{scope}&importId={IMPORT_PRODUCTS_ID}");
     let (resp, _) = follow(&app.http, app.post_bytes("import-file", &q, Some("text/csv"), csv.into()).await).await;
     ok("import-file", &resp);
-    for process in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID] {
+    fetch_failure_links(&app.http, resp).await;
+    // Processes that succeed and fail: a failed import step (its dump), a failed Optimizer
+    // step (its metadata, its solution log).
+    for process in [PROCESS_NIGHTLY_ID, PROCESS_BROKEN_ID, PROCESS_OPTIMIZE_ID] {
         post("run-process", format!("{scope}&processId={process}"), json!({})).await;
     }
     // Other actions: one that succeeds and one that fails, by id and by name.
@@ -229,6 +266,21 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     ] {
         get("describe", format!("{scope}&{target}")).await;
         get("describe", format!("{scope}&{target}&schema=true")).await;
+    }
+    // Dimension items at each level, and lookups (Anaplan's at model level, matched here for a line item).
+    for q in [
+        format!("dimensionId={DIM_REGIONS_ID}"),
+        format!("lineItemId={LINE_UNITS_ID}&dimensionName={DIM_TIME_NAME}"),
+        format!("viewId={VIEW_PRICE_BOOK_ID}&dimensionId={DIM_TIME_ID}"),
+    ] {
+        get("dimension-items", format!("{scope}&{q}")).await;
+    }
+    let lookup = json!({ "names": ["north"], "codes": ["R09"] });
+    for q in
+        [format!("dimensionName={DIM_REGIONS_NAME}"), format!("lineItemId={LINE_UNITS_ID}&dimensionId={DIM_TIME_ID}")]
+    {
+        let resp = app.post("dimension-items", &format!("{scope}&{q}&action=lookup"), &lookup).await;
+        ok("dimension-items lookup", &resp);
     }
     // The model calendar: read, set the current period, clear it, set the fiscal year.
     get("model-calendar", scope.clone()).await;
@@ -284,6 +336,7 @@ async fn tour_the_handler(app: &crate::support::app::App) {
     for kind in ["integration", "schedule"] {
         get("cloudworks", format!("kind={kind}&integrationId={SCHEDULED_INTEGRATION_ID}")).await;
     }
+    get("cloudworks", format!("kind=runs&integrationId={INTEGRATION_BROKEN_ID}")).await;
     let schedule = json!({ "name": "Tour", "type": "hourly", "fromTime": "08:00", "toTime": "18:00",
         "daysOfWeek": [1, 3], "repeatEvery": 2, "startDate": "2026-01-01", "endDate": "2026-12-31", "timezone": "UTC" });
     let integration = format!("integrationId={INTEGRATION_EXPORT_ID}");
@@ -302,6 +355,11 @@ async fn tour_the_handler(app: &crate::support::app::App) {
         json!({ "userName": "tour@example.com", "givenName": "T", "familyName": "Our", "workspaces": [WS_FPA_ID] });
     let resp = app.post("users", "action=provision", &joiner).await;
     ok("users provision", &resp);
+    // A mover (the same user, other workspaces) and a leaver.
+    let mover =
+        json!({ "userName": "tour@example.com", "givenName": "T", "familyName": "Our", "workspaces": [WS_SALES_ID] });
+    ok("users move", &app.post("users", "action=provision", &mover).await);
+    ok("users deactivate", &app.post("users", "action=deactivate", &json!({ "userName": "tour@example.com" })).await);
     get("audit-events", String::new()).await;
     let resp = app.post("audit-events", "type=user_activity", &json!({ "interval": 12 })).await;
     ok("audit-events search", &resp);

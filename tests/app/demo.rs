@@ -202,7 +202,8 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "exception-users",
             "tenant-users",
             "access-review",
-            "describe"
+            "describe",
+            "dimension-items"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -288,6 +289,15 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
     let schema = json(functions.iter().position(|f| f == "describe").unwrap());
     assert_eq!(schema["properties"]["Units"]["type"], "number", "{schema}");
     assert_eq!(schema["additionalProperties"], false, "{schema}");
+    let lookup = json(functions.iter().position(|f| f == "dimension-items").unwrap());
+    assert_eq!(
+        lookup,
+        serde_json::json!({
+            "found": [{"id": "203000000001", "name": "North", "code": "R01"}, {"id": "203000000002", "name": "South", "code": "R02"}],
+            "missing": {"names": ["Atlantis"], "codes": []},
+        }),
+        "{lookup}"
+    );
 
     // Without a storage account, Idempotency-Key says how to add one.
     let resp = http

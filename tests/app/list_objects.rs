@@ -92,7 +92,8 @@ async fn other_actions_feed_the_action_dropdown() {
         actions,
         [
             (ACTION_DELETE_CLOSED_ID.into(), ACTION_DELETE_CLOSED_NAME.into()),
-            (ACTION_DELETE_LOCKED_ID.into(), ACTION_DELETE_LOCKED_NAME.into())
+            (ACTION_DELETE_LOCKED_ID.into(), ACTION_DELETE_LOCKED_NAME.into()),
+            (ACTION_OPTIMIZER_ID.into(), ACTION_OPTIMIZER_NAME.into())
         ]
     );
     // A model without other actions: Anaplan leaves the key out, the list is empty.
@@ -164,10 +165,20 @@ async fn missing_or_extra_parents_and_unknown_kinds_are_400() {
     let body = problem(app.get("list-objects", "").await, 400).await;
     assert!(body["detail"].as_str().unwrap().contains("kind"));
     problem(app.get("list-objects", "kind=lists").await, 400).await;
-    problem(app.get("list-objects", "kind=models").await, 400).await;
     problem(app.get("list-objects", &format!("kind=processes&workspaceId={WS_FPA_ID}")).await, 400).await;
     problem(app.get("list-objects", &format!("kind=workspaces&modelId={MODEL_REVENUE_ID}")).await, 400).await;
     let body =
         problem(app.get("list-objects", "kind=models&workspaceId=8a81b09d599f3c6e0159f605560c2699").await, 404).await;
     assert_eq!(body["anaplan"]["status"], json!(404));
+}
+
+#[tokio::test]
+async fn models_without_a_workspace_are_every_workspaces() {
+    let app = App::start().await;
+    let all = list(&app, "kind=models").await;
+    let fpa = list(&app, &format!("kind=models&workspaceId={WS_FPA_ID}")).await;
+    let sales = list(&app, &format!("kind=models&workspaceId={WS_SALES_ID}")).await;
+    assert!(fpa.iter().chain(&sales).all(|m| all.contains(m)), "{all:?}");
+    assert_eq!(all.len(), fpa.len() + sales.len(), "each model once");
+    assert!(app.fake.requests().iter().any(|r| r.path == "/2/0/models"), "one call: GET /models");
 }

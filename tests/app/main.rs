@@ -19,6 +19,7 @@ mod conformance;
 mod credentials;
 mod demo;
 mod describe;
+mod dimension_items;
 mod emulator_command;
 mod exception_users;
 mod export_file;

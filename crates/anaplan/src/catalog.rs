@@ -40,6 +40,8 @@ pub enum Listing {
     Workspaces,
     /// Models of a workspace.
     Models(WorkspaceId),
+    /// Models of every workspace the identity sees.
+    AllModels,
     /// Views of a model, including subsidiary views.
     Views(ModelId),
     /// Processes of a model.
@@ -58,6 +60,10 @@ pub enum Listing {
     Lists(ModelId),
     /// Line items of a module.
     LineItems(ModelId, ModuleId),
+    /// Line items of every module of a model.
+    ModelLineItems(ModelId),
+    /// Views of one module, saved views included.
+    ModuleViews(ModelId, ModuleId),
 }
 
 impl Listing {
@@ -65,7 +71,7 @@ impl Listing {
     pub fn kind(&self) -> &'static str {
         match self {
             Listing::Workspaces => "workspace",
-            Listing::Models(_) => "model",
+            Listing::Models(_) | Listing::AllModels => "model",
             Listing::Views(_) => "view",
             Listing::Processes(..) => "process",
             Listing::Exports(..) => "export",
@@ -74,7 +80,8 @@ impl Listing {
             Listing::Modules(_) => "module",
             Listing::Dashboards(..) => "dashboard",
             Listing::Lists(_) => "list",
-            Listing::LineItems(..) => "line item",
+            Listing::LineItems(..) | Listing::ModelLineItems(_) => "line item",
+            Listing::ModuleViews(..) => "view",
         }
     }
 
@@ -82,6 +89,7 @@ impl Listing {
         match self {
             Listing::Workspaces => (ApiRequest::get(["workspaces"]), "workspaces"),
             Listing::Models(ws) => (ApiRequest::get(["workspaces", ws.as_str(), "models"]), "models"),
+            Listing::AllModels => (ApiRequest::get(["models"]), "models"),
             Listing::Views(m) => {
                 (ApiRequest::get(["models", m.as_str(), "views"]).query("includesubsidiaryviews", "true"), "views")
             }
@@ -97,6 +105,12 @@ impl Listing {
                     .query("includeAll", "true"),
                 "items",
             ),
+            Listing::ModelLineItems(m) => (ApiRequest::get(["models", m.as_str(), "lineItems"]), "items"),
+            Listing::ModuleViews(m, module) => (
+                ApiRequest::get(["models", m.as_str(), "modules", module.as_str(), "views"])
+                    .query("includesubsidiaryviews", "true"),
+                "views",
+            ),
         }
     }
 
@@ -104,6 +118,7 @@ impl Listing {
         match self {
             Listing::Workspaces => "workspaces".to_owned(),
             Listing::Models(ws) => format!("models/{ws}"),
+            Listing::AllModels => "models".to_owned(),
             Listing::Views(m) => format!("views/{m}"),
             Listing::Processes(ws, m) => format!("processes/{ws}/{m}"),
             Listing::Exports(ws, m) => format!("exports/{ws}/{m}"),
@@ -113,6 +128,8 @@ impl Listing {
             Listing::Dashboards(ws, m) => format!("dashboards/{ws}/{m}"),
             Listing::Lists(m) => format!("lists/{m}"),
             Listing::LineItems(m, module) => format!("lineItems/{m}/{module}"),
+            Listing::ModelLineItems(m) => format!("lineItems/{m}"),
+            Listing::ModuleViews(m, module) => format!("views/{m}/{module}"),
         }
     }
 }

@@ -327,6 +327,18 @@ pub async fn latest_flow_run_start(cw: &Client, id: &FlowId) -> Result<Option<u6
 /// The run history of integration `id` (`GET /integrations/runs/{id}`, every page):
 /// `history_of_runs.runs`, in the order CloudWorks gives them.
 pub async fn run_history(cw: &Client, id: &IntegrationId) -> Result<Vec<RunRecord>, AnaplanError> {
+    let mut out = Vec::new();
+    for r in run_records(cw, id).await? {
+        let Some(run) = listed_id(&r, &["id", "runId"]) else { continue };
+        let run = RunId::parse(&run).map_err(|e| protocol("run history", e))?;
+        out.push(RunRecord { id: run, start_ms: r.get("startDate").and_then(time_ms) });
+    }
+    Ok(out)
+}
+
+/// The run records of integration `id` as CloudWorks gives them (`RunRecord` objects,
+/// unchanged), every page of `GET /integrations/runs/{id}`.
+pub async fn run_records(cw: &Client, id: &IntegrationId) -> Result<Vec<Value>, AnaplanError> {
     const PAGE: usize = 100;
     let mut out = Vec::new();
     let mut offset = 0usize;
@@ -338,11 +350,7 @@ pub async fn run_history(cw: &Client, id: &IntegrationId) -> Result<Vec<RunRecor
         let history = page.get("history_of_runs").unwrap_or(&page);
         let runs = history.get("runs").and_then(Value::as_array).cloned().unwrap_or_default();
         let got = runs.len();
-        for r in &runs {
-            let Some(run) = listed_id(r, &["id", "runId"]) else { continue };
-            let run = RunId::parse(&run).map_err(|e| protocol("run history", e))?;
-            out.push(RunRecord { id: run, start_ms: r.get("startDate").and_then(time_ms) });
-        }
+        out.extend(runs);
         offset += got;
         let total = page
             .pointer("/meta/paging/totalSize")

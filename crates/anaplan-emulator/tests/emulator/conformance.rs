@@ -362,6 +362,35 @@ async fn every_operation_answers_as_documented() {
         .await;
     }
 
+    // A process whose Optimizer step finds no solution, and the solver's log of its task:
+    // read by a workspace administrator, refused (403) to anyone else before the ids are
+    // read, 404 for the process's own id or a task that did not run the Optimizer.
+    fake.set_action_timing(PROCESS_OPTIMIZE_ID, Duration::ZERO, Duration::ZERO);
+    let task = start_task(&mut t, "processes", PROCESS_OPTIMIZE_ID).await;
+    let one = format!("{M}/processes/{{id}}/tasks/{{t}}");
+    let done = t.until_done(&one, &format!("{scope}/processes/{PROCESS_OPTIMIZE_ID}/tasks/{task}")).await;
+    assert_eq!(done["task"]["result"]["successful"], json!(false), "{done}");
+    let logs = format!("{M}/optimizeActions/{{id}}/tasks/{{t}}/solutionLogs");
+    let log = |action: &str, task: &str| format!("{scope}/optimizeActions/{action}/tasks/{task}/solutionLogs");
+    let body = t
+        .check(
+            "GET",
+            &logs,
+            200,
+            t.anaplan(Method::GET, &log(ACTION_OPTIMIZER_ID, &task)).header("accept", "text/plain"),
+        )
+        .await;
+    assert_eq!(body, json!(SUPPLY_PLAN_SOLVER_LOG));
+    let not_admin = fake.access_token_for("user005@example.com");
+    let theirs = t
+        .bare(Method::GET, &log("117000000099", &task))
+        .header("authorization", format!("AnaplanAuthToken {not_admin}"));
+    t.check("GET", &logs, 403, theirs).await;
+    t.check("GET", &logs, 404, t.anaplan(Method::GET, &log(PROCESS_OPTIMIZE_ID, &task))).await;
+    let other = start_task(&mut t, "processes", PROCESS_NIGHTLY_ID).await;
+    t.until_done(&one, &format!("{scope}/processes/{PROCESS_NIGHTLY_ID}/tasks/{other}")).await;
+    t.check("GET", &logs, 404, t.anaplan(Method::GET, &log(ACTION_OPTIMIZER_ID, &other))).await;
+
     // Cancelling: a task of each family that runs long.
     for (family, id) in
         [("processes", PROCESS_NIGHTLY_ID), ("exports", EXPORT_PRICE_ID), ("imports", IMPORT_PRODUCTS_ID)]
@@ -741,12 +770,51 @@ async fn every_operation_answers_as_documented() {
         t.anaplan(Method::POST, &format!("{module}/data")).json(&cells),
     )
     .await;
+    let all = format!("{model}/lineItems?limit=100");
+    let body = t.check("GET", "/2/0/models/{m}/lineItems", 200, t.anaplan(Method::GET, &all)).await;
+    if body["meta"]["paging"]["totalSize"] != json!(SALES_INPUT_LINE_ITEMS.len()) {
+        t.errs.push(format!("model line items: {body}"));
+    }
+    let nowhere = format!("/2/0/models/{MODEL_PROD_ID}/lineItems");
+    let body = t.check("GET", "/2/0/models/{m}/lineItems", 200, t.anaplan(Method::GET, &nowhere)).await;
+    if body.get("items").is_some() {
+        t.errs.push(format!("a model without line items leaves items out: {body}"));
+    }
     let li = format!("{model}/lineItems/{LINE_UNITS_ID}/dimensions");
     t.check("GET", "/2/0/models/{m}/lineItems/{li}/dimensions", 200, t.anaplan(Method::GET, &li)).await;
     let p = format!("{li}/{DIM_PRODUCTS_ID}/items");
     t.check("GET", "/2/0/models/{m}/lineItems/{li}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
     let p = format!("{model}/dimensions/{DIM_REGIONS_ID}/items");
     t.check("GET", "/2/0/models/{m}/dimensions/{d}/items", 200, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{model}/dimensions/{DIM_TIME_ID}/items");
+    t.check("GET", "/2/0/models/{m}/dimensions/{d}/items", 400, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{model}/dimensions/101000000099/items");
+    t.check("GET", "/2/0/models/{m}/dimensions/{d}/items", 404, t.anaplan(Method::GET, &p)).await;
+    let ws_items = "/2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items";
+    let in_ws = format!("/2/0/workspaces/{WS_FPA_ID}/models/{MODEL_REVENUE_ID}/dimensions");
+    let p = format!("{in_ws}/{DIM_PRODUCTS_ID}/items");
+    t.check("GET", ws_items, 200, t.anaplan(Method::GET, &p)).await;
+    let p = format!("{in_ws}/{LIST_TRANSACTIONS_ID}/items");
+    t.check("GET", ws_items, 400, t.anaplan(Method::GET, &p)).await;
+    let p = format!("/2/0/workspaces/{WS_SALES_ID}/models/{MODEL_REVENUE_ID}/dimensions/{DIM_PRODUCTS_ID}/items");
+    t.check("GET", ws_items, 404, t.anaplan(Method::GET, &p)).await;
+    let lookup = json!({ "names": ["north", "Nowhere"], "codes": ["r02"] });
+    let p = format!("{model}/dimensions/{DIM_REGIONS_ID}/items");
+    let body =
+        t.check("POST", "/2/0/models/{m}/dimensions/{d}/items", 200, t.anaplan(Method::POST, &p).json(&lookup)).await;
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2), "{body}");
+    let none = json!({ "names": ["Nowhere"] });
+    let body =
+        t.check("POST", "/2/0/models/{m}/dimensions/{d}/items", 200, t.anaplan(Method::POST, &p).json(&none)).await;
+    assert!(body.get("items").is_none(), "no match omits items: {body}");
+    let p = format!("{model}/dimensions/{DIM_TIME_ID}/items");
+    let codes = json!({ "codes": ["X"] });
+    t.check("POST", "/2/0/models/{m}/dimensions/{d}/items", 400, t.anaplan(Method::POST, &p).json(&codes)).await;
+    let p = format!("{in_ws}/{LIST_COST_CENTRES_ID}/items");
+    t.check("POST", ws_items, 200, t.anaplan(Method::POST, &p).json(&json!({ "codes": ["cc100"] }))).await;
+    t.check("POST", ws_items, 400, t.anaplan(Method::POST, &p).json(&json!({ "names": [], "codes": [] }))).await;
+    let p = format!("{in_ws}/101000000099/items");
+    t.check("POST", ws_items, 404, t.anaplan(Method::POST, &p).json(&lookup)).await;
     let view_items = "/2/0/models/{m}/views/{v}/dimensions/{d}/items";
     let p = format!("{model}/views/{VIEW_PRICE_BOOK_ID}/dimensions/{DIM_REGIONS_ID}/items");
     t.check("GET", view_items, 200, t.anaplan(Method::GET, &p)).await;

@@ -1037,6 +1037,9 @@ pub fn operations() -> Vec<Op> {
             ],
         )
         .body(&["application/json"])
+        // Its text: Basic sends "no request body"; its schema: a required JSON body that may be
+        // empty (EmptyPayload). Both readings pass.
+        .optional_body()
         .auth(&["Basic", "CACertificate"]),
         op(
             "POST",
@@ -1388,6 +1391,12 @@ pub fn operations() -> Vec<Op> {
         .accept(&["text/plain"]),
         op(
             "GET",
+            "/2/0/workspaces/{ws}/models/{m}/optimizeActions/{id}/tasks/{t}/solutionLogs",
+            vec![media(200, "text/plain"), json(403, api_error()), not_found()],
+        )
+        .accept(&["text/plain"]),
+        op(
+            "GET",
             "/2/0/workspaces/{ws}/models/{m}/files/{f}",
             vec![media(200, "application/octet-stream"), json(406, api_error()), not_found()],
         )
@@ -1673,6 +1682,8 @@ pub fn operations() -> Vec<Op> {
             vec![json(200, collection("items", line_item())), not_found()],
         )
         .query(&["includeAll", "offset", "limit"]),
+        op("GET", "/2/0/models/{m}/lineItems", vec![json(200, collection("items", line_item())), not_found()])
+            .query(&["offset", "limit"]),
         op(
             "POST",
             "/2/0/models/{m}/modules/{module}/data",
@@ -1705,7 +1716,28 @@ pub fn operations() -> Vec<Op> {
             "/2/0/models/{m}/lineItems/{li}/dimensions/{d}/items",
             vec![json(200, dimension_items()), not_found()],
         ),
-        op("GET", "/2/0/models/{m}/dimensions/{d}/items", vec![json(200, dimension_items()), not_found()]),
+        op(
+            "GET",
+            "/2/0/models/{m}/dimensions/{d}/items",
+            vec![json(200, dimension_items()), json(400, api_error()), not_found()],
+        ),
+        op(
+            "GET",
+            "/2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items",
+            vec![json(200, dimension_items()), json(400, api_error()), not_found()],
+        ),
+        op(
+            "POST",
+            "/2/0/models/{m}/dimensions/{d}/items",
+            vec![json(200, dimension_items()), json(400, api_error()), not_found()],
+        )
+        .body(JSON),
+        op(
+            "POST",
+            "/2/0/workspaces/{ws}/models/{m}/dimensions/{d}/items",
+            vec![json(200, dimension_items()), json(400, api_error()), not_found()],
+        )
+        .body(JSON),
         op(
             "GET",
             "/2/0/models/{m}/views/{v}/dimensions/{d}/items",
