@@ -1,8 +1,9 @@
 //! `cloudworks`: CloudWorks beyond runs. GET `kind` = `integrations` | `integration` |
-//! `schedule` | `runs` | `connections` | `flows` answers Anaplan's own objects, unchanged
+//! `schedule` | `runs` | `notifications` | `connections` | `flows` answers Anaplan's own objects, unchanged
 //! (lists as arrays: `IntegrationSummary`, connection, `RunRecord` and
 //! `IntegrationFlowSummary` objects; one integration as `IntegrationDetail`; a schedule as
-//! `Schedule`). `integration`, `schedule` and `runs` take `integrationId` or
+//! `Schedule`; a notification configuration as `NotificationConfig`). `integration`,
+//! `schedule`, `runs` and `notifications` take `integrationId` or
 //! `integrationName` (an exact name; one that matches nothing answers with the closest names).
 //!
 //! POST `action` = `setSchedule` (body: Anaplan's schedule object) | `enableSchedule` |
@@ -42,11 +43,12 @@ use anaplan::{AnaplanError, Client};
 /// `kind` of a GET.
 pub const KIND: Param = Param::choice(
     "kind",
-    &["integrations", "integration", "schedule", "runs", "connections", "flows"],
+    &["integrations", "integration", "schedule", "runs", "notifications", "connections", "flows"],
     "Kind",
     "integrations: every integration; integration: one integration with its jobs (needs the integration); \
      schedule: an integration's schedule (needs the integration); runs: an integration's run history, every page \
-     (needs the integration); connections: every connection (no secrets); flows: every integration flow.",
+     (needs the integration); notifications: who CloudWorks tells of an integration's outcomes (needs the \
+     integration); connections: every connection (no secrets); flows: every integration flow.",
 );
 
 /// `action` of a POST.
@@ -90,7 +92,8 @@ pub const FUNCTION: Function = Function {
         summary: "Read CloudWorks integrations, schedules, connections or flows",
         description: "kind=integrations, connections or flows: every one, as CloudWorks lists them (an array). \
                       kind=integration: one integration with its jobs; kind=schedule: its schedule (404 when it has \
-                      none); kind=runs: its run history, every page; these need the integration.",
+                      none); kind=runs: its run history, every page; kind=notifications: who CloudWorks tells of its \
+                      outcomes; these need the integration.",
         important: true,
         consumes: &[],
         produces: &["application/json", "application/problem+json"],
@@ -209,6 +212,19 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
             let id = resolve(&cw, params.object("integration")?).await?;
             Value::Array(cloudworks::run_records(&cw, &id).await?)
         }
+        "notifications" => {
+            let id = resolve(&cw, params.object("integration")?).await?;
+            let detail = cloudworks::integration_detail(&cw, &id).await?;
+            let Some(notification) = detail.get("notificationId").and_then(Value::as_str).filter(|n| !n.is_empty())
+            else {
+                return Err(Problem::new(
+                    ProblemType::NotFound,
+                    format!("integration {} has no notification configuration", describe(&detail, &id)),
+                )
+                .with("integrationId", json!(id.as_str())));
+            };
+            cloudworks::notification(&cw, notification).await?
+        }
         "integration" | "schedule" => {
             let id = resolve(&cw, params.object("integration")?).await?;
             let detail = cloudworks::integration_detail(&cw, &id).await?;
@@ -226,8 +242,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         }
         _ if names_integration => {
             return Err(Problem::bad_parameter(format!(
-                "kind={kind} lists every one; integrationId and integrationName are for kind=integration, schedule or \
-                 runs"
+                "kind={kind} lists every one; integrationId and integrationName are for kind=integration, schedule, \
+                 runs or notifications"
             )));
         }
         "integrations" => Value::Array(cloudworks::integration_summaries(&cw).await?),

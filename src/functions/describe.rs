@@ -15,8 +15,9 @@ use serde_json::{Map, Value, json};
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, json_answer};
 use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Schema, Trigger};
 use crate::machinery::openapi::{prop, prop_with};
-use anaplan::ids::{LineItemId, ListId, ModelId, ModuleId, ViewId};
+use anaplan::ids::{ImportId, LineItemId, ListId, ModelId, ModuleId, ViewId};
 use anaplan::model_data::DimensionItem;
+use anaplan::tasks::{Action, ActionRef};
 use anaplan::{AnaplanError, Client, Listing, Named};
 
 /// Dimensions with at most this many items are offered as a dropdown.
@@ -58,6 +59,16 @@ pub const FUNCTION: Function = Function {
                 .dropdown("lists", &[("workspaceId", "workspaceId"), ("modelId", "modelId")]),
         ),
         Input::ObjectName(Object::List),
+        Input::Param(
+            Param::text(
+                "importId",
+                "Import",
+                "Instead of a view, module or list: the import whose file layout to describe (no schema).",
+            )
+            .dropdown("imports", &[("workspaceId", "workspaceId"), ("modelId", "modelId")])
+            .advanced(),
+        ),
+        Input::ObjectName(Object::Import),
         Input::Param(SCHEMA),
     ],
     long_running: None,
@@ -65,7 +76,8 @@ pub const FUNCTION: Function = Function {
         id: "DescribeObject",
         summary: "Describe a view, module or list",
         description: "A view's row, column and page dimensions; a module's dimensions and line items with their \
-                      formats and whether each is calculated; or a list's properties, parent and item count. With \
+                      formats and whether each is calculated; a list's properties, parent and item count; or an \
+                      import's file layout (its column names and separator: the CSV it expects). With \
                       JSON schema true: the schema of one row, which the connector uses to show a module's, view's \
                       or list's own columns as fields.",
         important: false,
@@ -111,6 +123,13 @@ fn description_schema() -> Value {
             "list": named("List", "The list described."),
             "properties": dims("Properties", "The list's properties with their formats (schema=false)."),
             "itemCount": prop("integer", "Item count", "The list's items, its top level included (as Anaplan counts)."),
+            "import": named("Import", "The import described."),
+            "source": prop(
+                "object",
+                "Source",
+                "The import's file layout as Anaplan gives it: headerNames, columnCount, columnSeparator, \
+                 textDelimiter, textEncoding, headerRow, firstDataRow, decimalSeparator.",
+            ),
         },
     })
 }
@@ -140,6 +159,7 @@ enum Target {
     View(ObjectRef<ViewId>),
     Module(ObjectRef<ModuleId>),
     List(ObjectRef<ListId>),
+    Import(ObjectRef<ImportId>),
 }
 
 struct DescribeRequest {
@@ -151,20 +171,30 @@ struct DescribeRequest {
 impl DescribeRequest {
     fn parse(params: &Params) -> Result<Self, Problem> {
         let has = |k: &str| params.get(&format!("{k}Id")).is_some() || params.get(&format!("{k}Name")).is_some();
-        let given: Vec<&str> = ["view", "module", "list"].into_iter().filter(|k| has(k)).collect();
+        let given: Vec<&str> = ["view", "module", "list", "import"].into_iter().filter(|k| has(k)).collect();
+        let schema = params.choice(&SCHEMA)?.unwrap_or("false") == "true";
         let target = match given.as_slice() {
             ["view"] => Target::View(params.object("view")?),
             ["module"] => Target::Module(params.object("module")?),
             ["list"] => Target::List(params.object("list")?),
-            [] => return Err(Problem::bad_parameter("name exactly one of a view, a module and a list to describe")),
+            ["import"] if schema => {
+                return Err(Problem::bad_parameter(
+                    "schema=true is for a view, a module or a list; an import is described by its file layout",
+                ));
+            }
+            ["import"] => Target::Import(params.object("import")?),
+            [] => {
+                return Err(Problem::bad_parameter(
+                    "name exactly one of a view, a module and a list (or an import) to describe",
+                ));
+            }
             more => {
                 return Err(Problem::bad_parameter(format!(
-                    "name exactly one of a view, a module and a list to describe; got {}",
+                    "name exactly one of a view, a module and a list (or an import) to describe; got {}",
                     more.join(" and ")
                 )));
             }
         };
-        let schema = params.choice(&SCHEMA)?.unwrap_or("false") == "true";
         Ok(DescribeRequest { model: ModelRef::parse(params)?, target, schema })
     }
 }
@@ -173,7 +203,7 @@ impl DescribeRequest {
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let req = DescribeRequest::parse(&call.params()?)?;
     let client = call.client(state)?;
-    let (_, model) = state.model(&client, req.model).await?;
+    let (ws, model) = state.model(&client, req.model).await?;
     let body = match req.target {
         Target::View(v) => {
             let view = state.find(&client, &Listing::Views(model.clone()), v).await?.id;
@@ -190,6 +220,17 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         Target::List(l) => {
             let list = state.find(&client, &Listing::Lists(model.clone()), l).await?.id;
             describe_list(&client, &model, &list, req.schema).await?
+        }
+        Target::Import(i) => {
+            let import = state.find(&client, &Listing::Imports(ws.clone(), model.clone()), i).await?.id;
+            let action = ActionRef { workspace: ws, model, action: Action::Import(import.clone()) };
+            let meta = client.action_metadata(&action).await?;
+            let name = meta.get("name").cloned().unwrap_or(Value::Null);
+            let mut body = json!({ "import": { "id": import.as_str(), "name": name } });
+            for (k, v) in meta.as_object().into_iter().flatten().filter(|(k, _)| k.as_str() != "name") {
+                body[k] = v.clone();
+            }
+            body
         }
     };
     Ok(json_answer(axum::http::StatusCode::OK, &body))

@@ -247,3 +247,21 @@ async fn runs_is_an_integrations_run_history_as_cloudworks_records_it() {
     assert_eq!(other, json!([]), "another integration's history");
     problem(app.get("cloudworks", "kind=runs").await, 400).await;
 }
+
+#[tokio::test]
+async fn notifications_are_the_integrations_own_configuration() {
+    let app = App::start().await;
+    let config =
+        ok(app.get("cloudworks", &format!("kind=notifications&integrationId={INTEGRATION_BROKEN_ID}")).await).await;
+    assert_eq!(config["integrationIds"], json!([INTEGRATION_BROKEN_ID]), "CloudWorks' NotificationConfig: {config}");
+    let detail =
+        ok(app.get("cloudworks", &format!("kind=integration&integrationId={INTEGRATION_BROKEN_ID}")).await).await;
+    assert_eq!(config["notificationId"], detail["notificationId"], "the one the integration names");
+    let types: Vec<&str> =
+        config["notifications"]["config"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"full_failure"), "{config}");
+    let by_name =
+        ok(app.get("cloudworks", &format!("kind=notifications&{}", by_name(INTEGRATION_BROKEN_NAME))).await).await;
+    assert_eq!(by_name, config);
+    problem(app.get("cloudworks", "kind=notifications").await, 400).await;
+}

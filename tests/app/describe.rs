@@ -217,3 +217,22 @@ async fn the_connectors_dynamic_schemas_resolve_to_each_objects_fields() {
     assert!(schema["properties"]["properties"]["properties"]["Owner"].is_object(), "{schema}");
     assert!(!validator(&schema).is_valid(&json!({ "code": "CC1", "colour": "red" })));
 }
+
+#[tokio::test]
+async fn an_imports_file_layout_is_the_csv_it_expects() {
+    let app = App::start().await;
+    let body = describe(&app, &format!("importId={IMPORT_PRODUCTS_ID}")).await;
+    assert_eq!(body["import"], json!({ "id": IMPORT_PRODUCTS_ID, "name": IMPORT_PRODUCTS_NAME }));
+    assert_eq!(body["type"], "FILE");
+    let source = &body["source"];
+    let headers = source["headerNames"].as_array().unwrap();
+    assert_eq!(source["columnCount"], json!(headers.len()), "Anaplan's importMetadata, unchanged: {body}");
+    assert_eq!(source["columnSeparator"], ",");
+    let by_name = describe(&app, &format!("importName={}", IMPORT_PRODUCTS_NAME.replace(' ', "%20"))).await;
+    assert_eq!(by_name, body);
+    // No row schema for an import; and still exactly one object.
+    problem(app.get("describe", &format!("{}&importId={IMPORT_PRODUCTS_ID}&schema=true", scope())).await, 400).await;
+    let two = format!("{}&importId={IMPORT_PRODUCTS_ID}&listId={LIST_COST_CENTRES_ID}", scope());
+    problem(app.get("describe", &two).await, 400).await;
+    problem(app.get("describe", &format!("{}&importId=112000000099", scope())).await, 404).await;
+}

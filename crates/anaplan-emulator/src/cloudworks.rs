@@ -299,6 +299,7 @@ pub(super) fn routes() -> Router<Arc<Inner>> {
         .route(&format!("{I}/run/{{run}}/process/import/{{action}}/dumps"), get(process_import_dump))
         .route(&format!("{I}/runerror/{{run}}"), get(run_errors))
         .route(&format!("{I}/runs/{{id}}"), get(run_history))
+        .route(&format!("{I}/notification/{{id}}"), get(get_notification))
         .route(&format!("{I}/{{id}}"), get(get_integration))
         .route(&format!("{I}/{{id}}/run"), post(run_integration))
         .route(&format!("{I}/{{id}}/cancel"), post(cancel_integration))
@@ -483,6 +484,28 @@ async fn get_integration(State(inner): State<Arc<Inner>>, Ids(id): Ids<String>, 
         }
         None => api_status(StatusCode::NOT_FOUND, uri.path()),
     }
+}
+
+/// `GET /integrations/notification/{notificationId}` → `notifications`: the description's
+/// `NotificationConfig` of the one integration it belongs to (CloudWorks makes one with each
+/// integration): e-mail to the integration user on a full or partial failure (the
+/// emulator's seed; the description gives no default). An unknown or malformed id: 404.
+async fn get_notification(State(_inner): State<Arc<Inner>>, Ids(id): Ids<String>, uri: Uri) -> Response {
+    let Some(i) = INTEGRATIONS.iter().find(|i| is_cw_id(&id) && notification_id(i.id) == id) else {
+        return api_status(StatusCode::NOT_FOUND, uri.path());
+    };
+    let user =
+        json!({ "userGuid": seed::USER_ID, "firstName": seed::USER_FIRST_NAME, "lastName": seed::USER_LAST_NAME });
+    let config = json!({
+        "notificationId": id,
+        "integrationIds": [i.id],
+        "channels": ["email"],
+        "notifications": { "config": [
+            { "type": "full_failure", "users": [user.clone()] },
+            { "type": "partial_failure", "users": [user] },
+        ] },
+    });
+    ok(serde_json::Map::from_iter([("notifications".to_owned(), config), ("meta".to_owned(), json!({}))]))
 }
 
 /// The description's `IntegrationFlowSummary` (`id`, `name`, `stepsCount`...).

@@ -364,6 +364,18 @@ pub async fn run_records(cw: &Client, id: &IntegrationId) -> Result<Vec<Value>, 
     }
 }
 
+/// A notification configuration (`GET /integrations/notification/{notificationId}`):
+/// CloudWorks' `NotificationConfig` (who is told of which outcome, on which channels),
+/// unchanged. `id` is a 32-hex id as CloudWorks gives it in an integration's
+/// `notificationId`.
+pub async fn notification(cw: &Client, id: &str) -> Result<Value, AnaplanError> {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(protocol("notificationId", format!("{id:?} is not 32 hexadecimal characters")));
+    }
+    let v: Value = cw.json(ApiRequest::get(["integrations", "notification", id])).await?;
+    v.get("notifications").cloned().ok_or_else(|| protocol("notification", "no notifications object"))
+}
+
 /// A run's status (`GET /integrations/run/{runId}`, for integrations and flows alike).
 pub async fn run(cw: &Client, id: &RunId) -> Result<Run, AnaplanError> {
     let v: Value = cw.json(ApiRequest::get(["integrations", "run", id.as_str()])).await?;

@@ -928,6 +928,23 @@ async fn every_operation_answers_as_documented() {
         )
         .await;
     }
+    let detail: Value = t
+        .anaplan(Method::GET, &format!("/2/0/integrations/{INTEGRATION_BROKEN_ID}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notification = detail["integration"]["notificationId"].as_str().unwrap_or_default().to_owned();
+    let n = "/2/0/integrations/notification/{id}";
+    let body =
+        t.check("GET", n, 200, t.anaplan(Method::GET, &format!("/2/0/integrations/notification/{notification}"))).await;
+    if body["notifications"]["integrationIds"] != json!([INTEGRATION_BROKEN_ID]) {
+        t.errs.push(format!("notification of another integration: {body}"));
+    }
+    let nobody = "/2/0/integrations/notification/0123456789abcdef0123456789abcdef";
+    t.check("GET", n, 404, t.anaplan(Method::GET, nobody)).await;
     let history = format!("/2/0/integrations/runs/{INTEGRATION_BROKEN_ID}");
     t.check("GET", "/2/0/integrations/runs/{id}", 200, t.anaplan(Method::GET, &format!("{history}?offset=0&limit=10")))
         .await;

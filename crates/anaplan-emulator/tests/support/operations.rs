@@ -1803,6 +1803,45 @@ pub fn operations() -> Vec<Op> {
             vec![json(200, run_history()), json(400, cw_error()), json(404, cw_error())],
         )
         .query(PAGING),
+        op(
+            "GET",
+            "/2/0/integrations/notification/{id}",
+            vec![
+                json(
+                    200,
+                    obj(vec![
+                        req("status", status()),
+                        req(
+                            "notifications",
+                            obj(vec![
+                                req("notificationId", Shape::Str),
+                                req("integrationIds", arr(Shape::Str)),
+                                req("channels", arr(Shape::Str)),
+                                req(
+                                    "notifications",
+                                    obj(vec![req(
+                                        "config",
+                                        arr(obj(vec![
+                                            req("type", Shape::Str),
+                                            req(
+                                                "users",
+                                                arr(obj(vec![
+                                                    req("userGuid", Shape::Str),
+                                                    opt("firstName", Shape::Str),
+                                                    opt("lastName", Shape::Str),
+                                                ])),
+                                            ),
+                                        ])),
+                                    )]),
+                                ),
+                            ]),
+                        ),
+                        opt("meta", Shape::AnyObj),
+                    ]),
+                ),
+                json(404, cw_error()),
+            ],
+        ),
         op("GET", "/2/0/integrations/runerror/{run}", vec![json(200, run_errors()), json(404, cw_error())]),
         op("GET", "/2/0/integrations/run/{run}/dumps", vec![media(200, "text/csv"), json(404, cw_error())])
             .source("emulator: the description's 200 is a bare status; the dump itself is served as CSV")
