@@ -73,6 +73,13 @@ pub struct DimensionItem {
     pub code: Option<String>,
 }
 
+/// An answer that lists dimension items (`items`, left out when there are none).
+#[derive(Deserialize)]
+struct DimensionItems {
+    #[serde(default)]
+    items: Vec<DimensionItem>,
+}
+
 /// One refused cell or item, as Anaplan reports it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -248,13 +255,8 @@ impl Client {
         model: &ModelId,
         dimension: &DimensionId,
     ) -> Result<Vec<DimensionItem>, AnaplanError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            #[serde(default)]
-            items: Vec<DimensionItem>,
-        }
         let req = ApiRequest::get(dimension_items_path(ws, model, dimension));
-        Ok(self.json::<Answer>(req).await?.items)
+        Ok(self.json::<DimensionItems>(req).await?.items)
     }
 
     /// The items of a dimension whose name or code is one of `names` or `codes` (`POST
@@ -270,11 +272,6 @@ impl Client {
         names: &[String],
         codes: &[String],
     ) -> Result<Vec<DimensionItem>, AnaplanError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            #[serde(default)]
-            items: Vec<DimensionItem>,
-        }
         let mut body = serde_json::Map::new();
         if !names.is_empty() {
             body.insert("names".into(), Value::from(names.to_vec()));
@@ -288,7 +285,7 @@ impl Client {
             .method(Method::POST)
             .json_bytes(bytes::Bytes::from(bytes))
             .replayable();
-        Ok(self.json::<Answer>(req).await?.items)
+        Ok(self.json::<DimensionItems>(req).await?.items)
     }
 
     /// The items of one of a line item's dimensions (any dimension type, Time and Versions
@@ -299,11 +296,6 @@ impl Client {
         line_item: &LineItemId,
         dimension: &str,
     ) -> Result<Vec<DimensionItem>, AnaplanError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            #[serde(default)]
-            items: Vec<DimensionItem>,
-        }
         let req = ApiRequest::get([
             "models",
             model.as_str(),
@@ -313,7 +305,7 @@ impl Client {
             dimension,
             "items",
         ]);
-        Ok(self.json::<Answer>(req).await?.items)
+        Ok(self.json::<DimensionItems>(req).await?.items)
     }
 
     /// The items of one of a view's dimensions as the view shows them (hidden and filtered
@@ -324,13 +316,8 @@ impl Client {
         view: &ViewId,
         dimension: &str,
     ) -> Result<Vec<DimensionItem>, AnaplanError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            #[serde(default)]
-            items: Vec<DimensionItem>,
-        }
         let req = ApiRequest::get(["models", model.as_str(), "views", view.as_str(), "dimensions", dimension, "items"]);
-        Ok(self.json::<Answer>(req).await?.items)
+        Ok(self.json::<DimensionItems>(req).await?.items)
     }
 
     /// A list's metadata (`GET /models/{m}/lists/{l}`): Anaplan's `metadata` object unchanged

@@ -102,6 +102,28 @@ impl Op {
     }
 }
 
+/// A page of audit events (`GET /events`, `POST /events/search`): `meta.paging` with
+/// `offSet` (the Audit API's spelling) and the events in `response`.
+fn audit_page() -> Shape {
+    obj(vec![
+        req(
+            "meta",
+            obj(vec![req(
+                "paging",
+                obj(vec![
+                    req("currentPageSize", Shape::Int),
+                    req("totalSize", Shape::Int),
+                    req("offSet", Shape::Int),
+                    opt("nextOffset", Shape::Int),
+                    opt("nextUrl", Shape::Str),
+                    opt("previousUrl", Shape::Str),
+                ]),
+            )]),
+        ),
+        req("response", arr(audit_event())),
+    ])
+}
+
 // ------------------------------------------------------------- Integration API shapes
 
 /// `meta`: `schema` and, on collections, `paging`.
@@ -1964,26 +1986,7 @@ pub fn operations() -> Vec<Op> {
             "GET",
             "/audit/api/1/events",
             vec![
-                json(
-                    200,
-                    obj(vec![
-                        req(
-                            "meta",
-                            obj(vec![req(
-                                "paging",
-                                obj(vec![
-                                    req("currentPageSize", Shape::Int),
-                                    req("totalSize", Shape::Int),
-                                    req("offSet", Shape::Int),
-                                    opt("nextOffset", Shape::Int),
-                                    opt("nextUrl", Shape::Str),
-                                    opt("previousUrl", Shape::Str),
-                                ]),
-                            )]),
-                        ),
-                        req("response", arr(audit_event())),
-                    ]),
-                ),
+                json(200, audit_page()),
                 media(200, "text/plain"),
                 json(400, audit_error()),
                 json(401, audit_error()),
@@ -1996,26 +1999,7 @@ pub fn operations() -> Vec<Op> {
             "POST",
             "/audit/api/1/events/search",
             vec![
-                json(
-                    200,
-                    obj(vec![
-                        req(
-                            "meta",
-                            obj(vec![req(
-                                "paging",
-                                obj(vec![
-                                    req("currentPageSize", Shape::Int),
-                                    req("totalSize", Shape::Int),
-                                    req("offSet", Shape::Int),
-                                    opt("nextOffset", Shape::Int),
-                                    opt("nextUrl", Shape::Str),
-                                    opt("previousUrl", Shape::Str),
-                                ]),
-                            )]),
-                        ),
-                        req("response", arr(audit_event())),
-                    ]),
-                ),
+                json(200, audit_page()),
                 media(200, "text/plain"),
                 json(400, audit_error()),
                 json(401, audit_error()),
