@@ -166,7 +166,7 @@ fn item_schema() -> Value {
         "properties": {
             "id": prop("string", "Item ID", "The item's id."),
             "name": prop("string", "Item name", "The item's name."),
-            "code": prop("string", "Item code", "The item's code (left out when it has none, as Anaplan does)."),
+            "code": prop("string", "Item code", "The item's code (null when it has none; Anaplan leaves the key out)."),
         },
     })
 }
@@ -564,13 +564,10 @@ fn lookup_answer(found: &[DimensionItem], names: &[String], codes: &[String]) ->
     })
 }
 
-/// `{"id", "name", "code"}`, `code` only when the item has one (as Anaplan gives it).
+/// `{"id", "name", "code"}`, as the contract has it: `code` is `null` for an item without
+/// one (Anaplan leaves the key out), so every item has the same fields in a Logic App.
 fn item_json(i: &DimensionItem) -> Value {
-    let mut o = json!({ "id": i.id, "name": i.name });
-    if let Some(code) = i.code.as_deref().filter(|c| !c.is_empty()) {
-        o["code"] = json!(code);
-    }
-    o
+    json!({ "id": i.id, "name": i.name, "code": i.code.as_deref().filter(|c| !c.is_empty()) })
 }
 
 #[cfg(test)]
@@ -595,7 +592,7 @@ mod tests {
         assert_eq!(answer["missing"], json!({ "names": ["Nowhere", "east"], "codes": ["R09"] }));
         assert_eq!(answer["found"][0], json!({ "id": "1", "name": "North", "code": "R01" }));
         let all = lookup_answer(&[item("0", "All", None)], &strings(&["all"]), &[]);
-        assert_eq!(all["found"], json!([{ "id": "0", "name": "All" }]), "no code: none shown");
+        assert_eq!(all["found"], json!([{ "id": "0", "name": "All", "code": null }]), "no code: null");
         assert_eq!(all["missing"], json!({ "names": [], "codes": [] }));
     }
 

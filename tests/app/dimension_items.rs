@@ -39,11 +39,11 @@ async fn a_lists_items_by_id_or_name_at_model_level() {
     assert_eq!(
         by_name,
         [
-            json!({ "id": "203000000000", "name": "All Regions" }),
+            json!({ "id": "203000000000", "name": "All Regions", "code": null }),
             json!({ "id": "203000000001", "name": "North", "code": "R01" }),
             json!({ "id": "203000000002", "name": "South", "code": "R02" }),
         ],
-        "the top level item too; code only where the item has one"
+        "the top level item too; its code null, as it has none"
     );
     let by_id = items(&app, &format!("dimensionId={DIM_PRODUCTS_ID}")).await;
     assert_eq!(names(&by_id), ["All Products", "Widget", "Gadget", "Gizmo, Deluxe"]);
@@ -72,7 +72,7 @@ async fn time_and_versions_need_a_line_item_or_a_view_and_are_refused_at_model_l
     // Through a line item, by id or by name with its module: every period.
     let time = items(&app, &format!("lineItemId={LINE_UNITS_ID}&dimensionName={DIM_TIME_NAME}")).await;
     assert_eq!(time.len(), 13, "twelve months and FY26");
-    assert_eq!(time[0], json!({ "id": "300000000001", "name": "Jan 26" }));
+    assert_eq!(time[0], json!({ "id": "300000000001", "name": "Jan 26", "code": null }));
     let module = MODULE_SALES_INPUT_NAME.replace(' ', "%20");
     let versions =
         items(&app, &format!("moduleName={module}&lineItemName={LINE_PRICE_NAME}&dimensionId={DIM_VERSIONS_ID}")).await;
