@@ -280,19 +280,24 @@ fn items_answer(inner: &Inner, m: &str, d: &str, path: &str) -> Response {
     let Some(items) = dim_items(&st.model_data, m, d) else {
         return api_status(StatusCode::NOT_FOUND, path);
     };
+    dimension_items_answer(items.iter().map(|i| item_json(&i.id, &i.name, &i.code)).collect())
+}
+
+/// One dimension item as the description has it: `code` only when the item has one.
+pub(super) fn item_json(id: &str, name: &str, code: &str) -> Value {
+    let mut o = json!({ "id": id, "name": name });
+    if !code.is_empty() {
+        o["code"] = json!(code);
+    }
+    o
+}
+
+/// An answer listing dimension items (every form of `…/dimensions/{d}/items`): no `items`
+/// key at all when there are none, as the description says.
+pub(super) fn dimension_items_answer(items: Vec<Value>) -> Response {
     let mut body = envelope("objects/dimension");
     if !items.is_empty() {
-        let list: Vec<Value> = items
-            .iter()
-            .map(|i| {
-                let mut o = json!({ "id": i.id, "name": i.name });
-                if !i.code.is_empty() {
-                    o["code"] = json!(i.code);
-                }
-                o
-            })
-            .collect();
-        body.insert("items".into(), Value::Array(list));
+        body.insert("items".into(), Value::Array(items));
     }
     Json(Value::Object(body)).into_response()
 }
@@ -441,11 +446,7 @@ fn lookup_items(inner: &Inner, m: &str, d: &str, path: &str, headers: &HeaderMap
     let mut found: Vec<Value> = Vec::new();
     let mut push = |id: &str, name: &str, code: &str| {
         if wanted(name, code) {
-            let mut o = json!({ "id": id, "name": name });
-            if !code.is_empty() {
-                o["code"] = json!(code);
-            }
-            found.push(o);
+            found.push(item_json(id, name, code));
         }
     };
     if let Some((id, name, code)) = &list.top {
@@ -456,11 +457,7 @@ fn lookup_items(inner: &Inner, m: &str, d: &str, path: &str, headers: &HeaderMap
         push(&item.id, &item.name, &item.code);
     }
     drop(st);
-    let mut answer = envelope("objects/dimension");
-    if !found.is_empty() {
-        answer.insert("items".into(), Value::Array(found));
-    }
-    Json(Value::Object(answer)).into_response()
+    dimension_items_answer(found)
 }
 
 /// `GET …/lineItems/{li}/dimensions/{d}/items`: only a dimension of that line item.

@@ -59,13 +59,9 @@ pub async fn dimension_items(
     if view.cell_count() > 1_000_000 {
         return api_error(StatusCode::BAD_REQUEST, "The view contains more than 1,000,000 cells", uri.path());
     }
-    let mut body = envelope("objects/dimension");
-    if dim.len() > 0 {
-        let items: Vec<Value> =
-            (0..dim.len()).map(|i| json!({ "id": dim.item_id(i), "name": dim.item_name(i) })).collect();
-        body.insert("items".into(), Value::Array(items));
-    }
-    Json(Value::Object(body)).into_response()
+    super::model_data::dimension_items_answer(
+        (0..dim.len()).map(|i| super::model_data::item_json(&dim.item_id(i), &dim.item_name(i), "")).collect(),
+    )
 }
 
 /// The refusal of a data read for the model's state (`tasks::state_refusal`), if any.
