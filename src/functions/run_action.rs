@@ -4,8 +4,8 @@
 //! a 422 with its one entry. Anaplan documents no cancel for these tasks, so `DELETE` on the
 //! status URL is a 409 that says so (nothing is sent to Anaplan).
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Problem};
@@ -16,7 +16,7 @@ use crate::machinery::openapi::{successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{TaskCall, TaskRequest};
 use anaplan::Listing;
 use anaplan::ids::ActionId;
-use anaplan::tasks::{Action, ActionRef, Task};
+use anaplan::tasks::{Action, ActionRef};
 
 /// `run-action`.
 pub const FUNCTION: Function = Function {
@@ -76,20 +76,5 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         wait: req.wait,
     };
 
-    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(None) }, |t| finish(&tc, t)).await
-}
-
-async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {
-    if task.successful() == Some(false) {
-        return Err(tc.failure(&task).await);
-    }
-    let body = json!({
-        "taskId": task.id.as_str(),
-        "taskState": task.state.as_str(),
-        "successful": true,
-        "result": task.result,
-    });
-    let mut resp = (StatusCode::OK, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(None) }, |t| tc.completed(t)).await
 }

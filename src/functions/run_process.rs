@@ -3,8 +3,8 @@
 //! per failed step and its dump, and for a failed Optimizer step the URL of its solution
 //! log (`solutionLog=<actionId>` on the status URL answers with the log as text).
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Params, Problem};
@@ -15,7 +15,7 @@ use crate::machinery::openapi::{successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{Intent, TaskCall, TaskRequest};
 use anaplan::Listing;
 use anaplan::ids::{ActionId, ProcessId};
-use anaplan::tasks::{Action, ActionRef, Task};
+use anaplan::tasks::{Action, ActionRef};
 
 /// `run-process`.
 pub const FUNCTION: Function = Function {
@@ -80,7 +80,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     if let (Some(action), Intent::Status(task, None)) = (&log, &req.intent) {
         return tc.solution_log(task, action).await;
     }
-    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(None) }, |t| finish(&tc, t)).await
+    tc.run(req.intent, req.wait, &req.locale, &[], || async { Ok(None) }, |t| tc.completed(t)).await
 }
 
 /// `solutionLog=<actionId>`: only on a status check (GET with `taskId`), without `dump`.
@@ -95,19 +95,4 @@ fn solution_log_param(call: &Call, params: &Params) -> Result<Option<ActionId>, 
     ActionId::parse(value)
         .map(Some)
         .map_err(|_| Problem::bad_parameter("solutionLog must be the objectId of a failed Optimizer step (117…)"))
-}
-
-async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {
-    if task.successful() == Some(false) {
-        return Err(tc.failure(&task).await);
-    }
-    let body = json!({
-        "taskId": task.id.as_str(),
-        "taskState": task.state.as_str(),
-        "successful": true,
-        "result": task.result,
-    });
-    let mut resp = (StatusCode::OK, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
 }

@@ -21,6 +21,21 @@ pub const DUMP_HEAD_LINES: usize = 10;
 const DUMP_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl TaskCall<'_> {
+    /// The final answer of a task with nothing to add: 200 `{"taskId", "taskState",
+    /// "successful": true, "result"}`, or the [`Self::failure`] 422 when it did not succeed.
+    pub async fn completed(&self, task: Task) -> Result<axum::response::Response, Problem> {
+        if task.successful() == Some(false) {
+            return Err(self.failure(&task).await);
+        }
+        let body = json!({
+            "taskId": task.id.as_str(),
+            "taskState": task.state.as_str(),
+            "successful": true,
+            "result": task.result,
+        });
+        Ok(crate::http::json_answer(axum::http::StatusCode::OK, &body))
+    }
+
     /// 422 for a task that completed without success.
     pub async fn failure(&self, task: &Task) -> Problem {
         let failed: Vec<Step> = task.steps().into_iter().filter(|s| s.successful == Some(false)).collect();
