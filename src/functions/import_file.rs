@@ -2,8 +2,8 @@
 //! chunks, then runs the import with the async pattern. The final answer reports the rows
 //! processed, ignored and failed; a failed import is a 422 with its failure dump.
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode, header};
+use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -606,9 +606,7 @@ async fn finish(tc: &TaskCall<'_>, task: Task) -> Result<Response, Problem> {
         "rows": rows,
         "result": task.result,
     });
-    let mut resp = (StatusCode::OK, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    Ok(crate::http::json_answer(StatusCode::OK, &body))
 }
 
 #[cfg(test)]

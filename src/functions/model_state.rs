@@ -17,10 +17,11 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::http::json_answer;
 use crate::http::long_running::{accepted_with, hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, ModelRef, Problem, ProblemType};
 use crate::machinery::declare::{
@@ -151,7 +152,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     let info = client.model_info(&model).await?;
     let status = client.model_status(&model).await?;
     match (call.method == Method::POST, action) {
-        (false, None) => Ok(answer(StatusCode::OK, state_json(&info, &status, None))),
+        (false, None) => Ok(json_answer(StatusCode::OK, &state_json(&info, &status, None))),
         (false, Some(_)) => opening(&call, &client, (&ws, &model), info, status, wait).await,
         (true, Some("open")) => open(&call, &client, (&ws, &model), info, status, wait).await,
         (true, Some("close")) => close(&client, &model, info, status).await,
@@ -174,12 +175,6 @@ fn state_json(info: &ModelInfo, status: &ModelStatus, changed: Option<bool>) -> 
     v
 }
 
-fn answer(status: StatusCode, v: Value) -> Response {
-    let mut resp = (status, v.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
-}
-
 async fn open(
     call: &Call,
     client: &anaplan::Client,
@@ -189,7 +184,7 @@ async fn open(
     wait: Duration,
 ) -> Result<Response, Problem> {
     if status.is_loaded() {
-        return Ok(answer(StatusCode::OK, state_json(&info, &status, Some(false))));
+        return Ok(json_answer(StatusCode::OK, &state_json(&info, &status, Some(false))));
     }
     client.open_model(ids.1).await.map_err(|e| refused(e, &info, "open"))?;
     tracing::info!(model = %ids.1, "model open requested");
@@ -212,7 +207,7 @@ async fn opening(
         hold(status, until, HOLD_INTERVAL, ModelStatus::is_loaded, |_| async { Ok(client.model_status(model).await?) })
             .await?;
     if status.is_loaded() {
-        return Ok(answer(StatusCode::OK, state_json(&info, &status, Some(true))));
+        return Ok(json_answer(StatusCode::OK, &state_json(&info, &status, Some(true))));
     }
     if status.is_closed() && call.method == Method::GET {
         // Closed again (or never opened): polling would never end.
@@ -238,12 +233,12 @@ async fn close(
     status: ModelStatus,
 ) -> Result<Response, Problem> {
     if status.is_closed() || status.step() == "Closing" {
-        return Ok(answer(StatusCode::OK, state_json(&info, &status, Some(false))));
+        return Ok(json_answer(StatusCode::OK, &state_json(&info, &status, Some(false))));
     }
     client.close_model(model).await.map_err(|e| refused(e, &info, "close"))?;
     tracing::info!(model = %model, "model close requested");
     let status = client.model_status(model).await?;
-    Ok(answer(StatusCode::OK, state_json(&info, &status, Some(true))))
+    Ok(json_answer(StatusCode::OK, &state_json(&info, &status, Some(true))))
 }
 
 async fn set_online(
@@ -255,7 +250,7 @@ async fn set_online(
 ) -> Result<Response, Problem> {
     let state = info.active_state.clone().unwrap_or_default();
     if info.active_state.as_deref().and_then(online) == Some(wanted) && !state.eq_ignore_ascii_case("ARCHIVED") {
-        return Ok(answer(StatusCode::OK, state_json(&info, &status, Some(false))));
+        return Ok(json_answer(StatusCode::OK, &state_json(&info, &status, Some(false))));
     }
     let what = if wanted { "online" } else { "offline" };
     match state.to_ascii_uppercase().as_str() {
@@ -278,7 +273,7 @@ async fn set_online(
     client.set_online(model, wanted).await.map_err(|e| refused(e, &info, what))?;
     tracing::info!(model = %model, online = wanted, "model online status set");
     let info = client.model_info(model).await?;
-    Ok(answer(StatusCode::OK, state_json(&info, &status, Some(true))))
+    Ok(json_answer(StatusCode::OK, &state_json(&info, &status, Some(true))))
 }
 
 /// Anaplan's refusal of a change, said plainly where the description says why.

@@ -441,9 +441,7 @@ async fn finish(
         }
         return Err(p);
     }
-    let mut resp = (StatusCode::OK, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    Ok(crate::http::json_answer(StatusCode::OK, &body))
 }
 
 /// Holds up to `wait` for a report task; then its report (dryRun), 422 when the task failed,
