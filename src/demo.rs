@@ -314,9 +314,11 @@ pub async fn run(port: u16, auth: DemoAuth, out: &mut (dyn Write + Send)) -> Res
     let mut server = tokio::spawn(crate::startup::serve_on(settings, listener, async {
         let _ = stop_rx.await;
     }));
+    // Listening before READY: a caller may send SIGTERM as soon as it reads the line.
+    let stop = crate::shutdown::listen();
     print_intro(out, &emulator, &base, auth).map_err(|e| DemoError::Setup(format!("cannot write to stdout: {e}")))?;
     let ended = tokio::select! {
-        () = crate::shutdown::signal() => {
+        () = stop => {
             let _ = stop_tx.send(());
             server.await
         }

@@ -252,6 +252,8 @@ fn emulator(args: EmulatorArgs) -> ExitCode {
                 Ok(e) => e,
                 Err(e) => return fail(e.to_string()),
             };
+        // Listening before READY: a caller may send SIGTERM as soon as it reads the line.
+        let stop = anaplan_functions::shutdown::listen();
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -266,7 +268,7 @@ fn emulator(args: EmulatorArgs) -> ExitCode {
                 return fail(format!("cannot write to stdout: {e}"));
             }
         }
-        anaplan_functions::shutdown::signal().await;
+        stop.await;
         ExitCode::SUCCESS
     })
 }
