@@ -18,6 +18,33 @@ pub fn new_refresh_token() -> String {
     format!("rt-{}", uuid::Uuid::new_v4().simple())
 }
 
+/// Makes `token` a live refresh token of `client_id`, issued or last used at `used` (now
+/// when `None`).
+pub(super) fn register_refresh_token(
+    st: &mut EmulatorState,
+    token: &str,
+    client_id: &str,
+    used: Option<std::time::SystemTime>,
+) {
+    st.live_refresh_tokens.insert(token.to_string(), client_id.to_string());
+    st.refresh_token_used.insert(token.to_string(), used.unwrap_or_else(std::time::SystemTime::now));
+}
+
+/// Forgets a refresh token (spent, or dead of old age).
+fn drop_refresh_token(st: &mut EmulatorState, token: &str) {
+    st.live_refresh_tokens.remove(token);
+    st.refresh_token_used.remove(token);
+}
+
+/// True when `token` has gone unused for longer than the client's refresh-token lifetime.
+fn refresh_token_too_old(st: &EmulatorState, token: &str) -> bool {
+    let Some(lifetime) = st.refresh_token_lifetime else { return false };
+    st.refresh_token_used
+        .get(token)
+        .and_then(|used| used.elapsed().ok())
+        .is_some_and(|idle| idle > lifetime)
+}
+
 /// Issues an access token of the integration user valid for the configured TTL and records
 /// it as a secret.
 pub(super) fn issue_access_token(inner: &Inner, st: &mut EmulatorState) -> String {
@@ -261,14 +288,22 @@ fn check_refresh(
     if st.live_refresh_tokens.get(presented) != Some(&client_id) {
         return Err(OAuthError::invalid_grant("Unknown or invalid refresh token."));
     }
+    if refresh_token_too_old(st, presented) {
+        // Unused for longer than the client's refresh-token lifetime: the user must sign in
+        // again. Anaplan answers it as any other dead refresh token.
+        drop_refresh_token(st, presented);
+        return Err(OAuthError::invalid_grant("Unknown or invalid refresh token."));
+    }
     let refresh_token = if inner.cfg.rotate_refresh_tokens {
         // Rotation: the presented token is spent the moment a new one exists.
-        st.live_refresh_tokens.remove(presented);
+        drop_refresh_token(st, presented);
         let next = new_refresh_token();
-        st.live_refresh_tokens.insert(next.clone(), client_id);
+        register_refresh_token(st, &next, &client_id, None);
         st.issued_secrets.push(next.clone());
         next
     } else {
+        // The same token keeps working; its idle time starts again.
+        register_refresh_token(st, presented, &client_id, None);
         presented.to_string()
     };
     let body = token_answer(inner, st, Some(&refresh_token), OFFLINE_SCOPE);

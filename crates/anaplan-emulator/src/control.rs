@@ -262,6 +262,23 @@ pub async fn http_expire_tokens(State(inner): State<Arc<Inner>>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /_emulator/refresh-token-lifetime?seconds=N` (omitted: forever).
+pub async fn http_refresh_token_lifetime(
+    State(inner): State<Arc<Inner>>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lifetime = match q.get("seconds") {
+        None => None,
+        Some(_) => match number(&q, "seconds", 0u64, uri.path()) {
+            Ok(s) => Some(Duration::from_secs(s)),
+            Err(r) => return r,
+        },
+    };
+    Emulator { inner }.set_refresh_token_lifetime(lifetime);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// `POST /_emulator/token-fail?count=N&status=S&retryAfter=R`.
 pub async fn http_token_fail(
     State(inner): State<Arc<Inner>>,

@@ -119,6 +119,10 @@ pub struct EmulatorConfig {
     /// Rotatable OAuth client: each refresh returns a new refresh token and
     /// spends the presented one. `false` = the same refresh token keeps working.
     pub rotate_refresh_tokens: bool,
+    /// How long a refresh token lives unused before Anaplan refuses it (`invalid_grant`):
+    /// the OAuth client's refresh-token lifetime, 43200 s unless an admin changes it.
+    /// `None`: forever. [`Emulator::set_refresh_token_lifetime`] changes it at run time.
+    pub refresh_token_lifetime: Option<Duration>,
     /// List endpoints silently cap `limit` to this (0 is treated as 1), forcing paging.
     pub page_size_cap: usize,
     /// Max cells (rows × columns) a direct `/data` read may return.
@@ -151,6 +155,7 @@ impl Default for EmulatorConfig {
         EmulatorConfig {
             access_token_ttl: Duration::from_secs(2100),
             rotate_refresh_tokens: true,
+            refresh_token_lifetime: Some(Duration::from_secs(43_200)),
             page_size_cap: 2,
             direct_read_cell_limit: 1_000_000,
             read_request_pages: 4,
@@ -300,6 +305,12 @@ struct EmulatorState {
     access_tokens: HashMap<String, AccessToken>,
     /// Refresh tokens that may still be presented → the client they belong to.
     live_refresh_tokens: HashMap<String, String>,
+    /// When each live refresh token was issued or last used: one unused for longer than
+    /// `refresh_token_lifetime` is dead ([`auth::register_refresh_token`]).
+    refresh_token_used: HashMap<String, std::time::SystemTime>,
+    /// How long a refresh token lives unused (the OAuth client's setting in Anaplan);
+    /// `None`: forever.
+    refresh_token_lifetime: Option<Duration>,
     refresh_log: Vec<RefreshRecord>,
     issued_secrets: Vec<String>,
     requests: Vec<RecordedRequest>,
@@ -379,12 +390,17 @@ impl Emulator {
             state.scim.api_key = key.clone();
         }
         state.issued_secrets.push(state.scim.api_key.clone());
+        state.refresh_token_lifetime = cfg.refresh_token_lifetime;
         if stored.restored {
-            // The chain as it was: the first token stays spent once it was used.
-            state.live_refresh_tokens = stored.live_refresh_tokens.clone();
+            // The chain as it was: the first token stays spent once it was used, and a
+            // token's idle time runs on while the emulator is stopped.
+            for (token, client) in &stored.live_refresh_tokens {
+                let used = stored.refresh_token_used.get(token).map(|ms| persist::from_unix_millis(*ms));
+                auth::register_refresh_token(&mut state, token, client, used);
+            }
             state.issued_secrets.extend(stored.live_refresh_tokens.keys().cloned());
         } else {
-            state.live_refresh_tokens.insert(stored.initial_refresh_token.clone(), stored.client_id.clone());
+            auth::register_refresh_token(&mut state, &stored.initial_refresh_token, &stored.client_id, None);
         }
         persist::restore_access_tokens(&mut state, &stored);
         // The demo user for legacy basic auth (tests set their own with `set_basic_user`),
@@ -532,6 +548,12 @@ impl Emulator {
         }
     }
 
+    /// Sets how long a refresh token lives unused (`None`: forever), from now on; tokens
+    /// already issued are judged by it at their next use.
+    pub fn set_refresh_token_lifetime(&self, lifetime: Option<Duration>) {
+        self.inner.state().refresh_token_lifetime = lifetime;
+    }
+
     /// Every refresh-token grant attempt, in order.
     pub fn refresh_log(&self) -> Vec<RefreshRecord> {
         self.inner.state().refresh_log.clone()
@@ -653,6 +675,7 @@ fn routes() -> Router<Arc<Inner>> {
         .route("/_emulator/reset-chunks", post(control::http_reset_chunks))
         .route("/_emulator/fail", post(control::http_fail))
         .route("/_emulator/expire-tokens", post(control::http_expire_tokens))
+        .route("/_emulator/refresh-token-lifetime", post(control::http_refresh_token_lifetime))
         .route("/_emulator/token-fail", post(control::http_token_fail))
         .route("/_emulator/read-page-headers", post(control::http_read_page_headers))
         .route("/_emulator/model-state", post(control::http_model_state))

@@ -279,7 +279,7 @@ pub async fn activate_page(
 /// Starts a new refresh-token chain for `client_id` and records it.
 fn start_chain(st: &mut EmulatorState, client_id: &str) -> String {
     let token = super::auth::new_refresh_token();
-    st.live_refresh_tokens.insert(token.clone(), client_id.to_string());
+    super::auth::register_refresh_token(st, &token, client_id, None);
     st.issued_secrets.push(token.clone());
     st.flows.chain_starts.push(token.clone());
     token

@@ -27,6 +27,9 @@ pub struct Stored {
     /// Refresh tokens that may still be presented → their client.
     #[serde(default)]
     pub live_refresh_tokens: HashMap<String, String>,
+    /// When each live refresh token was issued or last used (Unix milliseconds).
+    #[serde(default)]
+    pub refresh_token_used: HashMap<String, u64>,
     /// Access tokens → (expiry in Unix milliseconds, token id, refresh token id).
     #[serde(default)]
     pub access_tokens: HashMap<String, (u64, String, String)>,
@@ -52,6 +55,7 @@ impl Stored {
             initial_refresh_token: super::auth::new_refresh_token(),
             password: format!("pw-{}", uuid::Uuid::new_v4().simple()),
             live_refresh_tokens: HashMap::new(),
+            refresh_token_used: HashMap::new(),
             access_tokens: HashMap::new(),
             scim_api_key: None,
             demo_certificate: None,
@@ -79,6 +83,11 @@ fn unix_millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// The instant of `ms` Unix milliseconds.
+pub fn from_unix_millis(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
 /// Puts the stored access tokens that have not expired back into `state`.
 pub fn restore_access_tokens(state: &mut EmulatorState, stored: &Stored) {
     let now_ms = unix_millis(SystemTime::now());
@@ -103,7 +112,7 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
     // One writer at a time: concurrent token answers share the temporary file.
     static SAVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _saving = SAVING.lock().unwrap_or_else(|e| e.into_inner());
-    let (live_refresh_tokens, access_tokens, scim_api_key) = {
+    let (live_refresh_tokens, refresh_token_used, access_tokens, scim_api_key) = {
         let st = inner.state();
         let now = Instant::now();
         let wall = SystemTime::now();
@@ -117,7 +126,8 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
                 (k.clone(), (expires, t.token_id.clone(), t.refresh_token_id.clone()))
             })
             .collect();
-        (st.live_refresh_tokens.clone(), access, Some(st.scim.api_key.clone()))
+        let used = st.refresh_token_used.iter().map(|(k, t)| (k.clone(), unix_millis(*t))).collect();
+        (st.live_refresh_tokens.clone(), used, access, Some(st.scim.api_key.clone()))
     };
     let stored = Stored {
         client_id: inner.client_id.clone(),
@@ -126,6 +136,7 @@ pub fn save(inner: &Inner, dir: &Path) -> Result<(), LaunchError> {
         initial_refresh_token: inner.initial_refresh_token.clone(),
         password: inner.password.clone(),
         live_refresh_tokens,
+        refresh_token_used,
         scim_api_key,
         access_tokens,
         demo_certificate: Some(inner.demo_certificate.clone()),

@@ -101,6 +101,54 @@ async fn a_spent_refresh_token_is_invalid_grant_and_the_new_one_works() {
     assert_eq!(refresh(&http, &base, &creds, &next).await.0, 200, "the newest token of the chain works");
 }
 
+
+#[tokio::test]
+async fn a_refresh_token_unused_for_longer_than_its_lifetime_is_dead() {
+    let emu = Emulator::start().await;
+    let (http, base, creds) = (reqwest::Client::new(), emu.base_url(), emu.credentials());
+    // Used within its lifetime, a chain lives on however long it runs: each token is new.
+    emu.set_refresh_token_lifetime(Some(Duration::from_secs(3)));
+    let mut token = creds.refresh_token.clone();
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let (status, body) = refresh(&http, &base, &creds, &token).await;
+        assert_eq!(status, 200, "{body}");
+        token = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    // Left unused for longer, the newest token is refused as any dead one, and stays dead
+    // when the lifetime grows again.
+    emu.set_refresh_token_lifetime(Some(Duration::ZERO));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (status, body) = refresh(&http, &base, &creds, &token).await;
+    assert_eq!((status.as_u16(), body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    emu.set_refresh_token_lifetime(None);
+    assert_eq!(refresh(&http, &base, &creds, &token).await.0, 400);
+}
+
+#[tokio::test]
+async fn a_token_that_does_not_rotate_lives_on_while_it_is_used() {
+    let cfg = EmulatorConfig { rotate_refresh_tokens: false, ..EmulatorConfig::default() };
+    let emu = Emulator::start_with(cfg).await;
+    let (http, base, creds) = (reqwest::Client::new(), emu.base_url(), emu.credentials());
+    emu.set_refresh_token_lifetime(Some(Duration::from_secs(3)));
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let (status, body) = refresh(&http, &base, &creds, &creds.refresh_token).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["refresh_token"], creds.refresh_token.as_str());
+    }
+}
+
+#[tokio::test]
+async fn the_refresh_token_lifetime_is_steerable_over_http() {
+    let emu = Emulator::start().await;
+    let (http, base, creds) = (reqwest::Client::new(), emu.base_url(), emu.credentials());
+    let set = |q: &'static str| http.post(format!("{base}/_emulator/refresh-token-lifetime{q}")).send();
+    assert_eq!(set("?seconds=soon").await.unwrap().status(), 400);
+    assert_eq!(set("?seconds=0").await.unwrap().status(), 204);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(refresh(&http, &base, &creds, &creds.refresh_token).await.0, 400);
+}
 #[tokio::test]
 async fn malformed_or_unknown_ids_are_404s() {
     let emu = Emulator::start().await;
