@@ -36,8 +36,9 @@ enum Command {
     #[command(subcommand)]
     Auth(AuthCommand),
     /// Print the Logic Apps custom-connector definition (Swagger 2.0 JSON), generated from
-    /// the functions' declarations (infra/connector/apiDefinition.swagger.json is this output).
-    Openapi,
+    /// the functions' declarations (infra/connector/apiDefinition.swagger.json is this output;
+    /// infra/connector/groups/ and infra/connector-oauth/ hold the variants).
+    Openapi(OpenapiArgs),
     /// Run a strict local Anaplan with a seeded demo tenant (OAuth, legacy token service,
     /// Integration API). Prints `READY http://127.0.0.1:<port>` once it answers, then the
     /// demo credentials (JSON) or, with --state-dir, writes them to DIR/credentials.json.
@@ -152,6 +153,23 @@ struct ServeArgs {
 }
 
 #[derive(Args)]
+struct OpenapiArgs {
+    /// Only this group's operations (a connector per role): all, integration (model data and
+    /// actions), users (users, access and audit) or cloudworks. The dropdowns' list-objects
+    /// comes along with users and cloudworks.
+    #[arg(long, default_value = "all", value_name = "NAME", value_parser = ["all", "integration", "users", "cloudworks"])]
+    group: String,
+    /// How connections authenticate: functionKey (the connection asks for a function key) or
+    /// anaplanOAuth (each connection signs in to Anaplan; the key is an internal header).
+    #[arg(long, default_value = "functionKey", value_name = "AUTH", value_parser = ["functionKey", "anaplanOAuth"])]
+    auth: String,
+    /// For a Power Platform connector (paconn): with anaplanOAuth, no internal key header (the
+    /// setheader policy of infra/connector-oauth/power-platform/apiProperties.json sends it).
+    #[arg(long)]
+    power_platform: bool,
+}
+
+#[derive(Args)]
 struct PackageArgs {
     /// Output directory; the app is staged in DIR/functionapp/.
     #[arg(long, default_value = "dist", value_name = "DIR")]
@@ -171,11 +189,18 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Auth(cmd) => auth(cmd),
-        Command::Openapi => {
+        Command::Openapi(args) => {
+            use anaplan_functions::machinery::declare::Group;
+            use anaplan_functions::machinery::openapi::{ConnectorAuth, Variant};
             use std::io::Write;
+            let variant = Variant {
+                group: Group::from_name(&args.group),
+                auth: ConnectorAuth::from_name(&args.auth).unwrap_or_default(),
+                power_platform: args.power_platform,
+            };
             let mut out = std::io::stdout().lock();
             match out
-                .write_all(anaplan_functions::functions::connector_definition().as_bytes())
+                .write_all(anaplan_functions::functions::connector_definition_for(variant).as_bytes())
                 .and_then(|_| out.flush())
             {
                 Ok(()) => ExitCode::SUCCESS,

@@ -30,7 +30,9 @@ use serde_json::{Value, json};
 
 use crate::http::json_answer;
 use crate::http::{AppState, Call, ObjectRef, Problem, ProblemType};
-use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Schema, Trigger};
+use crate::machinery::declare::{
+    Answer, Function, Group, Input, Object, Operation, Param, RequestBody, Schema, Trigger,
+};
 use crate::machinery::openapi::prop;
 use anaplan::access::{TenantUser, WorkspaceMember};
 use anaplan::catalog::pick;
@@ -73,6 +75,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "AccessRow", build: row_schema }],
+    group: Some(Group::Users),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Params, Problem};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, prop_with};
 use anaplan::audit::{self, DAY_MS, EVENT_TYPES, MAX_INTERVAL_HOURS, MAX_WINDOW_MS, Window};
@@ -67,6 +67,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "AuditEvents", build: audit_events_schema },
         Schema { name: "AuditSearch", build: audit_search_schema },
     ],
+    group: Some(Group::Users),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -31,7 +31,7 @@ use crate::functions::run_integration::cloudworks_client;
 use crate::http::json_answer;
 use crate::http::{AppState, Call, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::prop;
 use anaplan::catalog::pick;
@@ -105,6 +105,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "CloudWorksSchedule", build: schedule_schema },
         Schema { name: "CloudWorksScheduleChange", build: change_schema },
     ],
+    group: Some(Group::CloudWorks),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

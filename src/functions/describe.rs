@@ -13,7 +13,9 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, json_answer};
-use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Schema, Trigger};
+use crate::machinery::declare::{
+    Answer, Function, Group, Input, Object, Operation, Param, RequestBody, Schema, Trigger,
+};
 use crate::machinery::openapi::{prop, prop_with};
 use anaplan::ids::{ImportId, LineItemId, ListId, ModelId, ModuleId, ViewId};
 use anaplan::model_data::DimensionItem;
@@ -91,6 +93,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "Description", build: description_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

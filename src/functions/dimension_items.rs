@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType, json_answer, strict_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, prop_with, schema_ref};
 use anaplan::ids::{DimensionId, LineItemId, ListId, ModelId, ModuleId, ViewId, WorkspaceId};
@@ -120,6 +120,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "DimensionItemsLookup", build: lookup_schema },
         Schema { name: "DimensionItemsFound", build: found_schema },
     ],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

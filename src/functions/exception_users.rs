@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::http::json_answer;
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::prop;
 use anaplan::Listing;
@@ -81,6 +81,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "ExceptionUserChange", build: change_schema },
         Schema { name: "ExceptionUserChangeResult", build: change_result_schema },
     ],
+    group: Some(Group::Users),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, BLOB_NAME, CONTAINER, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody, Schema,
-    Trigger,
+    Answer, BLOB_NAME, CONTAINER, Function, Group, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
+    Schema, Trigger,
 };
 use crate::machinery::openapi::prop;
 use crate::machinery::task_call::{FINISH_MARGIN, TaskCall, TaskRequest};
@@ -74,6 +74,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "ExportBlobResult", build: export_blob_result_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

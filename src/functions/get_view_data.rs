@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType};
-use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Schema, Trigger};
+use crate::machinery::declare::{
+    Answer, Function, Group, Input, Object, Operation, Param, RequestBody, Schema, Trigger,
+};
 use crate::machinery::openapi::{prop, prop_with, string_list};
 use crate::machinery::records;
 use anaplan::Listing;
@@ -63,6 +65,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "ViewRecords", build: view_records_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

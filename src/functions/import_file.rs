@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, ProblemType, off_runtime};
 use crate::machinery::declare::{
-    Answer, BLOB_NAME, CONTAINER, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
-    Schema, TASK_RESPONSES, Trigger,
+    Answer, BLOB_NAME, CONTAINER, DUMP, Function, Group, Input, LOCALE, LongRunning, Object, Operation, Param,
+    RequestBody, Schema, TASK_RESPONSES, Trigger,
 };
 use crate::machinery::openapi::{import_rows, successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{Before, Found, Intent, Shown, TaskCall, TaskRequest, start_uncertain};
@@ -85,6 +85,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "ImportResult", build: import_result_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

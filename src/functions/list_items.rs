@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::http::{AppState, Call, ModelRef, Problem, ProblemType, off_runtime};
 use crate::machinery::data_body::{self, Body, DataKey, ItemIn, Items, Text, write_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, prop_with, schema_ref};
 use anaplan::ids::{ListId, ModelId, WorkspaceId};
@@ -73,6 +73,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "ListItemsBody", build: list_items_body_schema },
         Schema { name: "ListItemsChanged", build: list_items_changed_schema },
     ],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

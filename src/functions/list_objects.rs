@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem};
-use crate::machinery::declare::{Answer, Function, Input, Object, Operation, Param, RequestBody, Trigger};
+use crate::machinery::declare::{Answer, Function, Group, Input, Object, Operation, Param, RequestBody, Trigger};
 use anaplan::Listing;
 use anaplan::ids::{LineItemId, ModuleId, WorkspaceId};
 
@@ -86,6 +86,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -84,6 +84,13 @@ pub fn connector_definition() -> String {
     crate::machinery::openapi::connector_definition(FUNCTIONS)
 }
 
+/// One variant of it (`anaplan-functions openapi --group NAME --auth ...`): a connector per
+/// role, or the one whose connections sign in to Anaplan (`infra/connector/groups/`,
+/// `infra/connector-oauth/`).
+pub fn connector_definition_for(variant: crate::machinery::openapi::Variant) -> String {
+    crate::machinery::openapi::connector_definition_for(FUNCTIONS, variant)
+}
+
 /// Every function the handler serves, in the connector's order.
 pub const FUNCTIONS: &[&Function] = &[
     &get_view_data::FUNCTION,

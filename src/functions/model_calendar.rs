@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::http::json_answer;
 use crate::http::{AppState, Call, ModelRef, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::prop;
 use anaplan::AnaplanError;
@@ -50,6 +50,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "ModelCalendar", build: calendar_schema },
         Schema { name: "ModelCalendarChange", build: change_schema },
     ],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -25,7 +25,7 @@ use crate::http::json_answer;
 use crate::http::long_running::{accepted_with, hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, ModelRef, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger, WAIT,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger, WAIT,
 };
 use crate::machinery::openapi::prop;
 use anaplan::AnaplanError;
@@ -69,6 +69,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[CHANGE_OPERATION],
     schemas: &[Schema { name: "ModelState", build: model_state_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -32,6 +32,7 @@ pub const FUNCTION: Function = Function {
     operation: None,
     more_operations: &[],
     schemas: &[],
+    group: None,
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

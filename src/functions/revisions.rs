@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::http::json_answer;
 use crate::http::{AppState, Call, ModelRef, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::prop;
 use anaplan::AnaplanError;
@@ -96,6 +96,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[ADD_OPERATION],
     schemas: &[Schema { name: "Revision", build: revision_schema }, Schema { name: "NewRevision", build: new_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

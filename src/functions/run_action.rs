@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Problem};
 use crate::machinery::declare::{
-    Answer, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, LOCALE, LongRunning, Object, Operation, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{TaskCall, TaskRequest};
@@ -42,6 +42,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "ActionResult", build: action_result_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -15,8 +15,8 @@ use crate::http::json_answer;
 use crate::http::long_running::{hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, DUMP, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, Schema, TASK_RESPONSES,
-    Trigger, WAIT,
+    Answer, DUMP, Function, Group, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, Schema,
+    TASK_RESPONSES, Trigger, WAIT,
 };
 use crate::machinery::openapi::successful;
 use crate::machinery::task_call::{
@@ -65,6 +65,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "IntegrationResult", build: integration_result_schema }],
+    group: Some(Group::CloudWorks),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

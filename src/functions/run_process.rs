@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::http::{AppState, Call, Params, Problem};
 use crate::machinery::declare::{
-    Answer, DUMP, Function, Input, LOCALE, LongRunning, Object, Operation, RequestBody, SOLUTION_LOG, Schema, Trigger,
+    Answer, DUMP, Function, Group, Input, LOCALE, LongRunning, Object, Operation, RequestBody, SOLUTION_LOG, Schema,
+    Trigger,
 };
 use crate::machinery::openapi::{successful, task_id, task_result, task_state};
 use crate::machinery::task_call::{Intent, TaskCall, TaskRequest};
@@ -44,6 +45,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "ProcessResult", build: process_result_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -23,7 +23,7 @@ use crate::http::json_answer;
 use crate::http::long_running::{accepted_with, hold, hold_until, status_url, wait_param};
 use crate::http::{AppState, Call, ModelRef, Params, Problem, ProblemType};
 use crate::machinery::declare::{
-    Answer, Function, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, Schema, Trigger, WAIT,
+    Answer, Function, Group, IDEMPOTENCY_KEY, Input, Object, Operation, Param, RequestBody, Schema, Trigger, WAIT,
 };
 use crate::machinery::openapi::prop;
 use anaplan::AnaplanError;
@@ -122,6 +122,7 @@ pub const FUNCTION: Function = Function {
     }),
     more_operations: &[],
     schemas: &[Schema { name: "SyncResult", build: result_schema }],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::http::json_answer;
 use crate::http::{AppState, Call, Params, Problem, ProblemType, off_runtime};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, prop_with};
 use anaplan::admin::{MAX_IMPORT_ROWS, USER_CSV_COLUMNS};
@@ -51,6 +51,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "TenantUsersCsv", build: csv_schema },
         Schema { name: "TenantUsersImport", build: import_schema },
     ],
+    group: Some(Group::Users),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::http::json_answer;
 use crate::http::{AppState, Call, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, prop_with, schema_ref};
 use anaplan::Listing;
@@ -75,6 +75,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "UserChange", build: user_change_schema },
         Schema { name: "UserChangeResult", build: user_change_result_schema },
     ],
+    group: Some(Group::Users),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

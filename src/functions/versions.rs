@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::http::json_answer;
 use crate::http::{AppState, Call, ModelRef, ObjectRef, Params, Problem, ProblemType, strict_json};
 use crate::machinery::declare::{
-    Answer, Function, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input, MethodOperation, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, schema_ref};
 use anaplan::AnaplanError;
@@ -57,6 +57,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "VersionPeriod", build: period_schema },
         Schema { name: "VersionSwitchover", build: switchover_schema },
     ],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

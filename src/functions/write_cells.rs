@@ -19,7 +19,7 @@ use crate::machinery::data_body::{
     self, Body, CellIn, Cells, DataKey, Field, Rows, Scalar, Text, row_path, write_json,
 };
 use crate::machinery::declare::{
-    Answer, Function, Input as Declared, Object, Operation, Param, RequestBody, Schema, Trigger,
+    Answer, Function, Group, Input as Declared, Object, Operation, Param, RequestBody, Schema, Trigger,
 };
 use crate::machinery::openapi::{prop, prop_with};
 use anaplan::ids::{LineItemId, ModelId, ModuleId};
@@ -70,6 +70,7 @@ pub const FUNCTION: Function = Function {
         Schema { name: "WriteCellsBody", build: write_cells_body_schema },
         Schema { name: "CellsWritten", build: cells_written_schema },
     ],
+    group: Some(Group::Integration),
     handler: |state, call| Box::pin(handle(state, call)),
 };
 

@@ -41,8 +41,70 @@ pub struct Function {
     /// The `#/definitions/<name>` its operations answer with or take as a body, besides the
     /// shared ones [`super::openapi`] keeps (problems, task status, object items).
     pub schemas: &'static [Schema],
+    /// The connector per role its operations belong to (`openapi --group`), whose function
+    /// key the deployment sets on it; `None` for a function outside the connector (a timer).
+    pub group: Option<Group>,
     /// The code.
     pub handler: Handler,
+}
+
+/// The connectors per role (interface section 5, "Connectors per role"): each has only its
+/// group's operations (and the dropdowns' list-objects, see [`super::openapi::swagger_for`])
+/// and a function key of its own, which the deployment sets on exactly those functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Model data and actions: views, processes, actions, files, cells, lists, model
+    /// lifecycle, ALM, calendar, versions, metadata.
+    Integration,
+    /// Users, access review, exception users, tenant users, audit events.
+    Users,
+    /// CloudWorks integrations: runs and schedules.
+    CloudWorks,
+}
+
+impl Group {
+    /// Every group, in the order the connectors are listed.
+    pub const ALL: [Group; 3] = [Group::Integration, Group::Users, Group::CloudWorks];
+
+    /// Its name on the command line (`openapi --group`), in file names
+    /// (`infra/connector/groups/<name>.swagger.json`) and in the connector's name
+    /// (`<name>-<group>`, e.g. `anaplan-integration`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Integration => "integration",
+            Group::Users => "users",
+            Group::CloudWorks => "cloudworks",
+        }
+    }
+
+    /// The group named `name`.
+    pub fn from_name(name: &str) -> Option<Group> {
+        Group::ALL.into_iter().find(|g| g.name() == name)
+    }
+
+    /// What its connector is for, in the connector's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Integration => "model data and actions",
+            Group::Users => "users, access and audit",
+            Group::CloudWorks => "CloudWorks",
+        }
+    }
+
+    /// What its connector does, in the connector's description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Group::Integration => {
+                "Read and write Anaplan model data (views, cells, lists), run processes, actions, exports and \
+                 imports, and manage models (state, ALM sync, revisions, versions, calendar, metadata)"
+            }
+            Group::Users => {
+                "Manage Anaplan users (SCIM), review workspace access, list exception and tenant users, and read \
+                 audit events"
+            }
+            Group::CloudWorks => "Run Anaplan CloudWorks integrations and read their runs, schedules and notifications",
+        }
+    }
 }
 
 /// What starts a function.
@@ -460,6 +522,7 @@ mod tests {
             operation: None,
             more_operations: &[],
             schemas: &[],
+            group: None,
             handler: nothing,
         };
         assert_eq!(

@@ -14,14 +14,251 @@
 //! The `definitions` are the shared ones kept here (problems, task status, object items) and
 //! those each function declares in [`Function::schemas`]; the schema helpers below
 //! ([`prop`], [`schema_ref`], ...) are for those declarations.
+//!
+//! Variants ([`Variant`], `openapi --group NAME --auth functionKey|anaplanOAuth
+//! [--power-platform]`): one connector per role has only its [`Group`]'s operations (plus the
+//! operations its dropdowns call, see [`swagger_for`]); the `anaplanOAuth` connector signs each
+//! connection in to Anaplan (OAuth 2 authorization code) and still carries the function key,
+//! as an internal header whose default the deployment sets (Logic Apps), or through a
+//! `setheader` policy from a connection parameter (Power Platform, which runs policies).
 
 use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use super::declare::{
-    Function, IDEMPOTENCY_KEY, Input, Kind, LongRunning, MethodOperation, Object, Operation, Param, Place, TASK_ID,
-    WAIT,
+    Function, Group, IDEMPOTENCY_KEY, Input, Kind, LongRunning, MethodOperation, Object, Operation, Param, Place,
+    TASK_ID, WAIT,
 };
+
+/// How a connector's connections authenticate (`main.bicep`'s `connectorAuth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConnectorAuth {
+    /// The connection asks for a function key (`x-functions-key`); the app uses its own
+    /// Anaplan identity.
+    #[default]
+    FunctionKey,
+    /// Each connection signs in to Anaplan (Generic OAuth 2, authorization code) and the app
+    /// runs in `caller` mode; the function key travels as an internal header.
+    AnaplanOAuth,
+}
+
+impl ConnectorAuth {
+    /// Its name on the command line and in `main.bicep`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectorAuth::FunctionKey => "functionKey",
+            ConnectorAuth::AnaplanOAuth => "anaplanOAuth",
+        }
+    }
+
+    /// The variant named `name`.
+    pub fn from_name(name: &str) -> Option<ConnectorAuth> {
+        [ConnectorAuth::FunctionKey, ConnectorAuth::AnaplanOAuth].into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// Which connector definition: the operations of one group (or every one), how connections
+/// authenticate, and for whom (Logic Apps, or a Power Platform custom connector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Variant {
+    /// Only this group's operations; `None`: every operation.
+    pub group: Option<Group>,
+    /// How connections authenticate.
+    pub auth: ConnectorAuth,
+    /// For Power Platform (`paconn`): with [`ConnectorAuth::AnaplanOAuth`], the function key
+    /// comes from a `setheader` policy (`apiProperties.json`) instead of an internal header.
+    pub power_platform: bool,
+}
+
+/// The OAuth host in the committed definitions: Anaplan's global one (`ANAPLAN_OAUTH_URL`'s
+/// default). The deployment replaces it with the region's (`main.bicep`), as a
+/// Power Platform user edits it for theirs.
+pub const OAUTH_HOST_PLACEHOLDER: &str = "https://us1a.app.anaplan.com";
+/// Anaplan's authorization URL path (no `?`: the connector appends the query).
+pub const AUTHORIZATION_PATH: &str = "/auth/prelogin";
+/// Anaplan's token and refresh URL path.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The scopes a connection asks for (`offline_access` gives the refresh token).
+pub const OAUTH_SCOPES: [&str; 3] = ["openid", "email", "offline_access"];
+/// The name of the OAuth security definition.
+pub const OAUTH_SECURITY: &str = "oauth2_auth";
+/// `#/parameters/<this>`: the internal `x-functions-key` header of the `anaplanOAuth`
+/// connector for Logic Apps.
+pub const FUNCTION_KEY_PARAMETER: &str = "functionKey";
+/// Its default in the committed definitions; the deployment sets the connector's key.
+pub const FUNCTION_KEY_PLACEHOLDER: &str = "set-by-the-deployment";
+
+/// The definition of a variant, as printed (2-space indentation, a trailing newline).
+pub fn connector_definition_for(functions: &[&Function], variant: Variant) -> String {
+    let doc = swagger_for(functions, variant);
+    serde_json::to_string_pretty(&doc).expect("JSON values always serialise") + "\n"
+}
+
+/// The definition of a variant as a JSON value: [`swagger`] of every function, then
+/// - for a group, only the paths of its functions and of the functions whose operations its
+///   dropdowns (`x-ms-dynamic-values`, `x-ms-dynamic-schema`) call (list-objects, for the
+///   users and CloudWorks connectors), the definitions those paths use, and a title,
+///   description and connection test of its own;
+/// - for `anaplanOAuth`, the OAuth 2 security definition and (Logic Apps) the internal
+///   function key header on every operation.
+pub fn swagger_for(functions: &[&Function], variant: Variant) -> Value {
+    let mut doc = swagger(functions);
+    if let Some(group) = variant.group {
+        keep_group(&mut doc, functions, group);
+    }
+    if variant.auth == ConnectorAuth::AnaplanOAuth {
+        sign_in_with_anaplan(&mut doc, !variant.power_platform);
+    }
+    doc
+}
+
+/// Every `operationId` that a dropdown or dynamic schema under `node` calls.
+fn called_operations<'a>(node: &'a Value, out: &mut Vec<&'a str>) {
+    match node {
+        Value::Object(map) => {
+            for key in ["x-ms-dynamic-values", "x-ms-dynamic-schema"] {
+                if let Some(id) = map.get(key).and_then(|d| d["operationId"].as_str()) {
+                    out.push(id);
+                }
+            }
+            map.values().for_each(|v| called_operations(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| called_operations(v, out)),
+        _ => {}
+    }
+}
+
+/// The definitions `node` refers to, transitively through `definitions`.
+fn definitions_used(definitions: &Map<String, Value>, node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/"))
+                && !out.iter().any(|n| n == name)
+            {
+                out.push(name.to_owned());
+                if let Some(def) = definitions.get(name) {
+                    definitions_used(definitions, def, out);
+                }
+            }
+            map.values().for_each(|v| definitions_used(definitions, v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| definitions_used(definitions, v, out)),
+        _ => {}
+    }
+}
+
+/// Keeps `group`'s paths (and those its dropdowns call) and the definitions they use.
+fn keep_group(doc: &mut Value, functions: &[&Function], group: Group) {
+    let all_paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    let definitions = doc["definitions"].as_object().cloned().unwrap_or_default();
+    let path_of = |id: &str| {
+        all_paths.iter().find_map(|(path, item)| {
+            let ops = item.as_object()?;
+            ops.values().any(|op| op["operationId"] == id).then(|| path.clone())
+        })
+    };
+    let mut kept: Vec<String> =
+        functions.iter().filter(|f| f.group == Some(group)).map(|f| format!("/{}", f.name)).collect();
+    kept.retain(|p| all_paths.contains_key(p));
+    // The operations the kept ones call for their dropdowns, until nothing new is called.
+    loop {
+        let mut called = Vec::new();
+        for path in &kept {
+            let mut used = Vec::new();
+            definitions_used(&definitions, &all_paths[path], &mut used);
+            called_operations(&all_paths[path], &mut called);
+            for name in &used {
+                if let Some(def) = definitions.get(name) {
+                    called_operations(def, &mut called);
+                }
+            }
+        }
+        let new: Vec<String> = called.iter().filter_map(|id| path_of(id)).filter(|p| !kept.contains(p)).collect();
+        if new.is_empty() {
+            break;
+        }
+        for p in new {
+            if !kept.contains(&p) {
+                kept.push(p);
+            }
+        }
+    }
+    let paths: Map<String, Value> =
+        all_paths.iter().filter(|(p, _)| kept.contains(p)).map(|(p, item)| (p.clone(), item.clone())).collect();
+    let mut used = Vec::new();
+    definitions_used(&definitions, &Value::Object(paths.clone()), &mut used);
+    let kept_definitions: Map<String, Value> =
+        definitions.into_iter().filter(|(name, _)| used.contains(name)).collect();
+    doc["paths"] = Value::Object(paths);
+    doc["definitions"] = Value::Object(kept_definitions);
+    doc["info"]["title"] = json!(format!("Anaplan Functions: {}", group.title()));
+    doc["info"]["description"] = json!(format!(
+        "{}, from Logic Apps, through your own anaplan-functions app (an Azure Functions custom handler). This \
+         connector has the {} group's operations only, and a function key of its own.",
+        group.description(),
+        group.name()
+    ));
+    // The connection test lists what every user of the group can see.
+    let kind = if group == Group::CloudWorks { "integrations" } else { "workspaces" };
+    doc["x-ms-capabilities"]["testConnection"] =
+        json!({ "operationId": "ListObjects", "parameters": { "kind": kind } });
+}
+
+/// OAuth 2 (authorization code) against Anaplan instead of the function key as the
+/// connection's credential; with `key_header`, every operation also sends the function key
+/// as an internal header (one root parameter, so the deployment sets its default once).
+fn sign_in_with_anaplan(doc: &mut Value, key_header: bool) {
+    let scopes: Map<String, Value> = OAUTH_SCOPES
+        .iter()
+        .map(|s| {
+            let text = match *s {
+                "openid" => "Sign in with the user's Anaplan account.",
+                "email" => "The user's email address.",
+                _ => "A refresh token, so the connection stays signed in.",
+            };
+            ((*s).to_owned(), json!(text))
+        })
+        .collect();
+    doc["securityDefinitions"] = json!({
+        OAUTH_SECURITY: {
+            "type": "oauth2",
+            "flow": "accessCode",
+            "authorizationUrl": format!("{OAUTH_HOST_PLACEHOLDER}{AUTHORIZATION_PATH}"),
+            "tokenUrl": format!("{OAUTH_HOST_PLACEHOLDER}{TOKEN_PATH}"),
+            "scopes": scopes,
+            "description": "Each connection signs in to Anaplan with its user's own account (an Anaplan OAuth client \
+                            of type authorization code); the app acts as that user.",
+        }
+    });
+    doc["security"] = json!([{ OAUTH_SECURITY: [] }]);
+    let description = doc["info"]["description"].as_str().unwrap_or_default().to_owned();
+    doc["info"]["description"] = json!(format!(
+        "{description} Each connection signs in to Anaplan with its user's own account, and the app acts as that user."
+    ));
+    if !key_header {
+        return;
+    }
+    doc["parameters"][FUNCTION_KEY_PARAMETER] = json!({
+        "name": "x-functions-key",
+        "in": "header",
+        "required": true,
+        "type": "string",
+        "default": FUNCTION_KEY_PLACEHOLDER,
+        "x-ms-summary": "Function key",
+        "description": "The connector's function key, set by the deployment (the Functions host checks it before \
+                        the app runs). Internal: the designer never shows it.",
+        "x-ms-visibility": "internal",
+    });
+    let key = json!({ "$ref": format!("#/parameters/{FUNCTION_KEY_PARAMETER}") });
+    for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+        for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+            match op["parameters"].as_array_mut() {
+                Some(params) => params.insert(0, key.clone()),
+                None => op["parameters"] = json!([key.clone()]),
+            }
+        }
+    }
+}
 
 /// The definition of `functions`, as printed (2-space indentation, a trailing newline).
 pub fn connector_definition(functions: &[&Function]) -> String {
@@ -695,6 +932,7 @@ pub(crate) mod tests {
             }),
             more_operations: &[],
             schemas: &[],
+            group: Some(crate::machinery::declare::Group::Integration),
             handler: nothing,
         }
     }
@@ -723,6 +961,7 @@ pub(crate) mod tests {
         let undeclared = found
             .iter()
             .filter(|r| !r.strip_prefix("#/definitions/").is_some_and(|name| definitions.contains_key(name)))
+            .filter(|r| !r.strip_prefix("#/parameters/").is_some_and(|name| doc["parameters"].get(name).is_some()))
             .map(|r| (*r).to_owned())
             .collect();
         let unused = definitions
@@ -739,6 +978,120 @@ pub(crate) mod tests {
         const DECLARED: Function = Function { schemas: &[Schema { name: "Thing", build: thing }], ..answering("one") };
         assert_eq!(unmatched(&swagger(&[&UNDECLARED])).0, ["#/definitions/Thing"]);
         assert!(unmatched(&swagger(&[&DECLARED])).0.is_empty());
+    }
+
+    /// The `operationId`s of `doc`.
+    fn operation_ids(doc: &Value) -> Vec<String> {
+        let paths = doc["paths"].as_object().unwrap();
+        paths
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_http_function_of_the_connector_is_in_exactly_one_group() {
+        use crate::functions::FUNCTIONS;
+        for f in FUNCTIONS {
+            match (&f.trigger, &f.operation) {
+                (Trigger::Http { .. }, Some(_)) => assert!(f.group.is_some(), "{}: no group", f.name),
+                _ => assert!(f.group.is_none(), "{}: outside the connector, yet in a group", f.name),
+            }
+        }
+        // The groups' own functions are every path of the whole connector, each once.
+        let all = swagger(FUNCTIONS);
+        let mut own: Vec<String> = Vec::new();
+        for g in Group::ALL {
+            let mine: Vec<String> =
+                FUNCTIONS.iter().filter(|f| f.group == Some(g)).map(|f| format!("/{}", f.name)).collect();
+            assert!(!mine.is_empty(), "{g:?} is empty");
+            own.extend(mine);
+        }
+        let mut paths: Vec<String> = all["paths"].as_object().unwrap().keys().cloned().collect();
+        own.sort();
+        paths.sort();
+        assert_eq!(own, paths);
+    }
+
+    #[test]
+    fn a_group_has_its_operations_what_its_dropdowns_call_and_only_the_definitions_they_use() {
+        use crate::functions::FUNCTIONS;
+        let all = swagger(FUNCTIONS);
+        for group in Group::ALL {
+            for auth in [ConnectorAuth::FunctionKey, ConnectorAuth::AnaplanOAuth] {
+                let doc = swagger_for(FUNCTIONS, Variant { group: Some(group), auth, power_platform: false });
+                let (undeclared, unused) = unmatched(&doc);
+                assert!(undeclared.is_empty() && unused.is_empty(), "{group:?}: {undeclared:?} {unused:?}");
+                let ids = operation_ids(&doc);
+                let mut called = Vec::new();
+                called_operations(&doc, &mut called);
+                for id in called {
+                    assert!(ids.iter().any(|i| i == id), "{group:?}: a dropdown calls {id}, not in the group");
+                }
+                let test = doc["x-ms-capabilities"]["testConnection"]["operationId"].as_str().unwrap();
+                assert!(ids.iter().any(|i| i == test), "{group:?}: connection test {test}");
+                for (path, item) in doc["paths"].as_object().unwrap() {
+                    let f = FUNCTIONS.iter().find(|f| format!("/{}", f.name) == *path).unwrap();
+                    // Its own functions, and list-objects for the dropdowns.
+                    assert!(f.group == Some(group) || f.name == "list-objects", "{group:?}: {path}");
+                    if auth == ConnectorAuth::FunctionKey {
+                        assert_eq!(item, &all["paths"][path], "{group:?}: {path} differs from the whole connector");
+                    }
+                }
+                assert!(doc["info"]["title"].as_str().unwrap().contains(group.title()));
+            }
+        }
+        let users = swagger_for(FUNCTIONS, Variant { group: Some(Group::Users), ..Variant::default() });
+        assert!(users["paths"]["/list-objects"].is_object(), "users' workspace dropdowns need list-objects");
+        assert!(users["paths"]["/run-process"].is_null());
+        let integration = swagger_for(FUNCTIONS, Variant { group: Some(Group::Integration), ..Variant::default() });
+        assert!(integration["paths"]["/users"].is_null() && integration["paths"]["/run-integration"].is_null());
+    }
+
+    #[test]
+    fn the_whole_function_key_connector_is_the_default_variant() {
+        use crate::functions::FUNCTIONS;
+        assert_eq!(connector_definition_for(FUNCTIONS, Variant::default()), connector_definition(FUNCTIONS));
+    }
+
+    #[test]
+    fn the_anaplan_oauth_connector_signs_in_with_the_authorization_code_and_keeps_the_key_internal() {
+        use crate::functions::FUNCTIONS;
+        let doc = swagger_for(FUNCTIONS, Variant { auth: ConnectorAuth::AnaplanOAuth, ..Variant::default() });
+        let sec = &doc["securityDefinitions"][OAUTH_SECURITY];
+        assert_eq!(sec["type"], "oauth2");
+        assert_eq!(sec["flow"], "accessCode");
+        assert_eq!(sec["authorizationUrl"], "https://us1a.app.anaplan.com/auth/prelogin");
+        assert_eq!(sec["tokenUrl"], "https://us1a.app.anaplan.com/oauth/token");
+        let scopes: Vec<&String> = sec["scopes"].as_object().unwrap().keys().collect();
+        assert_eq!(scopes, ["openid", "email", "offline_access"]);
+        assert_eq!(doc["securityDefinitions"].as_object().unwrap().len(), 1, "no api_key next to it");
+        assert_eq!(doc["security"], json!([{ OAUTH_SECURITY: [] }]));
+        let key = &doc["parameters"][FUNCTION_KEY_PARAMETER];
+        assert_eq!(key["name"], "x-functions-key");
+        assert_eq!(
+            (&key["in"], &key["required"], &key["x-ms-visibility"]),
+            (&json!("header"), &json!(true), &json!("internal"))
+        );
+        assert_eq!(key["default"], FUNCTION_KEY_PLACEHOLDER);
+        let paths = doc["paths"].as_object().unwrap();
+        let mut operations = 0;
+        for item in paths.values() {
+            for op in item.as_object().unwrap().values() {
+                operations += 1;
+                assert_eq!(op["parameters"][0], json!({ "$ref": "#/parameters/functionKey" }), "{}", op["operationId"]);
+            }
+        }
+        assert_eq!(operations, operation_ids(&swagger(FUNCTIONS)).len());
+        // Power Platform: the policy sends the key; no header parameter.
+        let pp = swagger_for(
+            FUNCTIONS,
+            Variant { auth: ConnectorAuth::AnaplanOAuth, power_platform: true, ..Variant::default() },
+        );
+        assert_eq!(pp["parameters"], json!({}));
+        assert_eq!(pp["securityDefinitions"], doc["securityDefinitions"]);
+        assert!(!pp.to_string().contains("#/parameters/"));
     }
 
     #[test]

@@ -145,6 +145,7 @@ mod tests {
         operation: None,
         more_operations: &[],
         schemas: &[],
+        group: None,
         handler: answer,
     };
 
@@ -156,6 +157,7 @@ mod tests {
         operation: None,
         more_operations: &[],
         schemas: &[],
+        group: None,
         handler: answer,
     };
 
