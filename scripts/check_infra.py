@@ -85,6 +85,22 @@ def check_files():
     except Exception as e:  # noqa: BLE001
         problem(f"{rel(SWAGGER)}: not valid Swagger 2.0: {str(e).splitlines()[0]}")
 
+    # Its variants (openapi --group, --auth anaplanOAuth, --power-platform): the connectors
+    # per role and the per-user sign-in connector, Logic Apps and Power Platform.
+    variants = sorted((INFRA / "connector" / "groups").glob("*.swagger.json")) + sorted((INFRA / "connector-oauth").rglob("*.swagger.json"))
+    before = len(problems)
+    for f in variants:
+        text = f.read_text(encoding="utf-8")
+        variant = json.loads(text)
+        if text != json.dumps(variant, indent=2, ensure_ascii=False) + "\n":
+            problem(f"{rel(f)}: not 2-space-indented JSON with a trailing newline")
+        try:
+            validate(variant, cls=OpenAPIV2SpecValidator)
+        except Exception as e:  # noqa: BLE001
+            problem(f"{rel(f)}: not valid Swagger 2.0: {str(e).splitlines()[0]}")
+    if len(problems) == before:
+        ok(f"{len(variants)} variant definitions (groups, anaplanOAuth, Power Platform) are valid Swagger 2.0")
+
     check_api_properties(spec)
     check_azure_yaml()
     check_bicepparam()

@@ -25,6 +25,9 @@ param enablePurgeProtection bool = true
 @description('Log Analytics workspace that receives the vault\'s audit log (who read or wrote which secret).')
 param logAnalyticsId string
 
+@description('Let Resource Manager read secrets for a deployment (getSecret()): the connectors\' function keys (connector-secrets.bicep). Whoever deploys still needs Microsoft.KeyVault/vaults/deploy/action on the vault.')
+param enabledForTemplateDeployment bool = false
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   //checkov:skip=CKV_AZURE_109:The app reaches the vault over its public endpoint (Flex Consumption and Elastic Premium without VNet integration have no fixed outbound addresses to allow, and App Service is not a trusted service for the vault firewall); access is RBAC-only and audited.
   //checkov:skip=CKV_AZURE_189:Same reason as CKV_AZURE_109: public network access is how the app and the operator's `auth login` reach the vault; a private endpoint needs a VNet this template does not create.
@@ -40,6 +43,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       name: 'standard'
     }
     enableRbacAuthorization: true
+    enabledForTemplateDeployment: enabledForTemplateDeployment
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
     // Key Vault refuses an explicit false ("purge protection cannot be disabled"), so
