@@ -149,6 +149,14 @@ param cloudWorksSasSchedule string = '0 0 3 * * *'
 @description('The storage account CloudWorks\' Azure Blob connections use, for the roles a user delegation SAS needs (Storage Blob Delegator on it, Storage Blob Data Contributor on cloudWorksContainerNames). Empty: no roles are granted.')
 param cloudWorksStorageAccountName string = ''
 
+@description('ANAPLAN_REFRESH_TOKEN_LIFETIME: seconds a refresh token lives unused, as set on the Anaplan OAuth client (43200, 12 hours, unless its admin changed it). keep-signed-in and health estimate from it when the chain dies.')
+@minValue(4)
+@maxValue(31556926)
+param anaplanRefreshTokenLifetime int = 43200
+
+@description('KEEP_SIGNED_IN_SCHEDULE: NCRONTAB schedule of the keep-signed-in timer, which refreshes the app\'s Anaplan sign-in when its last refresh is older than a quarter of anaplanRefreshTokenLifetime. Runs must come well within that lifetime (every 4 hours fits the default 12).')
+param keepSignedInSchedule string = '0 0 */4 * * *'
+
 @description('Resource group of cloudWorksStorageAccountName; empty: this deployment\'s.')
 param cloudWorksStorageResourceGroup string = ''
 
@@ -384,6 +392,8 @@ output keyVaultUri string = vault.outputs.uri
 output keyVaultName string = vault.outputs.name
 
 @description('Object id of the app\'s system-assigned identity.')
+  ANAPLAN_REFRESH_TOKEN_LIFETIME: string(anaplanRefreshTokenLifetime)
+  KEEP_SIGNED_IN_SCHEDULE: keepSignedInSchedule
 output principalId string = app.outputs.principalId
 
 @description('The app\'s storage account (AzureWebJobsStorage, exports).')

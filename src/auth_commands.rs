@@ -251,6 +251,28 @@ pub async fn check(settings: &Settings, out: &mut dyn Write) -> Result<(), Comma
         let left = at.duration_since(SystemTime::now()).unwrap_or_default().as_secs();
         writeln!(out, "access token valid until {} ({} min {} s from now)", utc(at), left / 60, left % 60).ok();
     }
+    // The same estimate as `health` and `keep-signed-in`.
+    let sign_in = state.sign_in.state(client.credentials()).await;
+    if let Some(last) = sign_in.last_refresh {
+        let dies = state.sign_in.chain_dies(last);
+        writeln!(
+            out,
+            "refresh-token chain: last refreshed {}; unused, it dies around {} (ANAPLAN_REFRESH_TOKEN_LIFETIME={} s; \
+             keep-signed-in refreshes it once it is older than {} s)",
+            utc(last),
+            utc(dies),
+            state.sign_in.lifetime.as_secs(),
+            state.sign_in.keep_alive_window().as_secs()
+        )
+        .ok();
+    }
+    if let Some(at) = sign_in.certificate_not_after {
+        let days = at.duration_since(SystemTime::now()).unwrap_or_default().as_secs() / 86_400;
+        writeln!(out, "certificate valid until {} ({days} days from now)", utc(at)).ok();
+    }
+    if let Some(problem) = sign_in.problem {
+        writeln!(out, "warning: {problem}").ok();
+    }
     Ok(())
 }
 

@@ -109,6 +109,9 @@ pub struct AuthSettings {
     pub method: AuthMethod,
     /// Where its secrets are.
     pub secrets: SecretsFrom,
+    /// `ANAPLAN_REFRESH_TOKEN_LIFETIME`: how long the OAuth client lets a refresh token
+    /// live unused.
+    pub refresh_token_lifetime: std::time::Duration,
 }
 
 /// Everything `serve` needs, validated.
@@ -293,7 +296,10 @@ impl Settings {
             Some(uri) => SecretsFrom::Vault(vault_uri(&uri)?),
             None => env_secrets(&get, method)?,
         };
-        let auth = AuthSettings { method, secrets };
+        // Up to a year, the longest an Anaplan client allows (31,556,926 s). A lifetime
+        // shorter than the keep-signed-in schedule's period cannot be kept alive by it.
+        let lifetime = ranged(&get, "ANAPLAN_REFRESH_TOKEN_LIFETIME", 4..=31_556_926, 43_200, "whole seconds", "")?;
+        let auth = AuthSettings { method, secrets, refresh_token_lifetime: std::time::Duration::from_secs(lifetime) };
         let app_storage = BlobAccount::from_app_settings(get).map_err(storage_setting("AzureWebJobsStorage"))?;
         let export_storage = match get("EXPORT_STORAGE_URL") {
             Some(v) => Some(BlobAccount::from_export_setting(&v).map_err(storage_setting("EXPORT_STORAGE_URL"))?),

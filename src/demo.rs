@@ -273,6 +273,12 @@ pub fn curl_lines(base: &str) -> Vec<(&'static str, String, String)> {
                 serde_json::json!({"names": ["north", "Atlantis"], "codes": ["R02"]})
             ),
         ),
+        (
+            "health",
+            "the app's sign-in (when it was last refreshed, when it dies unused), Key Vault, storage and Anaplan"
+                .to_owned(),
+            format!("curl -sS '{base}/api/health'"),
+        ),
     ]
 }
 

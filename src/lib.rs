@@ -41,6 +41,7 @@ pub mod machinery;
 pub mod package;
 pub mod secrets;
 pub mod shutdown;
+pub mod sign_in;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

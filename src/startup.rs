@@ -49,6 +49,11 @@ pub fn refresh_lock_blob(vault: &url::Url) -> String {
 /// on first use, after the port is bound (the host gives a handler seconds to answer
 /// `GET /`).
 pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
+    Ok(credentials_and_store(settings)?.0)
+}
+
+/// [`credentials`], and the store they are read from (for the sign-in checks).
+fn credentials_and_store(settings: &Settings) -> Result<(Credentials, Arc<dyn SecretSource>), ConfigError> {
     let token_http = http_client(Some(TOKEN_TIMEOUT));
     let (secrets, lock): (Arc<dyn SecretSource>, Arc<dyn ChainLock>) = match &settings.auth.secrets {
         SecretsFrom::Env { values, token_file } => {
@@ -84,7 +89,8 @@ pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
             (Arc::new(vault), lock)
         }
     };
-    Ok(match settings.auth.method {
+    let store = Arc::clone(&secrets);
+    let credentials = match settings.auth.method {
         AuthMethod::OAuth => {
             Credentials::OAuth(Arc::new(OAuthSession::new(&settings.oauth_url, secrets, lock, token_http)))
         }
@@ -101,13 +107,21 @@ pub fn credentials(settings: &Settings) -> Result<Credentials, ConfigError> {
             token_http,
         ))),
         AuthMethod::Caller => Credentials::CallerRequired,
-    })
+    };
+    Ok((credentials, store))
 }
 
 /// The app's state from settings.
 pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
     let http = http_client(None);
-    let credentials = credentials(settings)?;
+    let (credentials, store) = credentials_and_store(settings)?;
+    let sign_in = crate::sign_in::SignIn::new(
+        settings.auth.method,
+        (settings.auth.method != AuthMethod::Caller).then_some(store),
+        matches!(settings.auth.secrets, SecretsFrom::Vault(_)),
+        settings.auth.refresh_token_lifetime,
+        &settings.api_url,
+    );
     let anaplan = Client::new(http, &settings.api_url, credentials, RetryPolicy::default());
     if !settings.blob_containers_ignored.is_empty() {
         tracing::warn!(
@@ -134,6 +148,7 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         transfers: settings.transfers.clone(),
         instance: azure_core::Uuid::new_v4().to_string().into(),
         local_records: Arc::default(),
+        sign_in: Arc::new(sign_in),
     })
 }
 

@@ -54,7 +54,9 @@ pub mod dimension_items;
 pub mod exception_users;
 pub mod export_file;
 pub mod get_view_data;
+pub mod health;
 pub mod import_file;
+pub mod keep_signed_in;
 pub mod list_items;
 pub mod list_objects;
 pub mod model_calendar;
@@ -116,6 +118,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &access_review::FUNCTION,
     &describe::FUNCTION,
     &dimension_items::FUNCTION,
+    &keep_signed_in::FUNCTION,
+    &health::FUNCTION,
 ];
 
 #[cfg(test)]

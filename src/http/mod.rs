@@ -75,6 +75,8 @@ pub struct AppState {
     pub instance: Arc<str>,
     /// Transfer records when the app has no storage account (this instance only).
     pub local_records: Arc<crate::storage::LocalRecords>,
+    /// The app's own sign-in, for `health` and `keep-signed-in`.
+    pub sign_in: Arc<crate::sign_in::SignIn>,
 }
 
 /// The container that holds the handler's shared state in the app's storage account.

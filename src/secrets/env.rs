@@ -65,6 +65,15 @@ impl SecretSource for EnvSecrets {
         }
     }
 
+    async fn written_at(&self, kind: SecretKind) -> Result<Option<std::time::SystemTime>, AuthError> {
+        match (kind, &self.chain) {
+            (SecretKind::RefreshToken, Some(chain)) => {
+                chain.saved_at().map_err(|e| AuthError::Store(format!("cannot read {}: {e}", chain.path().display())))
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn locate(&self, kind: SecretKind) -> String {
         match crate::config::setting_name(kind) {
             Some(name) => name.to_owned(),

@@ -180,6 +180,22 @@ impl SecretSource for VaultSecrets {
         self.write(kind, value, Some(expires)).await
     }
 
+    async fn written_at(&self, kind: SecretKind) -> Result<Option<SystemTime>, AuthError> {
+        let name = secret_name(kind);
+        match self.client.get_secret(name, None).await {
+            Ok(resp) => {
+                let secret = resp.into_model().map_err(|e| unavailable(&self.uri, name, &e))?;
+                let updated = secret.attributes.and_then(|a| a.updated);
+                Ok(updated.and_then(|t| {
+                    let secs = u64::try_from(t.unix_timestamp()).ok()?;
+                    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+                }))
+            }
+            Err(e) if e.http_status() == Some(StatusCode::NotFound) => Ok(None),
+            Err(e) => Err(unavailable(&self.uri, name, &e)),
+        }
+    }
+
     fn describe(&self) -> String {
         format!("Key Vault {}", self.uri)
     }

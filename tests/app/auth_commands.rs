@@ -48,6 +48,10 @@ async fn auth_check_says_who_and_until_when_and_shares_the_chain_with_serve() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(USER_EMAIL), "{stdout}");
     assert!(stdout.contains("valid until"), "{stdout}");
+    // ... says when the chain dies unused, as health does (12 hours after auth check's own
+    // refresh by default) ...
+    let line = stdout.lines().find(|l| l.starts_with("refresh-token chain:")).expect(&stdout);
+    assert!(line.contains("ANAPLAN_REFRESH_TOKEN_LIFETIME=43200 s") && line.contains("older than 10800 s"), "{line}");
     assert_no_secret(&app.fake, &format!("{stdout}{stderr}"));
     // ... and serve is not stranded: its next refresh uses the newest token.
     app.fake.expire_access_tokens();

@@ -460,3 +460,41 @@ async fn a_client_secret_missing_from_the_vault_is_named() {
     assert!(!detail.contains("refresh token"), "{body}");
     assert_eq!(az.vault.versions(REFRESH).len(), 1, "nothing was spent");
 }
+
+/// keep-signed-in and health with the chain in the vault: one instance's refresh is every
+/// instance's (the vault dates it), and a vault that cannot be read turns health red.
+#[tokio::test]
+async fn instances_share_the_last_refresh_through_the_vault() {
+    let az = Azure::start(EmulatorConfig::default()).await;
+    // An 8-second lifetime: a chain older than 2 s is refreshed (Key Vault dates its
+    // writes in whole seconds).
+    let app = || {
+        App::start_against(az.fake.clone(), |env| {
+            az.env(env);
+            env.push(("ANAPLAN_REFRESH_TOKEN_LIFETIME".into(), "8".into()));
+        })
+    };
+    let (one, two) = (app().await, app().await);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let run = one.host.fire_timer("keep-signed-in").await.unwrap();
+    assert!(run.succeeded, "{run:?}");
+    assert_eq!(run.return_value["refreshed"], true, "{run:?}");
+    let run = two.host.fire_timer("keep-signed-in").await.unwrap();
+    assert!(run.succeeded, "{run:?}");
+    assert_eq!(run.return_value["refreshed"], false, "the other instance refreshed a moment ago: {run:?}");
+    assert_eq!(az.fake.refresh_log().len(), 1, "one refresh for both");
+    az.assert_one_chain();
+
+    let health = two.get("health", "").await;
+    assert_eq!(health.status(), 200);
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(body["keyVault"], "ok", "{body}");
+    assert!(body["auth"]["lastRefresh"].is_string(), "the vault dates the refresh: {body}");
+
+    az.vault.set_available(false);
+    let health = two.get("health", "").await;
+    assert_eq!(health.status(), 503);
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert!(body["keyVault"].as_str().unwrap().contains("Key Vault"), "{body}");
+    assert!(!leaked(&az, &body.to_string()), "a secret in the health answer");
+}

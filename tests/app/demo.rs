@@ -203,7 +203,8 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "tenant-users",
             "access-review",
             "describe",
-            "dimension-items"
+            "dimension-items",
+            "health"
         ]
     );
     assert_eq!(sorted(&functions), http_functions(), "demo prints one curl line per HTTP function");
@@ -297,6 +298,15 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
             "missing": {"names": ["Atlantis"], "codes": []},
         }),
         "{lookup}"
+    );
+    // The demo's own sign-in is healthy; it has no vault and no storage account.
+    let health = json(functions.iter().position(|f| f == "health").unwrap());
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["auth"]["method"], "oauth", "{health}");
+    assert!(health["auth"]["lastRefresh"].is_string(), "the demo's calls refreshed the chain: {health}");
+    assert_eq!(
+        (&health["keyVault"], &health["storage"]),
+        (&serde_json::json!("not configured"), &serde_json::json!("not configured"))
     );
 
     // Without a storage account, Idempotency-Key says how to add one.

@@ -26,13 +26,27 @@ fn swagger() -> Value {
     read_json(&swagger_path())
 }
 
-/// The function folders (each with a function.json), by name.
-/// The HTTP-triggered function folders (timers are checked by [`timer_functions`]).
+/// HTTP functions that are not actions for flows, so not in the connector: `health` is for
+/// an availability test.
+const OUTSIDE_CONNECTOR: &[&str] = &["health"];
+
+/// The HTTP-triggered function folders of the connector (timers are checked by
+/// [`timer_functions`]), by name.
 fn functions() -> BTreeMap<String, Value> {
     let mut out = all_functions();
-    out.retain(|_, fj| !is_timer(fj));
+    out.retain(|name, fj| !is_timer(fj) && !OUTSIDE_CONNECTOR.contains(&name.as_str()));
     assert!(!out.is_empty(), "no function folders under functions/");
     out
+}
+
+#[test]
+fn functions_outside_the_connector_exist_and_stay_out_of_it() {
+    let all = all_functions();
+    let doc = swagger();
+    for name in OUTSIDE_CONNECTOR {
+        assert!(all.contains_key(*name), "functions/{name} is missing");
+        assert!(doc["paths"].get(format!("/{name}")).is_none(), "/{name} is in the connector");
+    }
 }
 
 fn all_functions() -> BTreeMap<String, Value> {

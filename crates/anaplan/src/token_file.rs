@@ -27,6 +27,9 @@ struct Stored {
     /// SHA-256 of the `ANAPLAN_REFRESH_TOKEN` this chain started from.
     origin_sha256: String,
     refresh_token: String,
+    /// When it was written (Unix seconds); absent in files of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    saved_at: Option<u64>,
 }
 
 /// An exclusive lock on the chain, released on drop.
@@ -77,12 +80,31 @@ impl TokenFile {
         }
     }
 
+    /// When the chain's newest token was saved here: `None` while the chain is still at its
+    /// origin (nothing saved for it), or for a file that does not say.
+    pub fn saved_at(&self) -> io::Result<Option<std::time::SystemTime>> {
+        match fs::read(&self.path) {
+            Ok(bytes) => Ok(serde_json::from_slice::<Stored>(&bytes)
+                .ok()
+                .filter(|s| s.origin_sha256 == self.origin.fingerprint())
+                .and_then(|s| s.saved_at)
+                .map(|secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Saves `token` as the newest of the chain: written to a temporary file with mode 0600,
     /// flushed, then renamed over the old one, so a crash leaves the old or the new token,
     /// never half of one.
     pub fn save(&self, token: &Secret) -> io::Result<()> {
         self.ensure_dir()?;
-        let stored = Stored { origin_sha256: self.origin.fingerprint(), refresh_token: token.expose().to_owned() };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).ok();
+        let stored = Stored {
+            origin_sha256: self.origin.fingerprint(),
+            refresh_token: token.expose().to_owned(),
+            saved_at: now,
+        };
         let body = serde_json::to_vec(&stored).map_err(io::Error::other)?;
         let tmp = self.path.with_extension(format!("tmp-{}", std::process::id()));
         {
@@ -139,8 +161,11 @@ mod tests {
         let path = dir.path().join("sub/refresh-token");
         let tf = TokenFile::new(path.clone(), Secret::new("rt-origin"));
         assert_eq!(tf.load().unwrap().expose(), "rt-origin");
+        assert_eq!(tf.saved_at().unwrap(), None, "nothing saved: the origin's age is unknown");
         tf.save(&Secret::new("rt-2")).unwrap();
         assert_eq!(tf.load().unwrap().expose(), "rt-2");
+        let saved = tf.saved_at().unwrap().expect("a save is dated");
+        assert!(saved.elapsed().unwrap_or_default() < std::time::Duration::from_secs(60));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -159,6 +184,7 @@ mod tests {
         TokenFile::new(path.clone(), Secret::new("rt-old")).save(&Secret::new("rt-old-2")).unwrap();
         let fresh = TokenFile::new(path, Secret::new("rt-new"));
         assert_eq!(fresh.load().unwrap().expose(), "rt-new");
+        assert_eq!(fresh.saved_at().unwrap(), None, "the old chain's date is not the new one's");
     }
 
     #[test]

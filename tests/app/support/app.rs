@@ -42,6 +42,8 @@ pub fn oauth_env(fake: &Emulator, state_dir: &std::path::Path) -> Vec<(String, S
         // The containers this test process may hand out with `azurite_container`.
         ("BLOB_CONTAINERS".into(), test_containers().join(",")),
         ("RUST_LOG".into(), "debug".into()),
+        // As local.settings.json has it: the host resolves the timer's schedule from it.
+        ("KEEP_SIGNED_IN_SCHEDULE".into(), "0 0 */4 * * *".into()),
     ]
 }
 

@@ -101,7 +101,6 @@ async fn a_spent_refresh_token_is_invalid_grant_and_the_new_one_works() {
     assert_eq!(refresh(&http, &base, &creds, &next).await.0, 200, "the newest token of the chain works");
 }
 
-
 #[tokio::test]
 async fn a_refresh_token_unused_for_longer_than_its_lifetime_is_dead() {
     let emu = Emulator::start().await;

@@ -285,6 +285,17 @@ pub mod certificate {
         Ok(data)
     }
 
+    /// When the PEM's certificate stops being valid (its `notAfter`). Errors say what is
+    /// wrong with the PEM, never its content.
+    pub fn not_after(pem: &str) -> Result<SystemTime, String> {
+        use x509_cert::der::Decode;
+        let cert = block(pem, "CERTIFICATE").ok_or("the certificate secret has no CERTIFICATE block")?;
+        let der = der(cert).ok_or("the CERTIFICATE block is not base64")?;
+        let parsed =
+            x509_cert::Certificate::from_der(&der).map_err(|_| "the CERTIFICATE block is not an X.509 certificate")?;
+        Ok(UNIX_EPOCH + parsed.tbs_certificate.validity.not_after.to_unix_duration())
+    }
+
     /// Signs a fresh `v2` payload (now, then random bytes) with the PEM's private key.
     /// Errors say what is missing from the PEM, never its content.
     pub fn sign_nonce(pem: &str) -> Result<Signed, String> {
@@ -348,6 +359,18 @@ pub mod certificate {
         async fn the_emulators_demo_certificate_signs() {
             let emulator = anaplan_emulator::Emulator::start().await;
             sign_nonce(&emulator.credentials().certificate).unwrap();
+        }
+
+        #[tokio::test]
+        async fn a_certificates_expiry_is_read_and_a_broken_one_is_named_without_content() {
+            let emulator = anaplan_emulator::Emulator::start().await;
+            let at = not_after(&emulator.credentials().certificate).unwrap();
+            let left = at.duration_since(SystemTime::now()).expect("the demo certificate is valid");
+            assert!(left > std::time::Duration::from_secs(3600), "{left:?}");
+            assert!(not_after("nothing").unwrap_err().contains("CERTIFICATE"));
+            let junk = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+            let e = not_after(junk).unwrap_err();
+            assert!(e.contains("X.509") && !e.contains("AAAA"), "{e}");
         }
     }
 }

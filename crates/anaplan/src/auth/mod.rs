@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use caller::CallerUsers;
 pub use legacy::{LegacyLogin, LegacySession};
-pub use oauth::OAuthSession;
+pub use oauth::{KeepAlive, OAuthSession};
 pub use source::{ChainLock, LockGuard, SecretKind, SecretSource};
 
 use super::error::AuthError;

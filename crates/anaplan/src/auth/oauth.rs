@@ -55,6 +55,19 @@ struct State {
     unsaved: Option<Secret>,
     /// The access token Anaplan last refused: the shared one is not taken if it is this.
     refused: Option<Secret>,
+    /// Why the token service refused this process's last grant, while no grant succeeded
+    /// since (the refresh token is dead: someone must sign in again).
+    grant_refused: Option<String>,
+}
+
+/// What [`OAuthSession::keep_alive`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepAlive {
+    /// The chain was refreshed recently enough (by a request, another instance, or an
+    /// earlier run) at this instant: nothing was spent.
+    Fresh(SystemTime),
+    /// The chain was refreshed now.
+    Refreshed,
 }
 
 /// The shared access token as stored (unix milliseconds).
@@ -167,6 +180,92 @@ impl OAuthSession {
         Ok(token.value)
     }
 
+    /// When the chain was last refreshed, as the store records it: the later of the writes
+    /// of the refresh token (a rotation, or a new chain from `auth login`) and of the shared
+    /// access token (every grant). `None` when the store cannot say (a chain still at the
+    /// `ANAPLAN_REFRESH_TOKEN` it started from, with a client that does not rotate).
+    pub async fn last_refresh(&self) -> Result<Option<SystemTime>, AuthError> {
+        let refresh = self.store("reading the refresh token's date", self.secrets.written_at(SecretKind::RefreshToken));
+        let refresh = refresh.await?;
+        let shared = self.store("reading the access token's date", self.secrets.written_at(SecretKind::AccessToken));
+        let shared = shared.await?;
+        Ok(refresh.max(shared))
+    }
+
+    /// Whether a refresh token is configured (read from the store; nothing is spent).
+    pub async fn has_refresh_token(&self) -> Result<bool, AuthError> {
+        if self.state.lock().await.unsaved.is_some() {
+            return Ok(true);
+        }
+        Ok(self.newest_refresh_token().await?.is_some())
+    }
+
+    /// Why Anaplan refused this process's last refresh, while no refresh succeeded since.
+    pub async fn refused(&self) -> Option<String> {
+        self.state.lock().await.grant_refused.clone()
+    }
+
+    /// The access token in use, if one is fresh here or shared by another instance: never
+    /// a refresh (for checks that must not spend the chain).
+    pub async fn current_token(&self) -> Option<Secret> {
+        if let Some(t) = self.state.lock().await.cached.as_ref().filter(|t| t.fresh()) {
+            return Some(t.value.clone());
+        }
+        self.shared_token(None).await.map(|t| t.value)
+    }
+
+    /// Keeps the chain alive: refreshes it unless its last refresh ([`last_refresh`]) is
+    /// more recent than `older_than`, under the same locks as any refresh (so instances and
+    /// requests never spend one token twice), and runs to completion on its own task.
+    ///
+    /// [`last_refresh`]: OAuthSession::last_refresh
+    pub async fn keep_alive(self: &Arc<Self>, older_than: Duration) -> Result<KeepAlive, AuthError> {
+        let session = Arc::clone(self);
+        match tokio::spawn(async move { session.keep_alive_now(older_than).await }).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(AuthError::Unavailable("the token refresh failed unexpectedly".into())),
+            Err(_) => Err(AuthError::Unavailable("the token refresh was stopped (shutting down)".into())),
+        }
+    }
+
+    async fn keep_alive_now(&self, older_than: Duration) -> Result<KeepAlive, AuthError> {
+        let mut state = self.state.lock().await;
+        if let Some(at) = self.refreshed_within(older_than).await? {
+            return Ok(KeepAlive::Fresh(at));
+        }
+        let guard = self.lock.lock().await?;
+        let outcome = async {
+            // Whoever held the lock before may have refreshed already.
+            if let Some(at) = self.refreshed_within(older_than).await? {
+                return Ok(KeepAlive::Fresh(at));
+            }
+            let token = self.grant_locked(&mut state).await;
+            match token {
+                Ok(token) => {
+                    state.refused = None;
+                    state.grant_refused = None;
+                    state.cached = Some(token);
+                    Ok(KeepAlive::Refreshed)
+                }
+                Err(e) => {
+                    if matches!(&e, AuthError::Rejected { code, .. } if code == "invalid_grant") {
+                        state.grant_refused = Some(e.to_string());
+                    }
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        guard.release().await;
+        outcome
+    }
+
+    /// The last refresh when it is more recent than `window`.
+    async fn refreshed_within(&self, window: Duration) -> Result<Option<SystemTime>, AuthError> {
+        let last = self.last_refresh().await?;
+        Ok(last.filter(|at| at.elapsed().map(|age| age < window).unwrap_or(true)))
+    }
+
     pub(super) async fn expires_at(&self) -> Option<SystemTime> {
         self.state.lock().await.cached.as_ref().map(|t| t.expires_at)
     }
@@ -228,6 +327,20 @@ impl OAuthSession {
         if let Some(t) = self.shared_token(rejected).await {
             return Ok(t);
         }
+        let outcome = self.grant_locked(state).await;
+        match &outcome {
+            Err(e @ AuthError::Rejected { code, .. }) if code == "invalid_grant" => {
+                state.grant_refused = Some(e.to_string());
+            }
+            Ok(_) => state.grant_refused = None,
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    /// Spends the chain's newest refresh token (the lock is held): stores its successor,
+    /// shares the new access token, and answers it.
+    async fn grant_locked(&self, state: &mut State) -> Result<CachedToken, AuthError> {
         let client_id = self
             .store("reading the client id", self.secrets.get(SecretKind::ClientId))
             .await?

@@ -59,6 +59,13 @@ pub trait SecretSource: Send + Sync + std::fmt::Debug {
         let _ = expires;
         self.set(kind, value).await
     }
+    /// When `kind` was last written, as the store records it (`None`: not known, or never).
+    /// The refresh-token chain's last refresh is read from it: a refresh writes the
+    /// successor refresh token and the shared access token.
+    async fn written_at(&self, kind: SecretKind) -> Result<Option<SystemTime>, AuthError> {
+        let _ = kind;
+        Ok(None)
+    }
     /// Where the values live, for messages ("Key Vault https://...", "the environment").
     fn describe(&self) -> String;
     /// What an admin sets to provide `kind`, for messages that say what is missing
