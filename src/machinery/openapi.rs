@@ -961,7 +961,7 @@ pub(crate) mod tests {
         let undeclared = found
             .iter()
             .filter(|r| !r.strip_prefix("#/definitions/").is_some_and(|name| definitions.contains_key(name)))
-            .filter(|r| !r.strip_prefix("#/parameters/").is_some_and(|name| doc["parameters"].get(name).is_some()))
+            .filter(|r| r.strip_prefix("#/parameters/").is_none_or(|name| doc["parameters"].get(name).is_none()))
             .map(|r| (*r).to_owned())
             .collect();
         let unused = definitions
