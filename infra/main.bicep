@@ -11,7 +11,10 @@
 // Elastic Premium EP1) with a system-assigned identity; its storage account (shared keys
 // off); Log Analytics and Application Insights; a Key Vault (RBAC, soft delete, purge
 // protection); the role assignments the identity needs (modules/roles.bicep explains each
-// scope); and, when deployConnector is true, the Logic Apps custom connector.
+// scope); and, when deployConnector is true (or connectorAuth is anaplanOAuth, or connectors is
+// byRole), the Logic Apps custom connector(s), each with a function key of its own kept in the
+// vault. The keys are set on the functions after the code deployment by connector-keys.bicep
+// (azd: the postdeploy hook), since a function exists only once its code does.
 //
 // Needs Bicep CLI 0.38.3 or newer (@onlyIfNotExists in modules/writable-secrets.bicep).
 
@@ -146,9 +149,6 @@ param cloudWorksSasDays int = 7
 @description('CLOUDWORKS_SAS_SCHEDULE: the timer\'s NCRONTAB schedule (six fields; UTC unless WEBSITE_TIME_ZONE says otherwise).')
 param cloudWorksSasSchedule string = '0 0 3 * * *'
 
-@description('The storage account CloudWorks\' Azure Blob connections use, for the roles a user delegation SAS needs (Storage Blob Delegator on it, Storage Blob Data Contributor on cloudWorksContainerNames). Empty: no roles are granted.')
-param cloudWorksStorageAccountName string = ''
-
 @description('ANAPLAN_REFRESH_TOKEN_LIFETIME: seconds a refresh token lives unused, as set on the Anaplan OAuth client (43200, 12 hours, unless its admin changed it). keep-signed-in and health estimate from it when the chain dies.')
 @minValue(4)
 @maxValue(31556926)
@@ -156,6 +156,9 @@ param anaplanRefreshTokenLifetime int = 43200
 
 @description('KEEP_SIGNED_IN_SCHEDULE: NCRONTAB schedule of the keep-signed-in timer, which refreshes the app\'s Anaplan sign-in when its last refresh is older than a quarter of anaplanRefreshTokenLifetime. Runs must come well within that lifetime (every 4 hours fits the default 12).')
 param keepSignedInSchedule string = '0 0 */4 * * *'
+
+@description('The storage account CloudWorks\' Azure Blob connections use, for the roles a user delegation SAS needs (Storage Blob Delegator on it, Storage Blob Data Contributor on cloudWorksContainerNames). Empty: no roles are granted.')
+param cloudWorksStorageAccountName string = ''
 
 @description('Resource group of cloudWorksStorageAccountName; empty: this deployment\'s.')
 param cloudWorksStorageResourceGroup string = ''
@@ -213,11 +216,32 @@ param operatorPrincipalType string = 'User'
 
 // ---------------------------------------------------------------- custom connector
 
-@description('Also deploy the Logic Apps custom connector (Microsoft.Web/customApis).')
+@description('Also deploy the Logic Apps custom connector (Microsoft.Web/customApis). connectorAuth anaplanOAuth and connectors byRole deploy it whatever this says.')
 param deployConnector bool = false
 
-@description('Custom connector resource name; empty means <name>-connector.')
+@description('Custom connector resource name (connectors single); empty means <name>-connector. With connectors byRole the names are <name>-integration, <name>-users and <name>-cloudworks.')
 param connectorName string = ''
+
+@description('How the connector\'s connections authenticate. functionKey: each connection asks for a function key, and the app acts with its own Anaplan identity. anaplanOAuth: each connection signs in to Anaplan with its user\'s own account (Generic OAuth 2, authorization code), the app runs with ANAPLAN_AUTH_METHOD=caller (anaplanAuthMethod is then ignored), and the connector sends its function key as an internal header.')
+@allowed([
+  'functionKey'
+  'anaplanOAuth'
+])
+param connectorAuth string = 'functionKey'
+
+@description('single: one connector with every operation. byRole: three, each with only its group\'s operations and its own function key: <name>-integration (model data and actions), <name>-users (users, access review, exception and tenant users, audit events), <name>-cloudworks (CloudWorks).')
+@allowed([
+  'single'
+  'byRole'
+])
+param connectors string = 'single'
+
+@description('connectorAuth anaplanOAuth: the client id of the Anaplan OAuth client (grant type authorization code) the connections sign in with.')
+param anaplanOAuthClientId string = ''
+
+@description('connectorAuth anaplanOAuth: that client\'s secret.')
+@secure()
+param anaplanOAuthClientSecret string = ''
 
 // ---------------------------------------------------------------- names
 
@@ -245,6 +269,64 @@ var platformContainerNames = [
   'anaplan-functions-state'
 ]
 var transferContainerNames = empty(exportStorageUrl) ? blobContainerNames : []
+
+// The connector(s): which definitions, and the OAuth host their connections sign in at.
+var signInWithAnaplan = connectorAuth == 'anaplanOAuth'
+var deployConnectors = deployConnector || signInWithAnaplan || connectors == 'byRole'
+var connectorGroups = !deployConnectors ? [] : connectors == 'byRole' ? [
+  'integration'
+  'users'
+  'cloudworks'
+] : [
+  'all'
+]
+var connectorDefinitions = {
+  functionKey: {
+    all: loadJsonContent('connector/apiDefinition.swagger.json')
+    integration: loadJsonContent('connector/groups/integration.swagger.json')
+    users: loadJsonContent('connector/groups/users.swagger.json')
+    cloudworks: loadJsonContent('connector/groups/cloudworks.swagger.json')
+  }
+  anaplanOAuth: {
+    all: loadJsonContent('connector-oauth/apiDefinition.swagger.json')
+    integration: loadJsonContent('connector-oauth/groups/integration.swagger.json')
+    users: loadJsonContent('connector-oauth/groups/users.swagger.json')
+    cloudworks: loadJsonContent('connector-oauth/groups/cloudworks.swagger.json')
+  }
+}
+var connectorConnectionParameters = {
+  functionKey: loadJsonContent('connector/apiProperties.json', '$.properties.connectionParameters')
+  anaplanOAuth: loadJsonContent('connector-oauth/apiProperties.json', '$.properties.connectionParameters')
+}
+// Each region's Anaplan OAuth host, as the app maps ANAPLAN_REGION (crates/anaplan/src/regions.rs;
+// tests/app/connector_variants.rs compares the two).
+var anaplanOAuthHosts = {
+  us1: 'https://us1a.app.anaplan.com'
+  us2: 'https://us1a.app.anaplan.com'
+  us5: 'https://us1a.app.anaplan.com'
+  us7: 'https://us1a.app.anaplan.com'
+  eu1: 'https://us1a.app.anaplan.com'
+  eu2: 'https://us1a.app.anaplan.com'
+  eu4: 'https://us1a.app.anaplan.com'
+  ap1: 'https://us1a.app.anaplan.com'
+  us9: 'https://us9.app.anaplan.com'
+  eu3: 'https://eu3.app.anaplan.com'
+  eu5: 'https://eu5.app.anaplan.com'
+  gb1: 'https://gb1.app.anaplan.com'
+  au1: 'https://au1a.app2.anaplan.com'
+  au1a: 'https://au1a.app2.anaplan.com'
+  ca1: 'https://ca1a.app.anaplan.com'
+  ca1a: 'https://ca1a.app.anaplan.com'
+  sg1: 'https://sg1.app.anaplan.com'
+  ae1: 'https://ae1.app.anaplan.com'
+  in1: 'https://in1.app.anaplan.com'
+  id1: 'https://id1.app.anaplan.com'
+  me1: 'https://me1.app.anaplan.com'
+}
+var anaplanOAuthHost = empty(anaplanOAuthUrl) ? anaplanOAuthHosts[empty(anaplanRegion) ? 'us1' : anaplanRegion] : anaplanOAuthUrl
+var anaplanOAuthBaseUrl = endsWith(anaplanOAuthHost, '/') ? take(anaplanOAuthHost, length(anaplanOAuthHost) - 1) : anaplanOAuthHost
+// Logic Apps' OAuth callback in the connector's region: register it in the Anaplan OAuth client.
+var anaplanOAuthRedirectUrl = replace(loadJsonContent('connector-oauth/apiProperties.json', '$.properties.connectionParameters.token.oAuthSettings.redirectUrl'), '{region}', region)
 
 // ---------------------------------------------------------------- resources
 
@@ -282,6 +364,8 @@ module vault 'modules/keyvault.bicep' = {
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionDays
     enablePurgeProtection: keyVaultPurgeProtection
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    // The connectors' keys are read back with getSecret() (modules/connector-secrets.bicep).
+    enabledForTemplateDeployment: deployConnectors
   }
 }
 
@@ -302,11 +386,14 @@ var hostSettings = union(
   empty(cloudWorksUrl) ? {} : { ANAPLAN_CLOUDWORKS_URL: cloudWorksUrl }
 )
 var baseSettings = {
-  ANAPLAN_AUTH_METHOD: anaplanAuthMethod
+  // Per-user sign-in: the app acts only with each connection's own Anaplan token.
+  ANAPLAN_AUTH_METHOD: signInWithAnaplan ? 'caller' : anaplanAuthMethod
   ANAPLAN_POLL_SECONDS: string(anaplanPollSeconds)
   CLOUDWORKS_SAS_CONNECTIONS: cloudWorksSasConnections
   CLOUDWORKS_SAS_DAYS: string(cloudWorksSasDays)
   CLOUDWORKS_SAS_SCHEDULE: cloudWorksSasSchedule
+  ANAPLAN_REFRESH_TOKEN_LIFETIME: string(anaplanRefreshTokenLifetime)
+  KEEP_SIGNED_IN_SCHEDULE: keepSignedInSchedule
   BLOB_CONTAINERS: join(blobContainerNames, ',')
 }
 // The timer grants a SAS only on the containers the identity has roles on.
@@ -364,18 +451,40 @@ module cloudWorksRoles 'modules/cloudworks-roles.bicep' = if (!empty(cloudWorksS
   }
 }
 
-module connector 'modules/connector.bicep' = if (deployConnector) {
-  name: 'connector'
+// One function key per connector, in the vault (set on the functions by connector-keys.bicep).
+module connectorSecrets 'modules/connector-secrets.bicep' = if (deployConnectors) {
+  name: 'connector-secrets'
   params: {
-    name: names.connector
+    vaultName: vault.outputs.name
+    tags: allTags
+    groups: connectorGroups
+  }
+}
+
+// The vault, to read the connectors' keys back (getSecret).
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: names.vault
+}
+
+module connector 'modules/connector.bicep' = [for group in connectorGroups: {
+  name: 'connector-${group}'
+  dependsOn: [
+    connectorSecrets
+  ]
+  params: {
+    name: group == 'all' ? names.connector : '${name}-${group}'
     location: region
     tags: allTags
     hostName: app.outputs.defaultHostName
-    swagger: loadJsonContent('connector/apiDefinition.swagger.json')
-    connectionParameters: loadJsonContent('connector/apiProperties.json', '$.properties.connectionParameters')
+    swagger: connectorDefinitions[connectorAuth][group]
+    connectionParameters: connectorConnectionParameters[connectorAuth]
     brandColor: loadJsonContent('connector/apiProperties.json', '$.properties.iconBrandColor')
+    functionKey: keyVault.getSecret('function-key-connector-${group}')
+    oAuthBaseUrl: signInWithAnaplan ? anaplanOAuthBaseUrl : ''
+    oAuthClientId: anaplanOAuthClientId
+    oAuthClientSecret: anaplanOAuthClientSecret
   }
-}
+}]
 
 // ---------------------------------------------------------------- outputs
 
@@ -392,8 +501,6 @@ output keyVaultUri string = vault.outputs.uri
 output keyVaultName string = vault.outputs.name
 
 @description('Object id of the app\'s system-assigned identity.')
-  ANAPLAN_REFRESH_TOKEN_LIFETIME: string(anaplanRefreshTokenLifetime)
-  KEEP_SIGNED_IN_SCHEDULE: keepSignedInSchedule
 output principalId string = app.outputs.principalId
 
 @description('The app\'s storage account (AzureWebJobsStorage, exports).')
@@ -402,5 +509,27 @@ output storageAccountName string = storage.outputs.name
 @description('The containers export-file and import-file may use (BLOB_CONTAINERS).')
 output blobContainerNames array = blobContainerNames
 
-@description('Resource id of the custom connector; empty unless deployConnector.')
-output connectorId string = deployConnector ? connector.outputs.id : ''
+@description('Resource id of the custom connector (the first one with connectors byRole); empty when none is deployed.')
+output connectorId string = deployConnectors ? connector[0].outputs.id : ''
+
+@description('Every custom connector: its resource id, name, and the function key its connections use (keyName: the function key the deployment creates on exactly its functions; vaultSecret: where its value is kept). With connectorAuth functionKey, hand that key to the connector\'s users; with anaplanOAuth the connector sends it by itself.')
+output connectors array = [for (group, i) in connectorGroups: {
+  id: connector[i].outputs.id
+  name: connector[i].outputs.name
+  group: group
+  keyName: 'connector-${group}'
+  vaultSecret: 'function-key-connector-${group}'
+}]
+
+@description('connectorAuth anaplanOAuth: the redirect URL to add to the Anaplan OAuth client\'s allowed callback URLs (Logic Apps\' consent service in the connector\'s region); empty otherwise.')
+output anaplanOAuthRedirectUrl string = signInWithAnaplan ? anaplanOAuthRedirectUrl : ''
+
+// For the azd postdeploy hook (azure.yaml), which sets the connectors' keys on their functions.
+@description('The function app name, for connector-keys.bicep.')
+output ANAPLAN_FUNCTION_APP string = app.outputs.name
+
+@description('The Key Vault name, for connector-keys.bicep.')
+output ANAPLAN_KEY_VAULT string = vault.outputs.name
+
+@description('single or byRole when connectors are deployed (connector-keys.bicep\'s connectors); empty when none is.')
+output ANAPLAN_DEPLOYED_CONNECTORS string = deployConnectors ? connectors : ''

@@ -48,5 +48,12 @@ param appInsightsDisableLocalAuth = true
 param operatorPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
 param operatorPrincipalType = 'User'
 
-// The Logic Apps custom connector.
+// The Logic Apps custom connector(s). connectorAuth: functionKey, or anaplanOAuth (each
+// connection signs in to Anaplan; the app runs in caller mode; needs the Anaplan OAuth
+// client's id and secret). connectors: single, or byRole (integration, users, cloudworks).
+// Either of anaplanOAuth and byRole deploys the connectors without deployConnector.
 param deployConnector = bool(readEnvironmentVariable('ANAPLAN_DEPLOY_CONNECTOR', 'false'))
+param connectorAuth = readEnvironmentVariable('ANAPLAN_CONNECTOR_AUTH', 'functionKey')
+param connectors = readEnvironmentVariable('ANAPLAN_CONNECTORS', 'single')
+param anaplanOAuthClientId = readEnvironmentVariable('ANAPLAN_OAUTH_CLIENT_ID', '')
+param anaplanOAuthClientSecret = readEnvironmentVariable('ANAPLAN_OAUTH_CLIENT_SECRET', '')
