@@ -18,20 +18,24 @@ param appName string
 @description('The Key Vault with the connector keys (main.bicep output keyVaultName).')
 param vaultName string
 
-@description('As main.bicep\'s connectors: single (one connector, every function) or byRole (integration, users, cloudworks).')
+@description('As main.bicep\'s connectors: single (one connector, every function) or byRole (integration, users, cloudworks); none when no connector was deployed.')
 @allowed([
   'single'
   'byRole'
+  'none'
 ])
 param connectors string = 'single'
+
+@description('As main.bicep\'s healthAlerts: also set the availability test\'s key (the vault\'s function-key-health) on the health function, and on nothing else.')
+param healthTest bool = false
 
 var groups = connectors == 'byRole' ? [
   'integration'
   'users'
   'cloudworks'
-] : [
+] : connectors == 'single' ? [
   'all'
-]
+] : []
 // Each connector's functions are its definition's paths (the anaplanOAuth definitions have
 // the same paths as these).
 var pathsByGroup = {
@@ -54,6 +58,18 @@ module keys 'modules/function-keys.bicep' = [for group in groups: {
     paths: pathsByGroup[group]
   }
 }]
+
+module healthKey 'modules/function-keys.bicep' = if (healthTest) {
+  name: 'function-keys-health'
+  params: {
+    appName: appName
+    keyName: 'availability-test'
+    keyValue: vault.getSecret('function-key-health')
+    paths: {
+      '/health': {}
+    }
+  }
+}
 
 @description('Each connector\'s key name and the functions that have it.')
 output connectorKeys array = [for (group, i) in groups: {

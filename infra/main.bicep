@@ -216,6 +216,12 @@ param operatorPrincipalType string = 'User'
 
 // ---------------------------------------------------------------- custom connector
 
+@description('Deploy an availability test on the health function (every 5 minutes from three regions) with an alert when it fails, and an alert when the keep-signed-in timer fails (modules/availability.bicep). The test\'s key (health only) is set on the function after the code deployment, with the connectors\' keys (connector-keys.bicep).')
+param healthAlerts bool = true
+
+@description('E-mail address the health and keep-signed-in alerts are sent to; empty: they show in the portal only.')
+param alertEmail string = ''
+
 @description('Also deploy the Logic Apps custom connector (Microsoft.Web/customApis). connectorAuth anaplanOAuth and connectors byRole deploy it whatever this says.')
 param deployConnector bool = false
 
@@ -486,6 +492,31 @@ module connector 'modules/connector.bicep' = [for group in connectorGroups: {
   }
 }]
 
+// The health function's own key (the availability test's), and the test and alerts on it.
+module healthKey 'modules/health-key.bicep' = if (healthAlerts) {
+  name: 'health-key'
+  params: {
+    vaultName: vault.outputs.name
+    tags: allTags
+  }
+}
+
+module availability 'modules/availability.bicep' = if (healthAlerts) {
+  name: 'availability'
+  dependsOn: [
+    healthKey
+  ]
+  params: {
+    hostName: app.outputs.defaultHostName
+    appName: app.outputs.name
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: region
+    tags: allTags
+    healthKey: keyVault.getSecret('function-key-health')
+    alertEmail: alertEmail
+  }
+}
+
 // ---------------------------------------------------------------- outputs
 
 @description('Function app name.')
@@ -533,3 +564,6 @@ output ANAPLAN_KEY_VAULT string = vault.outputs.name
 
 @description('single or byRole when connectors are deployed (connector-keys.bicep\'s connectors); empty when none is.')
 output ANAPLAN_DEPLOYED_CONNECTORS string = deployConnectors ? connectors : ''
+
+@description('For the azd postdeploy hook (scripts/connector-keys.sh): true when the availability test\'s key must be set on the health function.')
+output ANAPLAN_HEALTH_TEST bool = healthAlerts

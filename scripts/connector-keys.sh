@@ -4,14 +4,15 @@
 # in the environment; by hand:
 #
 #   AZURE_RESOURCE_GROUP=<rg> ANAPLAN_FUNCTION_APP=<appName> ANAPLAN_KEY_VAULT=<keyVaultName> \
-#   ANAPLAN_DEPLOYED_CONNECTORS=single|byRole scripts/connector-keys.sh
+#   ANAPLAN_DEPLOYED_CONNECTORS=single|byRole|'' ANAPLAN_HEALTH_TEST=true|false scripts/connector-keys.sh
 #
 # The key values stay in Resource Manager (Key Vault references): nothing secret passes
 # through this shell. Retries a few times: right after a deployment the Functions host may not
 # list the new functions yet (a key of an unknown function is refused).
 set -eu
-if [ -z "${ANAPLAN_DEPLOYED_CONNECTORS:-}" ]; then
-    echo "connector-keys: no custom connector deployed; nothing to do"
+health="${ANAPLAN_HEALTH_TEST:-false}"
+if [ -z "${ANAPLAN_DEPLOYED_CONNECTORS:-}" ] && [ "$health" != "true" ]; then
+    echo "connector-keys: no custom connector and no availability test deployed; nothing to do"
     exit 0
 fi
 cd "$(dirname "$0")/.."
@@ -20,8 +21,8 @@ while :; do
     if az deployment group create --only-show-errors -o none \
         -g "$AZURE_RESOURCE_GROUP" -n connector-keys -f infra/connector-keys.bicep \
         -p appName="$ANAPLAN_FUNCTION_APP" vaultName="$ANAPLAN_KEY_VAULT" \
-        connectors="$ANAPLAN_DEPLOYED_CONNECTORS"; then
-        echo "connector-keys: each connector's function key is set on its functions"
+        connectors="${ANAPLAN_DEPLOYED_CONNECTORS:-none}" healthTest="$health"; then
+        echo "connector-keys: each connector's function key is set on its functions (and the availability test's on health)"
         exit 0
     fi
     if [ "$attempt" -ge 5 ]; then

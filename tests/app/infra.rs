@@ -554,3 +554,33 @@ fn dynamic_schemas_name_an_operation_and_parameters_that_exist() {
     // write-cells' rows, get-view-data's records, list-items' items (GET and POST).
     assert!(found >= 4, "expected at least four dynamic schemas, found {found}");
 }
+
+#[test]
+fn an_availability_test_watches_health_with_a_key_that_opens_health_alone() {
+    let read = |p: &str| fs::read_to_string(root().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let main = read("infra/main.bicep");
+    let availability = read("infra/modules/availability.bicep");
+    let keys = read("infra/connector-keys.bicep");
+    let key = read("infra/modules/health-key.bicep");
+    // The deployment creates the key once, in the vault, and hands it to the test by reference.
+    assert!(main.contains("module healthKey 'modules/health-key.bicep' = if (healthAlerts)"), "main.bicep");
+    assert!(main.contains("healthKey: keyVault.getSecret('function-key-health')"), "main.bicep: a Key Vault reference");
+    assert!(key.contains("@onlyIfNotExists()") && key.contains("name: 'function-key-health'"), "health-key.bicep");
+    // The test calls health with that key, expects 200, and alerts when two regions fail.
+    assert!(availability.contains("RequestUrl: 'https://${hostName}/api/health'"), "availability.bicep");
+    assert!(availability.contains("key: 'x-functions-key'") && availability.contains("value: healthKey"));
+    assert!(availability.contains("ExpectedHttpStatusCode: 200"));
+    assert!(availability.contains("failedLocationCount: 2"));
+    assert!(availability.contains("@secure()\nparam healthKey string"), "the key is a secure parameter");
+    // A failed keep-signed-in run alerts too, whatever health says.
+    assert!(availability.contains(r#"requests | where name == "keep-signed-in" and success == false"#));
+    // After the code deployment the key is set on health and nothing else, never as a host key.
+    assert!(keys.contains("keyValue: vault.getSecret('function-key-health')"), "connector-keys.bicep");
+    let health_paths = keys.split("module healthKey").nth(1).expect("a healthKey module").split("}\n}").next().unwrap();
+    assert!(health_paths.contains("'/health': {}"), "{health_paths}");
+    assert_eq!(health_paths.matches("': {}").count(), 1, "health only: {health_paths}");
+    assert!(!keys.contains("host/default") && !keys.contains("functionKeys"), "never a host key");
+    // The azd hook sets it when the test is deployed.
+    assert!(main.contains("output ANAPLAN_HEALTH_TEST bool = healthAlerts"));
+    assert!(read("scripts/connector-keys.sh").contains("healthTest=\"$health\""));
+}
