@@ -117,21 +117,24 @@ impl SignIn {
                         return state;
                     }
                 }
-                if let Some(why) = session.refused().await {
-                    state.problem = Some(format!(
-                        "{why}; the refresh token is dead: sign the app in again (onboard, or `auth login`)"
-                    ));
-                }
+                let refused = session.refused().await;
                 match session.last_refresh().await {
-                    Ok(Some(last)) => {
-                        let dies = self.chain_dies(last);
-                        state.last_refresh = Some(last);
-                        state.refresh_token_expires_at = Some(dies);
-                        if state.problem.is_none() {
-                            state.problem = self.chain_problem(dies);
+                    Ok(last) => {
+                        // A refusal counts until a chain is stored after it (a new sign-in).
+                        if let Some((_, why)) = refused.filter(|(at, _)| last.is_none_or(|l| l < *at)) {
+                            state.problem = Some(format!(
+                                "{why}; the refresh token is dead: sign the app in again (onboard, or `auth login`)"
+                            ));
+                        }
+                        if let Some(last) = last {
+                            let dies = self.chain_dies(last);
+                            state.last_refresh = Some(last);
+                            state.refresh_token_expires_at = Some(dies);
+                            if state.problem.is_none() {
+                                state.problem = self.chain_problem(dies);
+                            }
                         }
                     }
-                    Ok(None) => {}
                     Err(e) => {
                         state.problem.get_or_insert_with(|| format!("the last refresh could not be read: {e}"));
                         self.note_store_problem(&mut state, &e);

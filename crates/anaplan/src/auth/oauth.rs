@@ -55,9 +55,9 @@ struct State {
     unsaved: Option<Secret>,
     /// The access token Anaplan last refused: the shared one is not taken if it is this.
     refused: Option<Secret>,
-    /// Why the token service refused this process's last grant, while no grant succeeded
-    /// since (the refresh token is dead: someone must sign in again).
-    grant_refused: Option<String>,
+    /// When and why the token service refused this process's last grant, while no grant
+    /// succeeded since (the refresh token is dead: someone must sign in again).
+    grant_refused: Option<(SystemTime, String)>,
 }
 
 /// What [`OAuthSession::keep_alive`] did.
@@ -200,8 +200,10 @@ impl OAuthSession {
         Ok(self.newest_refresh_token().await?.is_some())
     }
 
-    /// Why Anaplan refused this process's last refresh, while no refresh succeeded since.
-    pub async fn refused(&self) -> Option<String> {
+    /// When and why Anaplan refused this process's last refresh, while no refresh succeeded
+    /// here since (a chain started later elsewhere, e.g. by `auth login`, shows in
+    /// [`last_refresh`](OAuthSession::last_refresh)).
+    pub async fn refused(&self) -> Option<(SystemTime, String)> {
         self.state.lock().await.grant_refused.clone()
     }
 
@@ -249,7 +251,7 @@ impl OAuthSession {
                 }
                 Err(e) => {
                     if matches!(&e, AuthError::Rejected { code, .. } if code == "invalid_grant") {
-                        state.grant_refused = Some(e.to_string());
+                        state.grant_refused = Some((SystemTime::now(), e.to_string()));
                     }
                     Err(e)
                 }
@@ -330,7 +332,7 @@ impl OAuthSession {
         let outcome = self.grant_locked(state).await;
         match &outcome {
             Err(e @ AuthError::Rejected { code, .. }) if code == "invalid_grant" => {
-                state.grant_refused = Some(e.to_string());
+                state.grant_refused = Some((SystemTime::now(), e.to_string()));
             }
             Ok(_) => state.grant_refused = None,
             Err(_) => {}
