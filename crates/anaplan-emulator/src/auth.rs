@@ -39,10 +39,7 @@ fn drop_refresh_token(st: &mut EmulatorState, token: &str) {
 /// True when `token` has gone unused for longer than the client's refresh-token lifetime.
 fn refresh_token_too_old(st: &EmulatorState, token: &str) -> bool {
     let Some(lifetime) = st.refresh_token_lifetime else { return false };
-    st.refresh_token_used
-        .get(token)
-        .and_then(|used| used.elapsed().ok())
-        .is_some_and(|idle| idle > lifetime)
+    st.refresh_token_used.get(token).and_then(|used| used.elapsed().ok()).is_some_and(|idle| idle > lifetime)
 }
 
 /// Issues an access token of the integration user valid for the configured TTL and records
