@@ -17,14 +17,15 @@
 
 use std::time::SystemTime;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
 
 use crate::auth_commands::utc;
 use crate::config::AuthMethod;
 use crate::http::{AppState, Call, Problem};
 use crate::machinery::declare::{Function, Trigger};
+use crate::machinery::timer;
 use anaplan::auth::KeepAlive;
 use anaplan::{AuthError, Credentials};
 
@@ -43,11 +44,7 @@ pub const FUNCTION: Function = Function {
 
 /// Handles one invocation.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let invocation: Value = serde_json::from_slice(&call.body)
-        .map_err(|e| Problem::bad_parameter(format!("not a JSON invocation from the Functions host: {e}")))?;
-    if !invocation.get("Data").is_some_and(Value::is_object) {
-        return Err(Problem::bad_parameter("the invocation has no Data object (the host's JSON invocation format)"));
-    }
+    timer::invocation(&call.body)?;
     let sign_in = &state.sign_in;
     let (ok, line, value) = match (sign_in.method, state.anaplan.credentials()) {
         (AuthMethod::OAuth, Credentials::OAuth(session)) => {
@@ -117,8 +114,5 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
         tracing::error!("keep-signed-in: {line}");
     }
     let status = if ok { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
-    let body = json!({ "Outputs": {}, "Logs": [line], "ReturnValue": value });
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    Ok(timer::result(status, vec![line], value))
 }

@@ -10,14 +10,15 @@
 //! `{"Data": {"timer": ...}, "Metadata": ...}`; it answers `{"Outputs": {}, "Logs": [...],
 //! "ReturnValue": {...}}` with 200, or a non-2xx status, which fails the invocation.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use azure_core::time::Duration;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::config::SAS_CONTAINERS;
 use crate::http::{AppState, Call, Problem};
 use crate::machinery::declare::{Function, Trigger};
+use crate::machinery::timer;
 use crate::storage::containers::reserved;
 use crate::storage::grant::cloudworks_grant;
 use anaplan::catalog::{Named, pick};
@@ -38,11 +39,7 @@ pub const FUNCTION: Function = Function {
 
 /// Handles one invocation.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
-    let invocation: Value = serde_json::from_slice(&call.body)
-        .map_err(|e| Problem::bad_parameter(format!("not a JSON invocation from the Functions host: {e}")))?;
-    if !invocation.get("Data").is_some_and(Value::is_object) {
-        return Err(Problem::bad_parameter("the invocation has no Data object (the host's JSON invocation format)"));
-    }
+    timer::invocation(&call.body)?;
     let wanted = &state.cloudworks_settings.sas_connections;
     let days = state.cloudworks_settings.sas_days;
     let mut logs: Vec<String> = Vec::new();
@@ -50,14 +47,14 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     if wanted.is_empty() {
         logs.push("CLOUDWORKS_SAS_CONNECTIONS is empty: no CloudWorks connection to renew".to_owned());
         tracing::info!("{}", logs[0]);
-        return Ok(answer(StatusCode::OK, logs, json!({ "renewed": 0, "failed": 0 })));
+        return Ok(timer::result(StatusCode::OK, logs, json!({ "renewed": 0, "failed": 0 })));
     }
     let connections = match cloudworks::blob_connections(&state.cloudworks).await {
         Ok(c) => c,
         Err(e) => {
             let line = format!("CloudWorks connections could not be listed, none renewed: {e}");
             tracing::error!("{line}");
-            return Ok(answer(
+            return Ok(timer::result(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 vec![line],
                 json!({ "renewed": 0, "failed": wanted.len() }),
@@ -80,7 +77,7 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
     }
     let renewed = wanted.len() - failed;
     let status = if failed == 0 { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
-    Ok(answer(status, logs, json!({ "renewed": renewed, "failed": failed })))
+    Ok(timer::result(status, logs, json!({ "renewed": renewed, "failed": failed })))
 }
 
 /// Renews one connection; the log line either way.
@@ -144,13 +141,4 @@ fn closest(e: &anaplan::AnaplanError) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// The JSON invocation result; a non-2xx status fails the invocation (the host then drops
-/// the logs, which were also written to the handler's output).
-fn answer(status: StatusCode, logs: Vec<String>, value: Value) -> Response {
-    let body = json!({ "Outputs": {}, "Logs": logs, "ReturnValue": value });
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }

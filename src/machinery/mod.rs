@@ -8,7 +8,8 @@
 //!   [`dumps`] (failure dumps) and [`solution_logs`] (Optimizer solution logs);
 //! - [`transfers`]: exports to and imports from Blob storage that outlive one answer;
 //! - [`data_body`]: bodies that carry data (`rows`, `cells`, `items`), read in one pass;
-//! - [`records`]: the `records` format of view reads.
+//! - [`records`]: the `records` format of view reads;
+//! - [`timer`]: the host's JSON invocation format, for the timer functions.
 //!
 //! Nothing here names a function: the list of functions is [`crate::functions::FUNCTIONS`].
 
@@ -21,4 +22,5 @@ pub mod records;
 pub mod router;
 pub mod solution_logs;
 pub mod task_call;
+pub mod timer;
 pub mod transfers;
