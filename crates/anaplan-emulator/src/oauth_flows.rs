@@ -92,6 +92,9 @@ pub(super) struct FlowState {
     devices: Vec<Device>,
     codes: HashMap<String, AuthCode>,
     pub(super) redirect_uris: Vec<String>,
+    /// Loopback callbacks registered by [`Emulator::allow_loopback_redirect_uri`] (demo and
+    /// tests only: Anaplan refuses them).
+    loopback_redirect_uris: Vec<String>,
     chain_starts: Vec<String>,
 }
 
@@ -184,6 +187,18 @@ impl Emulator {
         self.inner.state().flows.redirect_uris.push(uri.to_string());
     }
 
+    /// Registers a loopback callback URL (`http://127.0.0.1:<port>/...`), which Anaplan
+    /// refuses: a departure for `demo` and the tests only, so that a handler on this machine
+    /// can receive the browser's redirect (`onboard-callback`). Every other loopback callback
+    /// stays refused. Panics on a URL that is not loopback (use [`Emulator::allow_redirect_uri`]).
+    pub fn allow_loopback_redirect_uri(&self, uri: &str) {
+        let url = url::Url::parse(uri).expect("allow_loopback_redirect_uri: not a URL");
+        assert!(is_local(&url), "not a loopback URL (use allow_redirect_uri): {uri}");
+        let mut st = self.inner.state();
+        st.flows.redirect_uris.push(uri.to_string());
+        st.flows.loopback_redirect_uris.push(uri.to_string());
+    }
+
     /// Simulates a user who opens `authorize_url`, logs in and approves. Checks
     /// host, path (`/auth/authorize` or `/auth/prelogin`), `response_type=code`,
     /// `client_id`, a registered non-local `redirect_uri`, `scope` with
@@ -219,7 +234,8 @@ impl Emulator {
         }
         let redirect_uri = get("redirect_uri").ok_or_else(|| FlowError("redirect_uri is missing".into()))?;
         let mut target = url::Url::parse(redirect_uri).map_err(|_| FlowError("redirect_uri is not a URL".into()))?;
-        if is_local(&target) {
+        let opted_in = self.inner.state().flows.loopback_redirect_uris.iter().any(|u| u == redirect_uri);
+        if is_local(&target) && !opted_in {
             return Err(FlowError(format!("Anaplan does not accept localhost callback URLs: {redirect_uri}")));
         }
         let scope = Scope::from_request(get("scope").unwrap_or_default());

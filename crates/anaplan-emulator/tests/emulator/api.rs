@@ -306,6 +306,37 @@ async fn a_browser_sign_in_redirects_to_the_registered_callback_with_a_code_that
 }
 
 #[tokio::test]
+async fn a_loopback_callback_is_refused_unless_that_one_was_opted_in_for_the_demo() {
+    let emu = Emulator::start().await;
+    let c = emu.credentials();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize = |redirect: &str| {
+        let mut url = url::Url::parse(&format!("{}/auth/prelogin", emu.base_url())).unwrap();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &c.client_id)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("scope", "openid email offline_access")
+            .append_pair("state", "s-2");
+        url.to_string()
+    };
+    let callback = "http://127.0.0.1:7071/api/onboard-callback";
+    // By default, as Anaplan: refused, and registering it the usual way is a test bug.
+    assert_eq!(http.get(authorize(callback)).send().await.unwrap().status(), 400);
+    let registered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| emu.allow_redirect_uri(callback)));
+    assert!(registered.is_err(), "allow_redirect_uri takes no loopback URL");
+    // Opted in (demo and tests only): that URL, and no other loopback one.
+    emu.allow_loopback_redirect_uri(callback);
+    let resp = http.get(authorize(callback)).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{callback}?code=")), "{location}");
+    for other in ["http://127.0.0.1:7072/api/onboard-callback", "http://localhost:7071/api/onboard-callback"] {
+        assert_eq!(http.get(authorize(other)).send().await.unwrap().status(), 400, "{other}");
+    }
+}
+
+#[tokio::test]
 async fn the_device_grant_is_approved_on_the_verification_page() {
     let emu = Emulator::start().await;
     let http = reqwest::Client::new();
