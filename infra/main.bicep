@@ -522,6 +522,12 @@ module availability 'modules/availability.bicep' = if (healthAlerts) {
 @description('Function app name.')
 output appName string = app.outputs.name
 
+@description('onboard: open it in a browser with ?code=<a function key> (az functionapp keys list) to see the app\'s Anaplan sign-in and sign the app in (ANAPLAN_AUTH_METHOD oauth, with the Anaplan OAuth client\'s id and secret in the vault).')
+output onboardUrl string = 'https://${app.outputs.defaultHostName}/api/onboard'
+
+@description('onboard-callback: add this URL to the Anaplan OAuth client\'s callback URLs, so that Anaplan sends the browser back to the app after the sign-in onboard starts.')
+output onboardCallbackUrl string = 'https://${app.outputs.defaultHostName}/api/onboard-callback'
+
 @description('Base URL of the functions, e.g. https://<app>.azurewebsites.net/api (append get-view-data, run-process, ...).')
 output baseUrl string = 'https://${app.outputs.defaultHostName}/api'
 

@@ -7,9 +7,10 @@ use std::io::{BufRead, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth2::basic::BasicClient;
+use oauth2::basic::BasicTokenResponse;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl, RedirectUrl,
-    Scope, StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl, EndpointNotSet,
+    EndpointSet, RedirectUrl, Scope, StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
 };
 use url::Url;
 
@@ -22,6 +23,45 @@ use anaplan::{ApiRequest, AuthError};
 
 /// The scopes that yield a refresh token (`offline_access`).
 const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// The scopes the browser sign-in (`onboard`) asks for: the three Anaplan keeps
+/// (`offline_access` for a refresh token).
+pub const BROWSER_SCOPES: [&str; 3] = ["openid", "email", "offline_access"];
+
+/// The authorization-code client of `auth login` and `onboard`: its authorization URL is
+/// `/auth/prelogin` on the OAuth host, its token URL `/oauth/token`, and the client id and
+/// secret go in the form body, as Anaplan takes them.
+pub type CodeClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// The [`CodeClient`] of the OAuth service at `base`, for the callback `redirect`.
+pub fn code_client(
+    base: &Url,
+    client_id: &Secret,
+    client_secret: &Secret,
+    redirect: Url,
+) -> Result<CodeClient, String> {
+    Ok(BasicClient::new(ClientId::new(client_id.expose().to_owned()))
+        .set_client_secret(ClientSecret::new(client_secret.expose().to_owned()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_auth_uri(AuthUrl::from_url(base.join("auth/prelogin").map_err(|e| e.to_string())?))
+        .set_token_uri(TokenUrl::from_url(base.join("oauth/token").map_err(|e| e.to_string())?))
+        .set_redirect_uri(RedirectUrl::from_url(redirect)))
+}
+
+/// Exchanges an authorization code at the token URL (with the client secret and the same
+/// `redirect_uri` as the authorization request). An error says who failed and never
+/// carries the code or a token.
+pub async fn exchange_code(
+    client: &CodeClient,
+    http: &reqwest::Client,
+    code: &Secret,
+) -> Result<BasicTokenResponse, CommandError> {
+    client
+        .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+        .request_async(http)
+        .await
+        .map_err(|e| failed("the code", &e))
+}
 
 /// How `auth login` obtains consent.
 #[derive(Debug, Clone)]
@@ -136,12 +176,7 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
             let client_secret = from_env_or_vault(vault.as_ref(), SecretKind::ClientSecret)
                 .await?
                 .ok_or("no OAuth client secret: set ANAPLAN_CLIENT_SECRET (or anaplan-client-secret in the vault)")?;
-            let client = BasicClient::new(ClientId::new(client_id.expose().to_owned()))
-                .set_client_secret(ClientSecret::new(client_secret.expose().to_owned()))
-                .set_auth_type(AuthType::RequestBody)
-                .set_auth_uri(AuthUrl::from_url(base.join("auth/prelogin").map_err(|e| e.to_string())?))
-                .set_token_uri(token_url)
-                .set_redirect_uri(RedirectUrl::from_url(redirect.clone()));
+            let client = code_client(&base, &client_id, &client_secret, redirect.clone())?;
             let (authorize, state) = client
                 .authorize_url(CsrfToken::new_random)
                 .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
@@ -164,11 +199,7 @@ pub async fn login(options: LoginOptions, out: &mut dyn Write, input: &mut dyn B
                 return Err("the pasted address does not belong to this login (its state differs); start again".into());
             }
             let code = pairs.get("code").ok_or("the pasted address has no code")?;
-            let token = client
-                .exchange_code(AuthorizationCode::new(code.clone()))
-                .request_async(&http)
-                .await
-                .map_err(|e| failed("the code", &e))?;
+            let token = exchange_code(&client, &http, &Secret::new(code.clone())).await?;
             token.refresh_token().map(|r| Secret::new(r.secret().clone()))
         }
     };

@@ -316,6 +316,13 @@ pub async fn run(port: u16, auth: DemoAuth, out: &mut (dyn Write + Send)) -> Res
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| DemoError::Bind { addr, source })?;
     let addr = listener.local_addr().map_err(|source| DemoError::Bind { addr, source })?;
     let base = format!("http://{addr}");
+    if auth == DemoAuth::Oauth {
+        // Anaplan refuses loopback callbacks; the demo's emulator is told to accept onboard's
+        // (under both names a browser may use for this machine).
+        emulator.allow_loopback_redirect_uri(&format!("{base}{}", crate::onboard::CALLBACK_PATH));
+        let named = format!("http://localhost:{}{}", addr.port(), crate::onboard::CALLBACK_PATH);
+        emulator.allow_loopback_redirect_uri(&named);
+    }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(crate::startup::serve_on(settings, listener, async {
         let _ = stop_rx.await;
@@ -343,6 +350,11 @@ fn print_intro(out: &mut (dyn Write + Send), emulator: &Emulator, base: &str, au
     writeln!(out, "READY {base}")?;
     writeln!(out, "  functions  {base}/api/<function>  (no function key needed: there is no Functions host)")?;
     writeln!(out, "  emulator   {}  (a local Anaplan with the demo tenant; {login})", emulator.base_url())?;
+    let onboard = match auth {
+        DemoAuth::Oauth => "sign the app in to Anaplan in a browser",
+        DemoAuth::Certificate => "the app's Anaplan sign-in; signing in from a browser is for OAuth",
+    };
+    writeln!(out, "  onboard    {base}/api/onboard  ({onboard})")?;
     writeln!(out, "  no storage account: Idempotency-Key and Blob transfers answer a problem saying how to add one")?;
     writeln!(out)?;
     writeln!(out, "Try each function (paste a line):")?;

@@ -38,6 +38,7 @@ pub mod listener;
 pub mod local_settings;
 pub mod loopback;
 pub mod machinery;
+pub mod onboard;
 pub mod package;
 pub mod secrets;
 pub mod shutdown;

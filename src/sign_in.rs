@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anaplan::Credentials;
 use anaplan::auth::{SecretKind, SecretSource};
+use anaplan::secret::Secret;
 use url::Url;
 
 use crate::auth_commands::utc;
@@ -33,6 +34,8 @@ pub struct SignIn {
     pub key_vault: bool,
     /// `ANAPLAN_REFRESH_TOKEN_LIFETIME`.
     pub lifetime: Duration,
+    /// The OAuth service (`ANAPLAN_OAUTH_URL`): where `onboard` sends the browser.
+    pub oauth_url: Option<Url>,
     /// `GET /2/0/users/me` on the Integration API host.
     me_url: Url,
     http: reqwest::Client,
@@ -79,10 +82,45 @@ impl SignIn {
             secrets,
             key_vault,
             lifetime,
+            oauth_url: None,
             me_url,
             http: anaplan::client::http_client(Some(Duration::from_secs(10))),
             anaplan: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// The same with the OAuth service at `oauth_url` (`onboard` signs the app in there).
+    pub fn with_oauth_url(mut self, oauth_url: &Url) -> Self {
+        self.oauth_url = Some(oauth_url.clone());
+        self
+    }
+
+    /// Who `token` signs in as (`GET /2/0/users/me`): the user's name and email. Nothing is
+    /// refreshed; an error says what went wrong without the token.
+    pub async fn user(&self, token: &Secret) -> Result<(String, String), String> {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("AnaplanAuthToken {}", token.expose()))
+            .map_err(|_| "the access token is not a valid header value".to_owned())?;
+        value.set_sensitive(true);
+        let sent = self
+            .http
+            .get(self.me_url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::AUTHORIZATION, value)
+            .send()
+            .await;
+        let resp = sent.map_err(|e| {
+            format!("Anaplan could not be reached: {}", anaplan::auth::describe_error(&e.without_url()))
+        })?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(format!("Anaplan answered {status} to GET /2/0/users/me"));
+        }
+        let me: serde_json::Value =
+            resp.json().await.map_err(|_| "Anaplan's answer about the user is not JSON".to_owned())?;
+        let user = &me["user"];
+        let text = |k: &str| user[k].as_str().unwrap_or_default().trim().to_owned();
+        let name = format!("{} {}", text("firstName"), text("lastName")).trim().to_owned();
+        Ok((name, text("email")))
     }
 
     /// A quarter of the lifetime: `keep-signed-in` refreshes a chain older than this, and

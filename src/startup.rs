@@ -121,7 +121,8 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         matches!(settings.auth.secrets, SecretsFrom::Vault(_)),
         settings.auth.refresh_token_lifetime,
         &settings.api_url,
-    );
+    )
+    .with_oauth_url(&settings.oauth_url);
     let anaplan = Client::new(http, &settings.api_url, credentials, RetryPolicy::default());
     if !settings.blob_containers_ignored.is_empty() {
         tracing::warn!(

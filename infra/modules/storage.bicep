@@ -170,6 +170,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
                 'anaplan-functions-state/idempotency/'
                 'anaplan-functions-state/transfers/'
                 'anaplan-functions-state/locks/data-source/'
+                'anaplan-functions-state/onboard/'
               ]
             }
           }

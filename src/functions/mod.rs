@@ -61,6 +61,8 @@ pub mod list_items;
 pub mod list_objects;
 pub mod model_calendar;
 pub mod model_state;
+pub mod onboard;
+pub mod onboard_callback;
 pub mod refresh_cloudworks_sas;
 pub mod revisions;
 pub mod run_action;
@@ -120,6 +122,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &dimension_items::FUNCTION,
     &keep_signed_in::FUNCTION,
     &health::FUNCTION,
+    &onboard::FUNCTION,
+    &onboard_callback::FUNCTION,
 ];
 
 #[cfg(test)]

@@ -51,7 +51,8 @@ fn first_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn public_origin(headers: &HeaderMap, forwarded_hosts: &[String]) -> Result<(String, String), Problem> {
+/// The public scheme and host of a request (see [`status_url`]).
+pub(crate) fn public_origin(headers: &HeaderMap, forwarded_hosts: &[String]) -> Result<(String, String), Problem> {
     let host = first_value(headers, "x-forwarded-host")
         .filter(|h| forwarded_hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h)))
         .or_else(|| first_value(headers, header::HOST.as_str()))

@@ -124,6 +124,33 @@ pub enum Trigger {
         /// `schedule` of the `timerTrigger` binding.
         schedule: &'static str,
     },
+    /// A page for a person in a browser (`onboard`): `GET /api/<name>`, answered with HTML
+    /// (never problem+json), taking no connector parameters, outside the connector. Unlike
+    /// every [`Trigger::Http`] function it declares how the host checks its requests: a
+    /// browser that Anaplan redirects back carries no function key.
+    Page {
+        /// function.json `authLevel`.
+        auth: AuthLevel,
+    },
+}
+
+/// How the Functions host checks a request before forwarding it (function.json `authLevel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthLevel {
+    /// A function key (or the host's master key), as query `code` or header `x-functions-key`.
+    Function,
+    /// No key: anyone may call it, so the function itself must check what it is given.
+    Anonymous,
+}
+
+impl AuthLevel {
+    /// Its spelling in function.json.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthLevel::Function => "function",
+            AuthLevel::Anonymous => "anonymous",
+        }
+    }
 }
 
 /// What the body of an HTTP request carries.
@@ -427,6 +454,7 @@ impl Function {
         match self.trigger {
             Trigger::Http { methods, .. } => methods,
             Trigger::Timer { .. } => &[Method::POST],
+            Trigger::Page { .. } => &[Method::GET],
         }
     }
 
@@ -434,7 +462,7 @@ impl Function {
     pub fn max_body(&self) -> usize {
         match self.trigger {
             Trigger::Http { body, .. } => body.max_bytes(),
-            Trigger::Timer { .. } => PARAMETER_BODY,
+            Trigger::Timer { .. } | Trigger::Page { .. } => PARAMETER_BODY,
         }
     }
 
@@ -498,6 +526,18 @@ impl Function {
             Trigger::Timer { schedule } => json!({
                 "bindings": [
                     { "type": "timerTrigger", "direction": "in", "name": "timer", "schedule": schedule },
+                ]
+            }),
+            Trigger::Page { auth } => json!({
+                "bindings": [
+                    {
+                        "type": "httpTrigger",
+                        "direction": "in",
+                        "name": "req",
+                        "authLevel": auth.as_str(),
+                        "methods": ["get"],
+                    },
+                    { "type": "http", "direction": "out", "name": "res" },
                 ]
             }),
         }

@@ -45,7 +45,7 @@ fn find(functions: &'static [&'static Function], path: &str) -> Option<&'static 
     let path = path.to_ascii_lowercase();
     let path = path.trim_end_matches('/');
     functions.iter().copied().find(|f| match f.trigger {
-        Trigger::Http { .. } => path.strip_prefix(ROUTE_PREFIX) == Some(f.name),
+        Trigger::Http { .. } | Trigger::Page { .. } => path.strip_prefix(ROUTE_PREFIX) == Some(f.name),
         Trigger::Timer { .. } => path.strip_prefix('/') == Some(f.name),
     })
 }
@@ -64,7 +64,7 @@ async fn dispatch(
                 req.uri().path(),
                 functions
                     .iter()
-                    .filter(|f| matches!(f.trigger, Trigger::Http { .. }))
+                    .filter(|f| matches!(f.trigger, Trigger::Http { .. } | Trigger::Page { .. }))
                     .map(|f| format!("{ROUTE_PREFIX}{}", f.name))
                     .collect::<Vec<_>>()
                     .join(", ")

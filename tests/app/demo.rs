@@ -309,6 +309,26 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
         (&serde_json::json!("not configured"), &serde_json::json!("not configured"))
     );
 
+    // The onboard line: a browser signs the demo in to its emulator (cookie sent by hand),
+    // which starts a new chain, and the functions go on working with it.
+    let onboard = intro.iter().find_map(|l| l.trim().strip_prefix("onboard")).expect("an onboard line").trim();
+    let (onboard_url, what) = onboard.split_once("  ").unwrap();
+    assert_eq!(onboard_url, format!("http://127.0.0.1:{port}/api/onboard"));
+    assert!(what.contains("sign the app in to Anaplan in a browser"), "{what}");
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = browser.get(onboard_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let link = html.split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let to_anaplan = browser.get(&link).send().await.unwrap();
+    assert_eq!(to_anaplan.status(), 302, "{}", to_anaplan.text().await.unwrap());
+    let back = to_anaplan.headers()["location"].to_str().unwrap().to_owned();
+    let done = browser.get(&back).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("Signed in to Anaplan as"));
+    call_each(&calls[..1]).await;
+
     // Without a storage account, Idempotency-Key says how to add one.
     let resp = http
         .post(&calls[1].url)
@@ -360,8 +380,9 @@ async fn demo_answers_every_curl_line_for_real_and_stops_on_sigterm() {
 
 /// The HTTP functions, sorted (the timer has no curl line).
 fn http_functions() -> Vec<String> {
+    // Timers and browser pages (onboard: its own intro line) have no curl line.
     let timer = |f: &&&anaplan_functions::machinery::declare::Function| {
-        matches!(f.trigger, anaplan_functions::machinery::declare::Trigger::Timer { .. })
+        !matches!(f.trigger, anaplan_functions::machinery::declare::Trigger::Http { .. })
     };
     sorted(
         &anaplan_functions::functions::FUNCTIONS

@@ -27,8 +27,8 @@ fn swagger() -> Value {
 }
 
 /// HTTP functions that are not actions for flows, so not in the connector: `health` is for
-/// an availability test.
-const OUTSIDE_CONNECTOR: &[&str] = &["health"];
+/// an availability test, `onboard` and `onboard-callback` are pages for an admin's browser.
+const OUTSIDE_CONNECTOR: &[&str] = &["health", "onboard", "onboard-callback"];
 
 /// The HTTP-triggered function folders of the connector (timers are checked by
 /// [`timer_functions`]), by name.
@@ -583,4 +583,34 @@ fn an_availability_test_watches_health_with_a_key_that_opens_health_alone() {
     // The azd hook sets it when the test is deployed.
     assert!(main.contains("output ANAPLAN_HEALTH_TEST bool = healthAlerts"));
     assert!(read("scripts/connector-keys.sh").contains("healthTest=\"$health\""));
+}
+
+#[test]
+fn onboard_needs_a_key_and_its_callback_none_and_the_deployment_names_both_urls() {
+    let all = all_functions();
+    let auth_level = |name: &str| {
+        let bindings = all[name]["bindings"].as_array().unwrap_or_else(|| panic!("{name}: no bindings")).clone();
+        assert_eq!(bindings.len(), 2, "{name}");
+        let trigger = bindings.iter().find(|b| b["type"] == "httpTrigger").expect("an httpTrigger").clone();
+        assert_eq!(trigger["methods"], serde_json::json!(["get"]), "{name}");
+        trigger["authLevel"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(auth_level("onboard"), "function", "the page shows the sign-in's state: key only");
+    assert_eq!(auth_level("onboard-callback"), "anonymous", "Anaplan's redirect carries no key");
+    let main = fs::read_to_string(root().join("infra/main.bicep")).expect("main.bicep");
+    assert!(
+        main.contains("output onboardUrl string = 'https://${app.outputs.defaultHostName}/api/onboard'"),
+        "main.bicep"
+    );
+    assert!(
+        main.contains(
+            "output onboardCallbackUrl string = 'https://${app.outputs.defaultHostName}/api/onboard-callback'"
+        ),
+        "main.bicep"
+    );
+    // Used nonces expire like the other short-lived records.
+    let storage = fs::read_to_string(root().join("infra/modules/storage.bicep")).expect("storage.bicep");
+    let record = anaplan_functions::storage::record_name(anaplan_functions::onboard::USED_FOLDER, &["x"]);
+    let (folder, _) = record.rsplit_once('/').unwrap();
+    assert!(storage.contains(&format!("'{}/{folder}/'", anaplan_functions::http::STATE_CONTAINER)), "storage.bicep");
 }

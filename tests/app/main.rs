@@ -38,6 +38,7 @@ mod list_objects_data;
 mod model_calendar;
 mod model_state;
 mod oauth_connector;
+mod onboard;
 mod properties_bodies;
 mod properties_params;
 mod properties_records;

@@ -262,6 +262,65 @@ impl OAuthSession {
         outcome
     }
 
+    /// Starts a new chain from a grant that did not spend one (an authorization code, when an
+    /// admin signs the app in from a browser): stores `refresh` as the chain's newest refresh
+    /// token (`SecretSource::set`: a new vault version, or the token file) and shares
+    /// `access` (valid for `lifetime`, Anaplan's usual when `None`), under the same locks as
+    /// a refresh, so no refresh in this process or another instance spends the old chain
+    /// while it is replaced. The session forgets its cached access token, any unsaved
+    /// successor of the old chain and any refusal: the next request uses `access`, and the
+    /// next refresh presents `refresh`. Runs to completion on its own task.
+    pub async fn start_chain(
+        self: &Arc<Self>,
+        refresh: Secret,
+        access: Secret,
+        lifetime: Option<Duration>,
+    ) -> Result<(), AuthError> {
+        let session = Arc::clone(self);
+        match tokio::spawn(async move { session.start_chain_now(refresh, access, lifetime).await }).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(AuthError::Unavailable("storing the new sign-in failed unexpectedly".into())),
+            Err(_) => Err(AuthError::Unavailable("storing the new sign-in was stopped (shutting down)".into())),
+        }
+    }
+
+    async fn start_chain_now(
+        &self,
+        refresh: Secret,
+        access: Secret,
+        lifetime: Option<Duration>,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state.lock().await;
+        let guard = self.lock.lock().await?;
+        let outcome = async {
+            let saved = self.store("saving the new refresh token", self.secrets.set(SecretKind::RefreshToken, &refresh));
+            if let Err(e) = saved.await {
+                return Err(AuthError::Store(format!(
+                    "the new refresh token could not be saved to {}: {e}",
+                    self.secrets.describe()
+                )));
+            }
+            let token = CachedToken::new(access, lifetime.unwrap_or(DEFAULT_LIFETIME));
+            let shared = serde_json::to_string(&SharedToken::from_cached(&token)).map(Secret::new);
+            if let Ok(shared) = shared {
+                let share = self.secrets.set_until(SecretKind::AccessToken, &shared, token.expires_at);
+                if let Err(e) = self.store("sharing the access token", share).await {
+                    tracing::warn!(error = %e, "the new access token could not be shared; other instances will refresh");
+                }
+            }
+            Ok(token)
+        }
+        .await;
+        guard.release().await;
+        let token = outcome?;
+        state.unsaved = None;
+        state.refused = None;
+        state.grant_refused = None;
+        state.cached = Some(token);
+        tracing::info!(store = %self.secrets.describe(), "a new refresh-token chain was started and saved");
+        Ok(())
+    }
+
     /// The last refresh when it is more recent than `window`.
     async fn refreshed_within(&self, window: Duration) -> Result<Option<SystemTime>, AuthError> {
         let last = self.last_refresh().await?;
