@@ -7,6 +7,9 @@
 //!   with `&after=true` the next N POSTs are carried out first, and only their answer is lost.
 //! - `/_emulator/reset-chunks?count=N`: the next N file chunk downloads break off halfway.
 //! - `/_emulator/expire-tokens`: every access token issued so far is expired.
+//! - `/_emulator/refresh-token-lifetime?seconds=N`: a refresh token unused for longer than N
+//!   seconds is refused from now on (`invalid_grant`); without `seconds`, never (default
+//!   43200, the OAuth client's default lifetime).
 //! - `/_emulator/token-fail?count=N&status=S&retryAfter=R`: the next N requests to the token
 //!   services (`/oauth/token`, `/token/authenticate`, `/token/refresh`) get status S
 //!   (defaults 1 and 429), with `Retry-After: R` when given.

@@ -2120,6 +2120,7 @@ pub const CONTROLS: &[&str] = &[
     "/_emulator/model-state",
     "/_emulator/ragged-read-pages",
     "/_emulator/read-page-headers",
+    "/_emulator/refresh-token-lifetime",
     "/_emulator/reset-chunks",
     "/_emulator/sized-export",
     "/_emulator/speed-cap",
