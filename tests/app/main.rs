@@ -39,6 +39,7 @@ mod model_calendar;
 mod model_state;
 mod oauth_connector;
 mod onboard;
+mod onboard_browser;
 mod properties_bodies;
 mod properties_params;
 mod properties_records;
