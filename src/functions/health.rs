@@ -30,19 +30,12 @@ pub const RETRY_AFTER_SECONDS: u64 = 60;
 /// What a part the app does not use says.
 pub const NOT_CONFIGURED: &str = "not configured";
 
-/// `health`.
-pub const FUNCTION: Function = Function {
-    name: "health",
-    trigger: Trigger::Http { methods: &[Method::GET], body: RequestBody::Parameters },
-    inputs: &[],
-    long_running: None,
-    // For monitoring, not for flows: outside the connector.
-    operation: None,
-    more_operations: &[],
-    schemas: &[],
-    group: None,
-    handler: |state, call| Box::pin(handle(state, call)),
-};
+/// `health`: for monitoring, not for flows, so outside the connector.
+pub const FUNCTION: Function = Function::outside_connector(
+    "health",
+    Trigger::Http { methods: &[Method::GET], body: RequestBody::Parameters },
+    |state, call| Box::pin(handle(state, call)),
+);
 
 /// Handles one check.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {

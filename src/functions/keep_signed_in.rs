@@ -30,17 +30,11 @@ use anaplan::auth::KeepAlive;
 use anaplan::{AuthError, Credentials};
 
 /// `keep-signed-in`.
-pub const FUNCTION: Function = Function {
-    name: "keep-signed-in",
-    trigger: Trigger::Timer { schedule: "%KEEP_SIGNED_IN_SCHEDULE%" },
-    inputs: &[],
-    long_running: None,
-    operation: None,
-    more_operations: &[],
-    schemas: &[],
-    group: None,
-    handler: |state, call| Box::pin(handle(state, call)),
-};
+pub const FUNCTION: Function = Function::outside_connector(
+    "keep-signed-in",
+    Trigger::Timer { schedule: "%KEEP_SIGNED_IN_SCHEDULE%" },
+    |state, call| Box::pin(handle(state, call)),
+);
 
 /// Handles one invocation.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {

@@ -20,19 +20,11 @@ use crate::onboard::{escape, html, new_nonce, page, set_cookie, state_for, unix_
 use anaplan::Credentials;
 use anaplan::auth::SecretKind;
 
-/// `onboard`.
-pub const FUNCTION: Function = Function {
-    name: "onboard",
-    trigger: Trigger::Page { auth: AuthLevel::Function },
-    inputs: &[],
-    long_running: None,
-    // For an admin in a browser, not for flows: outside the connector.
-    operation: None,
-    more_operations: &[],
-    schemas: &[],
-    group: None,
-    handler: |state, call| Box::pin(handle(state, call)),
-};
+/// `onboard`: for an admin in a browser, not for flows, so outside the connector.
+pub const FUNCTION: Function =
+    Function::outside_connector("onboard", Trigger::Page { auth: AuthLevel::Function }, |state, call| {
+        Box::pin(handle(state, call))
+    });
 
 /// Serves the page.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {

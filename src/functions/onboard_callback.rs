@@ -24,19 +24,11 @@ use anaplan::Credentials;
 use anaplan::auth::SecretKind;
 use anaplan::secret::Secret;
 
-/// `onboard-callback`.
-pub const FUNCTION: Function = Function {
-    name: "onboard-callback",
-    trigger: Trigger::Page { auth: AuthLevel::Anonymous },
-    inputs: &[],
-    long_running: None,
-    // Anaplan's redirect target, not an action: outside the connector.
-    operation: None,
-    more_operations: &[],
-    schemas: &[],
-    group: None,
-    handler: |state, call| Box::pin(handle(state, call)),
-};
+/// `onboard-callback`: Anaplan's redirect target, not an action, so outside the connector.
+pub const FUNCTION: Function =
+    Function::outside_connector("onboard-callback", Trigger::Page { auth: AuthLevel::Anonymous }, |state, call| {
+        Box::pin(handle(state, call))
+    });
 
 /// How long the code exchange may take.
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -25,17 +25,11 @@ use anaplan::catalog::{Named, pick};
 use anaplan::cloudworks::{self, BlobConnection};
 
 /// `refresh-cloudworks-sas`.
-pub const FUNCTION: Function = Function {
-    name: "refresh-cloudworks-sas",
-    trigger: Trigger::Timer { schedule: "%CLOUDWORKS_SAS_SCHEDULE%" },
-    inputs: &[],
-    long_running: None,
-    operation: None,
-    more_operations: &[],
-    schemas: &[],
-    group: None,
-    handler: |state, call| Box::pin(handle(state, call)),
-};
+pub const FUNCTION: Function = Function::outside_connector(
+    "refresh-cloudworks-sas",
+    Trigger::Timer { schedule: "%CLOUDWORKS_SAS_SCHEDULE%" },
+    |state, call| Box::pin(handle(state, call)),
+);
 
 /// Handles one invocation.
 pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {

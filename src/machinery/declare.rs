@@ -449,6 +449,22 @@ pub const IDEMPOTENCY_KEY: Param = Param::text(
 .advanced();
 
 impl Function {
+    /// A function outside the connector (a timer, or a page or check for people and
+    /// monitors rather than flows): no inputs of its own, no operation, no group.
+    pub const fn outside_connector(name: &'static str, trigger: Trigger, handler: Handler) -> Function {
+        Function {
+            name,
+            trigger,
+            inputs: &[],
+            long_running: None,
+            operation: None,
+            more_operations: &[],
+            schemas: &[],
+            group: None,
+            handler,
+        }
+    }
+
     /// The HTTP methods it takes (none for a timer).
     pub fn methods(&self) -> &'static [Method] {
         match self.trigger {
