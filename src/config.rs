@@ -146,7 +146,8 @@ pub struct Settings {
     /// Whether `ANAPLAN_SCIM_URL` is set (with `ANAPLAN_SCIM_API_KEY`, what makes SCIM
     /// "configured" for `access-review`).
     pub scim_url_set: bool,
-    /// `TRANSFER_WINDOW`, `TRANSFER_LEASE_SECONDS` and `ANSWER_DEADLINE_SECONDS`.
+    /// `TRANSFER_WINDOW`, `TRANSFER_MEMORY_MB`, `TRANSFER_LEASE_SECONDS` and
+    /// `ANSWER_DEADLINE_SECONDS`.
     pub transfers: TransferSettings,
     /// `ANAPLAN_AUDIT_URL`; `/audit/api/1` is appended by the client.
     pub audit_url: Url,
@@ -157,6 +158,11 @@ pub struct Settings {
 pub struct TransferSettings {
     /// `TRANSFER_WINDOW`: chunks of one transfer in flight at once (1-16, default 4).
     pub window: usize,
+    /// `TRANSFER_MEMORY_MB`: the bytes of transfer chunks in flight on this instance at
+    /// once, shared by every transfer (16-4096 MiB, default 256 MiB: an eighth of the
+    /// smallest common Flex Consumption instance, 2 GB, which also holds the process, the
+    /// SDKs' copies and the host's own buffers).
+    pub memory: usize,
     /// `TRANSFER_LEASE_SECONDS`: how long a transfer (or a data source's upload lock) stays
     /// with an instance that stopped renewing it before another instance takes it over
     /// (5-300, default 30).
@@ -168,7 +174,12 @@ pub struct TransferSettings {
 
 impl Default for TransferSettings {
     fn default() -> Self {
-        TransferSettings { window: 4, lease: std::time::Duration::from_secs(30), answer_deadline: ANSWER_DEADLINE }
+        TransferSettings {
+            window: 4,
+            memory: 256 << 20,
+            lease: std::time::Duration::from_secs(30),
+            answer_deadline: ANSWER_DEADLINE,
+        }
     }
 }
 
@@ -178,6 +189,7 @@ impl TransferSettings {
         let default = TransferSettings::default();
         Ok(TransferSettings {
             window: number("TRANSFER_WINDOW", 1..=16, default.window as u64)? as usize,
+            memory: (number("TRANSFER_MEMORY_MB", 16..=4096, (default.memory >> 20) as u64)? as usize) << 20,
             lease: std::time::Duration::from_secs(number("TRANSFER_LEASE_SECONDS", 5..=300, default.lease.as_secs())?),
             answer_deadline: std::time::Duration::from_secs(number(
                 "ANSWER_DEADLINE_SECONDS",
@@ -647,5 +659,20 @@ mod tests {
         let e = settings(&p).unwrap_err();
         assert_eq!(e.name, "ANAPLAN_CERTIFICATE");
         assert!(e.problem.contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn transfer_memory_is_whole_mib_from_16_to_4096() {
+        let memory = |v: Option<&str>| {
+            let v = v.map(str::to_owned);
+            TransferSettings::from_lookup(&|k: &str| if k == "TRANSFER_MEMORY_MB" { v.clone() } else { None })
+                .map(|t| t.memory)
+        };
+        assert_eq!(memory(None).unwrap(), 256 << 20);
+        assert_eq!(memory(Some("16")).unwrap(), 16 << 20);
+        assert_eq!(memory(Some("4096")).unwrap(), 4096 << 20);
+        for bad in ["8", "4097", "1.5", "lots"] {
+            assert_eq!(memory(Some(bad)).unwrap_err().name, "TRANSFER_MEMORY_MB", "{bad}");
+        }
     }
 }

@@ -147,6 +147,7 @@ pub fn app_state(settings: &Settings) -> Result<AppState, ConfigError> {
         audit: AuditApi::new(&settings.audit_url),
         admin: anaplan::admin::AdminApi::new(&settings.api_url),
         transfers: settings.transfers.clone(),
+        budget: Arc::new(crate::machinery::budget::TransferBudget::new(settings.transfers.memory)),
         instance: azure_core::Uuid::new_v4().to_string().into(),
         local_records: Arc::default(),
         sign_in: Arc::new(sign_in),

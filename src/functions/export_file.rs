@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::http::long_running::{accepted_transfer, hold_until};
 use crate::http::{AppState, Call, Params, Problem, ProblemType};
+use crate::machinery::budget::{self, TransferBudget};
 use crate::machinery::declare::{
     Answer, BLOB_NAME, CONTAINER, Function, Group, Input, LOCALE, LongRunning, Object, Operation, Param, RequestBody,
     Schema, Trigger,
@@ -243,6 +244,7 @@ async fn to_blob(
                 blob: blob.to_owned(),
                 content_type: content_type(tc).await?,
                 window: tc.state.transfers.window,
+                budget: tc.state.budget.clone(),
                 status_urls: Arc::new(tc.status_urls()),
             };
             transfers::ensure(
@@ -284,14 +286,16 @@ struct ExportJob {
     blob: String,
     content_type: String,
     window: usize,
+    budget: Arc<TransferBudget>,
     status_urls: Arc<StatusUrls>,
 }
 
-/// Copies the export's chunks into blocks, `window` chunks at a time (each fetched whole,
-/// retried alone when cut midway, and staged as its own block), then commits them in
-/// chunk order, unless a later run of the export started meanwhile.
+/// Copies the export's chunks into blocks, `window` chunks at a time within the
+/// instance's budget (each fetched whole, retried alone when cut midway, and staged as its
+/// own block), then commits them in chunk order, unless a later run of the export started
+/// meanwhile.
 async fn copy_to_blob(job: ExportJob, progress: Progress) -> Result<Value, Problem> {
-    let ExportJob { client, account, action, task, container, blob, content_type, window, status_urls } = job;
+    let ExportJob { client, account, action, task, container, blob, content_type, window, budget, status_urls } = job;
     let Action::Export(export) = &action.action else {
         return Err(Problem::from(AnaplanError::Protocol("export-file runs exports only".to_owned())));
     };
@@ -301,18 +305,26 @@ async fn copy_to_blob(job: ExportJob, progress: Progress) -> Result<Value, Probl
     let target = account.blob(&container, &blob).map_err(|e| Problem::bad_parameter(e.to_string()))?;
     let writer = BlockWriter::new(&target);
     let total = chunks.len();
+    let sizes = ChunkSizes::default();
+    let reserved = budget::reserve_each(budget, futures_util::stream::iter(chunks.into_iter().enumerate()), total, {
+        let sizes = sizes.clone();
+        move |_| sizes.guess()
+    });
     let (mut done, mut bytes) = (0usize, 0u64);
     let mut empty: Vec<usize> = Vec::new();
     progress.set(json!({"phase": "copying", "chunks": 0, "of": total, "bytes": 0}));
     {
-        let (client, writer, file) = (&client, &writer, &file);
-        let mut staged = futures_util::stream::iter(chunks.into_iter().enumerate())
-            .map(|(i, id): (usize, ChunkId)| async move {
-                let chunk = client.file_chunk(ws, model, file, &id).await?;
-                let n = writer.stage(i, chunk).await?;
-                Ok::<_, Problem>((i, n))
-            })
-            .buffer_unordered(window);
+        let (client, writer, file, sizes) = (&client, &writer, &file, &sizes);
+        let mut staged = std::pin::pin!(
+            reserved
+                .map(|(reservation, (i, id)): (budget::Reservation, (usize, ChunkId))| async move {
+                    let chunk = client.file_chunk(ws, model, file, &id).await?;
+                    sizes.arrived(i, chunk.len());
+                    let n = writer.stage(i, reservation.hold(chunk)).await?;
+                    Ok::<_, Problem>((i, n))
+                })
+                .buffer_unordered(window)
+        );
         while let Some(staged) = staged.next().await {
             let (i, n) = staged?;
             if n == 0 {
@@ -386,6 +398,11 @@ async fn respond_with_file(
     let client = tc.client.clone();
     let file = file.clone();
     let window = tc.state.transfers.window;
+    let sizes = ChunkSizes::default();
+    let reserved = budget::reserve_each(tc.state.budget.clone(), futures_util::stream::iter(chunks), n as usize, {
+        let sizes = sizes.clone();
+        move |_| sizes.guess()
+    });
     // A little before the answer's own limit, so this decides, not that limit.
     let until = tc.finish_by().checked_sub(Duration::from_millis(250)).unwrap_or(tc.call.received);
     let began = tokio::time::Instant::now();
@@ -404,12 +421,19 @@ async fn respond_with_file(
         }
     };
     // `window` chunks fetched at once from the start (the first one's size decides the
-    // answer, the others arrive meanwhile), handed on in chunk order.
+    // answer, the others arrive meanwhile), within the instance's budget, handed on in
+    // chunk order; each chunk's reservation returns when hyper has written it.
     let mut fetched = Box::pin(
-        futures_util::stream::iter(chunks)
-            .map(move |id| {
+        reserved
+            .enumerate()
+            .map(move |(i, (reservation, id))| {
                 let (client, ws, model, file) = (client.clone(), ws.clone(), model.clone(), file.clone());
-                async move { client.file_chunk(&ws, &model, &file, &id).await.map_err(|e| (id, e)) }
+                let sizes = sizes.clone();
+                async move {
+                    let chunk = client.file_chunk(&ws, &model, &file, &id).await.map_err(|e| (id, e))?;
+                    sizes.arrived(i, chunk.len());
+                    Ok(reservation.hold(chunk))
+                }
             })
             .buffered(window),
     );
@@ -486,6 +510,26 @@ async fn respond_with_file(
     );
     h.insert(header::CONTENT_DISPOSITION, content_disposition(&name));
     Ok(resp)
+}
+
+/// What an export's chunks reserve: [`budget::FIRST_CHUNK_GUESS`] until the first chunk
+/// has arrived, then its size (Anaplan's chunks have one size but the last).
+#[derive(Clone, Default)]
+struct ChunkSizes(Arc<std::sync::atomic::AtomicUsize>);
+
+impl ChunkSizes {
+    fn guess(&self) -> usize {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => budget::FIRST_CHUNK_GUESS,
+            n => n,
+        }
+    }
+
+    fn arrived(&self, i: usize, len: usize) {
+        if i == 0 {
+            self.0.store(len.max(1), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 /// 413 for a file that cannot arrive within one answer at the rate Anaplan sends it.

@@ -181,9 +181,8 @@ pub async fn handle(state: &AppState, call: Call) -> Result<Response, Problem> {
                 .step_by(UPLOAD_CHUNK)
                 .map(move |at| Ok(body.slice(at..(at + UPLOAD_CHUNK).min(body.len())))),
         );
-        let count = tc.call.body.len().div_ceil(UPLOAD_CHUNK);
-        let (bytes, chunks) =
-            upload(&tc.client, &tc.action, &file, count, pieces, tc.state.transfers.window, |_, _| {}).await?;
+        let length = tc.call.body.len() as u64;
+        let (bytes, chunks) = upload(tc.state, &tc.client, &tc.action, &file, length, pieces, |_, _| {}).await?;
         tracing::info!(file = %file, bytes, chunks, "import data uploaded");
         Ok(Some(lock))
     };
@@ -408,8 +407,8 @@ async fn upload_from_blob(job: ImportJob, progress: Progress) -> Result<Value, P
     }
     let count = (length as usize).div_ceil(UPLOAD_CHUNK);
     progress.set(json!({"phase": "uploading", "chunks": 0, "of": count, "bytes": 0, "totalBytes": length}));
-    let pieces = in_chunks(stream.map(|r| r.map_err(Problem::from)), UPLOAD_CHUNK);
-    let (bytes, chunks) = upload(&client, &action, &file, count, pieces, state.transfers.window, |done, bytes| {
+    let pieces = Box::pin(in_chunks(stream.map(|r| r.map_err(Problem::from)), UPLOAD_CHUNK));
+    let (bytes, chunks) = upload(&state, &client, &action, &file, length, pieces, |done, bytes| {
         progress.set(json!({"phase": "uploading", "chunks": done, "of": count, "bytes": bytes, "totalBytes": length}))
     })
     .await?;
@@ -483,24 +482,34 @@ fn in_chunks(
     })
 }
 
-/// Uploads `count` chunks from `pieces` to `file`, `window` at a time (the count is given,
-/// so Anaplan takes them in any order); `on_chunk(done, bytes)` after each. Returns
-/// (bytes, chunks).
+/// Uploads the `length` bytes of `pieces` (chunks of [`UPLOAD_CHUNK`]) to `file`,
+/// `TRANSFER_WINDOW` at a time within the instance's budget (the count is given, so
+/// Anaplan takes them in any order); `on_chunk(done, bytes)` after each. Returns (bytes,
+/// chunks).
+///
+/// Each chunk reserves its size and half again (the packed copy) before it is pulled from
+/// `pieces` (which may be what reads it); what is sent keeps the reservation of its own
+/// size until reqwest drops it.
 async fn upload(
+    state: &AppState,
     client: &Client,
     action: &ActionRef,
     file: &FileId,
-    count: usize,
-    pieces: impl futures_util::Stream<Item = Result<Bytes, Problem>> + Send,
-    window: usize,
+    length: u64,
+    pieces: impl futures_util::Stream<Item = Result<Bytes, Problem>> + Send + Unpin,
     on_chunk: impl Fn(usize, u64),
 ) -> Result<(u64, usize), Problem> {
     let (ws, model) = (&action.workspace, &action.model);
+    let count = (length as usize).div_ceil(UPLOAD_CHUNK);
     client.begin_upload(ws, model, file, Some(count)).await?;
+    let size = move |n: usize| {
+        let piece = (length as usize).saturating_sub(n * UPLOAD_CHUNK).min(UPLOAD_CHUNK);
+        piece + piece / 2
+    };
     let mut sent = std::pin::pin!(
-        pieces
+        crate::machinery::budget::reserve_each(state.budget.clone(), pieces, count, size)
             .enumerate()
-            .map(|(n, piece)| async move {
+            .map(|(n, (reservation, piece))| async move {
                 let piece = piece?;
                 if n >= count {
                     return Err(Problem::from(anaplan::AnaplanError::Protocol(
@@ -515,10 +524,10 @@ async fn upload(
                     None => (piece, false),
                 })
                 .await?;
-                client.upload_chunk(ws, model, file, n, body, gzipped).await?;
+                client.upload_chunk(ws, model, file, n, reservation.hold(body), gzipped).await?;
                 Ok::<u64, Problem>(len)
             })
-            .buffer_unordered(window)
+            .buffer_unordered(state.transfers.window)
     );
     let (mut total, mut n) = (0u64, 0usize);
     while let Some(len) = sent.next().await {

@@ -71,6 +71,8 @@ pub struct AppState {
     pub admin: anaplan::admin::AdminApi,
     /// How transfers run, and the answer deadline.
     pub transfers: crate::config::TransferSettings,
+    /// `TRANSFER_MEMORY_MB`: the chunk bytes every transfer on this instance draws from.
+    pub budget: Arc<crate::machinery::budget::TransferBudget>,
     /// This process, as the owner of the transfers it runs.
     pub instance: Arc<str>,
     /// Transfer records when the app has no storage account (this instance only).

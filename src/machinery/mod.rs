@@ -6,6 +6,7 @@
 //! - [`task_call`]: what the long-running functions share (the asynchronous pattern,
 //!   idempotency, cancellation), with [`failures`] (the 422 of a failed task),
 //!   [`dumps`] (failure dumps) and [`solution_logs`] (Optimizer solution logs);
+//! - [`budget`]: the instance's one byte budget for transfer chunks in flight;
 //! - [`transfers`]: exports to and imports from Blob storage that outlive one answer;
 //! - [`data_body`]: bodies that carry data (`rows`, `cells`, `items`), read in one pass;
 //! - [`records`]: the `records` format of view reads;
@@ -13,6 +14,7 @@
 //!
 //! Nothing here names a function: the list of functions is [`crate::functions::FUNCTIONS`].
 
+pub mod budget;
 pub mod data_body;
 pub mod declare;
 pub mod dumps;

@@ -53,6 +53,7 @@ mod storage_azurite;
 mod sync_model;
 mod tenant_users;
 mod tokens;
+mod transfer_budget;
 mod transfers;
 mod untrusted_echo;
 mod users;

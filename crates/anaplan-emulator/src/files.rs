@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// What the emulator knows about one file of one model.
@@ -247,7 +248,73 @@ pub async fn chunk(
     if take_chunk_reset(&inner) {
         return cut_off(bytes);
     }
-    octets_shared(bytes)
+    counted(&inner.served_chunks, bytes)
+}
+
+/// Export chunk bytes being served at once (from when a chunk's answer is built until its
+/// body has been written), and the most seen: what a client's chunks in flight cost the
+/// server, for tests of the handler's transfer budget.
+#[derive(Default)]
+pub struct ServedChunks {
+    now: AtomicU64,
+    high: AtomicU64,
+}
+
+/// One chunk's bytes, counted in [`ServedChunks`] while it is being served.
+struct Serving {
+    served: Arc<ServedChunks>,
+    len: u64,
+    bytes: Option<Bytes>,
+}
+
+impl futures_util::Stream for Serving {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.bytes.take().map(Ok))
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.served.now.fetch_sub(self.len, Ordering::SeqCst);
+    }
+}
+
+/// The chunk's answer (octet-stream, with its Content-Length), counted while it is served.
+fn counted(served: &Arc<ServedChunks>, bytes: Bytes) -> Response {
+    let len = bytes.len() as u64;
+    let now = served.now.fetch_add(len, Ordering::SeqCst) + len;
+    served.high.fetch_max(now, Ordering::SeqCst);
+    let body = Serving { served: served.clone(), len, bytes: Some(bytes) };
+    let mut resp = axum::body::Body::from_stream(body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    resp
+}
+
+impl super::Emulator {
+    /// The most export chunk bytes served at once (from when a chunk's answer is built
+    /// until its body has been written) since the start or the last
+    /// [`reset_chunk_bytes_high_water`](Self::reset_chunk_bytes_high_water).
+    pub fn chunk_bytes_high_water(&self) -> u64 {
+        self.inner.served_chunks.high.load(Ordering::SeqCst)
+    }
+
+    /// Export chunk bytes being served now.
+    pub fn chunk_bytes_serving(&self) -> u64 {
+        self.inner.served_chunks.now.load(Ordering::SeqCst)
+    }
+
+    /// Starts the high-water mark again from what is being served now.
+    pub fn reset_chunk_bytes_high_water(&self) {
+        let served = &self.inner.served_chunks;
+        served.high.store(served.now.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
 }
 
 fn take_chunk_reset(inner: &Inner) -> bool {
@@ -290,5 +357,25 @@ pub async fn whole(
         Ok(_) if !accepts_octets(&headers) => api_status(StatusCode::NOT_ACCEPTABLE, path),
         Ok(bytes) => octets(bytes),
         Err(resp) => resp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn chunk_bytes_count_while_their_body_lives() {
+        let served = Arc::new(ServedChunks::default());
+        let a = counted(&served, Bytes::from(vec![1u8; 100]));
+        let b = counted(&served, Bytes::from(vec![2u8; 50]));
+        assert_eq!(a.headers()[header::CONTENT_LENGTH], "100");
+        assert_eq!(served.now.load(Ordering::SeqCst), 150);
+        let body = axum::body::to_bytes(a.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(body.len(), 100);
+        assert_eq!(served.now.load(Ordering::SeqCst), 50);
+        drop(b);
+        assert_eq!(served.now.load(Ordering::SeqCst), 0);
+        assert_eq!(served.high.load(Ordering::SeqCst), 150);
     }
 }

@@ -276,6 +276,8 @@ struct Inner {
     state_dir: Option<std::path::PathBuf>,
     catalog: data::Catalog,
     speed_cap: speed_cap::SpeedCap,
+    /// Export chunk bytes being served at once, and the most seen.
+    served_chunks: Arc<files::ServedChunks>,
     state: Mutex<EmulatorState>,
 }
 
@@ -428,6 +430,7 @@ impl Emulator {
             state_dir: launch.state_dir.clone(),
             catalog: data::catalog(),
             speed_cap: cap.clone(),
+            served_chunks: Arc::default(),
             state: Mutex::new(state),
         });
         if let Some(dir) = &launch.state_dir {
