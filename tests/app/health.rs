@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::app::App;
+use crate::support::app::{App, certificate_app, use_auth};
 use anaplan_emulator::Emulator;
 
 async fn health(app: &App) -> (u16, Option<String>, Value) {
@@ -112,14 +112,7 @@ async fn a_chain_anaplan_refused_is_red_and_says_to_sign_in_again() {
 
 #[tokio::test]
 async fn a_certificate_reports_its_expiry_and_caller_mode_needs_no_token() {
-    let fake = Emulator::start().await;
-    let pem = fake.credentials().certificate;
-    let app = App::start_against(fake, |env| {
-        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
-        env.push(("ANAPLAN_AUTH_METHOD".into(), "certificate".into()));
-        env.push(("ANAPLAN_CERTIFICATE".into(), pem));
-    })
-    .await;
+    let app = certificate_app().await;
     let (status, _, body) = health(&app).await;
     // The emulator's demo certificate lives a year (the 30-day warning is a unit test).
     assert_eq!(status, 200, "{body}");
@@ -129,12 +122,7 @@ async fn a_certificate_reports_its_expiry_and_caller_mode_needs_no_token() {
     assert!(run.succeeded, "{run:?}");
     assert!(run.logs[0].contains("valid until"), "{run:?}");
 
-    let fake = Emulator::start().await;
-    let app = App::start_against(fake, |env| {
-        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
-        env.push(("ANAPLAN_AUTH_METHOD".into(), "caller".into()));
-    })
-    .await;
+    let app = App::start_against(Emulator::start().await, |env| use_auth(env, "caller", &[])).await;
     let (status, _, body) = health(&app).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["auth"]["method"], "caller");

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::app::App;
+use crate::support::app::{App, use_auth};
 use anaplan_emulator::Emulator;
 
 /// An app whose Anaplan client lets a refresh token live `lifetime` seconds unused, and
@@ -105,10 +105,7 @@ async fn basic_sign_in_has_nothing_to_keep_alive() {
     let fake = Emulator::start().await;
     let user = fake.credentials();
     let app = App::start_against(fake, |env| {
-        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
-        env.push(("ANAPLAN_AUTH_METHOD".into(), "basic".into()));
-        env.push(("ANAPLAN_USERNAME".into(), user.username.clone()));
-        env.push(("ANAPLAN_PASSWORD".into(), user.password.clone()));
+        use_auth(env, "basic", &[("ANAPLAN_USERNAME", &user.username), ("ANAPLAN_PASSWORD", &user.password)]);
     })
     .await;
     let run = app.host.fire_timer("keep-signed-in").await.unwrap();

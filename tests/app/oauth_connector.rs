@@ -11,7 +11,7 @@ use anaplan_emulator::seed::*;
 use anaplan_functions::machinery::openapi::{FUNCTION_KEY_PARAMETER, OAUTH_HOST_PLACEHOLDER, OAUTH_SECURITY};
 use serde_json::Value;
 
-use crate::support::app::{App, problem};
+use crate::support::app::{App, problem, use_auth};
 
 /// The connector's region: its redirect URL is Logic Apps' consent service there.
 const REGION: &str = "westeurope";
@@ -27,8 +27,7 @@ fn deployed(path: &str, oauth_host: &str) -> Value {
 async fn caller_app() -> App {
     let fake = Emulator::start().await;
     App::start_against(fake, |env| {
-        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
-        env.push(("ANAPLAN_AUTH_METHOD".into(), "caller".into()));
+        use_auth(env, "caller", &[]);
         let api = env.iter().find(|(k, _)| k == "ANAPLAN_API_URL").map(|(_, v)| v.clone()).unwrap();
         env.push(("ANAPLAN_AUDIT_URL".into(), api));
     })

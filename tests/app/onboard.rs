@@ -9,7 +9,7 @@ use anaplan::secret::Secret;
 use anaplan_emulator::Emulator;
 use anaplan_functions::onboard::{STATE_MAX_AGE, state_for, unix_now};
 
-use crate::support::app::App;
+use crate::support::app::{App, certificate_app};
 use crate::support::fake_identity::FakeIdentity;
 use crate::support::fake_key_vault::FakeKeyVault;
 
@@ -290,14 +290,7 @@ async fn forged_expired_foreign_and_incomplete_callbacks_write_nothing() {
 
 #[tokio::test]
 async fn other_methods_get_the_state_and_no_button() {
-    let fake = Emulator::start().await;
-    let pem = fake.credentials().certificate;
-    let app = App::start_against(fake, |env| {
-        env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN");
-        env.push(("ANAPLAN_AUTH_METHOD".into(), "certificate".into()));
-        env.push(("ANAPLAN_CERTIFICATE".into(), pem));
-    })
-    .await;
+    let app = certificate_app().await;
     let page = open_onboard(&app).await;
     assert_eq!(page.status, 200, "{}", page.html);
     assert!(page.html.contains("<th>Method</th><td>certificate</td>"), "{}", page.html);

@@ -47,6 +47,21 @@ pub fn oauth_env(fake: &Emulator, state_dir: &std::path::Path) -> Vec<(String, S
     ]
 }
 
+/// Switches [`oauth_env`]'s settings to auth method `method` with `secrets` (setting, value):
+/// the OAuth client and refresh token go, so the app has only what that method reads.
+pub fn use_auth(env: &mut Vec<(String, String)>, method: &str, secrets: &[(&str, &str)]) {
+    env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_AUTH_METHOD");
+    env.push(("ANAPLAN_AUTH_METHOD".into(), method.into()));
+    env.extend(secrets.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+}
+
+/// An app against a fresh emulator, signed in as its demo certificate user.
+pub async fn certificate_app() -> App {
+    let fake = Emulator::start().await;
+    let pem = fake.credentials().certificate;
+    App::start_against(fake, |env| use_auth(env, "certificate", &[("ANAPLAN_CERTIFICATE", &pem)])).await
+}
+
 /// How many containers one test process can hand out.
 const TEST_CONTAINERS: usize = 32;
 

@@ -262,21 +262,25 @@ async fn the_demo_user_can_use_basic_auth() {
     assert_eq!(bad.json::<Value>().await.unwrap()["status"], "FAILURE_BAD_CREDENTIAL");
 }
 
+/// The address a browser opens to sign in at the emulator: `/auth/prelogin` with the
+/// authorization-code client, `redirect`, `scope` and `state`.
+fn authorize_url(emu: &Emulator, redirect: &str, scope: &str, state: &str) -> String {
+    let mut url = url::Url::parse(&format!("{}/auth/prelogin", emu.base_url())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &emu.client_id())
+        .append_pair("redirect_uri", redirect)
+        .append_pair("scope", scope)
+        .append_pair("state", state);
+    url.to_string()
+}
+
 #[tokio::test]
 async fn a_browser_sign_in_redirects_to_the_registered_callback_with_a_code_that_works() {
     let emu = Emulator::start().await;
     let c = emu.credentials();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let authorize = |redirect: &str| {
-        let mut url = url::Url::parse(&format!("{}/auth/prelogin", emu.base_url())).unwrap();
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &c.client_id)
-            .append_pair("redirect_uri", redirect)
-            .append_pair("scope", "openid profile email offline_access")
-            .append_pair("state", "s-1");
-        url.to_string()
-    };
+    let authorize = |redirect: &str| authorize_url(&emu, redirect, "openid profile email offline_access", "s-1");
     let resp = http.get(authorize(DEMO_REDIRECT_URI)).send().await.unwrap();
     assert_eq!(resp.status(), 302);
     let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
@@ -308,18 +312,8 @@ async fn a_browser_sign_in_redirects_to_the_registered_callback_with_a_code_that
 #[tokio::test]
 async fn a_loopback_callback_is_refused_unless_that_one_was_opted_in_for_the_demo() {
     let emu = Emulator::start().await;
-    let c = emu.credentials();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let authorize = |redirect: &str| {
-        let mut url = url::Url::parse(&format!("{}/auth/prelogin", emu.base_url())).unwrap();
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &c.client_id)
-            .append_pair("redirect_uri", redirect)
-            .append_pair("scope", "openid email offline_access")
-            .append_pair("state", "s-2");
-        url.to_string()
-    };
+    let authorize = |redirect: &str| authorize_url(&emu, redirect, "openid email offline_access", "s-2");
     let callback = "http://127.0.0.1:7071/api/onboard-callback";
     // By default, as Anaplan: refused, and registering it the usual way is a test bug.
     assert_eq!(http.get(authorize(callback)).send().await.unwrap().status(), 400);
