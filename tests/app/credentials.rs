@@ -35,13 +35,7 @@ impl Azure {
 
     /// The app's settings with secrets from the vault: none in the environment.
     fn env(&self, env: &mut Vec<(String, String)>) {
-        env.retain(|(k, _)| {
-            !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_TOKEN_FILE"
-        });
-        env.push(("KEY_VAULT_URI".into(), self.vault.uri()));
-        env.push(("IDENTITY_ENDPOINT".into(), self.identity.endpoint()));
-        env.push(("IDENTITY_HEADER".into(), self.identity.header()));
-        env.push(("SSL_CERT_FILE".into(), self.vault.ca_pem_path().display().to_string()));
+        crate::support::app::use_vault(env, &self.vault, &self.identity);
     }
 
     async fn app(&self) -> App {

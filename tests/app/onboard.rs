@@ -310,13 +310,7 @@ async fn with_key_vault_the_new_sign_in_is_a_new_vault_version() {
     vault.set_secret("anaplan-client-secret", &fake.client_secret());
     vault.set_secret(REFRESH, &fake.initial_refresh_token());
     let app = App::start_against(fake, |env| {
-        env.retain(|(k, _)| {
-            !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_TOKEN_FILE"
-        });
-        env.push(("KEY_VAULT_URI".into(), vault.uri()));
-        env.push(("IDENTITY_ENDPOINT".into(), identity.endpoint()));
-        env.push(("IDENTITY_HEADER".into(), identity.header()));
-        env.push(("SSL_CERT_FILE".into(), vault.ca_pem_path().display().to_string()));
+        crate::support::app::use_vault(env, &vault, &identity);
     })
     .await;
     register_callback(&app);

@@ -269,13 +269,7 @@ async fn the_scim_api_key_can_come_from_key_vault() {
     vault.set_secret("anaplan-refresh-token", &fake.initial_refresh_token());
     vault.set_secret("anaplan-scim-api-key", &fake.scim_api_key());
     let app = App::start_against(fake, |env| {
-        env.retain(|(k, _)| {
-            !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_TOKEN_FILE"
-        });
-        env.push(("KEY_VAULT_URI".into(), vault.uri()));
-        env.push(("IDENTITY_ENDPOINT".into(), identity.endpoint()));
-        env.push(("IDENTITY_HEADER".into(), identity.header()));
-        env.push(("SSL_CERT_FILE".into(), vault.ca_pem_path().display().to_string()));
+        crate::support::app::use_vault(env, &vault, &identity);
     })
     .await;
     let users = ok_json(app.get("users", "userName=user004%40example.com").await).await;

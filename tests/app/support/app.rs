@@ -55,6 +55,20 @@ pub fn use_auth(env: &mut Vec<(String, String)>, method: &str, secrets: &[(&str,
     env.extend(secrets.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
 }
 
+/// Switches [`oauth_env`]'s settings to secrets from `vault`, read with `identity` as the
+/// app's managed identity: none in the environment, no token file.
+pub fn use_vault(
+    env: &mut Vec<(String, String)>,
+    vault: &super::fake_key_vault::FakeKeyVault,
+    identity: &super::fake_identity::FakeIdentity,
+) {
+    env.retain(|(k, _)| !k.starts_with("ANAPLAN_CLIENT") && k != "ANAPLAN_REFRESH_TOKEN" && k != "ANAPLAN_TOKEN_FILE");
+    env.push(("KEY_VAULT_URI".into(), vault.uri()));
+    env.push(("IDENTITY_ENDPOINT".into(), identity.endpoint()));
+    env.push(("IDENTITY_HEADER".into(), identity.header()));
+    env.push(("SSL_CERT_FILE".into(), vault.ca_pem_path().display().to_string()));
+}
+
 /// An app against a fresh emulator, signed in as its demo certificate user.
 pub async fn certificate_app() -> App {
     let fake = Emulator::start().await;
